@@ -1,0 +1,28 @@
+# `make run` and `make test` work on a fresh machine with Python 3.11: each creates
+# the virtualenv and installs requirements.txt first when they are missing or stale.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench load openapi clean
+
+$(STAMP): requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+run: $(STAMP)  ## serve the simulator on SIM_HOST:SIM_PORT (127.0.0.1:8000)
+	$(BIN)/python -m simulator serve
+
+test: $(STAMP)  ## the whole test suite
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## benchmarks: print their figures and the commands behind them
+	$(BIN)/python -m bench
+
+openapi: $(STAMP)  ## write openapi.json
+	$(BIN)/python -m simulator export-openapi -o openapi.json
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis reports

@@ -1,0 +1,142 @@
+"""Catalog webservices: categories, browse, detail, bulk export and the changes feed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from html import escape
+
+from flask import Response, request, stream_with_context
+from flask_smorest import Blueprint
+
+from simulator.errors import not_found
+from simulator.schemas import ProblemSchema
+from simulator.web import etag, json_response, not_modified, runtime
+
+from . import service
+from .schemas import (
+    CategorySchema,
+    ChangesArgs,
+    ChangesPageSchema,
+    ExportArgs,
+    ExportPageSchema,
+    ProductQueryArgs,
+    ProductSchema,
+)
+from .serialize import category_tree_to_list, product_to_dict
+
+blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Product catalog: browse, bulk export, delta sync.")
+media = Blueprint("media", __name__, url_prefix="/media", description="Placeholder product images.")
+
+NDJSON = "application/x-ndjson"
+
+
+def _product(product) -> dict:
+    settings = runtime().settings
+    return product_to_dict(product, settings.currency, settings.base_url)
+
+
+@blp.route("/categories")
+@blp.response(200, CategorySchema(many=True))
+def list_categories():
+    """The category tree: top-level categories with nested children."""
+    return json_response(category_tree_to_list(service.category_tree(runtime().store)))
+
+
+@blp.route("/products")
+@blp.arguments(ProductQueryArgs, location="query", as_kwargs=True)
+@blp.response(200, ProductSchema(many=True))
+@blp.paginate()
+@blp.alt_response(422, schema=ProblemSchema)
+def browse_products(pagination_parameters, **filters):
+    """Browse products: filter, search, sort; paginated (`X-Pagination`)."""
+    page, total = service.browse(
+        runtime().store,
+        service.ProductQuery(**filters),
+        pagination_parameters.page,
+        pagination_parameters.page_size,
+    )
+    pagination_parameters.item_count = total
+    return json_response([_product(p) for p in page])
+
+
+@blp.route("/products/<product_id>")
+@blp.response(200, ProductSchema, headers={"ETag": {"schema": {"type": "string"}}})
+@blp.alt_response(304, description="Not modified (If-None-Match)")
+@blp.alt_response(404, schema=ProblemSchema)
+def get_product(product_id):
+    """One product. Answers 304 when `If-None-Match` names its current ETag."""
+    product = service.get_product(runtime().store, product_id)
+    tag = etag(product.version)
+    if not_modified(tag):
+        return Response(status=304, headers={"ETag": tag})
+    return json_response(_product(product), headers={"ETag": tag})
+
+
+@blp.route("/catalog/export")
+@blp.arguments(ExportArgs, location="query", as_kwargs=True)
+@blp.response(200, ExportPageSchema)
+@blp.alt_response(410, schema=ProblemSchema, description="The catalog was reset since the export began.")
+def export_catalog(cursor=None, limit=500):
+    """Bulk pull for the initial sync, by cursor pages.
+
+    With `Accept: application/x-ndjson` the whole catalog streams in one response,
+    one product a line; the last line is `{"sync_token": …}`.
+    """
+    store = runtime().store
+    if request.accept_mimetypes.best_match(["application/json", NDJSON]) == NDJSON and not cursor:
+        return _export_ndjson(store)
+    page = service.export_page(store, cursor, limit)
+    return json_response(
+        {"items": [_product(p) for p in page.items], "next_cursor": page.next_cursor, "sync_token": page.sync_token}
+    )
+
+
+def _export_ndjson(store) -> Response:
+    settings = runtime().settings
+    currency, base_url = settings.currency, settings.base_url
+    token, chunks = service.export_stream(store)
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+    def lines():
+        for chunk in chunks:
+            yield "".join([dumps(product_to_dict(p, currency, base_url)) + "\n" for p in chunk])
+        yield dumps({"sync_token": token}) + "\n"
+
+    return Response(stream_with_context(lines()), mimetype=NDJSON)
+
+
+@blp.route("/catalog/changes")
+@blp.arguments(ChangesArgs, location="query", as_kwargs=True)
+@blp.response(200, ChangesPageSchema)
+@blp.alt_response(410, schema=ProblemSchema, description="SYNC_TOKEN_EXPIRED: run a full export again.")
+@blp.alt_response(422, schema=ProblemSchema)
+def catalog_changes(since, limit=500):
+    """Delta pull: what changed since a sync token, oldest first, coalesced per product."""
+    sim = runtime()
+    page = service.changes_since(sim.store, sim.clock, sim.settings.changes_retention_seconds, since, limit)
+    changes = []
+    for entry in page.changes:
+        change = {"seq": entry.seq, "type": "delete" if entry.product is None else "upsert", "product_id": entry.product_id}
+        if entry.product is not None:
+            change["product"] = _product(entry.product)
+        changes.append(change)
+    return json_response({"changes": changes, "next_token": page.next_token, "has_more": page.has_more})
+
+
+@media.route("/products/<product_id>/<int:number>.svg")
+@media.doc(responses={200: {"description": "An SVG placeholder image", "content": {"image/svg+xml": {}}}})
+def product_image(product_id, number):
+    """A placeholder picture for a product image URL, so a demo shop needs no image host."""
+    product = service.get_product(runtime().store, product_id)
+    if not 1 <= number <= product.image_count:
+        raise not_found("IMAGE_NOT_FOUND", f"Product {product_id} has no image {number}.")
+    hue = int(hashlib.sha1(f"{product.id}:{number}".encode()).hexdigest()[:4], 16) % 360
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="600" height="600" viewBox="0 0 600 600">'
+        f'<rect width="600" height="600" fill="hsl({hue},45%,82%)"/>'
+        f'<text x="300" y="290" font-family="sans-serif" font-size="28" text-anchor="middle" fill="hsl({hue},40%,25%)">{escape(product.brand)}</text>'
+        f'<text x="300" y="330" font-family="sans-serif" font-size="20" text-anchor="middle" fill="hsl({hue},40%,30%)">{escape(product.name[:40])}</text>'
+        "</svg>"
+    )
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})

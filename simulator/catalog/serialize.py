@@ -1,0 +1,56 @@
+"""Wire form of catalog records.
+
+Hot paths (product detail, export, changes) build plain dicts here instead of going
+through marshmallow's `dump`, which costs more than the rest of the request; the
+schemas in `schemas.py` document the same shape and a test keeps the two identical.
+"""
+
+from __future__ import annotations
+
+from simulator.clock import rfc3339
+from simulator.money import money
+
+from .model import Category, Product
+
+
+def image_urls(product: Product, base_url: str) -> list[str]:
+    return [f"{base_url}/media/products/{product.id}/{n}.svg" for n in range(1, product.image_count + 1)]
+
+
+def product_to_dict(product: Product, currency: str, base_url: str) -> dict:
+    return {
+        "id": product.id,
+        "sku": product.sku,
+        "name": product.name,
+        "description": product.description,
+        "brand": product.brand,
+        "category_ids": list(product.category_ids),
+        "price": money(product.price, currency),
+        "compare_at_price": money(product.compare_at_price, currency) if product.compare_at_price is not None else None,
+        "tax_rate": str(product.tax_rate),
+        "stock": product.stock,
+        "in_stock": product.stock > 0,
+        "weight_grams": product.weight_grams,
+        "attributes": dict(product.attributes),
+        "images": image_urls(product, base_url),
+        "version": product.version,
+        "created_at": rfc3339(product.created_at),
+        "updated_at": rfc3339(product.updated_at),
+    }
+
+
+def category_to_dict(category: Category) -> dict:
+    return {
+        "id": category.id,
+        "name": category.name,
+        "slug": category.slug,
+        "parent_id": category.parent_id,
+        "level": category.level,
+    }
+
+
+def category_tree_to_list(nodes: list[dict]) -> list[dict]:
+    return [
+        {**category_to_dict(node["category"]), "children": category_tree_to_list(node["children"])}
+        for node in nodes
+    ]

@@ -1,0 +1,293 @@
+"""Catalog rules: browse, product detail, product changes, bulk export and the changes feed.
+
+The sync guarantee: an export records the change-log position when it begins (its
+sync token) and reads products as they are when each page is read. Anything that
+changes after that position is in the changes feed, so export + feed replay from the
+token reproduces the live catalog, however the catalog moves during the export.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterator, Mapping
+
+from simulator.clock import Clock
+from simulator.errors import DomainError, not_found, validation_error
+from simulator.store import RecordNotFound, Store, VersionConflict
+
+from . import cursors
+from .model import CATEGORY, PRODUCT, Category, Product, ean13
+
+EXPORT_MAX_LIMIT = 1000
+CHANGES_MAX_LIMIT = 1000
+SORTS = {
+    "price": (lambda p: (p.price, p.id), False),
+    "-price": (lambda p: (p.price, p.id), True),
+    "name": (lambda p: (p.name.lower(), p.id), False),
+    "-updated_at": (lambda p: (p.updated_at, p.id), True),
+}
+#: Fields a product change may set (through /_sim/products or the churn generator).
+EDITABLE = (
+    "name", "description", "brand", "category_ids", "price", "compare_at_price",
+    "tax_rate", "stock", "weight_grams", "attributes", "image_count",
+)
+
+
+# -- categories -----------------------------------------------------------------
+def categories(store: Store) -> list[Category]:
+    return sorted(store.values(CATEGORY), key=lambda c: (c.level, c.position))
+
+
+def category_tree(store: Store) -> list[dict]:
+    """Top-level categories with nested `children`, siblings in their shop order."""
+    nodes = {c.id: {"category": c, "children": []} for c in categories(store)}
+    roots = []
+    for node in nodes.values():
+        parent = node["category"].parent_id
+        (nodes[parent]["children"] if parent in nodes else roots).append(node)
+    return roots
+
+
+def descendants(store: Store, category_id: str) -> set[str]:
+    """The category and everything below it."""
+    children: dict[str | None, list[str]] = {}
+    for category in store.values(CATEGORY):
+        children.setdefault(category.parent_id, []).append(category.id)
+    found, stack = set(), [category_id]
+    while stack:
+        current = stack.pop()
+        found.add(current)
+        stack.extend(children.get(current, ()))
+    return found
+
+
+# -- browse and detail ----------------------------------------------------------
+@dataclass(frozen=True)
+class ProductQuery:
+    category: str | None = None
+    q: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+    sort: str | None = None
+
+
+def _matcher(store: Store, query: ProductQuery):
+    checks = []
+    if query.category is not None:
+        if store.get(CATEGORY, query.category) is None:
+            raise validation_error({"category": f"unknown category {query.category}"})
+        wanted = descendants(store, query.category)
+        checks.append(lambda p: not wanted.isdisjoint(p.category_ids))
+    if query.min_price is not None and query.max_price is not None and query.min_price > query.max_price:
+        raise validation_error({"min_price": "must not be above max_price"})
+    if query.min_price is not None:
+        checks.append(lambda p: p.price >= query.min_price)
+    if query.max_price is not None:
+        checks.append(lambda p: p.price <= query.max_price)
+    if query.in_stock is not None:
+        checks.append(lambda p: (p.stock > 0) == query.in_stock)
+    if query.q:
+        terms = query.q.lower().split()
+        checks.append(lambda p: all(t in p.name.lower() or t in p.brand.lower() or t == p.sku for t in terms))
+    return checks
+
+
+def browse(store: Store, query: ProductQuery, page: int, page_size: int) -> tuple[list[Product], int]:
+    """One page of products matching the query, and how many match in all."""
+    checks = _matcher(store, query)
+    start = (page - 1) * page_size
+    if not checks and query.sort is None:
+        # The common unfiltered listing is a slice of the id index: no scan.
+        return [store.get(PRODUCT, i) for i in store.ids_after(PRODUCT, None, start + page_size)[start:]], store.count(PRODUCT)
+    matching = [p for p in store.values(PRODUCT) if all(check(p) for check in checks)]
+    if query.sort is not None:
+        key, reverse = SORTS[query.sort]
+        matching.sort(key=key, reverse=reverse)
+    return matching[start : start + page_size], len(matching)
+
+
+def get_product(store: Store, product_id: str) -> Product:
+    product = store.get(PRODUCT, product_id)
+    if product is None:
+        raise not_found("PRODUCT_NOT_FOUND", f"There is no product {product_id}.")
+    return product
+
+
+# -- changes --------------------------------------------------------------------
+def _check(store: Store, product: Product) -> Product:
+    errors = {}
+    if not product.name.strip():
+        errors["name"] = "must not be blank"
+    if product.price <= 0:
+        errors["price"] = "must be above zero"
+    if product.compare_at_price is not None and product.compare_at_price <= product.price:
+        errors["compare_at_price"] = "must be above the price (or null)"
+    if not product.category_ids:
+        errors["category_ids"] = "at least one category"
+    unknown = [c for c in product.category_ids if store.get(CATEGORY, c) is None]
+    if unknown:
+        errors["category_ids"] = f"unknown categories: {', '.join(unknown)}"
+    if errors:
+        raise validation_error(errors)
+    return product
+
+
+def create_product(store: Store, clock: Clock, fields: Mapping[str, Any]) -> Product:
+    now = clock.now()
+    with store.atomic():
+        product = _check(
+            store,
+            Product(
+                id=store.new_id("prd"),
+                sku=fields.get("sku") or _new_sku(store),
+                name=fields["name"],
+                description=fields.get("description", ""),
+                brand=fields.get("brand", ""),
+                category_ids=tuple(fields["category_ids"]),
+                price=fields["price"],
+                compare_at_price=fields.get("compare_at_price"),
+                tax_rate=fields.get("tax_rate", Decimal("0.19")),
+                stock=fields.get("stock", 0),
+                weight_grams=fields.get("weight_grams", 500),
+                attributes=dict(fields.get("attributes", {})),
+                image_count=fields.get("image_count", 1),
+                created_at=now,
+                updated_at=now,
+                version=1,
+            ),
+        )
+        store.put(PRODUCT, product)
+        store.log_change(PRODUCT, product.id, deleted=False, at=now.timestamp())
+    return product
+
+
+def _new_sku(store: Store) -> str:
+    return ean13(store.rng("sku").randrange(10**11))
+
+
+def update_product(
+    store: Store,
+    clock: Clock,
+    product_id: str,
+    changes: Mapping[str, Any],
+    expected_version: int | None = None,
+) -> Product:
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise validation_error({name: "not editable" for name in sorted(unknown)})
+    now = clock.now()
+
+    def apply(current: Product) -> Product:
+        values = {k: (tuple(v) if k == "category_ids" else v) for k, v in changes.items()}
+        return _check(store, dataclasses.replace(current, **values, updated_at=now, version=current.version + 1))
+
+    with store.atomic():
+        updated = _guarded(lambda: store.update(PRODUCT, product_id, apply, expected_version), product_id)
+        store.log_change(PRODUCT, product_id, deleted=False, at=now.timestamp())
+    return updated
+
+
+def delete_product(store: Store, clock: Clock, product_id: str, expected_version: int | None = None) -> Product:
+    with store.atomic():
+        current = get_product(store, product_id)
+        if expected_version is not None and current.version != expected_version:
+            raise _stale(product_id, current.version)
+        store.delete(PRODUCT, product_id)
+        store.log_change(PRODUCT, product_id, deleted=True, at=clock.timestamp())
+    return current
+
+
+def _guarded(action, product_id: str):
+    try:
+        return action()
+    except RecordNotFound:
+        raise not_found("PRODUCT_NOT_FOUND", f"There is no product {product_id}.") from None
+    except VersionConflict as conflict:
+        raise _stale(product_id, conflict.actual) from None
+
+
+def _stale(product_id: str, version: int) -> DomainError:
+    return DomainError(412, "VERSION_MISMATCH", f"Product {product_id} changed; it is at version {version} now.")
+
+
+# -- bulk export ----------------------------------------------------------------
+@dataclass(frozen=True)
+class ExportPage:
+    items: list[Product]
+    next_cursor: str | None
+    sync_token: str
+
+
+def _export_chunk(store: Store, after: str | None, limit: int) -> tuple[list[Product], bool]:
+    """Up to `limit` products after id `after`, and whether more follow."""
+    with store.atomic():
+        ids = store.ids_after(PRODUCT, after, limit + 1)
+        return [store.get(PRODUCT, i) for i in ids[:limit]], len(ids) > limit
+
+
+def export_page(store: Store, cursor: str | None, limit: int) -> ExportPage:
+    if cursor:
+        position = cursors.decode_cursor(cursor, store.generation)
+    else:
+        position = cursors.ExportCursor(store.last_seq(PRODUCT), "")
+    items, more = _export_chunk(store, position.after_id or None, limit)
+    next_cursor = (
+        cursors.encode_cursor(store.generation, cursors.ExportCursor(position.start_seq, items[-1].id))
+        if more
+        else None
+    )
+    return ExportPage(items, next_cursor, cursors.encode_sync_token(store.generation, position.start_seq))
+
+
+def export_stream(store: Store, chunk: int = 500) -> tuple[str, Iterator[list[Product]]]:
+    """The sync token and chunks of the whole catalog, read lazily in id order.
+
+    Only one chunk is in memory at a time; the lock is held per chunk, not for the
+    whole stream, so writers are never stalled by a slow reader.
+    """
+    token = cursors.encode_sync_token(store.generation, store.last_seq(PRODUCT))
+
+    def chunks() -> Iterator[list[Product]]:
+        after, more = None, True
+        while more:
+            items, more = _export_chunk(store, after, chunk)
+            if items:
+                after = items[-1].id
+                yield items
+
+    return token, chunks()
+
+
+# -- changes feed ---------------------------------------------------------------
+@dataclass(frozen=True)
+class ChangeEntry:
+    seq: int
+    product_id: str
+    product: Product | None  # None for a deletion
+
+
+@dataclass(frozen=True)
+class ChangesPage:
+    changes: list[ChangeEntry]
+    next_token: str
+    has_more: bool
+
+
+def changes_since(store: Store, clock: Clock, retention_seconds: int, since: str, limit: int) -> ChangesPage:
+    store.purge_deletions(PRODUCT, clock.timestamp() - retention_seconds)
+    seq = cursors.decode_sync_token(since, store.generation)
+    with store.atomic():
+        if seq < store.oldest_valid_seq(PRODUCT):
+            raise cursors.sync_token_expired()
+        if seq > store.last_seq(PRODUCT):
+            raise DomainError(422, "INVALID_SYNC_TOKEN", "The sync token is ahead of this catalog.", errors={"since": "unrecognised value"})
+        log = store.changes_since(PRODUCT, seq, limit + 1)
+        entries = [
+            ChangeEntry(change.seq, change.record_id, None if change.deleted else store.get(PRODUCT, change.record_id))
+            for change in log[:limit]
+        ]
+    next_seq = entries[-1].seq if entries else seq
+    return ChangesPage(entries, cursors.encode_sync_token(store.generation, next_seq), len(log) > limit)

@@ -1,0 +1,49 @@
+"""Request and response shapes of the simulator controls."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+MAX_RESET_PRODUCTS = 500_000
+
+
+class ResetSchema(Schema):
+    seed = fields.Integer(validate=validate.Range(min=0, max=2**63 - 1))
+    products = fields.Integer(validate=validate.Range(min=0, max=MAX_RESET_PRODUCTS))
+
+
+class ResetResultSchema(Schema):
+    seed = fields.Integer()
+    products = fields.Integer()
+
+
+class ClockSchema(Schema):
+    now = fields.String(metadata={"example": "2026-11-29T18:45:09Z"})
+    frozen = fields.Boolean()
+    offset_seconds = fields.Float(metadata={"description": "Simulated minus real time, while running."})
+
+
+class ClockActionSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(["freeze", "resume", "set", "advance", "reset"]))
+    to = fields.DateTime(metadata={"description": "With `set`: the new time (RFC 3339)."})
+    seconds = fields.Integer(validate=validate.Range(min=0, max=10 * 365 * 24 * 3600), metadata={"description": "With `advance`."})
+
+    @validates_schema
+    def _arguments(self, data, **kwargs):
+        if data["action"] == "set" and "to" not in data:
+            raise ValidationError("`set` needs `to`", "to")
+        if data["action"] == "advance" and "seconds" not in data:
+            raise ValidationError("`advance` needs `seconds`", "seconds")
+
+
+class ChurnSchema(Schema):
+    per_minute = fields.Float(metadata={"description": "Changes per simulated minute (0: off)."})
+    mix = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "Relative weight of each kind of change."})
+
+
+class ChurnRunSchema(Schema):
+    changes = fields.Integer(required=True, validate=validate.Range(min=1, max=10_000))
+
+
+class ChurnRunResultSchema(Schema):
+    applied = fields.Dict(keys=fields.String(), values=fields.Integer())

@@ -1,0 +1,125 @@
+"""The store interface: the only place that holds state.
+
+Records are immutable objects with an `id` (and usually `version` and `owner_id`);
+a change replaces the record as a whole, so a reader never sees half an update.
+The interface is narrow on purpose so that a shared backend (Redis) can implement
+it for several worker processes: get / put / delete, ordered and per-owner queries,
+an atomic read-check-write, and a sequence-numbered change log per kind.
+"""
+
+from __future__ import annotations
+
+import random
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, TypeVar
+
+T = TypeVar("T")
+
+
+class RecordNotFound(LookupError):
+    def __init__(self, kind: str, record_id: str):
+        super().__init__(f"{kind} {record_id} not found")
+        self.kind, self.record_id = kind, record_id
+
+
+class VersionConflict(Exception):
+    def __init__(self, kind: str, record_id: str, expected: int, actual: int):
+        super().__init__(f"{kind} {record_id} is at version {actual}, not {expected}")
+        self.kind, self.record_id, self.expected, self.actual = kind, record_id, expected, actual
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of a change log: the latest change of one record."""
+
+    seq: int
+    record_id: str
+    deleted: bool
+    at: float  # simulated timestamp of the change
+
+
+class Store(ABC):
+    #: Changes on every reset, so tokens from an earlier catalog are recognised as stale.
+    generation: str
+    seed: int
+
+    # -- records -------------------------------------------------------------
+    @abstractmethod
+    def get(self, kind: str, record_id: str) -> Any | None: ...
+
+    @abstractmethod
+    def put(self, kind: str, record: Any) -> None: ...
+
+    @abstractmethod
+    def delete(self, kind: str, record_id: str) -> Any | None: ...
+
+    @abstractmethod
+    def load(self, kind: str, records: Iterable[Any]) -> None:
+        """Bulk insert for seeding (no change-log entries)."""
+
+    @abstractmethod
+    def count(self, kind: str) -> int: ...
+
+    @abstractmethod
+    def values(self, kind: str) -> list[Any]:
+        """A snapshot of every record of a kind, in id order."""
+
+    @abstractmethod
+    def ids_after(self, kind: str, after: str | None, limit: int) -> list[str]:
+        """Up to `limit` ids greater than `after`, in id order."""
+
+    @abstractmethod
+    def by_owner(self, kind: str, owner_id: str) -> list[Any]: ...
+
+    @abstractmethod
+    def update(
+        self,
+        kind: str,
+        record_id: str,
+        change: Callable[[T], T],
+        expected_version: int | None = None,
+    ) -> T:
+        """Atomically read, check the version, apply `change` and write the result.
+
+        Raises RecordNotFound, VersionConflict, or whatever `change` raises (then
+        nothing is written).
+        """
+
+    @abstractmethod
+    def atomic(self) -> AbstractContextManager:
+        """Hold the store's write lock across several reads and writes."""
+
+    # -- ids and randomness ----------------------------------------------------
+    @abstractmethod
+    def new_id(self, prefix: str) -> str:
+        """A fresh id `prefix_xxxxxxxxxxxx`, deterministic for the seed and call order."""
+
+    @abstractmethod
+    def rng(self, stream: str) -> random.Random:
+        """A named random stream seeded from the store's seed (churn, ids, …)."""
+
+    @abstractmethod
+    def meta(self) -> dict[str, Any]:
+        """Small runtime state of simulator components (churn carry, …)."""
+
+    # -- change log ------------------------------------------------------------
+    @abstractmethod
+    def log_change(self, kind: str, record_id: str, deleted: bool, at: float) -> int:
+        """Record that a record changed; returns its new sequence number."""
+
+    @abstractmethod
+    def last_seq(self, kind: str) -> int: ...
+
+    @abstractmethod
+    def oldest_valid_seq(self, kind: str) -> int:
+        """A sync token older than this may have missed a purged deletion."""
+
+    @abstractmethod
+    def changes_since(self, kind: str, seq: int, limit: int) -> list[Change]:
+        """The latest change of each record changed after `seq`, in sequence order."""
+
+    @abstractmethod
+    def purge_deletions(self, kind: str, before: float) -> int:
+        """Forget deletions older than `before`; returns how many were purged."""

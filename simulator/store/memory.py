@@ -1,0 +1,196 @@
+"""The in-memory store: dicts and sorted indexes behind one re-entrant lock.
+
+Writers take the lock; readers read without it, which is safe because records are
+immutable and every index update happens under the lock in a single step.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from collections import defaultdict, deque
+from typing import Any, Callable, Iterable
+
+from sortedcontainers import SortedDict, SortedList
+
+from .base import Change, RecordNotFound, Store, VersionConflict
+
+_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+
+def encode_id(prefix: str, number: int) -> str:
+    """`prd_` + 12 base32 characters of a 60-bit number."""
+    chars = []
+    for _ in range(12):
+        number, digit = divmod(number, 32)
+        chars.append(_ID_ALPHABET[digit])
+    return f"{prefix}_{''.join(reversed(chars))}"
+
+
+class _ChangeLog:
+    """Sequence-numbered, coalesced per record: only a record's latest change is kept.
+
+    Reading from a sequence number costs O(log n + returned), whatever the size
+    of the catalog. Deletions (tombstones) are kept until purged by age; the
+    highest purged sequence number becomes the oldest token still valid.
+    """
+
+    def __init__(self) -> None:
+        self.entries: SortedDict = SortedDict()  # seq -> Change
+        self.latest: dict[str, int] = {}  # record id -> seq of its latest change
+        self.tombstones: deque[Change] = deque()  # deletions in sequence order
+        self.seq = 0
+        self.floor = 0
+
+    def record(self, record_id: str, deleted: bool, at: float) -> int:
+        self.seq += 1
+        previous = self.latest.get(record_id)
+        if previous is not None:
+            del self.entries[previous]
+        change = Change(self.seq, record_id, deleted, at)
+        self.entries[self.seq] = change
+        self.latest[record_id] = self.seq
+        if deleted:
+            self.tombstones.append(change)
+        return self.seq
+
+    def since(self, seq: int, limit: int) -> list[Change]:
+        start = self.entries.bisect_right(seq)
+        keys = self.entries.keys()[start : start + limit]
+        return [self.entries[key] for key in keys]
+
+    def purge(self, before: float) -> int:
+        purged = 0
+        while self.tombstones and self.tombstones[0].at < before:
+            change = self.tombstones.popleft()
+            if self.latest.get(change.record_id) == change.seq:
+                del self.entries[change.seq]
+                del self.latest[change.record_id]
+                self.floor = max(self.floor, change.seq)
+                purged += 1
+        return purged
+
+
+class InMemoryStore(Store):
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.generation = uuid.uuid4().hex[:10]
+        self._lock = threading.RLock()
+        self._records: dict[str, dict[str, Any]] = defaultdict(dict)
+        self._order: dict[str, SortedList] = defaultdict(SortedList)
+        self._owners: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+        self._logs: dict[str, _ChangeLog] = defaultdict(_ChangeLog)
+        self._rngs: dict[str, random.Random] = {}
+        self._meta: dict[str, Any] = {}
+
+    # -- records -------------------------------------------------------------
+    def get(self, kind: str, record_id: str) -> Any | None:
+        return self._records[kind].get(record_id)
+
+    def put(self, kind: str, record: Any) -> None:
+        with self._lock:
+            records = self._records[kind]
+            previous = records.get(record.id)
+            if previous is None:
+                self._order[kind].add(record.id)
+            else:
+                self._unindex_owner(kind, previous)
+            records[record.id] = record
+            self._index_owner(kind, record)
+
+    def delete(self, kind: str, record_id: str) -> Any | None:
+        with self._lock:
+            previous = self._records[kind].pop(record_id, None)
+            if previous is not None:
+                self._order[kind].remove(record_id)
+                self._unindex_owner(kind, previous)
+            return previous
+
+    def load(self, kind: str, records: Iterable[Any]) -> None:
+        with self._lock:
+            target = self._records[kind]
+            for record in records:
+                target[record.id] = record
+                self._index_owner(kind, record)
+            self._order[kind] = SortedList(target)
+
+    def count(self, kind: str) -> int:
+        return len(self._records[kind])
+
+    def values(self, kind: str) -> list[Any]:
+        with self._lock:
+            records = self._records[kind]
+            return [records[record_id] for record_id in self._order[kind]]
+
+    def ids_after(self, kind: str, after: str | None, limit: int) -> list[str]:
+        with self._lock:
+            order = self._order[kind]
+            start = 0 if after is None else order.bisect_right(after)
+            return list(order.islice(start, start + limit))
+
+    def by_owner(self, kind: str, owner_id: str) -> list[Any]:
+        with self._lock:
+            records = self._records[kind]
+            return [records[record_id] for record_id in sorted(self._owners[kind].get(owner_id, ()))]
+
+    def _index_owner(self, kind: str, record: Any) -> None:
+        owner = getattr(record, "owner_id", None)
+        if owner is not None:
+            self._owners[kind][owner].add(record.id)
+
+    def _unindex_owner(self, kind: str, record: Any) -> None:
+        owner = getattr(record, "owner_id", None)
+        if owner is not None:
+            self._owners[kind][owner].discard(record.id)
+
+    def update(self, kind, record_id, change, expected_version=None):
+        with self._lock:
+            current = self._records[kind].get(record_id)
+            if current is None:
+                raise RecordNotFound(kind, record_id)
+            if expected_version is not None and current.version != expected_version:
+                raise VersionConflict(kind, record_id, expected_version, current.version)
+            updated = change(current)
+            self.put(kind, updated)
+            return updated
+
+    def atomic(self):
+        return self._lock
+
+    # -- ids and randomness ----------------------------------------------------
+    def rng(self, stream: str) -> random.Random:
+        with self._lock:
+            if stream not in self._rngs:
+                self._rngs[stream] = random.Random(f"{self.seed}:{stream}")
+            return self._rngs[stream]
+
+    def new_id(self, prefix: str) -> str:
+        with self._lock:
+            generator = self.rng("ids")
+            while True:
+                candidate = encode_id(prefix, generator.getrandbits(60))
+                if all(candidate not in records for records in self._records.values()):
+                    return candidate
+
+    def meta(self) -> dict[str, Any]:
+        return self._meta
+
+    # -- change log ------------------------------------------------------------
+    def log_change(self, kind: str, record_id: str, deleted: bool, at: float) -> int:
+        with self._lock:
+            return self._logs[kind].record(record_id, deleted, at)
+
+    def last_seq(self, kind: str) -> int:
+        return self._logs[kind].seq
+
+    def oldest_valid_seq(self, kind: str) -> int:
+        return self._logs[kind].floor
+
+    def changes_since(self, kind: str, seq: int, limit: int) -> list[Change]:
+        with self._lock:
+            return self._logs[kind].since(seq, limit)
+
+    def purge_deletions(self, kind: str, before: float) -> int:
+        with self._lock:
+            return self._logs[kind].purge(before)

@@ -1,0 +1,46 @@
+"""Flask-side helpers shared by every blueprint: the runtime, JSON answers, ETags."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+
+from flask import Response, current_app, request
+
+from .errors import DomainError
+from .runtime import Runtime
+
+EXTENSION = "alegra_sim"
+
+
+def runtime() -> Runtime:
+    return current_app.extensions[EXTENSION]
+
+
+def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    response = Response(json.dumps(payload, separators=(",", ":")), status=status, mimetype="application/json")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def if_match_version() -> int | None:
+    """The version named by `If-Match` ("3", W/"3" or 3), or None when absent."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    text = header.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 18:
+        raise DomainError(412, "PRECONDITION_FAILED", "If-Match must be an ETag this backend issued.")
+    return int(text)
+
+
+def not_modified(current_etag: str) -> bool:
+    """True when `If-None-Match` already names the current ETag."""
+    header = request.headers.get("If-None-Match", "")
+    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return current_etag in candidates or "*" in candidates
