@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+import flask_smorest
 from flask import Response, current_app, request
 
 from .errors import DomainError
 from .runtime import Runtime
 
 EXTENSION = "alegra_sim"
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """flask-smorest's Blueprint with the contract's paging: 20 a page by default, 100 at most."""
+
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
 
 
 def runtime() -> Runtime:

@@ -6,12 +6,11 @@ import hashlib
 import json
 from html import escape
 
-from flask import Response, request, stream_with_context
-from flask_smorest import Blueprint
+from flask import Response, request
 
 from simulator.errors import not_found
 from simulator.schemas import ProblemSchema
-from simulator.web import etag, json_response, not_modified, runtime
+from simulator.web import Blueprint, etag, json_response, not_modified, runtime
 
 from . import service
 from .schemas import (
@@ -103,7 +102,8 @@ def _export_ndjson(store) -> Response:
             yield "".join([dumps(product_to_dict(p, currency, base_url)) + "\n" for p in chunk])
         yield dumps({"sync_token": token}) + "\n"
 
-    return Response(stream_with_context(lines()), mimetype=NDJSON)
+    # The generator needs no request context: it closes over plain values only.
+    return Response(lines(), mimetype=NDJSON)
 
 
 @blp.route("/catalog/changes")

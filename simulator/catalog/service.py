@@ -101,7 +101,9 @@ def browse(store: Store, query: ProductQuery, page: int, page_size: int) -> tupl
     start = (page - 1) * page_size
     if not checks and query.sort is None:
         # The common unfiltered listing is a slice of the id index: no scan.
-        return [store.get(PRODUCT, i) for i in store.ids_after(PRODUCT, None, start + page_size)[start:]], store.count(PRODUCT)
+        with store.atomic():  # ids and records from one moment: none deleted in between
+            ids = store.ids_after(PRODUCT, None, page_size, offset=start)
+            return [store.get(PRODUCT, i) for i in ids], store.count(PRODUCT)
     matching = [p for p in store.values(PRODUCT) if all(check(p) for check in checks)]
     if query.sort is not None:
         key, reverse = SORTS[query.sort]

@@ -6,14 +6,13 @@ import hmac
 from datetime import timedelta
 
 from flask import request
-from flask_smorest import Blueprint
 
 from simulator.catalog import service as catalog
 from simulator.catalog.schemas import ProductPatchSchema, ProductSchema, ProductWriteSchema
 from simulator.catalog.serialize import product_to_dict
 from simulator.errors import DomainError
 from simulator.schemas import ProblemSchema
-from simulator.web import etag, if_match_version, json_response, runtime
+from simulator.web import Blueprint, etag, if_match_version, json_response, runtime
 
 from . import churn
 from .schemas import (

@@ -67,8 +67,8 @@ class Store(ABC):
         """A snapshot of every record of a kind, in id order."""
 
     @abstractmethod
-    def ids_after(self, kind: str, after: str | None, limit: int) -> list[str]:
-        """Up to `limit` ids greater than `after`, in id order."""
+    def ids_after(self, kind: str, after: str | None, limit: int, offset: int = 0) -> list[str]:
+        """Up to `limit` ids greater than `after` (skipping `offset` of them), in id order."""
 
     @abstractmethod
     def by_owner(self, kind: str, owner_id: str) -> list[Any]: ...

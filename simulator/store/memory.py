@@ -123,10 +123,10 @@ class InMemoryStore(Store):
             records = self._records[kind]
             return [records[record_id] for record_id in self._order[kind]]
 
-    def ids_after(self, kind: str, after: str | None, limit: int) -> list[str]:
+    def ids_after(self, kind: str, after: str | None, limit: int, offset: int = 0) -> list[str]:
         with self._lock:
             order = self._order[kind]
-            start = 0 if after is None else order.bisect_right(after)
+            start = (0 if after is None else order.bisect_right(after)) + offset
             return list(order.islice(start, start + limit))
 
     def by_owner(self, kind: str, owner_id: str) -> list[Any]:

@@ -1,0 +1,61 @@
+from simulator import create_app
+from simulator.catalog.model import PRODUCT
+from simulator.web import EXTENSION
+from tests.conftest import SMALL, assert_problem
+
+
+def test_reset_reseeds_with_another_seed_and_size(client, sim):
+    first_ids = [p.id for p in sim.store.values(PRODUCT)]
+    client.delete(f"/_sim/products/{first_ids[0]}")
+    response = client.post("/_sim/reset", json={"seed": 7, "products": 30})
+    assert response.get_json() == {"seed": 7, "products": 30}
+    assert sim.store.count(PRODUCT) == 30 and sim.store.seed == 7
+    client.post("/_sim/reset", json={"seed": 42, "products": 200})
+    assert [p.id for p in sim.store.values(PRODUCT)] == first_ids  # back to the seeded catalog, deletion undone
+
+
+def test_reset_without_a_body_keeps_seed_and_size(client, sim):
+    assert client.post("/_sim/reset").get_json() == {"seed": 42, "products": 200}
+
+
+def test_create_product_by_hand(client, sim):
+    leaf = next(c for c in sim.store.values("category") if c.level == 3)
+    response = client.post("/_sim/products", json={"name": "Hand Made Mug", "category_ids": [leaf.id], "price": "14.90", "stock": 4})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["price"]["amount"] == "14.90" and body["version"] == 1 and body["stock"] == 4
+    assert client.get(f"/api/v1/products/{body['id']}").get_json() == body
+
+
+def test_clock_controls(client):
+    frozen = client.post("/_sim/clock", json={"action": "freeze"}).get_json()
+    assert frozen["frozen"] is True
+    moved = client.post("/_sim/clock", json={"action": "advance", "seconds": 86400}).get_json()
+    from simulator.clock import parse_rfc3339
+
+    assert (parse_rfc3339(moved["now"]) - parse_rfc3339(frozen["now"])).total_seconds() == 86400
+    set_to = client.post("/_sim/clock", json={"action": "set", "to": "2030-05-01T12:00:00Z"}).get_json()
+    assert set_to["now"] == "2030-05-01T12:00:00Z"
+    assert client.get("/_sim/clock").get_json()["now"] == "2030-05-01T12:00:00Z"
+    assert client.post("/_sim/clock", json={"action": "resume"}).get_json()["frozen"] is False
+    assert_problem(client.post("/_sim/clock", json={"action": "set"}), 422, "VALIDATION_FAILED")
+
+
+def test_churn_run_on_demand(client, sim):
+    response = client.post("/_sim/churn/run", json={"changes": 25})
+    assert sum(response.get_json()["applied"].values()) == 25
+    assert sim.store.last_seq(PRODUCT) >= 20  # some changes may hit the same product twice
+    assert client.get("/_sim/churn").get_json()["per_minute"] == 0
+
+
+def test_admin_token_guards_every_sim_call():
+    app = create_app({**SMALL, "admin_token": "s3cret"})
+    client = app.test_client()
+    for method, url in (("get", "/_sim/clock"), ("post", "/_sim/reset"), ("post", "/_sim/churn/run")):
+        response = getattr(client, method)(url, json={})
+        assert_problem(response, 401, "ADMIN_TOKEN_REQUIRED")
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert_problem(client.get("/_sim/clock", headers={"Authorization": "Bearer wrong"}), 401)
+    assert client.get("/_sim/clock", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    assert client.get("/api/v1/categories").status_code == 200  # the webservices are not guarded by it
+    assert app.extensions[EXTENSION].store.count(PRODUCT) == 200
