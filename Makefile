@@ -16,7 +16,7 @@ run: $(STAMP)  ## serve the simulator on SIM_HOST:SIM_PORT (127.0.0.1:8000)
 	$(BIN)/python -m simulator serve
 
 test: $(STAMP)  ## the whole test suite
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)  ## benchmarks: print their figures and the commands behind them
 	$(BIN)/python -m bench
