@@ -16,7 +16,10 @@ UTC = timezone.utc
 
 def rfc3339(moment: datetime) -> str:
     """`2026-11-29T18:45:09Z`: RFC 3339, UTC, whole seconds."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    # isoformat is several times faster than strftime, and this runs per product exported.
+    return moment.isoformat()[:19] + "Z"
 
 
 def parse_rfc3339(text: str) -> datetime:

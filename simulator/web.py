@@ -12,6 +12,7 @@ from .errors import DomainError
 from .runtime import Runtime
 
 EXTENSION = "alegra_sim"
+_dumps = json.JSONEncoder(separators=(",", ":")).encode  # compact, and no per-call encoder set-up
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -25,10 +26,7 @@ def runtime() -> Runtime:
 
 
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    response = Response(json.dumps(payload, separators=(",", ":")), status=status, mimetype="application/json")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+    return Response(_dumps(payload), status=status, headers=headers, mimetype="application/json")
 
 
 def etag(version: int) -> str:

@@ -1,0 +1,14 @@
+"""`make bench` / `python -m bench`: the figures behind the performance targets.
+
+Sections (each a module with `run(quick) -> SectionResult`):
+
+- seeding  seed_data speed, and its ratio to the naive Faker loop
+- export   NDJSON catalog export throughput over HTTP on loopback
+- http     requests/s of product detail as a ratio to a bare Flask endpoint (wrk)
+- memory   resident memory of the server worker holding the catalog
+
+The machine is small and noisy, so targets are ratios against a baseline measured
+in the same run, or absolute figures taken as the best of several runs. Every
+section prints its figures, the target verdicts and the commands that reproduce
+them; `bench/results/latest.json` gets the figures of the last run.
+"""

@@ -1,0 +1,105 @@
+"""Smoke tests of `python -m bench`: it runs, writes its JSON, and cleans up its servers.
+
+Nothing here checks a figure against a target: the machine running the tests is
+not the one the targets are about. Figures must only exist and be positive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from bench.report import MISS, NOT_APPLICABLE, PASS, Target
+from bench.server import ServerError, ServerProcess, bare_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bench(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("SIM_")}
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_quick_seeding_section_writes_positive_figures(tmp_path):
+    out = tmp_path / "bench.json"
+    done = run_bench("--quick", "seeding", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+
+    result = json.loads(out.read_text())
+    assert result["quick"] is True
+    assert list(result["sections"]) == ["seeding"]
+    seeding = result["sections"]["seeding"]
+    assert seeding["error"] is None
+    figures = seeding["figures"]
+    for key in ("seed_catalog_1000", "seed_catalog_10000", "naive"):
+        assert figures[key]["seconds"] > 0, key
+        assert figures[key]["per_second"] > 0, key
+    assert figures["seed_catalog_10000"]["count"] == 10_000
+    assert figures["naive"]["count"] == 500
+    assert figures["speedup_vs_naive"] > 0
+
+    verdicts = {target["name"]: target["verdict"] for target in seeding["targets"]}
+    # --quick does not seed 100,000 products: that target must not claim a verdict.
+    assert verdicts["seed 100,000 products"] == NOT_APPLICABLE
+    assert verdicts["seeding speed-up vs naive Faker"] in (PASS, MISS)
+    assert any("bench.seeding --measure seed_catalog 10000" in command for command in seeding["commands"])
+
+    # The printed table carries the figures, the targets and the commands.
+    assert "seed_catalog 10,000 products" in done.stdout
+    assert "reproduce" in done.stdout
+    assert "-m bench.seeding --measure naive 500" in done.stdout
+
+
+def test_unknown_section_is_refused_without_running_anything(tmp_path):
+    out = tmp_path / "bench.json"
+    done = run_bench("seeding", "nosuchsection", "--json", str(out))
+    assert done.returncode == 2
+    assert "nosuchsection" in done.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "op", "threshold", "applicable", "verdict"),
+    [
+        (5.0, "<=", 5.0, True, PASS),
+        (5.01, "<=", 5.0, True, MISS),
+        (0.79, ">=", 0.8, True, MISS),
+        (0.8, ">=", 0.8, True, PASS),
+        (300.0, "<", 300.0, True, MISS),
+        (1.0, "<=", 5.0, False, NOT_APPLICABLE),
+        (None, ">=", 1.0, True, NOT_APPLICABLE),
+    ],
+)
+def test_target_verdicts(value, op, threshold, applicable, verdict):
+    assert Target("t", value, op, threshold, "s", applicable).verdict == verdict
+
+
+def test_server_process_group_is_stopped_when_the_block_fails():
+    server = bare_server(name="test-bare-server")
+    with pytest.raises(RuntimeError, match="boom"):
+        with server:
+            assert requests.get(server.url + "/bare/x", timeout=5).json() == {"id": "bare", "ok": True}
+            master = psutil.Process(server.pid)
+            processes = [master, server.worker()]
+            raise RuntimeError("boom")
+    gone, alive = psutil.wait_procs(processes, timeout=10)
+    assert not alive
+    with pytest.raises(requests.ConnectionError):
+        requests.get(server.url + "/bare/x", timeout=2)
+
+
+def test_server_that_exits_early_is_reported_with_its_log():
+    server = ServerProcess("test-broken-server", "simulator serve", {"products": "not-a-number"}, "/api/v1/categories")
+    with pytest.raises(ServerError, match="exited with code"):
+        with server:
+            pass
+    assert server.process is None
