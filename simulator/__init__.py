@@ -52,10 +52,14 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
     app.extensions[EXTENSION] = Runtime(settings)
 
     api = SimulatorApi(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     from .catalog.routes import blp as catalog_blp, media as media_blp
+    from .customers.routes import blp as customers_blp
+    from .sim.outbox_routes import blp as outbox_blp
     from .sim.routes import blp as sim_blp
 
-    for blueprint in (catalog_blp, media_blp, sim_blp):
+    blueprints = (catalog_blp, media_blp, customers_blp, sim_blp, outbox_blp)
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
 
     # Swagger UI's scripts come from the installed swagger-ui-bundle package: no CDN.

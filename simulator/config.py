@@ -32,6 +32,23 @@ class Settings:
         default=7 * 24 * 3600,
         metadata={"doc": "How long (simulated seconds) deletions stay in the changes feed; an older sync token answers 410."},
     )
+    customers: int = field(
+        default=1000,
+        metadata={"doc": "Number of customers seeded (customer{N}@example.test, plus demo@example.com)."},
+    )
+    token_ttl_seconds: int = field(
+        default=24 * 3600,
+        metadata={"doc": "Lifetime (simulated seconds) of a customer bearer token from login or registration."},
+    )
+    reset_token_ttl_seconds: int = field(
+        default=3600,
+        metadata={"doc": "Lifetime (simulated seconds) of a password reset token sent to the outbox."},
+    )
+    password_hash_profile: str = field(
+        default="secure",
+        metadata={"doc": "Argon2id cost: `secure` (t=2, 19 MiB, as OWASP advises) or `fast` (t=1, 64 KiB) for load tests."},
+    )
+    max_addresses: int = field(default=20, metadata={"doc": "Most addresses one customer may keep in the address book."})
     admin_token: str = field(default="", metadata={"doc": "When set, every /_sim call needs `Authorization: Bearer <token>`."})
     allow_public_without_token: bool = field(
         default=False,
@@ -60,7 +77,12 @@ class Settings:
 
 ENV_PREFIX = "SIM_"
 _FIELDS = {f.name: f for f in fields(Settings)}
-_LIMITS = {"products": (0, 2_000_000), "port": (0, 65535), "workers": (1, 64), "worker_connections": (1, 100_000)}
+_LIMITS = {
+    "products": (0, 2_000_000), "port": (0, 65535), "workers": (1, 64), "worker_connections": (1, 100_000),
+    "customers": (0, 1_000_000), "token_ttl_seconds": (60, 366 * 24 * 3600),
+    "reset_token_ttl_seconds": (60, 30 * 24 * 3600), "max_addresses": (1, 1000),
+}
+_CHOICES = {"password_hash_profile": ("secure", "fast")}
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -84,7 +106,12 @@ def _coerce(name: str, raw: Any) -> Any:
             if value != value or value in (float("inf"), float("-inf")):
                 raise ValueError(raw)
         else:
-            return str(raw)
+            text = str(raw)
+            if text in _CHOICES.get(name, (text,)):
+                return text
+            raise SettingsError(f"setting {name!r} must be one of {', '.join(_CHOICES[name])}, got {raw!r}")
+    except SettingsError:
+        raise
     except (TypeError, ValueError):
         raise SettingsError(f"setting {name!r} must be a {kind}, got {raw!r}") from None
     low, high = _LIMITS.get(name, (0, None))

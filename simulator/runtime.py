@@ -9,28 +9,38 @@ from __future__ import annotations
 import logging
 import time
 
-from seed_data import seed_catalog
-
 from .clock import Clock
 from .config import Settings
 from .store import InMemoryStore, Store
 
 log = logging.getLogger("simulator.seed")
 
-#: Below this many products seeding is quick enough not to report progress.
+#: Below this many records seeding is quick enough not to report progress.
 PROGRESS_THRESHOLD = 20_000
 
 
-def _report_progress(done: int, total: int) -> None:
-    if total >= PROGRESS_THRESHOLD:
-        log.info("seeding catalog: %d/%d products (%d%%)", done, total, done * 100 // total)
+def _progress(what: str):
+    def report(done: int, total: int) -> None:
+        if total >= PROGRESS_THRESHOLD:
+            log.info("seeding %s: %d/%d (%d%%)", what, done, total, done * 100 // total)
+
+    return report
 
 
-def build_store(seed: int, products: int) -> Store:
+def build_store(settings: Settings) -> Store:
+    """A store seeded from the settings: catalog and customers."""
+    # seed_data builds on the simulator's models, so it is imported when first needed:
+    # at module level the two packages would import each other.
+    from seed_data import seed_catalog
+    from seed_data.customers import seed_customers
+
     started = time.perf_counter()
-    store = InMemoryStore(seed)
-    seed_catalog(store, products, progress=_report_progress)
-    log.info("seeded %d products (seed %d) in %.2f s", products, seed, time.perf_counter() - started)
+    store = InMemoryStore(settings.seed)
+    seed_catalog(store, settings.products, progress=_progress("catalog"))
+    log.info("seeded %d products (seed %d) in %.2f s", settings.products, settings.seed, time.perf_counter() - started)
+    started = time.perf_counter()
+    seed_customers(store, settings.customers, settings.password_hash_profile, progress=_progress("customers"))
+    log.info("seeded %d customers + demo@example.com in %.2f s", settings.customers, time.perf_counter() - started)
     return store
 
 
@@ -38,7 +48,7 @@ class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None):
         self.settings = settings
         self.clock = clock or Clock()
-        self.store: Store = build_store(settings.seed, settings.products)
+        self.store: Store = build_store(settings)
 
     def reset(self, seed: int | None = None, products: int | None = None) -> Store:
         """Back to a freshly seeded state (optionally with another seed or size)."""
@@ -48,7 +58,7 @@ class Runtime:
                 seed=settings.seed if seed is None else seed,
                 products=settings.products if products is None else products,
             )
-        store = build_store(settings.seed, settings.products)
+        store = build_store(settings)
         self.settings, self.store = settings, store
         self.clock.reset()
         return store

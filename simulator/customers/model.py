@@ -1,0 +1,103 @@
+"""Customer records. Immutable: a change is a new record (`dataclasses.replace`).
+
+Secrets never sit in the store in the clear: passwords as Argon2id hashes, bearer
+and reset tokens as the SHA-256 of the token (which is also the record id, so a
+lookup is one dict access).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+CUSTOMER = "customer"
+EMAIL_KEY = "customer_email"
+ADDRESS = "address"
+AUTH_TOKEN = "auth_token"
+RESET_TOKEN = "reset_token"
+LOGIN_ATTEMPTS = "login_attempts"
+
+
+def normalize_email(email: str) -> str:
+    """The form emails are compared in: unique case-insensitively."""
+    return email.strip().lower()
+
+
+def token_digest(raw_token: str) -> str:
+    """The SHA-256 hex of a token: what the store keeps instead of the token."""
+    return hashlib.sha256(raw_token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    email: str  # as the customer typed it (trimmed); compared through normalize_email
+    first_name: str
+    last_name: str
+    phone: str | None
+    marketing_consent: bool
+    password_hash: str  # Argon2id, encoded with its salt and cost
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class EmailKey:
+    """The unique index of emails: id is the normalized email."""
+
+    id: str
+    customer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    id: str
+    owner_id: str  # the customer
+    first_name: str
+    last_name: str
+    company: str | None
+    line1: str
+    line2: str | None
+    postal_code: str
+    city: str
+    region: str | None
+    country: str  # ISO 3166-1 alpha-2
+    phone: str | None
+    is_default_shipping: bool
+    is_default_billing: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AuthToken:
+    """A bearer session. id = token_digest(raw token); the raw token is never stored."""
+
+    id: str
+    owner_id: str  # the customer
+    created_at: datetime
+    expires_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ResetToken:
+    """A one-time password reset token. id = token_digest(raw token)."""
+
+    id: str
+    owner_id: str  # the customer
+    created_at: datetime
+    expires_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempts:
+    """Recent failed logins of one email (id = normalized email, known or not)."""
+
+    id: str
+    failures: tuple[float, ...]  # simulated timestamps, oldest first; at most the lockout threshold
+    version: int = 1

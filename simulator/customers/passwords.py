@@ -1,0 +1,115 @@
+"""Password hashing (Argon2id, cost from the `password_hash_profile` setting) and the password policy.
+
+Every hash is salted and self-describing (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`), so a
+hash made at one profile still verifies at another. `secure` follows the OWASP
+Password Storage Cheat Sheet's Argon2id minimum; `fast` keeps a real salted Argon2id
+hash but cheap enough that a load test logging in thousands of times measures the
+shop, not the hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.low_level import hash_secret
+
+from simulator.errors import DomainError, validation_error
+
+MIN_LENGTH = 8
+MAX_LENGTH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class HashCost:
+    time_cost: int
+    memory_kib: int
+    parallelism: int
+
+
+PROFILES: dict[str, HashCost] = {
+    "secure": HashCost(time_cost=2, memory_kib=19 * 1024, parallelism=1),
+    "fast": HashCost(time_cost=1, memory_kib=64, parallelism=1),
+}
+
+#: Rejected whatever their length (compared case-insensitively). The usual suspects of
+#: breach lists, plus the local favourites of the shop's markets.
+COMMON_PASSWORDS = frozenset(
+    """
+    password password1 password12 password123 passw0rd p@ssw0rd p@ssword 12345678 123456789
+    1234567890 0123456789 87654321 11111111 00000000 12341234 11223344 qwertyui qwertyuiop
+    qwerty12 qwerty123 qwerty1234 1q2w3e4r 1q2w3e4r5t 1qaz2wsx zaq12wsx q1w2e3r4 asdfghjk
+    asdfghjkl zxcvbnm1 abc12345 abcd1234 abcdefgh iloveyou iloveyou1 sunshine princess
+    football baseball welcome1 welcome123 letmein1 letmein123 trustno1 superman starwars
+    whatever dragon12 monkey12 admin123 administrator changeme computer internet michelle
+    jennifer shadow12 master12 secret12 summer2024 summer2025 summer2026 winter2025
+    qwertzuiop passwort passwort1 passwort123 hallo123 hallo1234 schatz123 geheim123
+    azerty123 azertyuiop motdepasse wachtwoord contrasena contraseña password!
+    """.split()
+)
+
+
+def hasher(profile: str) -> PasswordHasher:
+    """An Argon2id hasher at the cost of a profile (`secure` or `fast`)."""
+    cost = PROFILES[profile]
+    return PasswordHasher(
+        time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism, type=Type.ID
+    )
+
+
+def hash_password(password: str, profile: str) -> str:
+    return hasher(profile).hash(password)
+
+
+def hash_password_with_salt(password: str, salt_source: str, profile: str) -> str:
+    """A hash whose salt derives from `salt_source`: the same input gives the same hash.
+
+    Only for seed data, so that one seed gives the same store byte for byte; every
+    password a customer sets goes through `hash_password` and a random salt.
+    """
+    cost = PROFILES[profile]
+    salt = hashlib.sha256(salt_source.encode()).digest()[:16]
+    encoded = hash_secret(
+        password.encode(),
+        salt,
+        time_cost=cost.time_cost,
+        memory_cost=cost.memory_kib,
+        parallelism=cost.parallelism,
+        hash_len=32,
+        type=Type.ID,
+    )
+    return encoded.decode("ascii")
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when `password` matches; False for a mismatch, an unusable hash or unencodable text."""
+    try:
+        # Any PasswordHasher verifies any Argon2 hash: the cost is read from the hash itself.
+        return hasher("fast").verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
+        return False
+
+
+def check_policy(password: str, email: str, field: str = "password") -> None:
+    """Raise 422 WEAK_PASSWORD (or VALIDATION_FAILED when too long) unless the password is acceptable."""
+    if len(password) > MAX_LENGTH:
+        raise validation_error({field: f"at most {MAX_LENGTH} characters"})
+    try:
+        password.encode("utf-8")
+    except UnicodeEncodeError:
+        raise validation_error({field: "is not valid Unicode text"}) from None
+    reason = None
+    folded = password.casefold()
+    email_folded = email.strip().casefold()
+    if len(password) < MIN_LENGTH:
+        reason = f"at least {MIN_LENGTH} characters"
+    elif not password.strip():
+        reason = "must not be only spaces"
+    elif email_folded and folded in (email_folded, email_folded.partition("@")[0]):
+        reason = "must not be the email address"
+    elif folded in COMMON_PASSWORDS:
+        reason = "is too common: it appears in lists of breached passwords"
+    if reason:
+        raise DomainError(422, "WEAK_PASSWORD", f"The password is too weak: {reason}.", errors={field: reason})

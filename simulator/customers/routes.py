@@ -1,0 +1,262 @@
+"""Customer webservices: registration, login/logout, password reset, profile and address book."""
+
+from __future__ import annotations
+
+from flask import Response, request
+
+from simulator import idempotency
+from simulator.schemas import ProblemSchema
+from simulator.web import Blueprint, etag, if_match_version, json_response, not_modified, runtime
+
+from . import auth, service
+from .schemas import (
+    AcceptedSchema,
+    AddressSchema,
+    AddressWriteSchema,
+    ChangePasswordSchema,
+    CustomerSchema,
+    ForgotPasswordSchema,
+    LoginSchema,
+    ProfilePatchSchema,
+    RegisterSchema,
+    ResetPasswordSchema,
+    SessionSchema,
+)
+from .serialize import address_to_dict, customer_to_dict, session_to_dict
+
+blp = Blueprint(
+    "customers",
+    __name__,
+    url_prefix="/api/v1",
+    description="Customers: registration, login, forgotten password, profile and address book. "
+    "Authenticated calls send `Authorization: Bearer <token>` from login or registration.",
+)
+
+ME = "/api/v1/customers/me"
+IDEMPOTENCY_PARAMETER = {
+    "in": "header",
+    "name": idempotency.HEADER,
+    "required": False,
+    "schema": {"type": "string", "maxLength": idempotency.KEY_MAX_LENGTH},
+    "description": "Retry safely: the same key with the same body answers the same customer; another body gets 422.",
+}
+IF_MATCH_PARAMETER = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The ETag last seen; a stale one answers 412 and changes nothing.",
+}
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "The version, quoted."}}
+NO_STORE = {"Cache-Control": "no-store"}  # answers that carry a token or personal data
+UNAUTHORIZED_DOC = "Missing, unknown, revoked or expired bearer token (`WWW-Authenticate` says which)."
+
+
+#: Endpoints that need a customer: authenticated before the body is parsed, so a caller
+#: without a valid token gets 401 and learns nothing about what the body should be.
+_AUTHENTICATED = {
+    "logout", "get_me", "patch_me", "change_password",
+    "list_addresses", "create_address", "get_address", "replace_address", "delete_address",
+}
+
+
+@blp.before_request
+def _authenticate_first():
+    if request.endpoint and request.endpoint.partition(".")[2] in _AUTHENTICATED:
+        auth.current_customer()
+
+
+def _context():
+    sim = runtime()
+    return sim, service.CustomerRules.from_settings(sim.settings)
+
+
+def _session_answer(session: service.Session, status: int, headers: dict | None = None) -> Response:
+    sim = runtime()
+    body = session_to_dict(session, sim.clock.now(), service.default_address_ids(sim.store, session.customer.id))
+    return json_response(body, status, {**NO_STORE, **(headers or {})})
+
+
+def _customer_answer(customer) -> Response:
+    store = runtime().store
+    body = customer_to_dict(customer, service.default_address_ids(store, customer.id))
+    return json_response(body, 200, {**NO_STORE, "ETag": etag(customer.version)})
+
+
+def _address_answer(address, status: int = 200, headers: dict | None = None) -> Response:
+    return json_response(address_to_dict(address), status, {**NO_STORE, "ETag": etag(address.version), **(headers or {})})
+
+
+# -- registration and sessions ----------------------------------------------------------
+@blp.route("/customers", methods=["POST"])
+@blp.arguments(RegisterSchema)
+@blp.response(201, SessionSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.alt_response(409, schema=ProblemSchema, description="EMAIL_TAKEN, or IDEMPOTENCY_KEY_IN_USE while a duplicate runs.")
+@blp.alt_response(422, schema=ProblemSchema, description="VALIDATION_FAILED, WEAK_PASSWORD or IDEMPOTENCY_KEY_REUSED.")
+@blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
+def register(fields):
+    """Register a customer: answers the customer and a bearer token; a welcome mail goes to the outbox."""
+    sim, rules = _context()
+    session, replayed = service.register(sim.store, sim.clock, rules, fields, idempotency.header_key(request.headers))
+    headers = {"Location": ME}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return _session_answer(session, 201, headers)
+
+
+@blp.route("/auth/login", methods=["POST"])
+@blp.arguments(LoginSchema)
+@blp.response(200, SessionSchema)
+@blp.alt_response(401, schema=ProblemSchema, description="INVALID_CREDENTIALS")
+@blp.alt_response(429, schema=ProblemSchema, description="TOO_MANY_ATTEMPTS: 5 failures within 15 minutes; see `Retry-After`.")
+def login(fields):
+    """Log in with email and password: answers a bearer token, its expiry and the customer.
+
+    With `basket_token`, that guest basket is merged into the customer's basket."""
+    sim, rules = _context()
+    session = service.login(sim.store, sim.clock, rules, fields["email"], fields["password"])
+    return _session_answer(session, 200)
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.response(204)
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
+def logout():
+    """Revoke the bearer token of this request."""
+    sim = runtime()
+    service.logout(sim.store, sim.clock, auth.bearer_token())
+    return Response(status=204)
+
+
+@blp.route("/auth/password/forgot", methods=["POST"])
+@blp.arguments(ForgotPasswordSchema)
+@blp.response(202, AcceptedSchema)
+def forgot_password(fields):
+    """Ask for a reset mail. Answers 202 alike for any email; a known one gets a one-time token in the outbox."""
+    sim, rules = _context()
+    service.forgot_password(sim.store, sim.clock, rules, fields["email"])
+    return json_response(
+        {"status": "accepted", "detail": "If an account exists for this email, a reset link is on its way."}, 202
+    )
+
+
+@blp.route("/auth/password/reset", methods=["POST"])
+@blp.arguments(ResetPasswordSchema)
+@blp.response(204)
+@blp.alt_response(422, schema=ProblemSchema, description="RESET_TOKEN_INVALID (unknown, expired or used), WEAK_PASSWORD.")
+def reset_password(fields):
+    """Set a new password with the token from the reset mail; signs out every session."""
+    sim, rules = _context()
+    service.reset_password(sim.store, sim.clock, rules, fields["token"], fields["password"])
+    return Response(status=204)
+
+
+# -- profile ----------------------------------------------------------------------------
+@blp.route("/customers/me", methods=["GET"])
+@blp.response(200, CustomerSchema, headers=ETAG_HEADER)
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
+def get_me():
+    """The caller's customer record."""
+    return _customer_answer(auth.current_customer())
+
+
+@blp.route("/customers/me", methods=["PATCH"])
+@blp.arguments(ProfilePatchSchema)
+@blp.response(200, CustomerSchema, headers=ETAG_HEADER)
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
+@blp.alt_response(409, schema=ProblemSchema, description="EMAIL_TAKEN")
+@blp.alt_response(412, schema=ProblemSchema, description="VERSION_MISMATCH: `If-Match` is stale.")
+@blp.alt_response(422, schema=ProblemSchema)
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
+def patch_me(changes):
+    """Change some profile fields; a new email needs `current_password`."""
+    customer = auth.current_customer()
+    sim, rules = _context()
+    return _customer_answer(service.update_profile(sim.store, sim.clock, rules, customer.id, changes, if_match_version()))
+
+
+@blp.route("/customers/me/password", methods=["POST"])
+@blp.arguments(ChangePasswordSchema)
+@blp.response(204)
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
+@blp.alt_response(422, schema=ProblemSchema, description="INVALID_CURRENT_PASSWORD, WEAK_PASSWORD.")
+@blp.alt_response(429, schema=ProblemSchema, description="TOO_MANY_ATTEMPTS")
+def change_password(fields):
+    """Change the password (the current one is asked for); every other session is signed out."""
+    customer = auth.current_customer()
+    sim, rules = _context()
+    service.change_password(
+        sim.store, sim.clock, rules, customer.id, fields["current_password"], fields["new_password"], auth.bearer_digest()
+    )
+    return Response(status=204)
+
+
+# -- address book -----------------------------------------------------------------------
+@blp.route("/customers/me/addresses", methods=["GET"])
+@blp.response(200, AddressSchema(many=True))
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
+def list_addresses():
+    """The caller's address book, oldest first (at most `max_addresses`, so not paginated)."""
+    customer = auth.current_customer()
+    addresses = service.list_addresses(runtime().store, customer.id)
+    return json_response([address_to_dict(a) for a in addresses], headers=NO_STORE)
+
+
+@blp.route("/customers/me/addresses", methods=["POST"])
+@blp.arguments(AddressWriteSchema)
+@blp.response(201, AddressSchema, headers={**ETAG_HEADER, "Location": {"schema": {"type": "string"}}})
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
+@blp.alt_response(409, schema=ProblemSchema, description="ADDRESS_LIMIT_REACHED")
+@blp.alt_response(422, schema=ProblemSchema)
+def create_address(fields):
+    """Add an address. The first one becomes the default shipping and billing address."""
+    customer = auth.current_customer()
+    sim, rules = _context()
+    address = service.create_address(sim.store, sim.clock, rules, customer.id, fields)
+    return _address_answer(address, 201, {"Location": f"{ME}/addresses/{address.id}"})
+
+
+@blp.route("/customers/me/addresses/<address_id>", methods=["GET"])
+@blp.response(200, AddressSchema, headers=ETAG_HEADER)
+@blp.alt_response(304, description="Not modified (If-None-Match)")
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
+@blp.alt_response(404, schema=ProblemSchema, description="ADDRESS_NOT_FOUND (also for another customer's address)")
+def get_address(address_id):
+    """One address of the caller."""
+    customer = auth.current_customer()
+    address = service.get_address(runtime().store, customer.id, address_id)
+    tag = etag(address.version)
+    if not_modified(tag):
+        return Response(status=304, headers={"ETag": tag})
+    return _address_answer(address)
+
+
+@blp.route("/customers/me/addresses/<address_id>", methods=["PUT"])
+@blp.arguments(AddressWriteSchema)
+@blp.response(200, AddressSchema, headers=ETAG_HEADER)
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
+@blp.alt_response(404, schema=ProblemSchema, description="ADDRESS_NOT_FOUND")
+@blp.alt_response(412, schema=ProblemSchema, description="VERSION_MISMATCH: `If-Match` is stale.")
+@blp.alt_response(422, schema=ProblemSchema)
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
+def replace_address(fields, address_id):
+    """Replace an address. Default flags left out stay as they are."""
+    customer = auth.current_customer()
+    sim = runtime()
+    return _address_answer(
+        service.replace_address(sim.store, sim.clock, customer.id, address_id, fields, if_match_version())
+    )
+
+
+@blp.route("/customers/me/addresses/<address_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
+@blp.alt_response(404, schema=ProblemSchema, description="ADDRESS_NOT_FOUND")
+@blp.alt_response(412, schema=ProblemSchema, description="VERSION_MISMATCH: `If-Match` is stale.")
+@blp.doc(parameters=[IF_MATCH_PARAMETER])
+def delete_address(address_id):
+    """Delete an address; a default passes to the most recently added remaining address."""
+    customer = auth.current_customer()
+    sim = runtime()
+    service.delete_address(sim.store, sim.clock, customer.id, address_id, if_match_version())
+    return Response(status=204)

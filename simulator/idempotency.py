@@ -1,0 +1,122 @@
+"""`Idempotency-Key`: a retried POST does its work once.
+
+The same key with the same body answers the first result again; the same key with
+another body answers 422 `IDEMPOTENCY_KEY_REUSED`; a duplicate that arrives while
+the first is still running answers 409 `IDEMPOTENCY_KEY_IN_USE` (with `Retry-After`)
+instead of running twice. Plain Python over the store: a per-key record is claimed
+under `store.atomic()`, then the work runs outside the lock (it may be slow, as
+password hashing is), so other requests are never stalled behind it.
+
+A failed attempt (the action raised) releases the key, so the client may retry.
+What is kept as the result is up to the caller: keep an id and re-render it rather
+than a response that holds a secret (a bearer token must never sit in the store).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Mapping, TypeVar
+
+from simulator.clock import Clock
+from simulator.errors import DomainError, validation_error
+from simulator.store import Store
+
+T = TypeVar("T")
+
+IDEMPOTENCY = "idempotency_key"
+HEADER = "Idempotency-Key"
+KEY_MAX_LENGTH = 255
+DEFAULT_TTL_SECONDS = 24 * 3600
+PENDING, DONE = "pending", "done"
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    id: str  # sha256 of scope and key
+    scope: str  # e.g. "customers.register", "orders.place:cus_…"
+    fingerprint: str  # of the request body, from `fingerprint()`
+    state: str  # pending | done
+    result: Any  # what the action returned; None while pending
+    created_at: float  # simulated timestamps
+    expires_at: float
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    result: T
+    replayed: bool  # True when this is the stored result of an earlier request
+
+
+def fingerprint(payload: Any) -> str:
+    """A stable digest of a parsed request body (key order does not matter)."""
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_key(key: str) -> str:
+    """The key, or 422 when it is not 1 to 255 visible ASCII characters."""
+    if not (1 <= len(key) <= KEY_MAX_LENGTH) or not all("!" <= ch <= "~" for ch in key):
+        raise validation_error({HEADER: f"1 to {KEY_MAX_LENGTH} visible ASCII characters"})
+    return key
+
+
+def key_reused() -> DomainError:
+    return DomainError(
+        422,
+        "IDEMPOTENCY_KEY_REUSED",
+        f"This {HEADER} was already used with another request body; use a new key for a new request.",
+    )
+
+
+def run(
+    store: Store,
+    clock: Clock,
+    scope: str,
+    key: str | None,
+    body_fingerprint: str,
+    action: Callable[[], T],
+    ttl_seconds: int = DEFAULT_TTL_SECONDS,
+) -> Outcome[T]:
+    """Run `action` once per (scope, key); a repeat with the same fingerprint gets its result back."""
+    if key is None:
+        return Outcome(action(), False)
+    key = check_key(key)
+    record_id = hashlib.sha256(f"{scope}\0{key}".encode()).hexdigest()
+    now = clock.timestamp()
+    with store.atomic():
+        current = store.get(IDEMPOTENCY, record_id)
+        if current is not None and current.expires_at <= now:
+            store.delete(IDEMPOTENCY, record_id)
+            current = None
+        if current is not None:
+            if current.fingerprint != body_fingerprint:
+                raise key_reused()
+            if current.state == PENDING:
+                raise DomainError(
+                    409,
+                    "IDEMPOTENCY_KEY_IN_USE",
+                    f"A request with this {HEADER} is still being processed; retry shortly.",
+                    headers={"Retry-After": "1"},
+                )
+            return Outcome(current.result, True)
+        claim = IdempotencyRecord(record_id, scope, body_fingerprint, PENDING, None, now, now + ttl_seconds)
+        store.put(IDEMPOTENCY, claim)
+    try:
+        result = action()
+    except BaseException:
+        with store.atomic():
+            if store.get(IDEMPOTENCY, record_id) is claim:
+                store.delete(IDEMPOTENCY, record_id)
+        raise
+    store.put(IDEMPOTENCY, dataclasses.replace(claim, state=DONE, result=result))
+    return Outcome(result, False)
+
+
+def header_key(headers: Mapping[str, str]) -> str | None:
+    """The Idempotency-Key of a request's headers, or None."""
+    value = headers.get(HEADER)
+    return None if value is None else value.strip()
