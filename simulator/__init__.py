@@ -53,12 +53,14 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
 
     api = SimulatorApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    from .basket.routes import blp as basket_blp
     from .catalog.routes import blp as catalog_blp, media as media_blp
     from .customers.routes import blp as customers_blp
     from .sim.outbox_routes import blp as outbox_blp
+    from .sim.promotion_routes import blp as promotions_blp
     from .sim.routes import blp as sim_blp
 
-    blueprints = (catalog_blp, media_blp, customers_blp, sim_blp, outbox_blp)
+    blueprints = (catalog_blp, media_blp, customers_blp, basket_blp, sim_blp, outbox_blp, promotions_blp)
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
 

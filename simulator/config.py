@@ -49,6 +49,15 @@ class Settings:
         metadata={"doc": "Argon2id cost: `secure` (t=2, 19 MiB, as OWASP advises) or `fast` (t=1, 64 KiB) for load tests."},
     )
     max_addresses: int = field(default=20, metadata={"doc": "Most addresses one customer may keep in the address book."})
+    max_line_quantity: int = field(default=99, metadata={"doc": "Most units of one product a basket line may hold."})
+    guest_basket_ttl_seconds: int = field(
+        default=7 * 24 * 3600,
+        metadata={"doc": "A guest basket untouched this long (simulated seconds) expires."},
+    )
+    promotions_file: str = field(
+        default="",
+        metadata={"doc": "JSON file of promotion rules to load instead of seed_data/promotions.json."},
+    )
     admin_token: str = field(default="", metadata={"doc": "When set, every /_sim call needs `Authorization: Bearer <token>`."})
     allow_public_without_token: bool = field(
         default=False,
@@ -79,7 +88,7 @@ ENV_PREFIX = "SIM_"
 _FIELDS = {f.name: f for f in fields(Settings)}
 _LIMITS = {
     "products": (0, 2_000_000), "port": (0, 65535), "workers": (1, 64), "worker_connections": (1, 100_000),
-    "customers": (0, 1_000_000), "token_ttl_seconds": (60, 366 * 24 * 3600),
+    "customers": (0, 1_000_000), "max_line_quantity": (1, 10_000), "guest_basket_ttl_seconds": (60, 366 * 24 * 3600), "token_ttl_seconds": (60, 366 * 24 * 3600),
     "reset_token_ttl_seconds": (60, 30 * 24 * 3600), "max_addresses": (1, 1000),
 }
 _CHOICES = {"password_hash_profile": ("secure", "fast")}

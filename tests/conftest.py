@@ -7,7 +7,7 @@ import pytest
 from simulator import create_app
 from simulator.web import EXTENSION
 
-SMALL = {"products": 200, "churn_per_minute": 0, "log_level": "warning"}
+SMALL = {"products": 200, "customers": 50, "password_hash_profile": "fast", "churn_per_minute": 0, "log_level": "warning"}
 
 
 @pytest.fixture

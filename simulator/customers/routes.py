@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Response, request
 
 from simulator import idempotency
+from simulator.basket import service as basket_service
+from simulator.basket.routes import basket_rules
 from simulator.schemas import ProblemSchema
 from simulator.web import Blueprint, etag, if_match_version, json_response, not_modified, runtime
 
@@ -115,6 +117,8 @@ def login(fields):
     With `basket_token`, that guest basket is merged into the customer's basket."""
     sim, rules = _context()
     session = service.login(sim.store, sim.clock, rules, fields["email"], fields["password"])
+    if fields.get("basket_token"):
+        basket_service.merge_guest_basket(sim.store, sim.clock, basket_rules(), session.customer.id, fields["basket_token"])
     return _session_answer(session, 200)
 
 

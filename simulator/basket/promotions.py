@@ -1,0 +1,201 @@
+"""Promotion rules: data, not code. A rule is a kind, conditions and an effect.
+
+Kinds, by the level they work at:
+
+- line level (run first): `line_percent`, `line_amount` (off each matching unit),
+  `buy_x_get_y` (of every X+Y matching units the Y cheapest are free, or `percent` off),
+  `bundle_price` (a fixed price for one of each of `product_ids`);
+- basket level (run after the line rules, on what is left): `basket_percent`,
+  `basket_amount`, `tiered_spend` (the best tier reached only);
+- shipping: `free_shipping` (checkout applies it to the delivery price).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Mapping
+
+from simulator.catalog.model import CATEGORY, PRODUCT
+from simulator.errors import DomainError, not_found, validation_error
+from simulator.store import Store
+
+PROMOTION = "promotion"
+PROMOTION_USAGE = "promotion_usage"
+
+LINE_KINDS = ("line_percent", "line_amount", "buy_x_get_y", "bundle_price")
+BASKET_KINDS = ("basket_percent", "basket_amount", "tiered_spend")
+SHIPPING_KINDS = ("free_shipping",)
+KINDS = LINE_KINDS + BASKET_KINDS + SHIPPING_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    id: str
+    name: str
+    kind: str
+    priority: int = 0  # higher runs first
+    exclusive: bool = False  # when it applies, rules of lower priority do not
+    coupon_code: str | None = None  # upper case; None: automatic
+    description: str = ""
+    # conditions
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    min_subtotal: Decimal | None = None  # of the basket, before discounts
+    min_quantity: int | None = None  # of matching units
+    category_ids: tuple[str, ...] = ()  # matching lines: any of these (or below them) …
+    brands: tuple[str, ...] = ()  # … and of these brands …
+    product_ids: tuple[str, ...] = ()  # … and these products (for bundles: the set)
+    customer_only: bool = False
+    first_order_only: bool = False
+    usage_limit: int | None = None  # orders, all customers together
+    per_customer_limit: int | None = None
+    # effect
+    percent: Decimal | None = None
+    amount: Decimal | None = None
+    buy_quantity: int | None = None
+    get_quantity: int | None = None
+    tiers: tuple[tuple[Decimal, Decimal], ...] = ()  # (spend at least, amount off)
+    bundle_price: Decimal | None = None
+    version: int = 1
+
+    @property
+    def level(self) -> int:
+        """0 for line rules, 1 for basket rules, 2 for shipping rules: the order they run in."""
+        return 0 if self.kind in LINE_KINDS else 1 if self.kind in BASKET_KINDS else 2
+
+    @property
+    def targeted(self) -> bool:
+        return bool(self.category_ids or self.brands or self.product_ids)
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionUsage:
+    """How often a promotion was used by placed orders (its id is the promotion's)."""
+
+    id: str
+    total: int = 0
+    by_customer: tuple[tuple[str, int], ...] = ()
+    version: int = 1
+
+    def for_customer(self, customer_id: str | None) -> int:
+        return dict(self.by_customer).get(customer_id, 0) if customer_id else 0
+
+
+# -- rules as data: checking and keeping them ----------------------------------------------
+REQUIRED = {
+    "basket_percent": ("percent",),
+    "line_percent": ("percent",),
+    "basket_amount": ("amount",),
+    "line_amount": ("amount",),
+    "buy_x_get_y": ("buy_quantity", "get_quantity"),
+    "tiered_spend": ("tiers",),
+    "bundle_price": ("product_ids", "bundle_price"),
+    "free_shipping": (),
+}
+
+
+def check_promotion(promotion: Promotion) -> Promotion:
+    """Kind-specific requirements the field types alone cannot express; 422 otherwise."""
+    errors = {name: f"required for kind {promotion.kind}" for name in REQUIRED[promotion.kind] if not getattr(promotion, name)}
+    if promotion.percent is not None and not 0 < promotion.percent <= 100:
+        errors["percent"] = "must be above 0 and at most 100"
+    if promotion.starts_at and promotion.ends_at and promotion.ends_at <= promotion.starts_at:
+        errors["ends_at"] = "must be after starts_at"
+    thresholds = [threshold for threshold, _ in promotion.tiers]
+    if thresholds != sorted(set(thresholds)):
+        errors["tiers"] = "thresholds must rise"
+    if promotion.kind == "bundle_price" and len(set(promotion.product_ids)) < 2:
+        errors["product_ids"] = "a bundle needs at least two different products"
+    if errors:
+        raise validation_error(errors)
+    return promotion
+
+
+def find_by_coupon(store, code: str) -> Promotion | None:
+    return next((p for p in store.values(PROMOTION) if p.coupon_code == code), None)
+
+
+def active_promotions(store, now: datetime) -> list[Promotion]:
+    """The rules in force now, highest priority first (what a shop shows as current offers)."""
+    live = [p for p in store.values(PROMOTION) if (not p.starts_at or p.starts_at <= now) and (not p.ends_at or now < p.ends_at)]
+    return sorted(live, key=lambda p: (-p.priority, p.id))
+
+
+def _from_fields(promotion_id: str, fields: Mapping[str, Any], version: int) -> Promotion:
+    values = dict(fields)
+    for name in ("category_ids", "brands", "product_ids"):
+        values[name] = tuple(values.get(name) or ())
+    values["tiers"] = tuple((tier["threshold"], tier["amount"]) for tier in values.get("tiers") or ())
+    if values.get("coupon_code"):
+        values["coupon_code"] = values["coupon_code"].upper()
+    return check_promotion(Promotion(id=promotion_id, version=version, **values))
+
+
+def _check_references(store: Store, promotion: Promotion) -> None:
+    _check_ids(store, promotion)
+    clash = promotion.coupon_code and find_by_coupon(store, promotion.coupon_code)
+    if clash and clash.id != promotion.id:
+        raise DomainError(409, "COUPON_CODE_TAKEN", f"Promotion {clash.id} already uses coupon code {promotion.coupon_code}.")
+
+
+def _check_ids(store: Store, promotion: Promotion) -> None:
+    errors = {}
+    unknown = [c for c in promotion.category_ids if store.get(CATEGORY, c) is None]
+    if unknown:
+        errors["category_ids"] = f"unknown categories: {', '.join(unknown)}"
+    unknown = [p for p in promotion.product_ids if store.get(PRODUCT, p) is None]
+    if unknown:
+        errors["product_ids"] = f"unknown products: {', '.join(unknown)}"
+    if errors:
+        raise validation_error(errors)
+
+
+def get_promotion(store: Store, promotion_id: str) -> Promotion:
+    promotion = store.get(PROMOTION, promotion_id)
+    if promotion is None:
+        raise not_found("PROMOTION_NOT_FOUND", f"There is no promotion {promotion_id}.")
+    return promotion
+
+
+def create_promotion(store: Store, fields: Mapping[str, Any]) -> Promotion:
+    with store.atomic():
+        promotion = _from_fields(store.new_id("prm"), fields, version=1)
+        _check_references(store, promotion)
+        store.put(PROMOTION, promotion)
+    return promotion
+
+
+def replace_promotion(store: Store, promotion_id: str, fields: Mapping[str, Any], expected_version: int | None = None) -> Promotion:
+    with store.atomic():
+        current = get_promotion(store, promotion_id)
+        if expected_version is not None and expected_version != current.version:
+            raise DomainError(412, "VERSION_MISMATCH", f"Promotion {promotion_id} is at version {current.version} now.")
+        promotion = _from_fields(promotion_id, fields, version=current.version + 1)
+        _check_references(store, promotion)
+        store.put(PROMOTION, promotion)
+    return promotion
+
+
+def delete_promotion(store: Store, promotion_id: str) -> None:
+    with store.atomic():
+        get_promotion(store, promotion_id)
+        store.delete(PROMOTION, promotion_id)
+
+
+def replace_all(store: Store, rules: list[Mapping[str, Any]]) -> list[Promotion]:
+    """Swap the whole rule set (all checked before any is written)."""
+    with store.atomic():
+        promotions = [_from_fields(store.new_id("prm"), fields, version=1) for fields in rules]
+        codes = [p.coupon_code for p in promotions if p.coupon_code]
+        if len(codes) != len(set(codes)):
+            raise DomainError(409, "COUPON_CODE_TAKEN", "Two promotions use the same coupon code.")
+        for promotion in promotions:
+            _check_ids(store, promotion)
+        for promotion in store.values(PROMOTION):
+            store.delete(PROMOTION, promotion.id)
+        for promotion in promotions:
+            store.put(PROMOTION, promotion)
+    return promotions

@@ -1,0 +1,340 @@
+"""Basket rules: whose basket it is, what may go in, and what it costs right now.
+
+Every change runs as one atomic read-check-write on the basket record (so fifty
+concurrent adds lose none), with stock read inside the same lock. A refused change
+writes nothing. Reading re-prices the basket against the live catalog and the
+promotions in force on the simulator clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Callable
+
+from simulator.catalog.model import CATEGORY, PRODUCT, Product
+from simulator.clock import Clock
+from simulator.customers.model import token_digest  # one hashing rule for every token
+from simulator.errors import DomainError
+from simulator.store import RecordNotFound, Store, VersionConflict
+
+from . import promotions
+from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine
+from .pricing import LineInput, PricedBasket, PricingContext, price_basket
+
+ORDER = "order"  # orders are counted for first-order promotions
+SWEEP_INTERVAL_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class BasketRules:
+    max_line_quantity: int = 99
+    max_lines: int = 100
+    guest_ttl_seconds: int = 7 * 24 * 3600
+    low_stock_threshold: int = 5
+
+
+# -- finding the caller's basket -------------------------------------------------------
+def _basket_not_found() -> DomainError:
+    return DomainError(404, "BASKET_NOT_FOUND", "There is no basket for this token (it may have expired).")
+
+
+def _new_basket(store: Store, now: datetime, owner_id: str, customer_id: str | None) -> Basket:
+    return Basket(store.new_id("bsk"), owner_id, customer_id, (), (), (), now, now)
+
+
+def create_guest_basket(store: Store, clock: Clock, rules: BasketRules) -> tuple[Basket, str]:
+    """A new guest basket and the raw token that reaches it (only its digest is kept)."""
+    _sweep_expired(store, clock, rules)
+    token = secrets.token_urlsafe(24)
+    with store.atomic():
+        basket = _new_basket(store, clock.now(), GUEST_OWNER_PREFIX + token_digest(token), None)
+        store.put(BASKET, basket)
+    return basket, token
+
+
+def guest_basket(store: Store, clock: Clock, rules: BasketRules, token: str) -> Basket:
+    found = store.by_owner(BASKET, GUEST_OWNER_PREFIX + token_digest(token)) if token else []
+    if not found:
+        raise _basket_not_found()
+    basket = found[0]
+    if _expired(basket, clock, rules):
+        store.delete(BASKET, basket.id)
+        raise _basket_not_found()
+    return basket
+
+
+def customer_basket(store: Store, clock: Clock, customer_id: str) -> Basket:
+    """The customer's basket, created empty on first use."""
+    with store.atomic():
+        found = store.by_owner(BASKET, customer_id)
+        if found:
+            return found[0]
+        basket = _new_basket(store, clock.now(), customer_id, customer_id)
+        store.put(BASKET, basket)
+        return basket
+
+
+def _expired(basket: Basket, clock: Clock, rules: BasketRules) -> bool:
+    return basket.is_guest and clock.now() - basket.updated_at > timedelta(seconds=rules.guest_ttl_seconds)
+
+
+def _sweep_expired(store: Store, clock: Clock, rules: BasketRules) -> None:
+    """Forget abandoned guest baskets, at most every few simulated minutes."""
+    meta, now = store.meta(), clock.timestamp()
+    if now - meta.get("basket.last_sweep", 0.0) < SWEEP_INTERVAL_SECONDS:
+        return
+    meta["basket.last_sweep"] = now
+    for basket in store.values(BASKET):
+        if _expired(basket, clock, rules):
+            store.delete(BASKET, basket.id)
+
+
+# -- changing a basket --------------------------------------------------------------------
+def _change(store: Store, clock: Clock, basket_id: str, expected_version: int | None, edit: Callable[[Basket], Basket]) -> Basket:
+    now = clock.now()
+
+    def apply(current: Basket) -> Basket:
+        edited = edit(current)
+        # Notices are shown until the next change, unless this change made new ones.
+        notices = edited.notices if edited.notices is not current.notices else ()
+        return dataclasses.replace(edited, notices=notices, updated_at=now, version=current.version + 1)
+
+    try:
+        return store.update(BASKET, basket_id, apply, expected_version)
+    except RecordNotFound:
+        raise _basket_not_found() from None
+    except VersionConflict as conflict:
+        raise DomainError(412, "VERSION_MISMATCH", f"The basket changed; it is at version {conflict.actual} now.") from None
+
+
+def _stocked_product(store: Store, product_id: str, quantity: int) -> Product:
+    product = store.get(PRODUCT, product_id)
+    if product is None:
+        raise DomainError(409, "PRODUCT_UNAVAILABLE", f"Product {product_id} is not (or no longer) sold.", product_id=product_id)
+    if quantity > product.stock:
+        raise DomainError(
+            409,
+            "INSUFFICIENT_STOCK",
+            f"Only {product.stock} of {product.name} available." if product.stock else f"{product.name} is sold out.",
+            product_id=product_id,
+            available=product.stock,
+        )
+    return product
+
+
+def _check_quantity(quantity: int, rules: BasketRules) -> None:
+    if quantity > rules.max_line_quantity:
+        raise DomainError(
+            422, "QUANTITY_TOO_HIGH", f"At most {rules.max_line_quantity} of one product per order.",
+            errors={"quantity": f"at most {rules.max_line_quantity}"},
+        )
+
+
+def add_item(store, clock, basket_id: str, product_id: str, quantity: int, *, rules: BasketRules, expected_version=None) -> Basket:
+    if store.get(PRODUCT, product_id) is None:
+        raise DomainError(404, "PRODUCT_NOT_FOUND", f"There is no product {product_id}.")
+
+    def edit(basket: Basket) -> Basket:
+        existing = next((line for line in basket.lines if line.product_id == product_id), None)
+        total = quantity + (existing.quantity if existing else 0)
+        _check_quantity(total, rules)
+        product = _stocked_product(store, product_id, total)
+        if existing:
+            lines = tuple(
+                dataclasses.replace(line, quantity=total, seen_unit_price=product.price) if line is existing else line
+                for line in basket.lines
+            )
+        else:
+            if len(basket.lines) >= rules.max_lines:
+                raise DomainError(409, "BASKET_FULL", f"A basket holds at most {rules.max_lines} lines.")
+            line = BasketLine(store.new_id("itm"), product_id, total, product.price, product.name, product.sku, clock.now())
+            lines = basket.lines + (line,)
+        return dataclasses.replace(basket, lines=lines)
+
+    return _change(store, clock, basket_id, expected_version, edit)
+
+
+def _line_or_404(basket: Basket, line_id: str) -> BasketLine:
+    line = basket.line(line_id)
+    if line is None:
+        raise DomainError(404, "BASKET_ITEM_NOT_FOUND", f"The basket has no line {line_id}.")
+    return line
+
+
+def set_quantity(store, clock, basket_id: str, line_id: str, quantity: int, *, rules: BasketRules, expected_version=None) -> Basket:
+    """Change a line's quantity; 0 removes the line."""
+
+    def edit(basket: Basket) -> Basket:
+        line = _line_or_404(basket, line_id)
+        if quantity == 0:
+            return dataclasses.replace(basket, lines=tuple(l for l in basket.lines if l.id != line_id))
+        _check_quantity(quantity, rules)
+        product = _stocked_product(store, line.product_id, quantity)
+        changed = dataclasses.replace(line, quantity=quantity, seen_unit_price=product.price)
+        return dataclasses.replace(basket, lines=tuple(changed if l.id == line_id else l for l in basket.lines))
+
+    return _change(store, clock, basket_id, expected_version, edit)
+
+
+def remove_item(store, clock, basket_id: str, line_id: str, *, expected_version=None) -> Basket:
+    def edit(basket: Basket) -> Basket:
+        _line_or_404(basket, line_id)
+        return dataclasses.replace(basket, lines=tuple(l for l in basket.lines if l.id != line_id))
+
+    return _change(store, clock, basket_id, expected_version, edit)
+
+
+def empty(store, clock, basket_id: str, *, expected_version=None) -> Basket:
+    return _change(store, clock, basket_id, expected_version, lambda basket: dataclasses.replace(basket, lines=(), coupons=()))
+
+
+def apply_coupon(store, clock, basket_id: str, code: str, *, expected_version=None) -> Basket:
+    """Put a coupon on the basket. An unknown code is refused; a known one that does not
+    apply stays, with its state and reason, as real shops show it."""
+    code = code.strip().upper()
+    if promotions.find_by_coupon(store, code) is None:
+        raise DomainError(422, "COUPON_UNKNOWN", f"There is no coupon {code}.", errors={"code": "unknown coupon"})
+
+    def edit(basket: Basket) -> Basket:
+        return basket if code in basket.coupons else dataclasses.replace(basket, coupons=basket.coupons + (code,))
+
+    return _change(store, clock, basket_id, expected_version, edit)
+
+
+def remove_coupon(store, clock, basket_id: str, code: str, *, expected_version=None) -> Basket:
+    code = code.strip().upper()
+
+    def edit(basket: Basket) -> Basket:
+        if code not in basket.coupons:
+            raise DomainError(404, "COUPON_NOT_ON_BASKET", f"Coupon {code} is not on this basket.")
+        return dataclasses.replace(basket, coupons=tuple(c for c in basket.coupons if c != code))
+
+    return _change(store, clock, basket_id, expected_version, edit)
+
+
+def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_id: str, token: str) -> Basket:
+    """Move a guest basket into the customer's at login: quantities of the same product add
+    up, capped at stock and the per-line maximum, with a notice for each capped line."""
+    with store.atomic():
+        try:
+            guest = guest_basket(store, clock, rules, token)
+        except DomainError:  # expired or unknown: nothing to merge, the login still succeeds
+            return customer_basket(store, clock, customer_id)
+        target = customer_basket(store, clock, customer_id)
+
+        def edit(basket: Basket) -> Basket:
+            lines = {line.product_id: line for line in basket.lines}
+            notices = list(basket.notices)
+            for line in guest.lines:
+                product = store.get(PRODUCT, line.product_id)
+                if product is None or product.stock == 0:
+                    notices.append(f"{line.name} is no longer available and was not added.")
+                    continue
+                existing = lines.get(line.product_id)
+                wanted = line.quantity + (existing.quantity if existing else 0)
+                allowed = min(wanted, product.stock, rules.max_line_quantity)
+                if allowed < wanted:
+                    notices.append(f"{product.name}: quantity lowered from {wanted} to {allowed} (stock or per-line limit).")
+                if existing:
+                    lines[line.product_id] = dataclasses.replace(existing, quantity=allowed)
+                elif len(lines) < rules.max_lines:
+                    lines[line.product_id] = dataclasses.replace(line, quantity=allowed)
+                else:
+                    notices.append(f"{product.name} was not added: the basket is full.")
+            coupons = basket.coupons + tuple(c for c in guest.coupons if c not in basket.coupons)
+            return dataclasses.replace(basket, lines=tuple(lines.values()), coupons=coupons, notices=tuple(notices))
+
+        merged = _change(store, clock, target.id, None, edit)
+        store.delete(BASKET, guest.id)
+    return merged
+
+
+# -- pricing a basket ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class LineState:
+    line: BasketLine
+    product: Product | None
+    status: str  # ok | insufficient_stock | sold_out | unavailable
+    previous_unit_price: Decimal | None  # set when the price changed since the shopper saw it
+
+
+@dataclass(frozen=True)
+class BasketView:
+    basket: Basket
+    priced: PricedBasket
+    lines: list[LineState]
+    messages: list[str]
+
+    @property
+    def blocking(self) -> list[str]:
+        """Why checkout cannot proceed (empty when it can)."""
+        problems = [f"{state.line.name}: {state.status.replace('_', ' ')}" for state in self.lines if state.status != "ok"]
+        return problems or (["the basket is empty"] if not self.lines else [])
+
+
+def categories_of(store: Store) -> Callable[[Product], frozenset[str]]:
+    """Product → its categories and all their ancestors (category conditions match subtrees)."""
+    parents = {c.id: c.parent_id for c in store.values(CATEGORY)}
+    cache: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def lookup(product: Product) -> frozenset[str]:
+        found = cache.get(product.category_ids)
+        if found is None:
+            ids = set()
+            for category_id in product.category_ids:
+                while category_id is not None and category_id not in ids:
+                    ids.add(category_id)
+                    category_id = parents.get(category_id)
+            found = cache[product.category_ids] = frozenset(ids)
+        return found
+
+    return lookup
+
+
+def pricing_context(store: Store, clock: Clock, basket: Basket) -> PricingContext:
+    return PricingContext(
+        now=clock.now(),
+        coupons=basket.coupons,
+        customer_id=basket.customer_id,
+        first_order=not store.by_owner(ORDER, basket.customer_id) if basket.customer_id else False,
+        usage={u.id: u for u in store.values(promotions.PROMOTION_USAGE)},
+        categories_of=categories_of(store),
+    )
+
+
+def view(store: Store, clock: Clock, basket: Basket, rules: BasketRules) -> BasketView:
+    states, inputs, messages = [], [], list(basket.notices)
+    for line in basket.lines:
+        product = store.get(PRODUCT, line.product_id)
+        previous = None
+        if product is None:
+            status = "unavailable"
+            messages.append(f"{line.name} is no longer available; remove it to check out.")
+        elif product.stock == 0:
+            status = "sold_out"
+            messages.append(f"{product.name} is sold out; remove it to check out.")
+        else:
+            status = "ok" if line.quantity <= product.stock else "insufficient_stock"
+            if status != "ok":
+                messages.append(f"Only {product.stock} of {product.name} left; lower the quantity to check out.")
+            elif product.stock <= rules.low_stock_threshold:
+                messages.append(f"Only {product.stock} of {product.name} left.")
+            if product.price != line.seen_unit_price:
+                previous = line.seen_unit_price
+                messages.append(f"The price of {product.name} changed from {previous:.2f} to {product.price:.2f} since it was added.")
+            inputs.append(LineInput(line.id, product, line.quantity))
+        states.append(LineState(line, product, status, previous))
+    priced = price_basket(inputs, store.values(promotions.PROMOTION), pricing_context(store, clock, basket))
+    for coupon in priced.coupons:
+        if coupon.state != "applied":
+            messages.append(f"Coupon {coupon.code} does not apply: {coupon.reason}.")
+    return BasketView(basket, priced, states, messages)
+
+
+def item_count(basket: Basket) -> int:
+    return sum(line.quantity for line in basket.lines)
+

@@ -1,0 +1,69 @@
+"""/_sim/promotions: the promotion rules, replaced or edited at run time."""
+
+from __future__ import annotations
+
+from simulator.basket import promotions
+from simulator.basket.schemas import PromotionSetSchema, PromotionWriteSchema
+from simulator.basket.serialize import promotion_to_dict
+from simulator.schemas import ProblemSchema
+from simulator.web import Blueprint, etag, if_match_version, json_response, runtime
+
+from .routes import require_admin_token
+
+blp = Blueprint("sim_promotions", __name__, url_prefix="/_sim", description="Promotion rules (simulator control).")
+blp.before_request(require_admin_token)
+
+
+def _shown(promotion):
+    return promotion_to_dict(promotion, runtime().settings.currency, reveal_code=True)
+
+
+@blp.route("/promotions", methods=["GET"])
+def list_rules():
+    """Every rule, with codes, priorities and conditions."""
+    return json_response([_shown(p) for p in runtime().store.values(promotions.PROMOTION)])
+
+
+@blp.route("/promotions", methods=["POST"])
+@blp.arguments(PromotionWriteSchema)
+@blp.alt_response(409, schema=ProblemSchema, description="COUPON_CODE_TAKEN")
+@blp.alt_response(422, schema=ProblemSchema)
+def create_rule(fields):
+    """Add a rule."""
+    promotion = promotions.create_promotion(runtime().store, fields)
+    return json_response(_shown(promotion), 201, {"ETag": etag(promotion.version)})
+
+
+@blp.route("/promotions", methods=["PUT"])
+@blp.arguments(PromotionSetSchema)
+@blp.alt_response(422, schema=ProblemSchema)
+def replace_rules(body):
+    """Replace the whole rule set at once (all are checked before any is kept)."""
+    return json_response([_shown(p) for p in promotions.replace_all(runtime().store, body["promotions"])])
+
+
+@blp.route("/promotions/<promotion_id>", methods=["GET"])
+@blp.alt_response(404, schema=ProblemSchema)
+def get_rule(promotion_id):
+    """One rule."""
+    promotion = promotions.get_promotion(runtime().store, promotion_id)
+    return json_response(_shown(promotion), headers={"ETag": etag(promotion.version)})
+
+
+@blp.route("/promotions/<promotion_id>", methods=["PUT"])
+@blp.arguments(PromotionWriteSchema)
+@blp.alt_response(404, schema=ProblemSchema)
+@blp.alt_response(412, schema=ProblemSchema)
+def replace_rule(fields, promotion_id):
+    """Replace one rule (If-Match guards against a stale edit)."""
+    promotion = promotions.replace_promotion(runtime().store, promotion_id, fields, if_match_version())
+    return json_response(_shown(promotion), headers={"ETag": etag(promotion.version)})
+
+
+@blp.route("/promotions/<promotion_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(404, schema=ProblemSchema)
+def delete_rule(promotion_id):
+    """Delete a rule; a coupon of it left on a basket shows as `unknown`."""
+    promotions.delete_promotion(runtime().store, promotion_id)
+    return "", 204
