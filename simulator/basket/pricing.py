@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Iterable, Mapping
 
 from simulator.catalog.model import Product
@@ -29,7 +29,7 @@ from simulator.money import ZERO, quantize
 from .promotions import Promotion, PromotionUsage
 
 HUNDRED = Decimal(100)
-CENT = Decimal("0.01")
+ONE = Decimal(1)
 
 
 @dataclass(frozen=True)
@@ -50,27 +50,70 @@ class PricingContext:
     categories_of: Callable[[Product], frozenset[str]] = lambda product: frozenset(product.category_ids)
 
 
+def cents(amount: Decimal) -> int:
+    """A two-place amount as whole cents."""
+    return int(amount * 100)
+
+
+def decimal(amount_cents: int) -> Decimal:
+    return Decimal(amount_cents) / 100
+
+
+def percent_of(amount_cents: int, percent: Decimal) -> int:
+    """`percent` % of an amount, rounded half-up to the cent."""
+    return int((amount_cents * percent / HUNDRED).quantize(ONE, rounding=ROUND_HALF_UP))
+
+
 @dataclass
 class PricedLine:
+    """A line as the engine prices it. The engine works in integer cents (exact and
+    fast); the Decimal properties are the line's money as the outside world sees it."""
+
     line_id: str
     product: Product
     quantity: int
-    unit_price: Decimal
-    subtotal: Decimal
-    discount: Decimal = ZERO
-    discounts: dict[str, Decimal] = field(default_factory=dict)  # promotion id → amount
+    unit_cents: int
+    subtotal_cents: int
+    discount_cents: int = 0
+    discounts_cents: dict[str, int] = field(default_factory=dict)  # promotion id → cents
+
+    @classmethod
+    def of(cls, line_id: str, product: Product, quantity: int) -> "PricedLine":
+        unit = cents(product.price)
+        return cls(line_id, product, quantity, unit, unit * quantity)
+
+    @property
+    def left(self) -> int:
+        return self.subtotal_cents - self.discount_cents
+
+    def take(self, promotion_id: str, wanted: int) -> int:
+        """Discount up to `wanted` cents off what is left of this line; returns what was taken."""
+        taken = min(wanted, self.left)
+        if taken > 0:
+            self.discount_cents += taken
+            self.discounts_cents[promotion_id] = self.discounts_cents.get(promotion_id, 0) + taken
+            return taken
+        return 0
+
+    @property
+    def unit_price(self) -> Decimal:
+        return decimal(self.unit_cents)
+
+    @property
+    def subtotal(self) -> Decimal:
+        return decimal(self.subtotal_cents)
+
+    @property
+    def discount(self) -> Decimal:
+        return decimal(self.discount_cents)
 
     @property
     def total(self) -> Decimal:
-        return self.subtotal - self.discount
+        return decimal(self.left)
 
-    def take(self, promotion_id: str, amount: Decimal) -> Decimal:
-        """Discount up to `amount` off what is left of this line; returns what was taken."""
-        taken = min(amount, self.total)
-        if taken > 0:
-            self.discount += taken
-            self.discounts[promotion_id] = self.discounts.get(promotion_id, ZERO) + taken
-        return taken
+    @property
+    def discounts(self) -> dict[str, Decimal]:
+        return {promotion_id: decimal(amount) for promotion_id, amount in self.discounts_cents.items()}
 
 
 @dataclass(frozen=True)
@@ -125,108 +168,109 @@ def _matches(rule: Promotion, line: PricedLine, ctx: PricingContext) -> bool:
     return True
 
 
-def ineligible_reason(rule: Promotion, lines: list[PricedLine], subtotal: Decimal, ctx: PricingContext) -> str | None:
-    """Why the rule does not apply to this basket, or None when it does."""
+def ineligible_reason(rule: Promotion, lines: list[PricedLine], subtotal: int, ctx: PricingContext) -> str | None:
+    """Why the rule does not apply to a basket of these lines (subtotal in cents), or None."""
+    return _check_rule(rule, lines, subtotal, ctx)[0]
+
+
+def _check_rule(rule: Promotion, lines: list[PricedLine], subtotal: int, ctx: PricingContext) -> tuple[str | None, list[PricedLine]]:
+    """(why the rule does not apply or None, the lines it matches)."""
     if rule.starts_at and ctx.now < rule.starts_at:
-        return "not valid yet"
+        return "not valid yet", []
     if rule.customer_only and not ctx.customer_id:
-        return "only for signed-in customers"
+        return "only for signed-in customers", []
     if rule.first_order_only and not (ctx.customer_id and ctx.first_order):
-        return "only on a customer's first order"
+        return "only on a customer's first order", []
     usage = ctx.usage.get(rule.id)
     if usage and rule.usage_limit is not None and usage.total >= rule.usage_limit:
-        return "no longer available"
+        return "no longer available", []
     if usage and rule.per_customer_limit is not None and usage.for_customer(ctx.customer_id) >= rule.per_customer_limit:
-        return "already used as often as allowed"
-    if rule.min_subtotal is not None and subtotal < rule.min_subtotal:
-        return f"spend at least {rule.min_subtotal:.2f}"
-    matching = [line for line in lines if _matches(rule, line, ctx)]
+        return "already used as often as allowed", []
+    if rule.min_subtotal is not None and subtotal < cents(rule.min_subtotal):
+        return f"spend at least {rule.min_subtotal:.2f}", []
+    matching = [line for line in lines if _matches(rule, line, ctx)] if rule.targeted else lines
     if not matching:
-        return "nothing in the basket qualifies"
+        return "nothing in the basket qualifies", []
     if rule.min_quantity is not None and sum(line.quantity for line in matching) < rule.min_quantity:
-        return f"add at least {rule.min_quantity} qualifying items"
-    return None
+        return f"add at least {rule.min_quantity} qualifying items", []
+    return None, matching
 
 
 # -- effects ------------------------------------------------------------------------
-def _units_cheapest_first(lines: Iterable[PricedLine]) -> list[PricedLine]:
-    """One entry per unit, cheapest first (ties by line id, so results are stable)."""
-    units = [line for line in lines for _ in range(line.quantity)]
-    return sorted(units, key=lambda line: (line.unit_price, line.line_id))
-
-
-def _apply_line_rule(rule: Promotion, lines: list[PricedLine], ctx: PricingContext) -> None:
-    matching = [line for line in lines if _matches(rule, line, ctx)]
+def _apply_line_rule(rule: Promotion, matching: list[PricedLine]) -> int:
+    """Apply a line rule to the lines it matches; returns the discount it gave, in cents."""
+    given = 0
     if rule.kind == "line_percent":
         for line in matching:
-            line.take(rule.id, quantize(line.total * rule.percent / HUNDRED))
+            given += line.take(rule.id, percent_of(line.left, rule.percent))
     elif rule.kind == "line_amount":
+        off = cents(rule.amount)
         for line in matching:
-            line.take(rule.id, min(rule.amount, line.unit_price) * line.quantity)
+            given += line.take(rule.id, min(off, line.unit_cents) * line.quantity)
     elif rule.kind == "buy_x_get_y":
-        group = rule.buy_quantity + rule.get_quantity
-        units = _units_cheapest_first(matching)
-        discounted = len(units) // group * rule.get_quantity
-        share = (rule.percent if rule.percent is not None else HUNDRED) / HUNDRED
-        per_line: dict[str, tuple[PricedLine, int]] = {}
-        for line in units[:discounted]:
-            per_line[line.line_id] = (line, per_line.get(line.line_id, (line, 0))[1] + 1)
-        for line, count in per_line.values():
-            line.take(rule.id, quantize(line.unit_price * count * share))
+        # Of every X+Y units the Y cheapest: walk the lines cheapest first, counting units.
+        free_units = sum(line.quantity for line in matching) // (rule.buy_quantity + rule.get_quantity) * rule.get_quantity
+        percent = rule.percent if rule.percent is not None else HUNDRED
+        for line in sorted(matching, key=lambda line: (line.unit_cents, line.line_id)):
+            if free_units <= 0:
+                break
+            count = min(free_units, line.quantity)
+            free_units -= count
+            given += line.take(rule.id, percent_of(line.unit_cents * count, percent))
     elif rule.kind == "bundle_price":
         by_product = {line.product.id: line for line in matching}
         if set(rule.product_ids) <= set(by_product):
             bundle_lines = [by_product[p] for p in rule.product_ids]
             bundles = min(line.quantity for line in bundle_lines)
-            regular = sum(line.unit_price for line in bundle_lines)
-            saving = (regular - rule.bundle_price) * bundles
+            saving = (sum(line.unit_cents for line in bundle_lines) - cents(rule.bundle_price)) * bundles
             if saving > 0:
-                _allocate(rule.id, saving, bundle_lines, weight=lambda line: line.unit_price)
+                given = _allocate(rule.id, saving, bundle_lines, [line.unit_cents for line in bundle_lines])
+    return given
 
 
-def _basket_rule_amount(rule: Promotion, remaining: Decimal) -> Decimal:
+def _basket_rule_amount(rule: Promotion, remaining: int) -> int:
     if rule.kind == "basket_percent":
-        return quantize(remaining * rule.percent / HUNDRED)
+        return percent_of(remaining, rule.percent)
     if rule.kind == "basket_amount":
-        return rule.amount
+        return cents(rule.amount)
     # tiered_spend: the best tier reached by what is left after line rules
-    reached = [amount for threshold, amount in rule.tiers if remaining >= threshold]
-    return max(reached, default=ZERO)
+    return max((cents(amount) for threshold, amount in rule.tiers if remaining >= cents(threshold)), default=0)
 
 
-def _allocate(promotion_id: str, amount: Decimal, lines: list[PricedLine], weight=lambda line: line.total) -> Decimal:
-    """Spread `amount` over lines in proportion to `weight`, in cents, never past a line's total.
-
-    Shares are rounded down to the cent; the remainder goes to the largest line, then
-    (if a line is used up) to the next largest, so the shares add up exactly.
-    """
-    capacity = sum((line.total for line in lines), ZERO)
-    amount = min(amount, capacity)
-    weights = [weight(line) for line in lines]
-    total_weight = sum(weights, ZERO)
+def _allocate(promotion_id: str, amount: int, lines: list[PricedLine], weights: list[int] | None = None) -> int:
+    """Spread `amount` cents over lines in proportion to `weights` (default: what is left
+    of each line), never past a line's total. Shares are rounded down to the cent; the
+    remainder goes to the largest line, then (if a line is used up) to the next largest,
+    so the shares add up exactly. Returns the cents given."""
+    if weights is None:
+        weights = [line.left for line in lines]
+    amount = min(amount, sum(line.left for line in lines))
+    total_weight = sum(weights)
     if amount <= 0 or total_weight <= 0:
-        return ZERO
-    given = ZERO
-    for line, line_weight in zip(lines, weights):
-        share = (amount * line_weight / total_weight).quantize(CENT, rounding="ROUND_DOWN")
-        given += line.take(promotion_id, share)
-    for line in sorted(lines, key=lambda line: (-line.total, line.line_id)):
-        if given >= amount:
-            break
-        given += line.take(promotion_id, amount - given)
+        return 0
+    given = 0
+    for line, weight in zip(lines, weights):
+        share = amount * weight // total_weight
+        if share:
+            given += line.take(promotion_id, share)
+    if given < amount:
+        for line in sorted(lines, key=lambda line: (-line.left, line.line_id)):
+            given += line.take(promotion_id, amount - given)
+            if given >= amount:
+                break
     return given
 
 
 # -- the whole basket -----------------------------------------------------------------
 def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: PricingContext) -> PricedBasket:
-    lines = [
-        PricedLine(i.line_id, i.product, i.quantity, i.product.price, i.product.price * i.quantity) for i in inputs
-    ]
-    subtotal = sum((line.subtotal for line in lines), ZERO)
+    rules = tuple(rules)  # read twice below: an iterator would silently apply nothing
+    lines = [PricedLine.of(i.line_id, i.product, i.quantity) for i in inputs]
+    subtotal = sum(line.subtotal_cents for line in lines)
     by_code = {rule.coupon_code: rule for rule in rules if rule.coupon_code}
     coupon_states: dict[str, CouponState] = {}
 
     candidates: list[Promotion] = []
+    matching: dict[str, list[PricedLine]] = {}  # rule id → the lines it matches
     for rule in sorted(rules, key=lambda r: (-r.priority, r.id)):
         if rule.coupon_code and rule.coupon_code not in ctx.coupons:
             continue
@@ -234,30 +278,29 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
             if rule.coupon_code:
                 coupon_states[rule.coupon_code] = CouponState(rule.coupon_code, "expired", "this coupon has expired", rule.id)
             continue
-        reason = ineligible_reason(rule, lines, subtotal, ctx)
+        reason, matching[rule.id] = _check_rule(rule, lines, subtotal, ctx)
         if reason:
             if rule.coupon_code:
                 coupon_states[rule.coupon_code] = CouponState(rule.coupon_code, "not_applicable", reason, rule.id)
             continue
         candidates.append(rule)
 
-    selected = _select(candidates, lines, subtotal, ctx, coupon_states)
+    selected = _select(candidates, lines, matching, coupon_states)
 
     applied: list[AppliedPromotion] = []
     free_shipping = False
+    remaining = subtotal
     for rule in sorted(selected, key=lambda r: (r.level, -r.priority, r.id)):
-        before = {line.line_id: line.discount for line in lines}
         if rule.level == 0:
-            _apply_line_rule(rule, lines, ctx)
+            amount = _apply_line_rule(rule, matching[rule.id])
         elif rule.level == 1:
-            remaining = sum((line.total for line in lines), ZERO)
-            _allocate(rule.id, _basket_rule_amount(rule, remaining), [line for line in lines if line.total > 0])
+            amount = _allocate(rule.id, _basket_rule_amount(rule, remaining), [line for line in lines if line.left > 0])
         else:
-            free_shipping = True
-        amount = sum((line.discount - before[line.line_id] for line in lines), ZERO)
-        touched = tuple(line.line_id for line in lines if line.discount != before[line.line_id])
+            amount, free_shipping = 0, True
+        remaining -= amount
         if amount > 0 or rule.level == 2:
-            applied.append(AppliedPromotion(rule, amount, touched))
+            touched = tuple(line.line_id for line in lines if rule.id in line.discounts_cents)
+            applied.append(AppliedPromotion(rule, decimal(amount), touched))
             if rule.coupon_code:
                 coupon_states[rule.coupon_code] = CouponState(rule.coupon_code, "applied", None, rule.id)
         elif rule.coupon_code:
@@ -269,11 +312,11 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
         coupon_states.get(code) or CouponState(code, "unknown", "no such coupon", by_code[code].id if code in by_code else None)
         for code in ctx.coupons
     ]
-    discount = sum((line.discount for line in lines), ZERO)
-    return PricedBasket(lines, applied, coupons, subtotal, discount, _taxes(lines), free_shipping)
+    discount = sum(line.discount_cents for line in lines)
+    return PricedBasket(lines, applied, coupons, decimal(subtotal), decimal(discount), _taxes(lines), free_shipping)
 
 
-def _select(candidates, lines, subtotal, ctx, coupon_states) -> list[Promotion]:
+def _select(candidates, lines, matching, coupon_states) -> list[Promotion]:
     """Apply exclusivity: an exclusive rule that would give something stops lower priorities."""
     selected: list[Promotion] = []
     stop_below: Promotion | None = None
@@ -285,27 +328,28 @@ def _select(candidates, lines, subtotal, ctx, coupon_states) -> list[Promotion]:
                 )
             continue
         selected.append(rule)
-        if rule.exclusive and stop_below is None and _gives_something(rule, lines, ctx):
+        if rule.exclusive and stop_below is None and _gives_something(rule, lines, matching[rule.id]):
             stop_below = rule
     return selected
 
 
-def _gives_something(rule: Promotion, lines: list[PricedLine], ctx: PricingContext) -> bool:
+def _gives_something(rule: Promotion, lines: list[PricedLine], matching: list[PricedLine]) -> bool:
     """Would the rule, alone on this basket, give a discount (or free shipping)?"""
     if rule.level == 2:
         return True
-    trial = [PricedLine(l.line_id, l.product, l.quantity, l.unit_price, l.subtotal) for l in lines]
     if rule.level == 0:
-        _apply_line_rule(rule, trial, ctx)
-        return any(line.discount > 0 for line in trial)
-    return _basket_rule_amount(rule, sum((line.total for line in trial), ZERO)) > 0
+        trial = [PricedLine.of(l.line_id, l.product, l.quantity) for l in matching]
+        return _apply_line_rule(rule, trial) > 0
+    return _basket_rule_amount(rule, sum(line.subtotal_cents for line in lines)) > 0
 
 
 def _taxes(lines: list[PricedLine]) -> list[TaxLine]:
-    gross_by_rate: dict[Decimal, Decimal] = {}
+    gross_by_rate: dict[Decimal, int] = {}
     for line in lines:
-        gross_by_rate[line.product.tax_rate] = gross_by_rate.get(line.product.tax_rate, ZERO) + line.total
-    return [
-        TaxLine(rate, gross, quantize(gross * rate / (1 + rate)))
-        for rate, gross in sorted(gross_by_rate.items())
-    ]
+        gross_by_rate[line.product.tax_rate] = gross_by_rate.get(line.product.tax_rate, 0) + line.left
+    return [tax_line(rate, decimal(gross)) for rate, gross in sorted(gross_by_rate.items())]
+
+
+def tax_line(rate: Decimal, gross: Decimal) -> TaxLine:
+    """The tax contained in a gross amount at a rate, rounded half-up once."""
+    return TaxLine(rate, gross, quantize(gross * rate / (1 + rate)))
