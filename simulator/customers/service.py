@@ -217,26 +217,37 @@ def _revoke_tokens(store: Store, customer_id: str, keep: str | None = None) -> i
 
 
 # -- brute-force lockout ------------------------------------------------------------------
-def _claim_attempt(store: Store, clock: Clock, email_key: str) -> None:
-    """429 when the email is locked; otherwise count this attempt as a failure until it succeeds.
-
-    Counting before the (slow) password check means parallel guesses cannot slip past
-    the threshold; a success clears the count with `_clear_attempts`.
-    """
+def _raise_if_locked(store: Store, clock: Clock, email_key: str) -> tuple[float, ...]:
+    """429 when the email has too many recent failures; otherwise those failures."""
     now = clock.timestamp()
+    record = store.get(LOGIN_ATTEMPTS, email_key)
+    recent = tuple(t for t in (record.failures if record else ()) if t > now - LOCKOUT_WINDOW_SECONDS)
+    if len(recent) >= LOCKOUT_THRESHOLD:
+        retry_after = max(1, math.ceil(recent[0] + LOCKOUT_WINDOW_SECONDS - now))
+        raise DomainError(
+            429,
+            "TOO_MANY_ATTEMPTS",
+            f"Too many failed logins for this email; try again in {retry_after} seconds.",
+            headers={"Retry-After": str(retry_after)},
+            retry_after_seconds=retry_after,
+        )
+    return recent
+
+
+def _settle_attempt(store: Store, clock: Clock, email_key: str, succeeded: bool) -> None:
+    """Record a checked password under the lock: a failure counts, a success clears the count.
+
+    The lock state is decided again here, after the slow hash: when parallel guesses
+    pushed the email past the threshold meanwhile, this one answers 429 whatever the
+    password was, so guesses beyond the threshold learn nothing. Correct passwords
+    sent in parallel are not locked out by each other.
+    """
     with store.atomic():
-        record = store.get(LOGIN_ATTEMPTS, email_key)
-        recent = tuple(t for t in (record.failures if record else ()) if t > now - LOCKOUT_WINDOW_SECONDS)
-        if len(recent) >= LOCKOUT_THRESHOLD:
-            retry_after = max(1, math.ceil(recent[0] + LOCKOUT_WINDOW_SECONDS - now))
-            raise DomainError(
-                429,
-                "TOO_MANY_ATTEMPTS",
-                f"Too many failed logins for this email; try again in {retry_after} seconds.",
-                headers={"Retry-After": str(retry_after)},
-                retry_after_seconds=retry_after,
-            )
-        store.put(LOGIN_ATTEMPTS, LoginAttempts(email_key, (recent + (now,))[-LOCKOUT_THRESHOLD:]))
+        recent = _raise_if_locked(store, clock, email_key)
+        if succeeded:
+            _clear_attempts(store, email_key)
+        else:
+            store.put(LOGIN_ATTEMPTS, LoginAttempts(email_key, (recent + (clock.timestamp(),))[-LOCKOUT_THRESHOLD:]))
 
 
 def _clear_attempts(store: Store, email_key: str) -> None:
@@ -261,14 +272,14 @@ def prime_dummy_hash(store: Store, profile: str, password_hash: str) -> None:
 
 def _check_password(store: Store, clock: Clock, rules: CustomerRules, customer: Customer | None, email_key: str, password: str) -> bool:
     """Lockout-guarded password check; unknown emails cost the same Argon2 work as known ones."""
-    _claim_attempt(store, clock, email_key)
+    _raise_if_locked(store, clock, email_key)  # a locked email is refused before any hashing
     if customer is None:
         passwords.verify_password(dummy_hash(store, rules.hash_profile), password)
-        return False
-    if not passwords.verify_password(customer.password_hash, password):
-        return False
-    _clear_attempts(store, email_key)
-    return True
+        succeeded = False
+    else:
+        succeeded = passwords.verify_password(customer.password_hash, password)
+    _settle_attempt(store, clock, email_key, succeeded)
+    return succeeded
 
 
 def login(store: Store, clock: Clock, rules: CustomerRules, email: str, password: str) -> Session:

@@ -87,3 +87,15 @@ def test_parallel_password_guesses_never_exceed_the_lockout_threshold(store, clo
     results = _race(THREADS, guess)
     assert results.count("INVALID_CREDENTIALS") == service.LOCKOUT_THRESHOLD
     assert results.count("TOO_MANY_ATTEMPTS") == THREADS - service.LOCKOUT_THRESHOLD
+
+
+def test_parallel_logins_with_the_right_password_all_succeed(app):
+    """A load test logging in as one customer from many users must not lock it out."""
+
+    def attempt(index: int):
+        response = app.test_client().post(
+            "/api/v1/auth/login", json={"email": "customer3@example.test", "password": "alegra-sim-2026"}
+        )
+        return response.status_code
+
+    assert _race(THREADS, attempt) == [200] * THREADS
