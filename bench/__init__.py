@@ -6,6 +6,9 @@ Sections (each a module with `run(quick) -> SectionResult`):
 - export   NDJSON catalog export throughput over HTTP on loopback
 - http     requests/s of product detail as a ratio to a bare Flask endpoint (wrk)
 - memory   resident memory of the server worker holding the catalog
+- pricing  price_basket in process: 50 lines x 200 promotion rules (and 10 x 20)
+- basket   requests/s of guest basket adds as a ratio to a bare Flask endpoint (wrk)
+- login    requests/s of customer login as a ratio to a bare Flask endpoint (wrk), fast and secure hash
 
 The machine is small and noisy, so targets are ratios against a baseline measured
 in the same run, or absolute figures taken as the best of several runs. Every

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .report import RESULTS, SectionResult, relative, render, summary
 
-SECTIONS = ("seeding", "export", "http", "memory")
+SECTIONS = ("seeding", "export", "http", "memory", "pricing", "basket", "login")
 DEFAULT_JSON = RESULTS / "latest.json"
 
 
@@ -30,10 +30,9 @@ def _terminate(signum, frame):
 
 
 def run_section(name: str, quick: bool) -> SectionResult:
-    module = importlib.import_module(f"bench.{name}")
     started = time.perf_counter()
     try:
-        result = module.run(quick=quick)
+        result = importlib.import_module(f"bench.{name}").run(quick=quick)
     except Exception as error:  # one failed section must not lose the others' figures
         result = SectionResult(name, f"{name} (failed)", error=f"{type(error).__name__}: {error}")
         result.notes.append(traceback.format_exc(limit=3).strip().replace("\n", "\n      "))

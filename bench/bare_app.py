@@ -4,7 +4,8 @@
 settings from SIM_* variables, exactly as `python -m simulator serve` serves the
 simulator, so the two differ only in the app. The route takes an id like
 `/api/v1/products/<product_id>` (and ignores it) so that both see the same URL shape
-from the same wrk script.
+from the same wrk script. It answers POST too, without reading the body: the baseline
+of the POST endpoints (basket add, login), sent the same body and headers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ BODY = {"id": "bare", "ok": True}
 def create_bare_app() -> Flask:
     app = Flask(__name__)
 
-    @app.get("/bare/<item_id>")
+    @app.route("/bare/<item_id>", methods=["GET", "POST"])
     def bare(item_id: str):
         return BODY
 

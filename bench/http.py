@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Callable
 
 import requests
 
@@ -37,14 +38,22 @@ def wrk_binary() -> str:
     return found
 
 
-def wrk_argv(wrk: str, plan: dict, seconds: int, server: ServerProcess, prefix: str) -> list[str]:
+def wrk_argv(wrk: str, plan: dict, seconds: int, server: ServerProcess, prefix: str,
+             ids_file: Path = IDS_FILE, options: dict[str, str] | None = None) -> list[str]:
+    """wrk running bench/wrk_cycle.lua: GET prefix+id, or what `options` (name=value) ask for."""
     return [
         wrk, f"-t{plan['threads']}", f"-c{plan['connections']}", f"-d{seconds}s", "--latency",
-        "-s", relative(SCRIPT), server.url, "--", prefix, relative(IDS_FILE),
+        "-s", relative(SCRIPT), server.url, "--", prefix, relative(ids_file),
+        *(f"{name}={value}" for name, value in (options or {}).items()),
     ]
 
 
 def run_wrk(argv: list[str], seconds: int) -> dict:
+    """One wrk run and its figures; an answer outside 2xx makes it a failed run (RuntimeError).
+
+    wrk counts status >= 400 itself; with the script's statuses=1 every answer outside
+    200-299 is counted by status ("non_2xx", "non_2xx_by_status"; -1 when not counted).
+    """
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=seconds + 60)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()[-1000:] or done.stdout[-1000:]}")
@@ -54,9 +63,89 @@ def run_wrk(argv: list[str], seconds: int) -> dict:
     figures = json.loads(lines[-1][len(MARKER):])
     figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
     figures["socket_errors"] = sum(figures[f"errors_{kind}"] for kind in ("connect", "read", "write", "timeout"))
-    if figures["errors_status"]:
-        raise RuntimeError(f"{figures['errors_status']} answers with status >= 400 from {argv[-4]}{argv[-2]}…")
+    if figures["errors_status"] or figures.get("non_2xx", -1) > 0:
+        separator = argv.index("--")
+        by_status = ", ".join(f"{status}: {count:,}" for status, count in sorted(figures.get("non_2xx_by_status", {}).items()))
+        raise RuntimeError(
+            f"failed measurement: {max(figures['errors_status'], figures.get('non_2xx', -1)):,} of {figures['requests']:,} "
+            f"answers were not 2xx{f' ({by_status})' if by_status else ''} from {argv[separator - 1]}{argv[separator + 1]}"
+        )
     return figures
+
+
+def alternate(plan: dict, argv_for: dict[str, Callable[[int], list[str]]],
+              before: Callable[[str], None] | None = None) -> dict[str, list[dict]]:
+    """A warm-up run of each (not counted), then `plan["rounds"]` rounds of one run of each in turn.
+
+    `argv_for[name](seconds)` is the wrk command of `name`; `before(name)`, when given,
+    runs before each of its runs (e.g. to make fresh baskets). Returns every counted run.
+    """
+    for name, argv in argv_for.items():
+        if before:
+            before(name)
+        run_wrk(argv(plan["warmup"]), plan["warmup"])
+    runs: dict[str, list[dict]] = {name: [] for name in argv_for}
+    for _ in range(plan["rounds"]):
+        for name, argv in argv_for.items():
+            if before:
+                before(name)
+            runs[name].append(run_wrk(argv(plan["seconds"]), plan["seconds"]))
+    return runs
+
+
+def best_runs(runs: dict[str, list[dict]]) -> dict[str, dict]:
+    """The fastest run of each (the machine is noisy: slower runs are the noise)."""
+    return {name: max(results, key=lambda r: r["rps"]) for name, results in runs.items()}
+
+
+def rate_rows(runs: dict[str, list[dict]], labels: dict[str, str]) -> list[Row]:
+    """For each name: best req/s (with every run's) and that run's latency p50 / p99."""
+    rows = []
+    for name, result in best_runs(runs).items():
+        all_rps = ", ".join(f"{r['rps']:,.0f}" for r in runs[name])
+        rows.append(Row(f"{labels[name]} req/s", f"{result['rps']:,.0f}  (runs: {all_rps})"))
+        rows.append(Row(f"{labels[name]} latency p50 / p99", f"{ms(result['p50_us'])} / {ms(result['p99_us'])}"))
+    return rows
+
+
+def socket_errors_note(runs: dict[str, list[dict]]) -> str | None:
+    errors = {name: sum(r["socket_errors"] for r in results) for name, results in runs.items()}
+    return f"wrk socket errors (connect/read/write/timeout): {errors}" if any(errors.values()) else None
+
+
+def write_lines(path: Path, lines: list[str]) -> None:
+    """One value a line: what bench/wrk_cycle.lua reads (ids, header values)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def fetch_ids_command(server: ServerProcess, limit: int, path: Path) -> str:
+    """The shell line that writes the first `limit` product ids of the export to `path`."""
+    return (
+        f"{shell_command(['curl', '-s', f'{server.url}/api/v1/catalog/export?limit={limit}'])} "
+        f"| {python_command()} -c \"import json,sys; print('\\n'.join(i['id'] for i in json.load(sys.stdin)['items']))\" "
+        f"> {relative(path)}"
+    )
+
+
+def check_answer(method: str, url: str, expect: int = 200, **kwargs) -> requests.Response:
+    """One request before the load: it must answer `expect` with JSON, or the section fails saying why."""
+    answer = requests.request(method, url, timeout=30, **kwargs)
+    if answer.status_code != expect or "json" not in answer.headers.get("Content-Type", ""):
+        raise RuntimeError(f"{method} {url} answered {answer.status_code} {answer.headers.get('Content-Type')}: {answer.text[:500]}")
+    return answer
+
+
+def comparison_figures(plan: dict, runs: dict[str, list[dict]], measured: str, baseline: str = "bare") -> dict:
+    """The figures of a comparison: wrk settings, the best run of each, their ratio, every run's req/s."""
+    best = best_runs(runs)
+    return {
+        "wrk": {key: plan[key] for key in ("threads", "connections", "seconds", "rounds")},
+        baseline: best[baseline],
+        measured: best[measured],
+        "ratio": best[measured]["rps"] / best[baseline]["rps"],
+        "runs_rps": {name: [round(r["rps"], 1) for r in results] for name, results in runs.items()},
+    }
 
 
 def fetch_product_ids(server: ServerProcess, limit: int = 1000) -> list[str]:
@@ -70,9 +159,7 @@ def fetch_product_ids(server: ServerProcess, limit: int = 1000) -> list[str]:
 
 def check_answers(product: ServerProcess, bare: ServerProcess, some_id: str) -> None:
     for url in (product.url + PRODUCT_PREFIX + some_id, bare.url + BARE_PREFIX + some_id):
-        answer = requests.get(url, timeout=10)
-        if answer.status_code != 200 or not answer.headers.get("Content-Type", "").startswith("application/json"):
-            raise RuntimeError(f"GET {url} answered {answer.status_code} {answer.headers.get('Content-Type')}")
+        check_answer("GET", url)
 
 
 def ms(microseconds: float) -> str:
@@ -83,52 +170,32 @@ def run(quick: bool = False) -> SectionResult:
     plan = QUICK if quick else FULL
     section = SectionResult("http", "3. Requests/s: GET /api/v1/products/{id} vs a bare Flask endpoint")
     wrk = wrk_binary()
-    runs: dict[str, list[dict]] = {"bare": [], "product": []}
     with ExitStack() as stack:
         bare = stack.enter_context(bare_server(name="http-bare-server"))
         product = stack.enter_context(simulator_server(plan["products"], name="http-product-server"))
         ids = fetch_product_ids(product)
-        IDS_FILE.parent.mkdir(parents=True, exist_ok=True)
-        IDS_FILE.write_text("\n".join(ids) + "\n", encoding="utf-8")
+        write_lines(IDS_FILE, ids)
         check_answers(product, bare, ids[0])
-        targets = {"bare": (bare, BARE_PREFIX), "product": (product, PRODUCT_PREFIX)}
-        for server, prefix in targets.values():  # warm-up, not counted
-            run_wrk(wrk_argv(wrk, plan, plan["warmup"], server, prefix), plan["warmup"])
-        for _ in range(plan["rounds"]):
-            for name, (server, prefix) in targets.items():
-                runs[name].append(run_wrk(wrk_argv(wrk, plan, plan["seconds"], server, prefix), plan["seconds"]))
+        runs = alternate(plan, {
+            "bare": lambda seconds: wrk_argv(wrk, plan, seconds, bare, BARE_PREFIX),
+            "product": lambda seconds: wrk_argv(wrk, plan, seconds, product, PRODUCT_PREFIX),
+        })
         section.commands = [
             shell_command([python_command(), "-m", "bench", "http"]),
             f"{bare.command} &",
             f"{product.command} &",
-            f"{shell_command(['curl', '-s', product.url + '/api/v1/catalog/export?limit=1000'])} "
-            f"| {python_command()} -c \"import json,sys; print('\\n'.join(i['id'] for i in json.load(sys.stdin)['items']))\" "
-            f"> {relative(IDS_FILE)}",
+            fetch_ids_command(product, 1000, IDS_FILE),
             shell_command(wrk_argv("wrk", plan, plan["seconds"], bare, BARE_PREFIX)),
             shell_command(wrk_argv("wrk", plan, plan["seconds"], product, PRODUCT_PREFIX)),
         ]
 
-    best = {name: max(results, key=lambda r: r["rps"]) for name, results in runs.items()}
-    ratio = best["product"]["rps"] / best["bare"]["rps"]
-    section.figures = {
-        "catalog_products": plan["products"],
-        "wrk": {key: plan[key] for key in ("threads", "connections", "seconds", "rounds")},
-        "ids": len(ids),
-        "bare": best["bare"],
-        "product": best["product"],
-        "ratio": ratio,
-        "runs_rps": {name: [round(r["rps"], 1) for r in results] for name, results in runs.items()},
-    }
-    for name, label in (("bare", "bare Flask GET /bare/{id}"), ("product", "GET /api/v1/products/{id}")):
-        result = best[name]
-        all_rps = ", ".join(f"{r['rps']:,.0f}" for r in runs[name])
-        section.rows.append(Row(f"{label} req/s", f"{result['rps']:,.0f}  (runs: {all_rps})"))
-        section.rows.append(Row(f"{label} latency p50 / p99", f"{ms(result['p50_us'])} / {ms(result['p99_us'])}"))
+    section.figures = {"catalog_products": plan["products"], "ids": len(ids), **comparison_figures(plan, runs, "product")}
+    ratio = section.figures["ratio"]
+    section.rows.extend(rate_rows(runs, {"bare": "bare Flask GET /bare/{id}", "product": "GET /api/v1/products/{id}"}))
     section.rows.append(
         Row("ratio product / bare", f"{ratio:.2f}", Target("product detail req/s vs bare Flask", ratio, ">=", TARGET_RATIO, "")))
-    errors = {name: sum(r["socket_errors"] for r in results) for name, results in runs.items()}
-    if any(errors.values()):
-        section.notes.append(f"wrk socket errors (connect/read/write/timeout): {errors}")
+    if socket_errors_note(runs):
+        section.notes.append(socket_errors_note(runs))
     section.notes.append(
         f"wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s, runs alternate bare/product "
         f"x{plan['rounds']}, best of each; {len(ids)} product ids cycled; catalog of {plan['products']:,} products"

@@ -45,18 +45,23 @@ def relative(path: Path | str) -> str:
 
 @dataclass
 class Target:
-    """`value op threshold`, e.g. seconds <= 5 or ratio >= 0.8."""
+    """`value op threshold`, e.g. seconds <= 5 or ratio >= 0.8; threshold None: no target was set."""
 
     name: str
     value: float | None
     op: str  # ">=", "<=" or "<"
-    threshold: float
+    threshold: float | None
     unit: str
     applicable: bool = True  # False: this run measured something else (e.g. a smaller size)
 
+    @classmethod
+    def informational(cls, name: str, value: float | None, unit: str = "") -> "Target":
+        """A figure reported for information: listed with the targets, verdict n/a."""
+        return cls(name, value, "", None, unit)
+
     @property
     def verdict(self) -> str:
-        if not self.applicable or self.value is None:
+        if not self.applicable or self.value is None or self.threshold is None:
             return NOT_APPLICABLE
         met = {
             ">=": self.value >= self.threshold,
@@ -67,6 +72,8 @@ class Target:
 
     @property
     def text(self) -> str:
+        if self.threshold is None:
+            return "none set (informational)"
         return f"{self.op} {self.threshold:,g}{self.spaced_unit}"
 
     @property
@@ -155,7 +162,7 @@ def summary(sections: list[SectionResult]) -> str:
         if section.error:
             rows.append([section.name, "(section failed)", "", "ERROR"])
         for target in section.targets:
-            if target.verdict == NOT_APPLICABLE:
+            if target.verdict == NOT_APPLICABLE and (target.threshold is not None or target.value is None):
                 value = "not measured in this run"
             else:
                 value = f"{target.value:,.0f}" if abs(target.value) >= 100 else f"{target.value:.2f}"

@@ -177,12 +177,20 @@ class ServerProcess:
 SERVING = {"workers": 1, "worker_connections": 1000, "log_level": "warning"}
 
 
-def simulator_server(products: int, name: str = "simulator") -> ServerProcess:
-    """The real server: `python -m simulator serve`, churn off, quiet logs."""
+def simulator_server(products: int, name: str = "simulator", **settings: object) -> ServerProcess:
+    """The real server: `python -m simulator serve`, churn off, quiet logs.
+
+    `settings` are further SIM_* settings of the app (max_line_quantity=10000,
+    password_hash_profile="fast", …); the serving settings stay SERVING, the bare
+    server's.
+    """
+    clash = set(settings) & set(SERVING)
+    if clash:
+        raise ValueError(f"{', '.join(sorted(clash))}: serving settings must stay those of the bare server")
     return ServerProcess(
         name,
         "simulator serve",
-        {"products": products, "churn_per_minute": 0, **SERVING},
+        {"products": products, "churn_per_minute": 0, **settings, **SERVING},
         ready_path="/api/v1/categories",
     )
 

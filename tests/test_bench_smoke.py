@@ -16,7 +16,7 @@ import psutil
 import pytest
 import requests
 
-from bench.report import MISS, NOT_APPLICABLE, PASS, Target
+from bench.report import MISS, NOT_APPLICABLE, PASS, Row, SectionResult, Target, summary
 from bench.server import ServerError, ServerProcess, bare_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,36 @@ def test_quick_seeding_section_writes_positive_figures(tmp_path):
     assert "-m bench.seeding --measure naive 500" in done.stdout
 
 
+def test_quick_pricing_section_writes_positive_figures(tmp_path):
+    out = tmp_path / "bench.json"
+    done = run_bench("--quick", "pricing", "--json", str(out))
+    assert done.returncode == 0, done.stderr
+
+    result = json.loads(out.read_text())
+    assert list(result["sections"]) == ["pricing"]
+    pricing = result["sections"]["pricing"]
+    assert pricing["error"] is None
+    figures = pricing["figures"]
+    for key, lines, rules in (("50x200", 50, 200), ("10x20", 10, 20)):
+        size = figures[key]
+        assert (size["lines"], size["rules"]) == (lines, rules), key
+        assert size["runs"] == 40, key  # --quick
+        assert 0 < size["min_ms"] <= size["median_ms"] <= size["p95_ms"] <= size["max_ms"], key
+        # The rules must really apply to the basket: an engine that matched nothing would time nothing.
+        assert size["applied"] > 0, key
+        assert sum(size["applied_by_level"].values()) == size["applied"], key
+        assert float(size["subtotal"]) > 0 and float(size["discount"]) > 0, key
+
+    verdicts = {target["name"]: target for target in pricing["targets"]}
+    target = verdicts["price 50 lines x 200 rules (median)"]
+    assert target["verdict"] in (PASS, MISS)
+    assert target["value"] == figures["50x200"]["median_ms"]
+    assert target["threshold"] == 5.0
+
+    assert "50 lines x 200 rules: median / p95" in done.stdout
+    assert "-m bench.pricing --lines 50 --rules 200 --runs 40" in done.stdout
+
+
 def test_unknown_section_is_refused_without_running_anything(tmp_path):
     out = tmp_path / "bench.json"
     done = run_bench("seeding", "nosuchsection", "--json", str(out))
@@ -81,6 +111,16 @@ def test_unknown_section_is_refused_without_running_anything(tmp_path):
 )
 def test_target_verdicts(value, op, threshold, applicable, verdict):
     assert Target("t", value, op, threshold, "s", applicable).verdict == verdict
+
+
+def test_informational_figure_has_no_verdict_but_keeps_its_value():
+    target = Target.informational("login ratio", 0.42)
+    assert target.verdict == NOT_APPLICABLE
+    assert target.threshold is None
+    assert "informational" in target.text
+    assert target.to_json()["value"] == 0.42
+    printed = summary([SectionResult("login", "login", rows=[Row("ratio", "0.42", target)])])
+    assert "0.42" in printed and NOT_APPLICABLE in printed and "not measured" not in printed
 
 
 def test_server_process_group_is_stopped_when_the_block_fails():
