@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from html import escape
 
 from flask import Response, request
 
 from simulator.errors import not_found
 from simulator.schemas import ProblemSchema
-from simulator.web import Blueprint, etag, json_response, not_modified, runtime
+from simulator.web import Blueprint, dumps, etag, json_response, not_modified, runtime
 
 from . import service
 from .schemas import (
@@ -95,12 +94,11 @@ def _export_ndjson(store) -> Response:
     settings = runtime().settings
     currency, base_url = settings.currency, settings.base_url
     token, chunks = service.export_stream(store)
-    dumps = json.JSONEncoder(separators=(",", ":")).encode
 
     def lines():
         for chunk in chunks:
-            yield "".join([dumps(product_to_dict(p, currency, base_url)) + "\n" for p in chunk])
-        yield dumps({"sync_token": token}) + "\n"
+            yield b"".join([dumps(product_to_dict(p, currency, base_url)) + b"\n" for p in chunk])
+        yield dumps({"sync_token": token}) + b"\n"
 
     # The generator needs no request context: it closes over plain values only.
     return Response(lines(), mimetype=NDJSON)
