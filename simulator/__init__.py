@@ -55,12 +55,17 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     from .basket.routes import blp as basket_blp
     from .catalog.routes import blp as catalog_blp, media as media_blp
+    from .checkout.routes import blp as checkout_blp, pay_page as pay_page_blp
     from .customers.routes import blp as customers_blp
+    from .orders.routes import blp as orders_blp, sim_blp as sim_orders_blp
     from .sim.outbox_routes import blp as outbox_blp
     from .sim.promotion_routes import blp as promotions_blp
     from .sim.routes import blp as sim_blp
 
-    blueprints = (catalog_blp, media_blp, customers_blp, basket_blp, sim_blp, outbox_blp, promotions_blp)
+    blueprints = (
+        catalog_blp, media_blp, customers_blp, basket_blp, checkout_blp, orders_blp, pay_page_blp,
+        sim_blp, outbox_blp, promotions_blp, sim_orders_blp,
+    )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
 

@@ -58,6 +58,14 @@ class Settings:
         default="",
         metadata={"doc": "JSON file of promotion rules to load instead of seed_data/promotions.json."},
     )
+    order_seconds_to_paid: int = field(default=60, metadata={"doc": "Simulated seconds from placed to paid (card and PayPal orders)."})
+    order_seconds_to_processing: int = field(default=1800, metadata={"doc": "Simulated seconds from paid (or placed, cash on delivery) to processing."})
+    order_seconds_to_shipped: int = field(default=86400, metadata={"doc": "Simulated seconds from processing to shipped."})
+    order_seconds_to_delivered: int = field(default=172800, metadata={"doc": "Simulated seconds from shipped to delivered."})
+    bank_transfer_timeout_seconds: int = field(
+        default=7 * 24 * 3600,
+        metadata={"doc": "An order awaiting a bank transfer is cancelled after this many simulated seconds."},
+    )
     admin_token: str = field(default="", metadata={"doc": "When set, every /_sim call needs `Authorization: Bearer <token>`."})
     allow_public_without_token: bool = field(
         default=False,
@@ -88,7 +96,8 @@ ENV_PREFIX = "SIM_"
 _FIELDS = {f.name: f for f in fields(Settings)}
 _LIMITS = {
     "products": (0, 2_000_000), "port": (0, 65535), "workers": (1, 64), "worker_connections": (1, 100_000),
-    "customers": (0, 1_000_000), "max_line_quantity": (1, 10_000), "guest_basket_ttl_seconds": (60, 366 * 24 * 3600), "token_ttl_seconds": (60, 366 * 24 * 3600),
+    "customers": (0, 1_000_000), "max_line_quantity": (1, 10_000), "order_seconds_to_paid": (0, 10**8), "order_seconds_to_processing": (0, 10**8),
+    "order_seconds_to_shipped": (0, 10**8), "order_seconds_to_delivered": (0, 10**8), "bank_transfer_timeout_seconds": (0, 10**8), "guest_basket_ttl_seconds": (60, 366 * 24 * 3600), "token_ttl_seconds": (60, 366 * 24 * 3600),
     "reset_token_ttl_seconds": (60, 30 * 24 * 3600), "max_addresses": (1, 1000),
 }
 _CHOICES = {"password_hash_profile": ("secure", "fast")}

@@ -28,11 +28,12 @@ def _progress(what: str):
 
 
 def build_store(settings: Settings) -> Store:
-    """A store seeded from the settings: catalog, customers, promotion rules."""
+    """A store seeded from the settings: catalog, customers, promotion rules, order history."""
     # seed_data builds on the simulator's models, so it is imported when first needed:
     # at module level the two packages would import each other.
     from seed_data import seed_catalog
     from seed_data.customers import seed_customers
+    from seed_data.orders import seed_orders
     from seed_data.promotions import load_promotions
 
     started = time.perf_counter()
@@ -43,6 +44,7 @@ def build_store(settings: Settings) -> Store:
     seed_customers(store, settings.customers, settings.password_hash_profile, progress=_progress("customers"))
     log.info("seeded %d customers + demo@example.com in %.2f s", settings.customers, time.perf_counter() - started)
     load_promotions(store, settings.promotions_file or None)
+    log.info("seeded %d past orders", seed_orders(store, settings.customers + 1))
     return store
 
 

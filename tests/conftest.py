@@ -44,3 +44,18 @@ def assert_problem(response, status: int, code: str | None = None) -> dict:
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+@pytest.fixture
+def shopper(client):
+    """A freshly registered customer, driven through the HTTP API."""
+    from tests.shopping import Shopper, register
+
+    return Shopper(client, register(client))
+
+
+@pytest.fixture
+def products(sim):
+    from tests.shopping import affordable_products
+
+    return affordable_products(sim.store)

@@ -19,7 +19,8 @@ from simulator.catalog.model import CATEGORY, PRODUCT, Product
 from simulator.clock import Clock
 from simulator.customers.model import token_digest  # one hashing rule for every token
 from simulator.errors import DomainError
-from simulator.store import RecordNotFound, Store, VersionConflict
+from simulator import versioned
+from simulator.store import Store
 
 from . import promotions
 from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine
@@ -95,20 +96,15 @@ def _sweep_expired(store: Store, clock: Clock, rules: BasketRules) -> None:
 
 # -- changing a basket --------------------------------------------------------------------
 def _change(store: Store, clock: Clock, basket_id: str, expected_version: int | None, edit: Callable[[Basket], Basket]) -> Basket:
-    now = clock.now()
-
-    def apply(current: Basket) -> Basket:
+    def edit_clearing_notices(current: Basket) -> Basket:
         edited = edit(current)
         # Notices are shown until the next change, unless this change made new ones.
-        notices = edited.notices if edited.notices is not current.notices else ()
-        return dataclasses.replace(edited, notices=notices, updated_at=now, version=current.version + 1)
+        return edited if edited.notices is not current.notices else dataclasses.replace(edited, notices=())
 
-    try:
-        return store.update(BASKET, basket_id, apply, expected_version)
-    except RecordNotFound:
-        raise _basket_not_found() from None
-    except VersionConflict as conflict:
-        raise DomainError(412, "VERSION_MISMATCH", f"The basket changed; it is at version {conflict.actual} now.") from None
+    return versioned.change(
+        store, BASKET, basket_id, edit_clearing_notices,
+        now=clock.now(), expected_version=expected_version, missing=_basket_not_found, label="basket",
+    )
 
 
 def _stocked_product(store: Store, product_id: str, quantity: int) -> Product:

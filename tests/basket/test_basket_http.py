@@ -218,7 +218,10 @@ def test_login_with_an_expired_guest_basket_still_logs_in(client):
 
 
 def test_welcome_coupon_for_a_signed_in_first_order(client, sim):
-    demo = login(client)
+    registered = client.post("/api/v1/customers", json={
+        "email": "new.shopper@example.org", "password": "a fine long secret", "first_name": "Nia", "last_name": "New",
+    })
+    demo = {"Authorization": f"Bearer {registered.get_json()['token']}"}
     product = next(p for p in sim.store.values(PRODUCT) if 30 <= p.price <= 100 and p.stock >= 2)
     client.post("/api/v1/basket/items", json={"product_id": product.id}, headers=demo)
     body = client.post("/api/v1/basket/coupons", json={"code": "WELCOME5"}, headers=demo).get_json()

@@ -1,0 +1,104 @@
+"""Seeded order history: a few past orders per seeded customer, in every status.
+
+Priced by the same engine as live orders (no promotions), shipped with the standard
+option, dated before SEED_EPOCH so one seed always gives the same history. Seeded
+orders keep their status (`auto_progress=False`): a demo shows every status, however
+far the clock moves. Stock is not touched: these orders are history.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from simulator.basket.pricing import LineInput, PricingContext, price_basket
+from simulator.catalog.model import PRODUCT
+from simulator.checkout.options import DELIVERY_OPTIONS, add_working_days
+from simulator.checkout.service import ADDRESS_KEYS, SERVICE_TAX_RATE
+from simulator.customers.model import ADDRESS, CUSTOMER
+from simulator.orders.model import (
+    CANCELLED,
+    DELIVERED,
+    ORDER,
+    PAID,
+    PLACED,
+    PROCESSING,
+    SHIPPED,
+    Order,
+    OrderDelivery,
+    OrderLine,
+    OrderPayment,
+    StatusChange,
+)
+from simulator.orders.service import next_number
+from simulator.basket.pricing import tax_line
+from simulator.store import Store, encode_id
+
+from .catalog import SEED_EPOCH
+
+#: Status of a seeded order → the statuses it went through, in order.
+PATHS = {
+    DELIVERED: (PLACED, PAID, PROCESSING, SHIPPED, DELIVERED),
+    SHIPPED: (PLACED, PAID, PROCESSING, SHIPPED),
+    PROCESSING: (PLACED, PAID, PROCESSING),
+    PAID: (PLACED, PAID),
+    PLACED: (PLACED,),
+    CANCELLED: (PLACED, PAID, CANCELLED),
+}
+#: Most past orders are delivered, as in a real shop; every status appears.
+STATUS_WEIGHTS = ((DELIVERED, 60), (SHIPPED, 10), (PROCESSING, 8), (PAID, 7), (PLACED, 5), (CANCELLED, 10))
+STANDARD = next(option for option in DELIVERY_OPTIONS if option.id == "dhl-standard")
+
+
+def seed_orders(store: Store, customers_with_history: int) -> int:
+    """Give up to that many seeded customers 0–4 past orders; returns how many were made."""
+    rng = random.Random(f"{store.seed}:orders")
+    products = store.values(PRODUCT)
+    if not products:
+        return 0
+    statuses, weights = zip(*STATUS_WEIGHTS)
+    made = []
+    for customer in store.values(CUSTOMER)[:customers_with_history]:
+        addresses = store.by_owner(ADDRESS, customer.id)
+        if not addresses:
+            continue
+        for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
+            made.append(_order(store, rng, customer, addresses[0], products, rng.choices(statuses, weights)[0]))
+    store.load(ORDER, made)
+    return len(made)
+
+
+def _order(store, rng, customer, address, products, status) -> Order:
+    picked = rng.sample(products, rng.randint(1, 4))
+    inputs = [LineInput(encode_id("itm", rng.getrandbits(60)), p, rng.randint(1, 3)) for p in picked]
+    placed_at = SEED_EPOCH - timedelta(days=rng.randint(3, 400), seconds=rng.randint(0, 86_399))
+    priced = price_basket(inputs, (), PricingContext(now=placed_at))
+    shipping = STANDARD.rates["domestic"].bands[0][1] if address.country == "DE" else Decimal("9.90")
+    gross = {t.rate: t.gross for t in priced.taxes}
+    gross[SERVICE_TAX_RATE] = gross.get(SERVICE_TAX_RATE, Decimal(0)) + shipping
+    taxes = tuple((t.rate, t.gross, t.tax) for t in (tax_line(rate, amount) for rate, amount in sorted(gross.items())))
+    total = priced.total + shipping
+    path = PATHS[status]
+    history = tuple(StatusChange(s, placed_at + timedelta(hours=30 * i), None) for i, s in enumerate(path))
+    snapshot = {key: getattr(address, key) for key in ADDRESS_KEYS}
+    payment_state = "refunded" if status == CANCELLED else "captured" if status != PLACED else "authorized"
+    return Order(
+        id=encode_id("ord", rng.getrandbits(60)), number=next_number(store), owner_id=customer.id, customer_id=customer.id,
+        email=customer.email, checkout_id=None,
+        lines=tuple(
+            OrderLine(l.product.id, l.product.sku, l.product.name, l.quantity, l.unit_price, l.subtotal, l.discount,
+                      l.total, l.product.tax_rate, ())
+            for l in priced.lines
+        ),
+        promotions=(), coupons=(), subtotal=priced.subtotal, discount=priced.discount, shipping=shipping,
+        payment_fee=Decimal("0.00"), tax=sum((t[2] for t in taxes), Decimal(0)), total=total, taxes=taxes,
+        shipping_address=snapshot, billing_address=snapshot,
+        delivery=OrderDelivery(STANDARD.id, STANDARD.name, STANDARD.carrier, shipping,
+                               add_working_days(placed_at.date(), 1), add_working_days(placed_at.date(), 3)),
+        payment=OrderPayment("card", "card", payment_state, total, "visa", f"{rng.randint(0, 9999):04d}",
+                             total if status == CANCELLED else None),
+        status=status, history=history, auto_progress=False,
+        cancel_reason="changed my mind" if status == CANCELLED else None,
+        created_at=placed_at, updated_at=history[-1].at,
+    )

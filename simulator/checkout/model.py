@@ -1,0 +1,69 @@
+"""Checkout records: a state machine over the caller's basket."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Mapping
+
+CHECKOUT = "checkout"
+
+#: The steps, in the order they must be taken, with the code a later step answers
+#: (409) while this one is missing.
+STEPS = (
+    ("shipping_address", "SHIPPING_ADDRESS_NOT_SET"),
+    ("billing_address", "BILLING_ADDRESS_NOT_SET"),
+    ("payment_type", "PAYMENT_TYPE_NOT_SET"),
+    ("delivery_option", "DELIVERY_OPTION_NOT_SET"),
+    ("payment", "PAYMENT_NOT_AUTHORIZED"),
+)
+STEP_NAMES = tuple(name for name, _ in STEPS)
+
+# Payment states
+AUTHORIZED = "authorized"  # card or redirect approved: the order may be placed
+PENDING = "pending"  # bank transfer or cash on delivery: the order may be placed, paid later
+REQUIRES_CONFIRMATION = "requires_confirmation"
+PENDING_REDIRECT = "pending_redirect"
+DECLINED = "declined"
+CANCELLED = "cancelled"
+PAYABLE = (AUTHORIZED, PENDING)
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    type_id: str
+    state: str
+    amount: Decimal  # the total it was made for: a new total needs a new payment
+    brand: str | None = None
+    last4: str | None = None
+    decline_code: str | None = None
+    redirect_token_digest: str | None = None
+    return_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    id: str
+    owner_id: str  # the basket's owner: a customer id or a guest owner
+    customer_id: str | None
+    email: str
+    basket_id: str
+    shipping_address: Mapping[str, str | None] | None  # snapshots: later address book edits do not change them
+    billing_address: Mapping[str, str | None] | None
+    billing_same_as_shipping: bool
+    payment_type: str | None
+    delivery_option: str | None
+    payment: Payment | None
+    seen_basket_version: int  # what the totals last shown were computed from
+    seen_total: Decimal
+    status: str  # open | completed
+    order_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    def step_done(self, step: str) -> bool:
+        if step == "payment":
+            return self.payment is not None and self.payment.state in PAYABLE
+        return getattr(self, step) is not None

@@ -1,0 +1,209 @@
+"""Checkout webservices, step by step, and the simulator's payment page for redirects."""
+
+from __future__ import annotations
+
+from html import escape
+
+from flask import Response, redirect, request, url_for
+
+from simulator import idempotency
+from simulator.basket.routes import basket_rules, caller_basket
+from simulator.customers.auth import optional_customer
+from simulator.orders.serialize import order_to_dict
+from simulator.schemas import ProblemSchema
+from simulator.web import Blueprint, etag, if_match_version, json_response, runtime
+
+from . import service
+from .schemas import (
+    AddressChoiceSchema,
+    BillingAddressSchema,
+    CheckoutSchema,
+    DeliveryOptionSchema,
+    DeliveryQuoteSchema,
+    OpenCheckoutSchema,
+    OrderSchema,
+    PaymentChoiceSchema,
+    PaymentSchema,
+    PaymentTypeSchema,
+    PlaceOrderSchema,
+)
+from .serialize import checkout_to_dict, payment_choice_to_dict, quote_to_dict
+
+blp = Blueprint("checkout", __name__, url_prefix="/api/v1", description="Checkout: basket → addresses → payment type → delivery → payment → order.")
+pay_page = Blueprint("payment_page", __name__, url_prefix="/payments", description="The simulator's page for redirect payments (PayPal-like).")
+
+STEP_CONFLICT = "A step taken before its predecessor: the code names the missing step."
+
+
+def _caller() -> str:
+    """The caller's owner id: the customer, or the guest of X-Basket-Token."""
+    return caller_basket().owner_id
+
+
+def _answer(view, status: int = 200, headers: dict | None = None) -> Response:
+    settings = runtime().settings
+    body = checkout_to_dict(view, settings.currency, settings.base_url)
+    return json_response(body, status, {"ETag": etag(view.checkout.version), **(headers or {})})
+
+
+def _step(action, *args):
+    sim = runtime()
+    return _answer(action(sim.store, sim.clock, basket_rules(), _caller(), *args, expected_version=if_match_version()))
+
+
+def _address(args) -> dict:
+    customer = optional_customer()
+    return service.resolve_address(runtime().store, customer.id if customer else None, args.get("address_id"), args.get("address"))
+
+
+@blp.route("/checkout", methods=["POST"])
+@blp.arguments(OpenCheckoutSchema(), required=False)
+@blp.response(201, CheckoutSchema)
+@blp.alt_response(409, schema=ProblemSchema, description="BASKET_EMPTY, BASKET_NOT_READY")
+def open_checkout(args):
+    """Open a checkout for the caller's basket (guests give an email)."""
+    sim = runtime()
+    view = service.open_checkout(sim.store, sim.clock, basket_rules(), caller_basket(), args.get("email"))
+    return _answer(view, 201)
+
+
+@blp.route("/checkout/<checkout_id>", methods=["GET"])
+@blp.response(200, CheckoutSchema)
+@blp.alt_response(404, schema=ProblemSchema)
+def get_checkout(checkout_id):
+    """The checkout, re-priced now (a basket change since shows here)."""
+    sim = runtime()
+    return _answer(service.show(sim.store, sim.clock, basket_rules(), _caller(), checkout_id))
+
+
+@blp.route("/checkout/<checkout_id>/shipping-address", methods=["PUT"])
+@blp.arguments(AddressChoiceSchema)
+@blp.response(200, CheckoutSchema)
+@blp.alt_response(422, schema=ProblemSchema)
+def set_shipping_address(args, checkout_id):
+    """Where the parcel goes: an address-book id or an inline address."""
+    return _step(service.set_shipping_address, checkout_id, _address(args))
+
+
+@blp.route("/checkout/<checkout_id>/billing-address", methods=["PUT"])
+@blp.arguments(BillingAddressSchema)
+@blp.response(200, CheckoutSchema)
+@blp.alt_response(409, schema=ProblemSchema, description=STEP_CONFLICT)
+def set_billing_address(args, checkout_id):
+    """The invoice address: an id, inline, or `same_as_shipping: true`."""
+    same = args.get("same_as_shipping", False)
+    return _step(service.set_billing_address, checkout_id, None if same else _address(args), same)
+
+
+@blp.route("/checkout/<checkout_id>/payment-types", methods=["GET"])
+@blp.response(200, PaymentChoiceSchema(many=True))
+@blp.alt_response(409, schema=ProblemSchema, description=STEP_CONFLICT)
+def payment_types(checkout_id):
+    """Every payment type, with whether this checkout may use it (country, total) and its fee."""
+    sim = runtime()
+    choices = service.payment_choices(sim.store, sim.clock, basket_rules(), _caller(), checkout_id)
+    return json_response([payment_choice_to_dict(c, sim.settings.currency) for c in choices])
+
+
+@blp.route("/checkout/<checkout_id>/payment-type", methods=["PUT"])
+@blp.arguments(PaymentTypeSchema)
+@blp.response(200, CheckoutSchema)
+@blp.alt_response(409, schema=ProblemSchema, description=f"{STEP_CONFLICT} PAYMENT_TYPE_NOT_AVAILABLE")
+def set_payment_type(args, checkout_id):
+    """Choose how to pay."""
+    return _step(service.set_payment_type, checkout_id, args["payment_type"])
+
+
+@blp.route("/checkout/<checkout_id>/delivery-options", methods=["GET"])
+@blp.response(200, DeliveryQuoteSchema(many=True))
+@blp.alt_response(409, schema=ProblemSchema, description=STEP_CONFLICT)
+def delivery_options(checkout_id):
+    """Options for this destination and weight, priced (free-shipping promotions applied), with dates."""
+    sim = runtime()
+    quotes = service.delivery_choices(sim.store, sim.clock, basket_rules(), _caller(), checkout_id)
+    return json_response([quote_to_dict(q, sim.settings.currency) for q in quotes])
+
+
+@blp.route("/checkout/<checkout_id>/delivery-option", methods=["PUT"])
+@blp.arguments(DeliveryOptionSchema)
+@blp.response(200, CheckoutSchema)
+@blp.alt_response(409, schema=ProblemSchema, description=f"{STEP_CONFLICT} DELIVERY_OPTION_NOT_AVAILABLE")
+def set_delivery_option(args, checkout_id):
+    """Choose a delivery option."""
+    return _step(service.set_delivery_option, checkout_id, args["delivery_option_id"])
+
+
+@blp.route("/checkout/<checkout_id>/payment", methods=["POST"])
+@blp.arguments(PaymentSchema)
+@blp.response(200, CheckoutSchema)
+@blp.alt_response(402, schema=ProblemSchema, description="PAYMENT_DECLINED, INSUFFICIENT_FUNDS, CARD_EXPIRED")
+@blp.alt_response(409, schema=ProblemSchema, description=STEP_CONFLICT)
+def pay(args, checkout_id):
+    """Pay the totals shown. Cards: test numbers decide; redirect types answer a `redirect_url`."""
+    sim = runtime()
+    view, token = service.pay(
+        sim.store, sim.clock, basket_rules(), _caller(), checkout_id, args.get("card"), args.get("return_url"),
+        sim.settings.base_url, expected_version=if_match_version(),
+    )
+    response = _answer(view)
+    if token:
+        body = checkout_to_dict(view, sim.settings.currency, sim.settings.base_url)
+        body["payment"]["redirect_url"] = sim.settings.base_url + url_for("payment_page.page", token=token)
+        response = json_response(body, headers={"ETag": etag(view.checkout.version)})
+    return response
+
+
+@blp.route("/checkout/<checkout_id>/payment/confirm", methods=["POST"])
+@blp.response(200, CheckoutSchema)
+@blp.alt_response(409, schema=ProblemSchema, description="NOTHING_TO_CONFIRM")
+def confirm_payment(checkout_id):
+    """Complete a payment that asked for confirmation (3-D Secure style)."""
+    sim = runtime()
+    return _answer(service.confirm_payment(sim.store, sim.clock, basket_rules(), _caller(), checkout_id, expected_version=if_match_version()))
+
+
+@blp.route("/checkout/<checkout_id>/order", methods=["POST"])
+@blp.arguments(PlaceOrderSchema(), required=False)
+@blp.response(201, OrderSchema)
+@blp.alt_response(409, schema=ProblemSchema, description="A missing step, CHECKOUT_OUTDATED, INSUFFICIENT_STOCK, CHECKOUT_COMPLETED")
+@blp.alt_response(422, schema=ProblemSchema, description="IDEMPOTENCY_KEY_REUSED")
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},
+                      "description": "Retry safely: the same key and body answer the same order."}])
+def place_order(args, checkout_id):
+    """Place the order: stock taken atomically, the basket emptied, a confirmation mailed."""
+    sim = runtime()
+    order, replayed = service.place_order(
+        sim.store, sim.clock, basket_rules(), _caller(), checkout_id, idempotency.header_key(request.headers), args,
+    )
+    headers = {"Location": f"/api/v1/orders/{order.id}", "ETag": etag(order.version)}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(order_to_dict(order, sim.settings.currency), 201, headers)
+
+
+@pay_page.route("/redirect/<token>", methods=["GET"])
+@pay_page.doc(responses={200: {"description": "An HTML page with approve and cancel buttons", "content": {"text/html": {}}}})
+def page(token):
+    """The payment provider's page a redirect payment sends the shopper to."""
+    checkout = service.find_redirect(runtime().store, token)
+    amount = f"{checkout.payment.amount:.2f} {runtime().settings.currency}"
+    approve, cancel = url_for("payment_page.answer", token=token, choice="approve"), url_for("payment_page.answer", token=token, choice="cancel")
+    html = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Pay with the simulator</title></head>"
+        "<body style='font-family:sans-serif;max-width:30em;margin:4em auto'>"
+        f"<h1>Pay {escape(amount)}</h1><p>Checkout {escape(checkout.id)} for {escape(checkout.email)}.</p>"
+        f"<form method='post' action='{approve}'><button>Approve payment</button></form>"
+        f"<form method='post' action='{cancel}'><button>Cancel</button></form></body></html>"
+    )
+    return Response(html, mimetype="text/html")
+
+
+@pay_page.route("/redirect/<token>/<any(approve, cancel):choice>", methods=["POST"])
+@pay_page.response(200, CheckoutSchema)
+def answer(token, choice):
+    """Approve or cancel; then back to the shop's `return_url` when one was given (303)."""
+    sim = runtime()
+    checkout = service.complete_redirect(sim.store, sim.clock, token, approve=choice == "approve")
+    if checkout.payment.return_url:
+        return redirect(f"{checkout.payment.return_url}{'&' if '?' in checkout.payment.return_url else '?'}checkout_id={checkout.id}&result={choice}", 303)
+    return json_response({"checkout_id": checkout.id, "payment": {"state": checkout.payment.state}})

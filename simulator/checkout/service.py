@@ -1,0 +1,430 @@
+"""Checkout: a state machine over the caller's basket, step by step to an order.
+
+Steps in order: shipping address → billing address → payment type → delivery option
+→ payment → order. A step taken before its predecessor answers 409 with the code of
+the missing step. Changing a step resets what depends on it: a new destination can
+invalidate the delivery option and the payment type, and any change of the amount
+voids an authorized payment. The totals shown are remembered (`seen_*`): an order is
+never placed on totals the customer did not see (409 CHECKOUT_OUTDATED).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Mapping
+
+from simulator import idempotency, versioned
+from simulator.basket import service as baskets
+from simulator.basket.model import BASKET, Basket
+from simulator.basket.pricing import TaxLine, tax_line
+from simulator.clock import Clock
+from simulator.customers import service as customers
+from simulator.customers.model import token_digest
+from simulator.errors import DomainError, validation_error
+from simulator.money import ZERO
+from simulator.orders.model import AWAITING_PAYMENT, ORDER, PLACED, Order, OrderDelivery, OrderLine, OrderPayment, StatusChange
+from simulator.orders.service import ensure_stock, next_number, record_usage, take_stock
+from simulator.sim import outbox
+from simulator.store import Store
+
+from . import options, payments
+from .model import (
+    AUTHORIZED,
+    CHECKOUT,
+    DECLINED,
+    PENDING,
+    PENDING_REDIRECT,
+    REQUIRES_CONFIRMATION,
+    STEPS,
+    Checkout,
+    Payment,
+)
+
+#: Shipping and payment fees carry the standard tax rate.
+SERVICE_TAX_RATE = Decimal("0.19")
+ADDRESS_KEYS = ("first_name", "last_name", "company", "line1", "line2", "postal_code", "city", "region", "country", "phone")
+
+
+@dataclass(frozen=True)
+class CheckoutTotals:
+    subtotal: Decimal
+    discount: Decimal
+    shipping: Decimal
+    payment_fee: Decimal
+    tax: Decimal
+    total: Decimal
+    taxes: list[TaxLine]
+
+
+@dataclass(frozen=True)
+class CheckoutView:
+    checkout: Checkout
+    basket: baskets.BasketView
+    totals: CheckoutTotals
+    delivery: options.DeliveryQuote | None
+    messages: list[str]
+
+
+def _not_found() -> DomainError:
+    return DomainError(404, "CHECKOUT_NOT_FOUND", "There is no such checkout for this caller.")
+
+
+def get_checkout(store: Store, owner_id: str, checkout_id: str) -> Checkout:
+    """The caller's checkout; someone else's answers 404 like an unknown one."""
+    checkout = store.get(CHECKOUT, checkout_id)
+    if checkout is None or checkout.owner_id != owner_id:
+        raise _not_found()
+    return checkout
+
+
+# -- pricing -------------------------------------------------------------------------------
+def basket_weight(view: baskets.BasketView) -> int:
+    return sum(state.product.weight_grams * state.line.quantity for state in view.lines if state.product)
+
+
+def _delivery_quote(checkout: Checkout, view: baskets.BasketView, clock: Clock) -> options.DeliveryQuote | None:
+    if checkout.shipping_address is None or checkout.delivery_option is None:
+        return None
+    quotes = options.delivery_quotes(checkout.shipping_address["country"], basket_weight(view), clock.now(), view.priced.free_shipping)
+    return next((q for q in quotes if q.option.id == checkout.delivery_option), None)
+
+
+def _totals(checkout: Checkout, view: baskets.BasketView, quote: options.DeliveryQuote | None) -> CheckoutTotals:
+    priced = view.priced
+    shipping = quote.price if quote else ZERO
+    payment_type = options.payment_type(checkout.payment_type) if checkout.payment_type else None
+    fee = payment_type.fee if payment_type else ZERO
+    gross = {t.rate: t.gross for t in priced.taxes}
+    if shipping + fee:
+        gross[SERVICE_TAX_RATE] = gross.get(SERVICE_TAX_RATE, ZERO) + shipping + fee
+    taxes = [tax_line(rate, amount) for rate, amount in sorted(gross.items())]
+    return CheckoutTotals(
+        subtotal=priced.subtotal,
+        discount=priced.discount,
+        shipping=shipping,
+        payment_fee=fee,
+        tax=sum((t.tax for t in taxes), ZERO),
+        total=priced.total + shipping + fee,
+        taxes=taxes,
+    )
+
+
+def _price(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout) -> tuple[Basket | None, CheckoutView]:
+    basket = store.get(BASKET, checkout.basket_id)
+    if basket is None:
+        raise DomainError(409, "BASKET_NOT_FOUND", "The basket of this checkout is gone; open a new checkout.")
+    view = baskets.view(store, clock, basket, rules)
+    quote = _delivery_quote(checkout, view, clock)
+    return basket, CheckoutView(checkout, view, _totals(checkout, view, quote), quote, list(view.messages))
+
+
+def _reconcile(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout) -> Checkout:
+    """The checkout fitted to the basket and catalog as they are now: a delivery option
+    or payment type that no longer fits is dropped, a payment made for another amount
+    is voided, and the totals computed now become the ones the customer has seen."""
+    basket, view = _price(store, clock, rules, checkout)
+    fitted = checkout
+    if fitted.delivery_option and view.delivery is None:
+        fitted = dataclasses.replace(fitted, delivery_option=None)
+    if fitted.payment_type and fitted.shipping_address:
+        choice = _choice(fitted.shipping_address["country"], view.basket, fitted.payment_type)
+        if choice is None or not choice.available:
+            fitted = dataclasses.replace(fitted, payment_type=None)
+    if fitted is not checkout:
+        basket, view = _price(store, clock, rules, fitted)
+    fitted = dataclasses.replace(fitted, seen_basket_version=basket.version, seen_total=view.totals.total)
+    if fitted.payment and (fitted.payment.amount != fitted.seen_total or fitted.payment.type_id != fitted.payment_type):
+        fitted = dataclasses.replace(fitted, payment=None)
+    return fitted
+
+
+def _choice(country: str, view: baskets.BasketView, type_id: str) -> options.PaymentChoice | None:
+    return next((c for c in options.payment_choices(country, view.priced.total) if c.type.id == type_id), None)
+
+
+def _is_current(checkout: Checkout, view: CheckoutView, basket: Basket) -> bool:
+    return checkout.seen_basket_version == basket.version and checkout.seen_total == view.totals.total
+
+
+def show(store: Store, clock: Clock, rules: baskets.BasketRules, owner_id: str, checkout_id: str) -> CheckoutView:
+    """The checkout as it is now. Showing new totals records them as seen."""
+    checkout = get_checkout(store, owner_id, checkout_id)
+    basket, view = _price(store, clock, rules, checkout)
+    if checkout.status == "open" and not _is_current(checkout, view, basket):
+        checkout = _change(store, clock, checkout.id, None, lambda current: _reconcile(store, clock, rules, current))
+        basket, view = _price(store, clock, rules, checkout)
+    return view
+
+
+# -- opening and steps -----------------------------------------------------------------------
+def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket: Basket, email: str | None) -> CheckoutView:
+    """A new checkout for the caller's basket (customers: their email; guests: the one they give)."""
+    if basket.customer_id:
+        email = customers.get_customer(store, basket.customer_id).email
+    elif not email:
+        raise validation_error({"email": "guests give an email to check out"})
+    view = baskets.view(store, clock, basket, rules)
+    if not basket.lines:
+        raise DomainError(409, "BASKET_EMPTY", "The basket is empty.")
+    if view.blocking:
+        raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be checked out as it is.", problems=view.blocking)
+    now = clock.now()
+    with store.atomic():
+        checkout = Checkout(
+            id=store.new_id("chk"), owner_id=basket.owner_id, customer_id=basket.customer_id, email=email,
+            basket_id=basket.id, shipping_address=None, billing_address=None, billing_same_as_shipping=False,
+            payment_type=None, delivery_option=None, payment=None,
+            seen_basket_version=basket.version, seen_total=view.priced.total,
+            status="open", order_id=None, created_at=now, updated_at=now,
+        )
+        store.put(CHECKOUT, checkout)
+    return show(store, clock, rules, checkout.owner_id, checkout.id)
+
+
+def _change(store: Store, clock: Clock, checkout_id: str, expected_version: int | None, edit: Callable[[Checkout], Checkout]) -> Checkout:
+    return versioned.change(
+        store, CHECKOUT, checkout_id, edit,
+        now=clock.now(), expected_version=expected_version, missing=_not_found, label="checkout",
+    )
+
+
+def _require(checkout: Checkout, step: str) -> None:
+    """409 naming the first missing step before `step`; 409 once the checkout is completed."""
+    if checkout.status != "open":
+        raise DomainError(409, "CHECKOUT_COMPLETED", f"This checkout already became order {checkout.order_id}.")
+    for name, code in STEPS:
+        if name == step:
+            return
+        if not checkout.step_done(name):
+            raise DomainError(409, code, f"Set the {name.replace('_', ' ')} first.", missing_step=name)
+
+
+def _step(store, clock, rules, owner_id, checkout_id, step, expected_version, edit) -> CheckoutView:
+    """Take a step: check its predecessors, apply it, then reconcile what depends on it."""
+    get_checkout(store, owner_id, checkout_id)
+
+    def apply(current: Checkout) -> Checkout:
+        _require(current, step)
+        return _reconcile(store, clock, rules, edit(current))
+
+    _change(store, clock, checkout_id, expected_version, apply)
+    return show(store, clock, rules, owner_id, checkout_id)
+
+
+def resolve_address(store: Store, customer_id: str | None, address_id: str | None, inline: Mapping[str, Any] | None) -> dict:
+    """An address snapshot from the caller's address book or given inline (validated)."""
+    if address_id is not None:
+        if customer_id is None:
+            raise validation_error({"address_id": "guests give the address inline"})
+        address = customers.get_address(store, customer_id, address_id)
+        return {key: getattr(address, key) for key in ADDRESS_KEYS}
+    if inline is None:
+        raise validation_error({"address": "give address_id or address"})
+    cleaned = customers.clean_address(inline)
+    return {key: cleaned.get(key) for key in ADDRESS_KEYS}
+
+
+def set_shipping_address(store, clock, rules, owner_id, checkout_id, address: dict, expected_version=None) -> CheckoutView:
+    if address["country"] not in options.ZONES:
+        raise validation_error({"address.country": f"we do not deliver to {address['country']}"})
+
+    def edit(current: Checkout) -> Checkout:
+        billing = address if current.billing_same_as_shipping else current.billing_address
+        return dataclasses.replace(current, shipping_address=address, billing_address=billing, payment=None)
+
+    return _step(store, clock, rules, owner_id, checkout_id, "shipping_address", expected_version, edit)
+
+
+def set_billing_address(store, clock, rules, owner_id, checkout_id, address: dict | None, same_as_shipping: bool, expected_version=None) -> CheckoutView:
+    def edit(current: Checkout) -> Checkout:
+        billing = current.shipping_address if same_as_shipping else address
+        return dataclasses.replace(current, billing_address=billing, billing_same_as_shipping=same_as_shipping, payment=None)
+
+    return _step(store, clock, rules, owner_id, checkout_id, "billing_address", expected_version, edit)
+
+
+def payment_choices(store, clock, rules, owner_id, checkout_id) -> list[options.PaymentChoice]:
+    checkout = get_checkout(store, owner_id, checkout_id)
+    _require(checkout, "billing_address")  # a read: it needs only the destination
+    _, view = _price(store, clock, rules, checkout)
+    return options.payment_choices(checkout.shipping_address["country"], view.basket.priced.total)
+
+
+def set_payment_type(store, clock, rules, owner_id, checkout_id, type_id: str, expected_version=None) -> CheckoutView:
+    def edit(current: Checkout) -> Checkout:
+        _, view = _price(store, clock, rules, current)
+        choice = _choice(current.shipping_address["country"], view.basket, type_id)
+        if choice is None:
+            raise validation_error({"payment_type": f"one of {', '.join(t.id for t in options.PAYMENT_TYPES)}"})
+        if not choice.available:
+            raise DomainError(409, "PAYMENT_TYPE_NOT_AVAILABLE", f"{choice.type.name} is {choice.reason}.")
+        return dataclasses.replace(current, payment_type=type_id, payment=None)
+
+    return _step(store, clock, rules, owner_id, checkout_id, "payment_type", expected_version, edit)
+
+
+def delivery_choices(store, clock, rules, owner_id, checkout_id) -> list[options.DeliveryQuote]:
+    checkout = get_checkout(store, owner_id, checkout_id)
+    _require(checkout, "billing_address")
+    _, view = _price(store, clock, rules, checkout)
+    return options.delivery_quotes(checkout.shipping_address["country"], basket_weight(view.basket), clock.now(), view.basket.priced.free_shipping)
+
+
+def set_delivery_option(store, clock, rules, owner_id, checkout_id, option_id: str, expected_version=None) -> CheckoutView:
+    def edit(current: Checkout) -> Checkout:
+        _, view = _price(store, clock, rules, current)
+        quotes = options.delivery_quotes(current.shipping_address["country"], basket_weight(view.basket), clock.now(), False)
+        if option_id not in {q.option.id for q in quotes}:
+            known = {o.id for o in options.DELIVERY_OPTIONS}
+            if option_id not in known:
+                raise validation_error({"delivery_option_id": f"one of {', '.join(sorted(known))}"})
+            raise DomainError(409, "DELIVERY_OPTION_NOT_AVAILABLE", f"{option_id} cannot deliver this order there.")
+        return dataclasses.replace(current, delivery_option=option_id, payment=None)
+
+    return _step(store, clock, rules, owner_id, checkout_id, "delivery_option", expected_version, edit)
+
+
+# -- payment -----------------------------------------------------------------------------------
+def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | None, return_url: str | None, base_url: str, expected_version=None) -> tuple[CheckoutView, str | None]:
+    """Pay for the totals shown. Returns the checkout and, for a redirect flow, the raw
+    redirect token. A declined card is recorded on the checkout, then answers 402."""
+    checkout = get_checkout(store, owner_id, checkout_id)
+    flow = options.payment_type(checkout.payment_type).flow if checkout.payment_type else None
+    if flow == "card" and card is None:
+        raise validation_error({"card": "required for card payments"})
+    if flow == "card":
+        problems = payments.card_problems(card["number"], card["expiry_month"], card["expiry_year"], card["cvc"], clock.now().date())
+        if problems:
+            raise validation_error(problems)
+    token = secrets.token_urlsafe(24) if flow == "redirect" else None
+
+    def edit(current: Checkout) -> Checkout:
+        _require(current, "payment")
+        amount = current.seen_total
+        if flow == "card":
+            outcome = payments.card_outcome(card["number"])
+            state = {payments.AUTHORIZED: AUTHORIZED, payments.REQUIRES_CONFIRMATION: REQUIRES_CONFIRMATION}.get(outcome.state, DECLINED)
+            payment = Payment(current.payment_type, state, amount, outcome.brand, outcome.last4, outcome.decline_code)
+        elif flow == "redirect":
+            payment = Payment(current.payment_type, PENDING_REDIRECT, amount, redirect_token_digest=token_digest(token), return_url=return_url)
+        else:
+            payment = Payment(current.payment_type, PENDING, amount)
+        return dataclasses.replace(current, payment=payment)
+
+    _change(store, clock, checkout_id, expected_version, edit)
+    view = show(store, clock, rules, owner_id, checkout_id)
+    payment = view.checkout.payment
+    if payment.state == DECLINED:
+        raise DomainError(402, payment.decline_code, payments.DECLINE_MESSAGES[payment.decline_code], checkout_id=checkout_id)
+    return view, token
+
+
+def confirm_payment(store, clock, rules, owner_id, checkout_id, expected_version=None) -> CheckoutView:
+    """Complete a payment that asked for confirmation (the 3-D Secure step)."""
+
+    def edit(current: Checkout) -> Checkout:
+        if current.payment is None or current.payment.state != REQUIRES_CONFIRMATION:
+            raise DomainError(409, "NOTHING_TO_CONFIRM", "No payment of this checkout waits for confirmation.")
+        return dataclasses.replace(current, payment=dataclasses.replace(current.payment, state=AUTHORIZED))
+
+    get_checkout(store, owner_id, checkout_id)
+    _change(store, clock, checkout_id, expected_version, edit)
+    return show(store, clock, rules, owner_id, checkout_id)
+
+
+def find_redirect(store: Store, token: str) -> Checkout:
+    digest = token_digest(token)
+    for checkout in store.values(CHECKOUT):
+        if checkout.payment and checkout.payment.redirect_token_digest == digest:
+            return checkout
+    raise DomainError(404, "PAYMENT_NOT_FOUND", "There is no payment waiting behind this link.")
+
+
+def complete_redirect(store: Store, clock: Clock, token: str, approve: bool) -> Checkout:
+    """The payment page's answer: approve (authorized) or cancel."""
+    checkout = find_redirect(store, token)
+
+    def edit(current: Checkout) -> Checkout:
+        if current.payment is None or current.payment.redirect_token_digest != token_digest(token) or current.payment.state != PENDING_REDIRECT:
+            raise DomainError(409, "PAYMENT_NOT_PENDING", "This payment is no longer waiting for an answer.")
+        state = AUTHORIZED if approve else "cancelled"
+        return dataclasses.replace(current, payment=dataclasses.replace(current.payment, state=state))
+
+    return _change(store, clock, checkout.id, None, edit)
+
+
+# -- the order ---------------------------------------------------------------------------------
+def place_order(store, clock, rules, owner_id: str, checkout_id: str, idempotency_key: str | None, body: Mapping[str, Any]) -> tuple[Order, bool]:
+    """Place the order: (order, replayed). Stock for every line is taken atomically (all
+    or none), coupon usage recorded, the basket emptied, a confirmation mailed. With an
+    Idempotency-Key a retry answers the same order and never places a second one."""
+    get_checkout(store, owner_id, checkout_id)
+
+    def place() -> str:
+        with store.atomic():
+            order = _place(store, clock, rules, store.get(CHECKOUT, checkout_id), body)
+        lines = "\n".join(f"  {line.quantity} × {line.name}: {line.total:.2f}" for line in order.lines)
+        outbox.send(
+            store, clock, recipient=order.email, template="order_confirmation",
+            subject=f"Your order {order.number}",
+            text=f"Thank you for your order {order.number}.\n{lines}\nTotal: {order.total:.2f}",
+        )
+        return order.id
+
+    fingerprint = idempotency.fingerprint({"checkout_id": checkout_id, **body})
+    outcome = idempotency.run(store, clock, f"orders.place:{owner_id}", idempotency_key, fingerprint, place)
+    return store.get(ORDER, outcome.result), outcome.replayed
+
+
+def _place(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout, body: Mapping[str, Any]) -> Order:
+    """The placement itself; the caller holds the store lock, so nothing moves meanwhile."""
+    _require(checkout, "order")
+    basket, view = _price(store, clock, rules, checkout)
+    ensure_stock(store, {state.line.product_id: state.line.quantity for state in view.basket.lines if state.product})
+    if view.basket.blocking:
+        raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be ordered as it is.", problems=view.basket.blocking)
+    if not _is_current(checkout, view, basket):
+        fitted = _change(store, clock, checkout.id, None, lambda current: _reconcile(store, clock, rules, current))
+        raise DomainError(
+            409, "CHECKOUT_OUTDATED",
+            "The basket or its prices changed since the totals were shown; review the checkout and confirm again.",
+            total=f"{fitted.seen_total:.2f}",
+        )
+    priced = view.basket.priced
+    order_lines = tuple(
+        OrderLine(
+            line.product.id, line.product.sku, line.product.name, line.quantity, line.unit_price, line.subtotal,
+            line.discount, line.total, line.product.tax_rate, tuple(sorted(line.discounts.items())),
+        )
+        for line in priced.lines
+    )
+    take_stock(store, clock, {line.product_id: line.quantity for line in order_lines})
+    record_usage(store, [applied.promotion.id for applied in priced.promotions], checkout.customer_id)
+    now, totals, quote = clock.now(), view.totals, view.delivery
+    payment_type = options.payment_type(checkout.payment_type)
+    status = AWAITING_PAYMENT if payment_type.flow == "bank_transfer" else PLACED
+    order = Order(
+        id=store.new_id("ord"), number=next_number(store), owner_id=checkout.owner_id, customer_id=checkout.customer_id,
+        email=checkout.email, checkout_id=checkout.id, lines=order_lines,
+        promotions=tuple((a.promotion.id, a.promotion.name, a.amount) for a in priced.promotions),
+        coupons=tuple(c.code for c in priced.coupons if c.state == "applied"),
+        subtotal=totals.subtotal, discount=totals.discount, shipping=totals.shipping, payment_fee=totals.payment_fee,
+        tax=totals.tax, total=totals.total, taxes=tuple((t.rate, t.gross, t.tax) for t in totals.taxes),
+        shipping_address=checkout.shipping_address, billing_address=checkout.billing_address,
+        delivery=OrderDelivery(quote.option.id, quote.option.name, quote.option.carrier, quote.price, quote.earliest, quote.latest),
+        payment=OrderPayment(
+            payment_type.id, payment_type.flow, checkout.payment.state, totals.total, checkout.payment.brand, checkout.payment.last4,
+        ),
+        status=status, history=(StatusChange(status, now, body.get("comment")),), auto_progress=True,
+        cancel_reason=None, created_at=now, updated_at=now,
+    )
+    store.put(ORDER, order)
+    versioned.change(
+        store, BASKET, basket.id, lambda current: dataclasses.replace(current, lines=(), coupons=(), notices=()),
+        now=now, expected_version=None, missing=lambda: DomainError(409, "BASKET_NOT_FOUND", "The basket is gone."), label="basket",
+    )
+    _change(store, clock, checkout.id, None, lambda current: dataclasses.replace(current, status="completed", order_id=order.id))
+    return order

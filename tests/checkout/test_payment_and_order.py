@@ -1,0 +1,170 @@
+"""Payments by test card and flow, placing the order, idempotency, outdated totals."""
+
+from decimal import Decimal
+
+import pytest
+
+from simulator.basket.promotions import PROMOTION_USAGE, find_by_coupon
+from simulator.catalog import service as catalog
+from simulator.catalog.model import PRODUCT
+from tests.conftest import assert_problem
+
+from tests.shopping import CARD_OK, card
+
+
+@pytest.fixture
+def ready(shopper, products):
+    """(shopper, checkout id) with every step before payment done."""
+    shopper.add(products[0], 2)
+    shopper.add(products[1])
+    checkout = shopper.open()
+    shopper.ready_to_pay(checkout)
+    return shopper, checkout
+
+
+@pytest.mark.parametrize("number, code", [
+    ("4000000000000002", "PAYMENT_DECLINED"),
+    ("4000000000009995", "INSUFFICIENT_FUNDS"),
+    ("4000000000000069", "CARD_EXPIRED"),
+])
+def test_declining_test_cards(ready, number, code):
+    shopper, checkout = ready
+    body = assert_problem(shopper.call("post", f"/api/v1/checkout/{checkout}/payment", json={"card": card(number)}), 402, code)
+    assert body["checkout_id"] == checkout
+    state = shopper.call("get", f"/api/v1/checkout/{checkout}").get_json()
+    assert state["payment"]["state"] == "declined" and state["payment"]["decline_code"] == code
+    assert_problem(shopper.order(checkout), 409, "PAYMENT_NOT_AUTHORIZED")
+    assert shopper.pay(checkout)["payment"]["state"] == "authorized"  # another card works
+
+
+def test_a_card_that_needs_confirmation(ready):
+    shopper, checkout = ready
+    body = shopper.pay(checkout, {"card": card("4000002500003155")})
+    assert body["payment"]["state"] == "requires_confirmation" and body["next_step"] == "payment"
+    assert_problem(shopper.order(checkout), 409, "PAYMENT_NOT_AUTHORIZED")
+    confirmed = shopper.call("post", f"/api/v1/checkout/{checkout}/payment/confirm").get_json()
+    assert confirmed["payment"]["state"] == "authorized"
+    assert_problem(shopper.call("post", f"/api/v1/checkout/{checkout}/payment/confirm"), 409, "NOTHING_TO_CONFIRM")
+    assert shopper.order(checkout).status_code == 201
+
+
+@pytest.mark.parametrize("details, field", [
+    ({"number": "4242424242424241"}, "card.number"),
+    ({"expiry_year": 2020}, "card.expiry_year"),
+    ({"cvc": "12a"}, "card.cvc"),
+])
+def test_card_details_are_checked(ready, details, field):
+    shopper, checkout = ready
+    body = assert_problem(shopper.call("post", f"/api/v1/checkout/{checkout}/payment", json={"card": {**CARD_OK, **details}}), 422)
+    assert field in body["errors"]
+
+
+def test_redirect_payment_approved_on_the_simulator_page(client, shopper, products):
+    shopper.add(products[0])
+    checkout = shopper.open()
+    shopper.ready_to_pay(checkout, payment_type="paypal")
+    body = shopper.pay(checkout, {"return_url": "http://shop.test/back"})
+    assert body["payment"]["state"] == "pending_redirect"
+    url = body["payment"]["redirect_url"].split("127.0.0.1:8000", 1)[1]
+    page = client.get(url)
+    assert page.status_code == 200 and b"Approve payment" in page.data
+    back = client.post(url + "/approve")
+    assert back.status_code == 303 and back.headers["Location"].startswith("http://shop.test/back?checkout_id=")
+    assert_problem(client.post(url + "/approve"), 409, "PAYMENT_NOT_PENDING")
+    assert shopper.order(checkout).status_code == 201
+
+
+def test_redirect_payment_cancelled(client, shopper, products):
+    shopper.add(products[0])
+    checkout = shopper.open()
+    shopper.ready_to_pay(checkout, payment_type="paypal")
+    url = shopper.pay(checkout, {})["payment"]["redirect_url"].split("127.0.0.1:8000", 1)[1]
+    assert client.post(url + "/cancel").get_json()["payment"]["state"] == "cancelled"
+    assert_problem(shopper.order(checkout), 409, "PAYMENT_NOT_AUTHORIZED")
+    assert_problem(client.get("/payments/redirect/forged"), 404, "PAYMENT_NOT_FOUND")
+
+
+def test_placing_takes_stock_empties_the_basket_mails_and_counts_coupons(client, sim, ready, products):
+    shopper, checkout = ready
+    shopper.call("post", "/api/v1/basket/coupons", json={"code": "FLASH25"})
+    shown = shopper.call("get", f"/api/v1/checkout/{checkout}").get_json()
+    shopper.pay(checkout)
+    token = client.get("/api/v1/catalog/export?limit=1").get_json()["sync_token"]
+    stock_before = [sim.store.get(PRODUCT, p.id).stock for p in products[:2]]
+    response = shopper.order(checkout)
+    assert response.status_code == 201
+    order = response.get_json()
+    assert order["number"].startswith("AS-") and order["status"] == "placed"
+    assert order["totals"] == shown["totals"] and order["coupons"] == ["FLASH25"]
+    assert [sim.store.get(PRODUCT, p.id).stock for p in products[:2]] == [stock_before[0] - 2, stock_before[1] - 1]
+    changed = {c["product_id"] for c in client.get("/api/v1/catalog/changes", query_string={"since": token}).get_json()["changes"]}
+    assert changed == {products[0].id, products[1].id}
+    assert shopper.call("get", "/api/v1/basket").get_json()["lines"] == []
+    assert sim.store.get(PROMOTION_USAGE, find_by_coupon(sim.store, "FLASH25").id).total == 1
+    mails = client.get("/_sim/outbox", query_string={"recipient": order["email"]}).get_json()
+    assert mails[0]["subject"] == f"Your order {order['number']}"
+    assert shopper.call("get", f"/api/v1/checkout/{checkout}").get_json()["status"] == "completed"
+    assert_problem(shopper.order(checkout), 409, "CHECKOUT_COMPLETED")
+
+
+def test_idempotent_placement(sim, ready):
+    shopper, checkout = ready
+    shopper.pay(checkout)
+    first = shopper.order(checkout, key="order-key-1")
+    again = shopper.order(checkout, key="order-key-1")
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"] and again.headers["Idempotent-Replayed"] == "true"
+    assert_problem(shopper.order(checkout, key="order-key-1", body={"comment": "other"}), 422, "IDEMPOTENCY_KEY_REUSED")
+    assert len(sim.store.by_owner("order", first.get_json()["customer_id"])) == 1
+
+
+def test_an_order_is_never_placed_on_totals_not_seen(sim, ready, products):
+    shopper, checkout = ready
+    paid = shopper.pay(checkout)
+    catalog.update_product(sim.store, sim.clock, products[0].id, {"price": products[0].price + 10, "compare_at_price": None})
+    body = assert_problem(shopper.order(checkout), 409, "CHECKOUT_OUTDATED")
+    assert Decimal(body["total"]) > Decimal(paid["totals"]["total"]["amount"])
+    now = shopper.call("get", f"/api/v1/checkout/{checkout}").get_json()
+    assert now["payment"] is None and now["totals"]["total"]["amount"] == body["total"]  # the old payment no longer fits
+    assert_problem(shopper.order(checkout), 409, "PAYMENT_NOT_AUTHORIZED")
+    shopper.pay(checkout)
+    assert shopper.order(checkout).get_json()["totals"]["total"]["amount"] == body["total"]
+
+
+def test_a_basket_change_after_opening_recomputes_the_checkout(ready, products):
+    shopper, checkout = ready
+    before = shopper.call("get", f"/api/v1/checkout/{checkout}").get_json()
+    shopper.add(products[2])
+    after = shopper.call("get", f"/api/v1/checkout/{checkout}").get_json()
+    assert Decimal(after["totals"]["subtotal"]["amount"]) == Decimal(before["totals"]["subtotal"]["amount"]) + products[2].price
+
+
+def test_stock_that_ran_out_meanwhile_refuses_the_order_and_takes_nothing(sim, ready, products):
+    shopper, checkout = ready
+    shopper.pay(checkout)
+    catalog.update_product(sim.store, sim.clock, products[0].id, {"stock": 1})  # the basket wants 2
+    body = assert_problem(shopper.order(checkout), 409, "INSUFFICIENT_STOCK")
+    assert body["lines"] == [{"product_id": products[0].id, "requested": 2, "available": 1}]
+    assert sim.store.get(PRODUCT, products[1].id).stock == products[1].stock  # all lines or none
+
+
+def test_bank_transfer_waits_for_the_money(client, shopper, products):
+    shopper.add(products[0])
+    checkout = shopper.open()
+    shopper.ready_to_pay(checkout, payment_type="bank_transfer")
+    assert shopper.pay(checkout, {})["payment"]["state"] == "pending"
+    order = shopper.order(checkout).get_json()
+    assert order["status"] == "awaiting_payment"
+    paid = client.post(f"/_sim/orders/{order['id']}/payment-received").get_json()
+    assert paid["status"] == "paid" and paid["payment"]["state"] == "captured"
+    assert_problem(client.post(f"/_sim/orders/{order['id']}/payment-received"), 409, "ORDER_NOT_AWAITING_PAYMENT")
+
+
+def test_cash_on_delivery_places_the_order_unpaid_with_its_fee(shopper, products):
+    shopper.add(products[0])
+    checkout = shopper.open()
+    shopper.ready_to_pay(checkout, payment_type="cash_on_delivery")
+    shopper.pay(checkout, {})
+    order = shopper.order(checkout).get_json()
+    assert order["status"] == "placed" and order["payment"]["state"] == "pending"
+    assert order["totals"]["payment_fee"]["amount"] == "4.90"
