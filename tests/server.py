@@ -37,9 +37,10 @@ def running_server(timeout: float = 30.0, **env: str):
             if process.poll() is not None:
                 raise RuntimeError(f"server exited: {process.stdout.read().decode()}")
             try:
-                requests.get(base + "/_sim/clock", timeout=1)
+                requests.get(base + "/_sim/clock", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Refused before the master listens; a read timeout while the worker still seeds.
                 if time.monotonic() > deadline:
                     raise TimeoutError("server did not answer in time") from None
                 time.sleep(0.1)
