@@ -143,3 +143,47 @@ def test_server_that_exits_early_is_reported_with_its_log():
         with server:
             pass
     assert server.process is None
+
+
+def test_quick_checkout_section_writes_consistent_figures(tmp_path):
+    out = tmp_path / "bench.json"
+    done = run_bench("--quick", "checkout", "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    checkout = json.loads(out.read_text())["sections"]["checkout"]
+    assert checkout["error"] is None
+    figures = checkout["figures"]
+    assert figures["calls_per_checkout"] == 8
+    best = figures["checkout"]
+    assert best["checkouts"] > 0 and best["non_2xx"] == 0 and best["errors_status"] == 0
+    assert sum(best["checkouts_by_connection"]) == best["checkouts"]
+    assert len(best["checkouts_by_connection"]) == figures["wrk"]["connections"]
+    # Every answered call but one unfinished checkout per connection belongs to a complete checkout.
+    assert 8 * best["checkouts"] <= best["requests"] <= 8 * best["checkouts"] + 7 * figures["wrk"]["connections"]
+    assert 0 < best["checkout_p50_us"] <= best["checkout_p95_us"] <= best["checkout_max_us"]
+    assert figures["bare_rps"] > 0
+    assert figures["ratio"] == pytest.approx(figures["checkouts_per_s"] / (figures["bare_rps"] / 8))
+    # The orders really exist: wrk's 201s match the orders the customers hold.
+    assert figures["checkouts_completed_all_runs"] <= figures["orders_placed"]
+    for run in (best, figures["bare"]):
+        assert run["client_cpu_s"] > 0 and run["server_cpu_s"] > 0
+
+    (target,) = checkout["targets"]
+    assert target["threshold"] is None and target["verdict"] == NOT_APPLICABLE
+    assert target["value"] == figures["ratio"]
+    assert "ratio checkouts/s / (bare req/s / 8)" in done.stdout
+    assert "bench/wrk_checkout.lua" in done.stdout
+
+
+def test_checkout_script_fails_the_run_on_an_unexpected_answer(tmp_path):
+    """Against the bare server every checkout call answers 404 (or 405): the run is a failed measurement."""
+    from bench.checkout import checkout_argv
+    from bench.http import run_wrk, wrk_binary
+
+    ids, tokens = tmp_path / "ids.txt", tmp_path / "tokens.txt"
+    ids.write_text("prd_x\n")
+    tokens.write_text("not-a-token\n")
+    with bare_server(name="test-checkout-bare-server") as server:
+        argv = checkout_argv(wrk_binary(), {"threads": 1, "connections": 1}, 1, server, "test", ids, tokens)
+        with pytest.raises(RuntimeError, match=r"failed measurement: [\d,]+ of [\d,]+ answers were not 2xx \(404: "):
+            run_wrk(argv, 1)
