@@ -59,12 +59,14 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
     from .customers.routes import blp as customers_blp
     from .orders.routes import blp as orders_blp, sim_blp as sim_orders_blp
     from .sim.outbox_routes import blp as outbox_blp
+    from .sim.config_routes import blp as sim_config_blp
     from .sim.promotion_routes import blp as promotions_blp
     from .sim.routes import blp as sim_blp
+    from .sim.webhook_routes import blp as webhooks_blp
 
     blueprints = (
-        catalog_blp, media_blp, customers_blp, basket_blp, checkout_blp, orders_blp, pay_page_blp,
-        sim_blp, outbox_blp, promotions_blp, sim_orders_blp,
+        catalog_blp, media_blp, customers_blp, basket_blp, checkout_blp, orders_blp, pay_page_blp, webhooks_blp,
+        sim_blp, outbox_blp, promotions_blp, sim_orders_blp, sim_config_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
@@ -76,8 +78,16 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
 
     register_error_handlers(app)  # after Api(), whose own HTTPException handler this replaces
 
+    from .sim import hooks
+
+    hooks.install(app)  # latency, faults and stats around every route (simulator/sim/hooks.py)
+
     if background and settings.churn_per_minute > 0:
         from .sim.churn import start_background
 
         start_background(lambda: app.extensions[EXTENSION])
+    if background:
+        from .sim import webhooks
+
+        webhooks.start_background(lambda: app.extensions[EXTENSION])
     return app

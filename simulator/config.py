@@ -12,6 +12,10 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
+from .sim import simconfig
+from .sim.hosts import parse_allowed_hosts
+from .sim.latency import ConfigError
+
 
 class SettingsError(ValueError):
     """A setting has a value that cannot be used; the message names it."""
@@ -82,29 +86,77 @@ class Settings:
     worker_connections: int = field(default=1000, metadata={"doc": "Concurrent connections per worker (gevent)."})
     log_level: str = field(default="info", metadata={"doc": "Server log level (debug, info, warning, error)."})
     config: str = field(default="", metadata={"doc": "Path of a TOML file with any of these settings (lower case keys)."})
+    fault_seed: int | None = field(
+        default=None,
+        metadata={"doc": "Seed of latency samples and fault decisions: the same requests in the same order meet the same delays and faults. Unset: unpredictable."},
+    )
+    webhook_allowed_hosts: str = field(
+        default="",
+        metadata={"doc": "Hosts webhook URLs may name besides loopback (comma separated names or CIDR networks; `*` for any). Empty: this machine only."},
+    )
+    webhook_max_attempts: int = field(
+        default=6,
+        metadata={"doc": "Attempts of one webhook delivery before it is marked failed."},
+    )
+    webhook_retry_base_seconds: float = field(
+        default=10.0,
+        metadata={"doc": "Wait (simulated seconds) before the first retry of a webhook delivery; it doubles with each retry."},
+    )
+    webhook_connect_timeout_seconds: float = field(
+        default=3.0,
+        metadata={"doc": "Connect timeout (real seconds) of a webhook delivery attempt."},
+    )
+    webhook_read_timeout_seconds: float = field(
+        default=10.0,
+        metadata={"doc": "Read timeout (real seconds) of a webhook delivery attempt: a receiver that hangs longer fails it."},
+    )
+    #: The [latency] and [faults] sections of the config file (or create_app arguments),
+    #: normalized: see simulator/sim/simconfig.py. Not an environment variable.
+    simulation: dict = field(
+        default_factory=lambda: simconfig.normalize({}),
+        hash=False,
+        metadata={"doc": "Latency and fault config: the [latency] and [faults] sections of the config file.", "section": True},
+    )
 
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     def replace(self, **changes: Any) -> "Settings":
-        """A copy with some settings changed, each checked as any other source is."""
-        return dataclasses.replace(self, **_from_mapping(changes, "arguments"))
+        """A copy with some settings changed, each checked as any other source is.
+
+        `latency=` / `faults=` replace that section of the simulation config.
+        """
+        values = _from_mapping(changes, "arguments")
+        sections = values.pop(_SECTIONS, None)
+        if sections:
+            values["simulation"] = _simulation({**self.simulation, **sections}, "arguments")
+        return dataclasses.replace(self, **values)
 
 
 ENV_PREFIX = "SIM_"
-_FIELDS = {f.name: f for f in fields(Settings)}
+#: Settings with a SIM_* variable and a flat key; `simulation` comes from sections instead.
+_FIELDS = {f.name: f for f in fields(Settings) if not f.metadata.get("section")}
+_SECTIONS = "_sections"  # key under which _from_mapping hands over raw [latency] / [faults]
 _LIMITS = {
     "products": (0, 2_000_000), "port": (0, 65535), "workers": (1, 64), "worker_connections": (1, 100_000),
     "customers": (0, 1_000_000), "max_line_quantity": (1, 10_000), "order_seconds_to_paid": (0, 10**8), "order_seconds_to_processing": (0, 10**8),
     "order_seconds_to_shipped": (0, 10**8), "order_seconds_to_delivered": (0, 10**8), "bank_transfer_timeout_seconds": (0, 10**8), "guest_basket_ttl_seconds": (60, 366 * 24 * 3600), "token_ttl_seconds": (60, 366 * 24 * 3600),
     "reset_token_ttl_seconds": (60, 30 * 24 * 3600), "max_addresses": (1, 1000),
+    "fault_seed": (0, 2**63 - 1), "webhook_max_attempts": (1, 20), "webhook_retry_base_seconds": (0.001, 86400),
+    "webhook_connect_timeout_seconds": (0.05, 60), "webhook_read_timeout_seconds": (0.05, 300),
 }
+#: Checks of string settings beyond their type: raise ValueError saying what is wrong.
+_VALIDATORS = {"webhook_allowed_hosts": parse_allowed_hosts}
 _CHOICES = {"password_hash_profile": ("secure", "fast")}
 
 
 def _coerce(name: str, raw: Any) -> Any:
     kind = _FIELDS[name].type
+    if kind == "int | None":
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        kind = "int"
     try:
         if kind == "bool":
             if isinstance(raw, bool):
@@ -125,6 +177,11 @@ def _coerce(name: str, raw: Any) -> Any:
                 raise ValueError(raw)
         else:
             text = str(raw)
+            if name in _VALIDATORS:
+                try:
+                    _VALIDATORS[name](text)
+                except ValueError as error:
+                    raise SettingsError(f"setting {name!r}: {error}") from None
             if text in _CHOICES.get(name, (text,)):
                 return text
             raise SettingsError(f"setting {name!r} must be one of {', '.join(_CHOICES[name])}, got {raw!r}")
@@ -139,10 +196,26 @@ def _coerce(name: str, raw: Any) -> Any:
 
 
 def _from_mapping(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
-    unknown = sorted(set(values) - set(_FIELDS))
+    """Flat settings, coerced; the raw [latency] / [faults] sections (checked) under _SECTIONS."""
+    sections = {name: values[name] for name in simconfig.SECTIONS if name in values}
+    flat = {name: raw for name, raw in values.items() if name not in simconfig.SECTIONS}
+    unknown = sorted(set(flat) - set(_FIELDS))
     if unknown:
         raise SettingsError(f"unknown setting(s) in {origin}: {', '.join(unknown)}")
-    return {name: _coerce(name, raw) for name, raw in values.items()}
+    coerced = {name: _coerce(name, raw) for name, raw in flat.items()}
+    if sections:
+        _simulation(sections, origin)  # refused here, naming where it came from
+        coerced[_SECTIONS] = sections
+    return coerced
+
+
+def _simulation(sections: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    """The [latency] / [faults] sections, validated and complete."""
+    try:
+        return simconfig.normalize(sections)
+    except ConfigError as error:
+        problems = "; ".join(f"{path}: {message}" for path, message in error.errors.items())
+        raise SettingsError(f"invalid simulation config in {origin}: {problems}") from None
 
 
 def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -174,16 +247,22 @@ def load_settings(
     from_env = _from_environ(environ)
     config_path = overrides.get("config", from_env.get("config", base.config if base else ""))
     layered: dict[str, Any] = {}
-    if config_path:
-        layered.update(_from_file(config_path))
+    from_file = _from_file(config_path) if config_path else {}
+    # A section given by a later source replaces that section of an earlier one.
+    sections = {**from_file.pop(_SECTIONS, {}), **overrides.pop(_SECTIONS, {})}
+    layered.update(from_file)
     layered.update(from_env)
     layered.update(overrides)
+    if sections:
+        base_sections = base.simulation if base else {}
+        layered["simulation"] = _simulation({**base_sections, **sections}, "the config")
     return dataclasses.replace(base or Settings(), **layered)
 
 
 def settings_table() -> list[tuple[str, str, Any, str]]:
     """(environment variable, type, default, description) for every setting."""
     return [
-        (ENV_PREFIX + f.name.upper(), f.type, f.default, f.metadata["doc"])
+        (ENV_PREFIX + f.name.upper(), f.type.replace(" | None", " (optional)"), f.default, f.metadata["doc"])
         for f in fields(Settings)
+        if f.name in _FIELDS
     ]

@@ -11,6 +11,7 @@ import time
 
 from .clock import Clock
 from .config import Settings
+from .sim.state import install as install_simulation
 from .store import InMemoryStore, Store
 
 log = logging.getLogger("simulator.seed")
@@ -53,6 +54,7 @@ class Runtime:
         self.settings = settings
         self.clock = clock or Clock()
         self.store: Store = build_store(settings)
+        install_simulation(self.store, settings, self.clock.timestamp())
 
     def reset(self, seed: int | None = None, products: int | None = None) -> Store:
         """Back to a freshly seeded state (optionally with another seed or size)."""
@@ -63,6 +65,9 @@ class Runtime:
                 products=settings.products if products is None else products,
             )
         store = build_store(settings)
-        self.settings, self.store = settings, store
         self.clock.reset()
+        # Config overrides, stats, fault streams, webhook subscriptions and deliveries live
+        # in the store: the new store starts them afresh from the settings.
+        install_simulation(store, settings, self.clock.timestamp())
+        self.settings, self.store = settings, store
         return store

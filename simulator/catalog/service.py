@@ -15,6 +15,7 @@ from typing import Any, Iterator, Mapping
 
 from simulator.clock import Clock
 from simulator.errors import DomainError, not_found, validation_error
+from simulator.sim import events
 from simulator.store import RecordNotFound, Store, VersionConflict
 
 from . import cursors
@@ -163,6 +164,7 @@ def create_product(store: Store, clock: Clock, fields: Mapping[str, Any]) -> Pro
         )
         store.put(PRODUCT, product)
         store.log_change(PRODUCT, product.id, deleted=False, at=now.timestamp())
+        events.publish(store, clock, "product.created", product.id, product)
     return product
 
 
@@ -189,6 +191,7 @@ def update_product(
     with store.atomic():
         updated = _guarded(lambda: store.update(PRODUCT, product_id, apply, expected_version), product_id)
         store.log_change(PRODUCT, product_id, deleted=False, at=now.timestamp())
+        events.publish(store, clock, "product.updated", product_id, updated)
     return updated
 
 
@@ -199,6 +202,7 @@ def delete_product(store: Store, clock: Clock, product_id: str, expected_version
             raise _stale(product_id, current.version)
         store.delete(PRODUCT, product_id)
         store.log_change(PRODUCT, product_id, deleted=True, at=clock.timestamp())
+        events.publish(store, clock, "product.deleted", product_id, current)
     return current
 
 

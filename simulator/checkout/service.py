@@ -20,6 +20,8 @@ from simulator import idempotency, versioned
 from simulator.basket import service as baskets
 from simulator.basket.model import BASKET, Basket
 from simulator.basket.pricing import TaxLine, tax_line
+from simulator.catalog import service as catalog
+from simulator.catalog.model import PRODUCT
 from simulator.clock import Clock
 from simulator.customers import service as customers
 from simulator.customers.model import token_digest
@@ -27,7 +29,7 @@ from simulator.errors import DomainError, validation_error
 from simulator.money import ZERO
 from simulator.orders.model import AWAITING_PAYMENT, ORDER, PLACED, Order, OrderDelivery, OrderLine, OrderPayment, StatusChange
 from simulator.orders.service import ensure_stock, next_number, record_usage, take_stock
-from simulator.sim import outbox
+from simulator.sim import events, faults, outbox
 from simulator.store import Store
 
 from . import options, payments
@@ -306,6 +308,8 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
         amount = current.seen_total
         if flow == "card":
             outcome = payments.card_outcome(card["number"])
+            if outcome.state != payments.DECLINED and faults.domain_fault(store, "card_declined"):
+                outcome = dataclasses.replace(outcome, state=payments.DECLINED, decline_code="PAYMENT_DECLINED")
             state = {payments.AUTHORIZED: AUTHORIZED, payments.REQUIRES_CONFIRMATION: REQUIRES_CONFIRMATION}.get(outcome.state, DECLINED)
             payment = Payment(current.payment_type, state, amount, outcome.brand, outcome.last4, outcome.decline_code)
         elif flow == "redirect":
@@ -379,9 +383,25 @@ def place_order(store, clock, rules, owner_id: str, checkout_id: str, idempotenc
     return store.get(ORDER, outcome.result), outcome.replayed
 
 
+def _simulate_bad_luck(store: Store, clock: Clock, checkout: Checkout) -> None:
+    """Domain faults (configured rates or X-Sim-Fault): a product of the basket sells out,
+    or its price changes, just before the order is placed; the ordinary rules then answer."""
+    basket = store.get(BASKET, checkout.basket_id)
+    products = [store.get(PRODUCT, line.product_id) for line in basket.lines] if basket else []
+    products = [product for product in products if product is not None]
+    if not products:
+        return
+    if faults.domain_fault(store, "sold_out"):
+        catalog.update_product(store, clock, products[0].id, {"stock": 0})
+    if faults.domain_fault(store, "price_changed"):
+        product = products[0]
+        catalog.update_product(store, clock, product.id, {"price": product.price + Decimal("1.00"), "compare_at_price": None})
+
+
 def _place(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout, body: Mapping[str, Any]) -> Order:
     """The placement itself; the caller holds the store lock, so nothing moves meanwhile."""
     _require(checkout, "order")
+    _simulate_bad_luck(store, clock, checkout)
     basket, view = _price(store, clock, rules, checkout)
     ensure_stock(store, {state.line.product_id: state.line.quantity for state in view.basket.lines if state.product})
     if view.basket.blocking:
@@ -422,6 +442,7 @@ def _place(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Che
         cancel_reason=None, created_at=now, updated_at=now,
     )
     store.put(ORDER, order)
+    events.publish(store, clock, "order.created", order.id, order)
     versioned.change(
         store, BASKET, basket.id, lambda current: dataclasses.replace(current, lines=(), coupons=(), notices=()),
         now=now, expected_version=None, missing=lambda: DomainError(409, "BASKET_NOT_FOUND", "The basket is gone."), label="basket",

@@ -21,7 +21,7 @@ from simulator.catalog import service as catalog
 from simulator.catalog.model import PRODUCT
 from simulator.clock import Clock
 from simulator.errors import DomainError
-from simulator.sim import outbox
+from simulator.sim import events, outbox
 from simulator.store import Store
 
 from .model import (
@@ -156,6 +156,8 @@ def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -
         if current is not order:
             current = dataclasses.replace(current, updated_at=now, version=order.version + 1)
             store.put(ORDER, current)
+            for change in current.history[len(order.history):]:
+                events.publish(store, clock, "order.cancelled" if change.status == CANCELLED else "order.status_changed", current.id, current)
         return current
 
 
@@ -200,6 +202,7 @@ def cancel(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, ord
         order = versioned.change(
             store, ORDER, order_id, edit, now=now, expected_version=expected_version, missing=not_found, label="order",
         )
+        events.publish(store, clock, "order.cancelled", order.id, order)
     refund = f" {order.payment.refunded:.2f} will be refunded to your {order.payment.type_id.replace('_', ' ')}." if order.payment.refunded else ""
     outbox.send(
         store, clock, recipient=order.email, template="order_cancelled",
@@ -215,8 +218,11 @@ def mark_paid(store: Store, clock: Clock, timings: OrderTimings, order_id: str) 
     if order.status != AWAITING_PAYMENT:
         raise DomainError(409, "ORDER_NOT_AWAITING_PAYMENT", f"Order {order.number} is {order.status}.")
     now = clock.now()
-    return versioned.change(
-        store, ORDER, order_id, lambda current: _moved(current, PAID, now, "bank transfer received"),
-        now=now, expected_version=None, missing=not_found, label="order",
-    )
+    with store.atomic():
+        paid = versioned.change(
+            store, ORDER, order_id, lambda current: _moved(current, PAID, now, "bank transfer received"),
+            now=now, expected_version=None, missing=not_found, label="order",
+        )
+        events.publish(store, clock, "order.status_changed", paid.id, paid)
+    return paid
 

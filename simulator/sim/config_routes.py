@@ -1,0 +1,113 @@
+"""/_sim/config and /_sim/stats: the latency and fault config at run time, and what it produced."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from marshmallow import RAISE, Schema, fields
+
+from simulator.clock import rfc3339
+from simulator.errors import DomainError
+from simulator.schemas import ProblemSchema
+from simulator.web import Blueprint, json_response, runtime
+
+from .groups import DESCRIPTIONS, GROUPS
+from .latency import ConfigError
+from .state import SimState, sim_state
+from .routes import require_admin_token
+from .stats import PERCENTILES
+
+blp = Blueprint("sim_config", __name__, url_prefix="/_sim", description="Latency and fault injection, and live stats (simulator control).")
+blp.before_request(require_admin_token)
+
+_SECTION_DOC = "See the README: `default`, `groups.<group>`, and `profiles.<name>` (latency) or `domain` (faults)."
+
+
+class SimConfigPatchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    latency = fields.Dict(allow_none=True, metadata={"description": "Latency profiles. " + _SECTION_DOC,
+                                                      "example": {"groups": {"checkout": {"profile": "lognormal", "p50_ms": 120, "p95_ms": 900}}}})
+    faults = fields.Dict(allow_none=True, metadata={"description": "Fault settings. " + _SECTION_DOC,
+                                                     "example": {"groups": {"basket": {"error_rate": 0.05, "error_status": 503}}}})
+
+
+class SimConfigSchema(Schema):
+    latency = fields.Dict()
+    faults = fields.Dict()
+    groups = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"description": "Endpoint groups and the paths they cover."})
+    fault_seed = fields.Integer(allow_none=True, metadata={"description": "SIM_FAULT_SEED; null: decisions are unpredictable."})
+
+
+def _state() -> SimState:
+    state = sim_state(runtime().store)
+    if state is None:  # create_app always installs it; a hand-made store may not have it
+        raise DomainError(409, "SIMULATION_NOT_INSTALLED", "This store has no simulation state.")
+    return state
+
+
+def _config_answer(state: SimState, config: dict | None = None):
+    return json_response({
+        **(config or state.config),
+        "groups": dict(DESCRIPTIONS),
+        "fault_seed": state.fault_seed,
+    })
+
+
+@blp.route("/config", methods=["GET"])
+@blp.response(200, SimConfigSchema)
+def get_config():
+    """The latency and fault config in force, per endpoint group, and the groups' paths."""
+    return _config_answer(_state())
+
+
+@blp.route("/config", methods=["PATCH"])
+@blp.arguments(SimConfigPatchSchema)
+@blp.response(200, SimConfigSchema)
+@blp.alt_response(422, schema=ProblemSchema, description="INVALID_SIM_CONFIG: `errors` names each bad field by its path; nothing changed.")
+def patch_config(patch):
+    """Change the config (JSON merge patch: objects merge, null removes; a latency profile is replaced whole).
+
+    The result is validated as a whole: a bad value answers 422 and changes nothing.
+    `POST /_sim/reset` goes back to the config file's settings."""
+    state = _state()
+    try:
+        config = state.apply_patch(patch)
+    except ConfigError as error:
+        raise DomainError(422, "INVALID_SIM_CONFIG", "The simulation config has invalid fields; nothing changed.",
+                          errors=error.errors) from None
+    return _config_answer(state, config)
+
+
+def _target(profile) -> dict:
+    return {"profile": profile.to_dict(), **{name: profile.percentile(q) for name, q in PERCENTILES}}
+
+
+@blp.route("/stats", methods=["GET"])
+def get_stats():
+    """Per endpoint group: requests, statuses (errors apart), injected faults, and the server-side
+    latency percentiles beside the configured target's (milliseconds)."""
+    sim = runtime()
+    state = _state()
+    compiled = state.compiled
+    groups = {}
+    for group in GROUPS:
+        groups[group] = {**state.stats.group_dict(group), "target_latency_ms": _target(compiled.latency[group]),
+                         "faults": compiled.faults[group].to_dict()}
+    return json_response({
+        "since": rfc3339(datetime.fromtimestamp(state.stats.since, timezone.utc)),
+        "now": rfc3339(sim.clock.now()),
+        "fault_seed": state.fault_seed,
+        "groups": groups,
+        "domain_faults": {kind: {"rate": rate, **state.stats.domain_dict().get(kind, {"injected": 0, "forced_by_header": 0})}
+                          for kind, rate in compiled.domain.items()},
+    })
+
+
+@blp.route("/stats", methods=["DELETE"])
+@blp.response(204)
+def clear_stats():
+    """Start counting afresh (the config and the random streams stay as they are)."""
+    _state().reset_stats(runtime().clock.timestamp())
+    return "", 204

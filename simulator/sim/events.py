@@ -1,0 +1,138 @@
+"""Domain events for push triggers (webhooks): what changed, queued for delivery. Plain Python.
+
+A service calls `publish` when a product or an order changes. Publishing sends
+nothing: it appends one delivery record per subscription that wants the event to
+the store and returns; the webhook dispatcher (`webhooks.py`) sends them in the
+background. With no subscription it costs one counter lookup, so the churn
+generator and load tests pay nothing for triggers nobody asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from simulator.clock import Clock
+from simulator.store import Store, encode_id
+
+EVENT_TYPES = (
+    "product.created",
+    "product.updated",
+    "product.deleted",
+    "order.created",
+    "order.status_changed",
+    "order.cancelled",
+)
+SUBSCRIPTION = "webhook"
+DELIVERY = "webhook_delivery"
+#: store.meta() key: ids of the deliveries not finished yet, in creation order (a dict as an ordered set).
+OPEN = "webhooks.open"
+#: Deliveries kept per subscription; past it the oldest go (finished ones first).
+DELIVERIES_KEPT = 1000
+_EVENT_SEQ = "events.seq"
+_DELIVERY_SEQ = "webhooks.delivery_seq"
+_SINCE_TRIM = "webhooks.since_trim"
+_TRIM_EVERY = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: str  # whk_…
+    url: str
+    events: tuple[str, ...]
+    secret: str
+    description: str
+    created_at: datetime
+    seq: int = 0  # creation order (the clock may be frozen)
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    number: int
+    at: datetime  # simulated time the attempt began
+    status_code: int | None  # None: no HTTP answer (refused, timeout, …)
+    duration_ms: float  # real time it took
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: str  # dlv_…, ascending in creation order
+    owner_id: str  # the subscription
+    event_id: str  # evt_…, the same for every subscription and every retry: de-duplicate on it
+    event_type: str
+    resource_id: str
+    payload: Any  # the record as it was (rendered at the first attempt) or a JSON-ready dict
+    created_at: datetime
+    next_attempt_at: float  # simulator-clock timestamp
+    status: str = "pending"  # pending, delivering, retrying, succeeded, failed
+    body: bytes | None = None  # the exact bytes signed and sent, fixed at the first attempt
+    attempts: tuple[Attempt, ...] = ()
+    version: int = 1
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("succeeded", "failed")
+
+
+def publish(store: Store, clock: Clock, event_type: str, resource_id: str, payload: Any) -> str | None:
+    """Queue `event_type` about `resource_id` for every subscription that wants it.
+
+    `payload` is the resource as it is now: a record (a Product; rendered as the API
+    shows it when first sent) or a JSON-ready dict. Returns the event id (`evt_…`),
+    or None when no subscription wants the event. Call it inside the service's
+    `store.atomic()` block, so that events of one resource are queued in the order
+    of its changes.
+    """
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {event_type!r}")
+    if not store.count(SUBSCRIPTION):
+        return None
+    with store.atomic():
+        wanted = [s for s in store.values(SUBSCRIPTION) if event_type in s.events]
+        if not wanted:
+            return None
+        meta = store.meta()
+        meta[_EVENT_SEQ] = event_seq = meta.get(_EVENT_SEQ, 0) + 1
+        event_id = encode_id("evt", event_seq)
+        stamp = clock.timestamp()  # due at once: exactly now on the (maybe frozen) clock
+        now = datetime.fromtimestamp(stamp, timezone.utc)
+        open_ids = meta.setdefault(OPEN, {})
+        for subscription in wanted:
+            meta[_DELIVERY_SEQ] = seq = meta.get(_DELIVERY_SEQ, 0) + 1
+            delivery = Delivery(
+                id=encode_id("dlv", seq),
+                owner_id=subscription.id,
+                event_id=event_id,
+                event_type=event_type,
+                resource_id=resource_id,
+                payload=payload,
+                created_at=now,
+                next_attempt_at=stamp,
+            )
+            store.put(DELIVERY, delivery)
+            open_ids[delivery.id] = None
+        meta[_SINCE_TRIM] = meta.get(_SINCE_TRIM, 0) + 1
+        if meta[_SINCE_TRIM] >= _TRIM_EVERY:
+            meta[_SINCE_TRIM] = 0
+            for subscription in wanted:
+                trim(store, subscription.id)
+    return event_id
+
+
+def trim(store: Store, subscription_id: str, keep: int = DELIVERIES_KEPT) -> int:
+    """Forget a subscription's oldest deliveries past `keep`, finished ones first."""
+    with store.atomic():
+        deliveries = store.by_owner(DELIVERY, subscription_id)
+        excess = len(deliveries) - keep
+        if excess <= 0:
+            return 0
+        finished = [d for d in deliveries if d.finished]
+        doomed = (finished + [d for d in deliveries if not d.finished])[:excess]
+        open_ids = store.meta().get(OPEN, {})
+        for delivery in doomed:
+            store.delete(DELIVERY, delivery.id)
+            open_ids.pop(delivery.id, None)
+        return len(doomed)

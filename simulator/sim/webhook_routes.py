@@ -1,0 +1,166 @@
+"""/api/v1/webhooks: push triggers. Subscribe a URL to catalog and order events."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from marshmallow import Schema, fields, validate
+
+from simulator.clock import rfc3339
+from simulator.schemas import ProblemSchema
+from simulator.web import Blueprint, json_response, runtime
+
+from . import webhooks
+from .events import EVENT_TYPES, Delivery, Subscription
+from .hosts import parse_allowed_hosts
+
+blp = Blueprint(
+    "webhooks",
+    __name__,
+    url_prefix="/api/v1",
+    description="Push triggers: subscribe a URL to product and order events. Every delivery is a signed POST "
+    "(`X-Signature: sha256=<hex HMAC-SHA256 of the raw body with the subscription secret>`, `X-Event-Id`, "
+    "`X-Event-Type`); failed deliveries are retried with exponential backoff and every attempt is listed.",
+)
+
+class WebhookCreateSchema(Schema):
+    url = fields.String(required=True, validate=validate.Length(min=1, max=webhooks.MAX_URL_LENGTH),
+                        metadata={"example": "http://127.0.0.1:9000/hooks/catalog"})
+    events = fields.List(
+        fields.String(validate=validate.OneOf(EVENT_TYPES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(EVENT_TYPES) * 2),
+        metadata={"example": ["product.created", "product.updated", "product.deleted"]},
+    )
+    description = fields.String(load_default="", validate=validate.Length(max=500))
+    secret = fields.String(
+        validate=validate.Length(min=16, max=200),
+        metadata={"description": "Your own signing secret; by default the simulator makes one."},
+    )
+
+
+class WebhookSchema(Schema):
+    id = fields.String(metadata={"example": "whk_5x2k9m1q0c7d"})
+    url = fields.String()
+    events = fields.List(fields.String())
+    description = fields.String()
+    created_at = fields.String(metadata={"example": "2026-11-29T18:45:09Z"})
+
+
+class WebhookCreatedSchema(WebhookSchema):
+    secret = fields.String(metadata={"description": "The signing secret: shown in this answer only."})
+
+
+class DeliveryQueryArgs(Schema):
+    cursor = fields.String(validate=validate.Length(max=200), metadata={"description": "`next_cursor` of the previous page."})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    status = fields.String(validate=validate.OneOf(webhooks.STATUSES))
+
+
+class AttemptSchema(Schema):
+    number = fields.Integer()
+    at = fields.String(metadata={"description": "Simulated time the attempt began."})
+    status_code = fields.Integer(allow_none=True, metadata={"description": "null when no HTTP answer came."})
+    duration_ms = fields.Float()
+    error = fields.String(allow_none=True, metadata={"example": "read timeout after 10 s"})
+
+
+class DeliverySchema(Schema):
+    id = fields.String(metadata={"example": "dlv_00000000001k"})
+    event_id = fields.String(metadata={"description": "Also sent as X-Event-Id: the same on every retry."})
+    event_type = fields.String(metadata={"example": "product.updated"})
+    resource_id = fields.String()
+    status = fields.String(validate=validate.OneOf(webhooks.STATUSES))
+    created_at = fields.String()
+    next_attempt_at = fields.String(allow_none=True, metadata={"description": "When it is tried (again); null once finished."})
+    attempts = fields.List(fields.Nested(AttemptSchema))
+
+
+class DeliveryPageSchema(Schema):
+    items = fields.List(fields.Nested(DeliverySchema))
+    next_cursor = fields.String(allow_none=True, metadata={"description": "null on the last page."})
+
+
+def subscription_to_dict(subscription: Subscription, with_secret: bool = False) -> dict:
+    out = {
+        "id": subscription.id,
+        "url": subscription.url,
+        "events": list(subscription.events),
+        "description": subscription.description,
+        "created_at": rfc3339(subscription.created_at),
+    }
+    if with_secret:
+        out["secret"] = subscription.secret
+    return out
+
+
+def delivery_to_dict(delivery: Delivery) -> dict:
+    return {
+        "id": delivery.id,
+        "event_id": delivery.event_id,
+        "event_type": delivery.event_type,
+        "resource_id": delivery.resource_id,
+        "status": delivery.status,
+        "created_at": rfc3339(delivery.created_at),
+        "next_attempt_at": None if delivery.finished
+        else rfc3339(datetime.fromtimestamp(delivery.next_attempt_at, timezone.utc)),
+        "attempts": [
+            {"number": a.number, "at": rfc3339(a.at), "status_code": a.status_code, "duration_ms": a.duration_ms, "error": a.error}
+            for a in delivery.attempts
+        ],
+    }
+
+
+@blp.route("/webhooks", methods=["POST"])
+@blp.arguments(WebhookCreateSchema)
+@blp.response(201, WebhookCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.alt_response(409, schema=ProblemSchema, description="WEBHOOK_LIMIT_REACHED")
+@blp.alt_response(422, schema=ProblemSchema, description="VALIDATION_FAILED or WEBHOOK_URL_NOT_ALLOWED (by default only loopback hosts).")
+def create_webhook(body):
+    """Subscribe a URL to events. The answer carries the signing secret, shown this once."""
+    sim = runtime()
+    subscription = webhooks.create_subscription(
+        sim.store, sim.clock, parse_allowed_hosts(sim.settings.webhook_allowed_hosts),
+        body["url"], body["events"], body["description"], body.get("secret"),
+    )
+    return json_response(subscription_to_dict(subscription, with_secret=True), 201,
+                         {"Location": f"/api/v1/webhooks/{subscription.id}", "Cache-Control": "no-store"})
+
+
+@blp.route("/webhooks", methods=["GET"])
+@blp.response(200, WebhookSchema(many=True))
+@blp.paginate()
+def list_webhooks(pagination_parameters):
+    """Every subscription, oldest first; paginated (`X-Pagination`). Secrets are not shown."""
+    page, total = webhooks.list_subscriptions(runtime().store, pagination_parameters.page, pagination_parameters.page_size)
+    pagination_parameters.item_count = total
+    return json_response([subscription_to_dict(s) for s in page])
+
+
+@blp.route("/webhooks/<subscription_id>", methods=["GET"])
+@blp.response(200, WebhookSchema)
+@blp.alt_response(404, schema=ProblemSchema, description="WEBHOOK_NOT_FOUND")
+def get_webhook(subscription_id):
+    """One subscription (without its secret)."""
+    return json_response(subscription_to_dict(webhooks.get_subscription(runtime().store, subscription_id)))
+
+
+@blp.route("/webhooks/<subscription_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(404, schema=ProblemSchema, description="WEBHOOK_NOT_FOUND")
+def delete_webhook(subscription_id):
+    """Unsubscribe: nothing more is sent, and its delivery history goes."""
+    webhooks.delete_subscription(runtime().store, subscription_id)
+    return "", 204
+
+
+@blp.route("/webhooks/<subscription_id>/deliveries", methods=["GET"])
+@blp.arguments(DeliveryQueryArgs, location="query", as_kwargs=True)
+@blp.response(200, DeliveryPageSchema)
+@blp.alt_response(404, schema=ProblemSchema, description="WEBHOOK_NOT_FOUND")
+@blp.alt_response(410, schema=ProblemSchema, description="CURSOR_EXPIRED: the simulator was reset.")
+@blp.alt_response(422, schema=ProblemSchema)
+def list_webhook_deliveries(subscription_id, cursor=None, limit=100, status=None):
+    """The subscription's deliveries, oldest first, each with every attempt (status, duration, error)."""
+    items, next_cursor = webhooks.list_deliveries(runtime().store, subscription_id, cursor, limit, status)
+    return json_response({"items": [delivery_to_dict(d) for d in items], "next_cursor": next_cursor})

@@ -1,0 +1,415 @@
+"""Push triggers: webhook subscriptions and the background dispatcher. Plain Python (no Flask).
+
+Deliveries are queued by `events.publish` and sent here, off the request that caused
+them. The dispatcher (`dispatch_due`, run every `interval` by a background
+thread, a greenlet under gevent) picks every delivery that is due on the simulator
+clock, at most one per subscription and resource at a time so a resource's events
+arrive in order, and sends each in a thread of its own with a connect and a read
+timeout: a receiver that hangs holds only its own delivery.
+
+A delivery is a POST of JSON, signed: `X-Signature: sha256=<hex HMAC-SHA256 of the raw
+body with the subscription secret>`, with `X-Event-Id` (the same on every retry: a
+receiver de-duplicates on it), `X-Event-Type`, `X-Delivery-Id` and
+`X-Delivery-Attempt`. A 2xx answer succeeds it; anything else (another status, a
+refused connection, a timeout) is retried after `webhook_retry_base_seconds`,
+doubling each time (simulated seconds), until `webhook_max_attempts`, then the
+delivery is marked failed. Redirects are not followed: a delivery goes only to the
+subscribed URL, and only to hosts the policy allows (`hosts.py`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import hmac
+import http.client
+import json
+import logging
+import secrets
+import socket
+import ssl
+import threading
+import time
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping
+from urllib.parse import urlsplit
+
+from simulator.clock import Clock, rfc3339
+from simulator.errors import DomainError, not_found, validation_error
+from simulator.store import Store
+
+from .events import DELIVERY, EVENT_TYPES, OPEN, SUBSCRIPTION, Attempt, Delivery, Subscription
+from .hosts import HostPolicy, parse_allowed_hosts
+
+log = logging.getLogger(__name__)
+
+MAX_SUBSCRIPTIONS = 100
+MAX_URL_LENGTH = 2048
+MAX_IN_FLIGHT = 64
+MAX_BACKOFF_SECONDS = 24 * 3600
+RESPONSE_READ_LIMIT = 64 * 1024
+USER_AGENT = "alegra-sim-webhooks/1"
+_SUBSCRIPTION_SEQ = "webhooks.subscription_seq"
+STATUSES = ("pending", "delivering", "retrying", "succeeded", "failed")
+
+
+# -- signing ---------------------------------------------------------------------------
+def sign(secret: str, body: bytes) -> str:
+    """The X-Signature value: `sha256=` + hex HMAC-SHA256 of the raw body."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify(secret: str, body: bytes, signature: str) -> bool:
+    """What a receiver does: compare in constant time."""
+    return hmac.compare_digest(sign(secret, body), signature)
+
+
+# -- subscriptions -----------------------------------------------------------------------
+def check_url(url: str, policy: HostPolicy) -> str:
+    """A subscription URL: http(s), a host the policy allows, no credentials. Raises DomainError."""
+    if len(url) > MAX_URL_LENGTH:
+        raise validation_error({"url": f"at most {MAX_URL_LENGTH} characters"})
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        raise validation_error({"url": "not a valid URL"}) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise validation_error({"url": "must be an http:// or https:// URL with a host"})
+    if parts.username is not None or parts.password is not None:
+        raise validation_error({"url": "must not carry credentials; verify deliveries by their X-Signature"})
+    if port == 0 or any(ch in url for ch in "\r\n\t "):
+        raise validation_error({"url": "not a valid URL"})
+    if not policy.allows_host(parts.hostname):
+        raise DomainError(
+            422,
+            "WEBHOOK_URL_NOT_ALLOWED",
+            f"Webhook deliveries may go to {policy.describe()}, not to {parts.hostname}. "
+            "Set SIM_WEBHOOK_ALLOWED_HOSTS to allow more hosts.",
+            errors={"url": f"host {parts.hostname} is not allowed"},
+        )
+    return url.strip()
+
+
+def create_subscription(
+    store: Store, clock: Clock, policy: HostPolicy, url: str, events: Iterable[str],
+    description: str = "", secret: str | None = None,
+) -> Subscription:
+    """Subscribe a URL to some event types. The answer's secret is shown this once."""
+    url = check_url(url, policy)
+    events = tuple(dict.fromkeys(events))
+    unknown = [e for e in events if e not in EVENT_TYPES]
+    if unknown or not events:
+        raise validation_error({"events": f"one or more of {', '.join(EVENT_TYPES)}"})
+    with store.atomic():
+        if store.count(SUBSCRIPTION) >= MAX_SUBSCRIPTIONS:
+            raise DomainError(409, "WEBHOOK_LIMIT_REACHED", f"At most {MAX_SUBSCRIPTIONS} webhook subscriptions; delete one first.")
+        meta = store.meta()
+        meta[_SUBSCRIPTION_SEQ] = seq = meta.get(_SUBSCRIPTION_SEQ, 0) + 1
+        subscription = Subscription(
+            id=store.new_id("whk"),
+            seq=seq,
+            url=url,
+            events=events,
+            secret=secret or "whsec_" + secrets.token_hex(24),
+            description=description,
+            created_at=clock.now(),
+        )
+        store.put(SUBSCRIPTION, subscription)
+    return subscription
+
+
+def get_subscription(store: Store, subscription_id: str) -> Subscription:
+    found = store.get(SUBSCRIPTION, subscription_id)
+    if found is None:
+        raise not_found("WEBHOOK_NOT_FOUND", f"There is no webhook subscription {subscription_id}.")
+    return found
+
+
+def list_subscriptions(store: Store, page: int, page_size: int) -> tuple[list[Subscription], int]:
+    subscriptions = sorted(store.values(SUBSCRIPTION), key=lambda s: s.seq)
+    start = (page - 1) * page_size
+    return subscriptions[start : start + page_size], len(subscriptions)
+
+
+def delete_subscription(store: Store, subscription_id: str) -> None:
+    """Unsubscribe; its deliveries (and their history) go with it."""
+    with store.atomic():
+        get_subscription(store, subscription_id)
+        open_ids = store.meta().get(OPEN, {})
+        for delivery in store.by_owner(DELIVERY, subscription_id):
+            store.delete(DELIVERY, delivery.id)
+            open_ids.pop(delivery.id, None)
+        store.delete(SUBSCRIPTION, subscription_id)
+
+
+# -- the deliveries feed ---------------------------------------------------------------
+def _encode_cursor(generation: str, after_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{generation}.{after_id}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, generation: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    token_generation, _, after_id = raw.partition(".")
+    if not after_id.startswith("dlv_") or len(after_id) != 16:
+        raise DomainError(422, "INVALID_CURSOR", "The cursor is not one this backend issued.", errors={"cursor": "unrecognised value"})
+    if token_generation != generation:
+        raise DomainError(410, "CURSOR_EXPIRED", "The simulator was reset since this cursor was issued; start again without one.")
+    return after_id
+
+
+def list_deliveries(
+    store: Store, subscription_id: str, cursor: str | None, limit: int, status: str | None = None,
+) -> tuple[list[Delivery], str | None]:
+    """A subscription's deliveries, oldest first, from a cursor; the next cursor or None at the end."""
+    get_subscription(store, subscription_id)
+    after = _decode_cursor(cursor, store.generation) if cursor else ""
+    deliveries = [d for d in store.by_owner(DELIVERY, subscription_id) if d.id > after and (status is None or d.status == status)]
+    page = deliveries[:limit]
+    more = len(deliveries) > limit
+    return page, (_encode_cursor(store.generation, page[-1].id) if more else None)
+
+
+# -- rendering ---------------------------------------------------------------------------
+def _render_product(product: Any, settings: Any) -> dict:
+    from simulator.catalog.serialize import product_to_dict
+
+    return product_to_dict(product, settings.currency, settings.base_url)
+
+
+def _render_order(order: Any, settings: Any) -> dict:
+    from simulator.orders.serialize import order_to_dict
+
+    return order_to_dict(order, settings.currency)
+
+
+#: resource type → how a record of it is shown (record, settings) → dict; a dict payload is sent as it is.
+RENDERERS: Mapping[str, Callable[[Any, Any], dict]] = MappingProxyType({"product": _render_product, "order": _render_order})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def render_body(delivery: Delivery, settings: Any) -> bytes:
+    resource = delivery.event_type.partition(".")[0]
+    data = delivery.payload
+    if not isinstance(data, Mapping):
+        renderer = RENDERERS.get(resource)
+        data = renderer(data, settings) if renderer else data
+    body = {
+        "id": delivery.event_id,
+        "type": delivery.event_type,
+        "created_at": rfc3339(delivery.created_at),
+        "resource": {"type": resource, "id": delivery.resource_id},
+        "data": data,
+    }
+    return json.dumps(body, separators=(",", ":"), default=_plain).encode()
+
+
+# -- sending -----------------------------------------------------------------------------
+class ConnectTimeout(OSError):
+    pass
+
+
+def _connection(https: bool):
+    base = http.client.HTTPSConnection if https else http.client.HTTPConnection
+
+    class Pinned(base):  # type: ignore[misc, valid-type]
+        """Connects to the address checked against the policy, not to a second lookup of the name."""
+
+        def __init__(self, host, port, address, connect_timeout, read_timeout, **kwargs):
+            super().__init__(host, port, timeout=connect_timeout, **kwargs)
+            self._address, self._read_timeout = address, read_timeout
+
+        def connect(self):
+            try:
+                sock = socket.create_connection(self._address, self.timeout)
+            except socket.timeout:
+                raise ConnectTimeout(f"connect timeout after {self.timeout:g} s") from None
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if https:
+                sock = self._context.wrap_socket(sock, server_hostname=self.host)
+            sock.settimeout(self._read_timeout)
+            self.sock = sock
+
+    return Pinned
+
+
+def send(url: str, body: bytes, headers: Mapping[str, str], policy: HostPolicy,
+         connect_timeout: float, read_timeout: float) -> tuple[int | None, str | None]:
+    """POST the body; (status, None) on an HTTP answer, (None, error) otherwise. Never raises."""
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    host = parts.hostname or ""
+    port = parts.port or (443 if https else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as error:
+        return None, f"cannot resolve {host}: {error}"
+    allowed = [info for info in infos if policy.allows_resolved(host, info[4][0])]
+    if not allowed:
+        return None, f"{host} resolves to an address that is not allowed ({policy.describe()})"
+    family_address = allowed[0][4][:2]
+    kwargs = {"context": ssl.create_default_context()} if https else {}
+    connection = _connection(https)(host, port, family_address, connect_timeout, read_timeout, **kwargs)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", path, body=body, headers=dict(headers))
+        response = connection.getresponse()
+        response.read(RESPONSE_READ_LIMIT)
+        return response.status, None
+    except ConnectTimeout as error:
+        return None, str(error)
+    except socket.timeout:
+        return None, f"read timeout after {read_timeout:g} s"
+    except ConnectionRefusedError:
+        return None, "connection refused"
+    except (OSError, http.client.HTTPException) as error:
+        return None, f"{type(error).__name__}: {error}".rstrip(": ")
+    finally:
+        connection.close()
+
+
+# -- the dispatcher ------------------------------------------------------------------------
+def backoff_seconds(base: float, failed_attempts: int) -> float:
+    return min(base * 2 ** (failed_attempts - 1), MAX_BACKOFF_SECONDS)
+
+
+def _attempt(store: Store, clock: Clock, settings: Any, policy: HostPolicy,
+             subscription: Subscription, delivery: Delivery) -> None:
+    number = len(delivery.attempts) + 1
+    body = delivery.body or b""
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Event-Id": delivery.event_id,
+        "X-Event-Type": delivery.event_type,
+        "X-Delivery-Id": delivery.id,
+        "X-Delivery-Attempt": str(number),
+        "X-Signature": sign(subscription.secret, body),
+    }
+    at = clock.now()
+    started = time.perf_counter()
+    try:
+        status, error = send(subscription.url, body, headers, policy,
+                             settings.webhook_connect_timeout_seconds, settings.webhook_read_timeout_seconds)
+    except Exception as unexpected:  # a delivery must end recorded, whatever happened
+        log.exception("webhook delivery %s failed unexpectedly", delivery.id)
+        status, error = None, f"{type(unexpected).__name__}: {unexpected}"
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    if status is not None and not 200 <= status < 300:
+        error = f"HTTP {status}"
+    attempt = Attempt(number, at, status, duration_ms, error)
+
+    def record(current: Delivery) -> Delivery:
+        attempts = current.attempts + (attempt,)
+        if error is None:
+            state, next_at = "succeeded", current.next_attempt_at
+        elif number >= settings.webhook_max_attempts:
+            state, next_at = "failed", current.next_attempt_at
+        else:
+            state, next_at = "retrying", clock.timestamp() + backoff_seconds(settings.webhook_retry_base_seconds, number)
+        return dataclasses.replace(current, status=state, attempts=attempts, next_attempt_at=next_at,
+                                   version=current.version + 1)
+
+    with store.atomic():
+        if store.get(DELIVERY, delivery.id) is None:
+            return  # unsubscribed or reset meanwhile
+        updated = store.update(DELIVERY, delivery.id, record)
+        if updated.finished:
+            store.meta().get(OPEN, {}).pop(delivery.id, None)
+
+
+def dispatch_due(runtime: Any) -> list[threading.Thread]:
+    """Start an attempt for every delivery due now; returns the threads started.
+
+    Per subscription and resource only the oldest unfinished delivery is a candidate,
+    so a resource's events go out in order, each after the one before has succeeded or
+    failed for good. At most MAX_IN_FLIGHT attempts run at once.
+    """
+    store, clock, settings = runtime.store, runtime.clock, runtime.settings
+    if not store.meta().get(OPEN):
+        return []  # the common case, every tick: nothing to send
+    policy = parse_allowed_hosts(settings.webhook_allowed_hosts)
+    now = clock.timestamp()
+    chosen: list[tuple[Subscription, Delivery]] = []
+    with store.atomic():
+        open_ids = store.meta().get(OPEN)
+        if not open_ids:
+            return []
+        blocked: set[tuple[str, str]] = set()
+        in_flight = 0
+        due: list[Delivery] = []
+        for delivery_id in list(open_ids):
+            delivery = store.get(DELIVERY, delivery_id)
+            if delivery is None or delivery.finished:
+                open_ids.pop(delivery_id, None)
+                continue
+            key = (delivery.owner_id, delivery.resource_id)
+            if key in blocked:
+                continue
+            blocked.add(key)
+            if delivery.status == "delivering":
+                in_flight += 1
+            elif delivery.next_attempt_at <= now:
+                due.append(delivery)
+        for delivery in due[: max(0, MAX_IN_FLIGHT - in_flight)]:
+            subscription = store.get(SUBSCRIPTION, delivery.owner_id)
+            if subscription is None:
+                continue
+            body = delivery.body if delivery.body is not None else render_body(delivery, settings)
+            updated = store.update(
+                DELIVERY, delivery.id,
+                lambda current: dataclasses.replace(current, status="delivering", body=body, version=current.version + 1),
+            )
+            chosen.append((subscription, updated))
+    threads = []
+    for subscription, delivery in chosen:
+        thread = threading.Thread(
+            target=_attempt, args=(store, clock, settings, policy, subscription, delivery),
+            name=f"webhook-{delivery.id}", daemon=True,
+        )
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def deliver_due(runtime: Any, timeout: float = 10.0) -> int:
+    """Dispatch what is due and wait for those attempts to end; returns how many ran (tests, tools)."""
+    threads = dispatch_due(runtime)
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return len(threads)
+
+
+def start_background(get_runtime: Callable[[], Any], interval: float = 0.2) -> threading.Thread:
+    """Dispatch due deliveries every `interval` real seconds (a greenlet under gevent)."""
+
+    def run() -> None:
+        while True:
+            time.sleep(interval)
+            try:
+                dispatch_due(get_runtime())
+            except Exception:  # one bad round must not end deliveries for the process
+                log.exception("webhook dispatch failed")
+
+    thread = threading.Thread(target=run, name="webhook-dispatcher", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,76 @@
+"""A real webhook receiver for tests: an HTTP server on 127.0.0.1 in a thread.
+
+It records every request (path, headers, raw body) and answers per path: a queue
+of statuses to answer in turn (then 200), and optionally a number of seconds to
+hang before answering.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.received: list[dict] = []
+        self.statuses: dict[str, list[int]] = {}
+        self.hang: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                with receiver._arrived:
+                    receiver.received.append({"path": self.path, "headers": dict(self.headers), "body": body,
+                                              "at": time.monotonic()})
+                    queue = receiver.statuses.get(self.path, [])
+                    status = queue.pop(0) if queue else 200
+                    receiver._arrived.notify_all()
+                wait = receiver.hang.get(self.path, 0)
+                if wait:
+                    time.sleep(wait)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"ok")
+                except OSError:
+                    pass  # the sender gave up waiting
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.server.block_on_close = False
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def on(self, path: str) -> list[dict]:
+        with self._lock:
+            return [r for r in self.received if r["path"] == path]
+
+    def wait_for(self, count: int, path: str | None = None, timeout: float = 5.0) -> list[dict]:
+        """Block until `count` requests (to `path`) arrived; return them."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                found = [r for r in self.received if path is None or r["path"] == path]
+                if len(found) >= count or time.monotonic() >= deadline:
+                    return found
+                self._arrived.wait(max(0.0, deadline - time.monotonic()))
+
+    def __enter__(self) -> "Receiver":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,118 @@
+"""The simulation on the real server (gunicorn + gevent): sockets dropped and cut, waits that hold
+no worker, webhooks delivered by the background dispatcher."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from simulator.sim.webhooks import verify
+from tests.server import ROOT, free_port
+from tests.sim.receiver import Receiver
+
+BROWSE = "/api/v1/products?page_size=3"
+
+
+@pytest.fixture(scope="module")
+def base():
+    """The real server. (tests.server.running_server gives up when the worker's boot outlasts its
+    1 s probe timeout; this waits for the worker instead.)"""
+    port = free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SIM_")}, "SIM_PORT": str(port),
+           "SIM_LOG_LEVEL": "warning", "SIM_PRODUCTS": "200", "SIM_CUSTOMERS": "5", "SIM_CHURN_PER_MINUTE": "0",
+           "SIM_PASSWORD_HASH_PROFILE": "fast"}
+    process = subprocess.Popen([sys.executable, "-m", "simulator", "serve"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, "the server exited"
+            try:
+                requests.get(url + "/_sim/clock", timeout=5)
+                break
+            except requests.RequestException:
+                assert time.monotonic() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.1)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def test_reset_drops_the_connection_and_the_server_goes_on(base):
+    with pytest.raises(requests.ConnectionError):
+        requests.get(base + BROWSE, headers={"X-Sim-Fault": "reset"}, timeout=5)
+    assert requests.get(base + BROWSE, timeout=5).status_code == 200
+
+
+def test_truncate_sends_less_than_announced_then_closes(base):
+    with pytest.raises(requests.exceptions.ChunkedEncodingError, match="IncompleteRead"):
+        requests.get(base + BROWSE, headers={"X-Sim-Fault": "truncate"}, timeout=5)
+    with requests.Session() as session:  # a kept-alive connection is not left hanging either
+        started = time.monotonic()
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            session.get(base + BROWSE, headers={"X-Sim-Fault": "truncate"}, timeout=5)
+        assert session.get(base + BROWSE, timeout=5).status_code == 200
+        assert time.monotonic() - started < 2
+
+
+def test_timeout_then_504_and_injected_errors(base):
+    answer = requests.get(base + BROWSE, headers={"X-Sim-Fault": "timeout=200ms"}, timeout=5)
+    assert answer.status_code == 504 and answer.headers["X-Sim-Injected"] == "timeout"
+    answer = requests.get(base + BROWSE, headers={"X-Sim-Fault": "503"}, timeout=5)
+    assert answer.status_code == 503 and answer.headers["Content-Type"] == "application/problem+json"
+    assert answer.json()["code"] == "INJECTED_FAULT" and answer.headers["Retry-After"] == "1"
+
+
+def test_waiting_requests_hold_no_worker(base):
+    results: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def fetch():
+        started = time.monotonic()
+        status = requests.get(base + "/api/v1/categories", headers={"X-Sim-Latency": "500ms"}, timeout=10).status_code
+        with lock:
+            results.append((status, time.monotonic() - started))
+
+    threads = [threading.Thread(target=fetch) for _ in range(60)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    assert [status for status, _ in results] == [200] * 60
+    assert min(seconds for _, seconds in results) >= 0.5
+    assert elapsed < 3, f"60 requests of 500 ms took {elapsed:.1f} s: waits were served one after another"
+    stats = requests.get(base + "/_sim/stats", timeout=5).json()["groups"]["browse"]
+    assert stats["latency_header_overrides"] >= 60 and stats["latency_ms"]["p50"] >= 500
+
+
+def test_the_background_dispatcher_delivers_a_product_change(base):
+    with Receiver() as receiver:
+        created = requests.post(base + "/api/v1/webhooks", json={"url": receiver.url(), "events": ["product.created"]}, timeout=5)
+        assert created.status_code == 201
+        secret = created.json()["secret"]
+        categories = requests.get(base + "/api/v1/categories", timeout=5).json()
+        leaf = categories[0]["children"][0]["children"][0]["id"]
+        product = requests.post(base + "/_sim/products", json={"name": "Pushed Mug", "category_ids": [leaf], "price": "5.00"},
+                                timeout=5).json()
+        got = receiver.wait_for(1, timeout=10)
+        assert got, "no delivery within 10 s"
+        body = got[0]["body"]
+        assert verify(secret, body, got[0]["headers"]["X-Signature"])
+        assert json.loads(body)["data"]["id"] == product["id"]
+        requests.delete(base + f"/api/v1/webhooks/{created.json()['id']}", timeout=5)

@@ -1,0 +1,356 @@
+"""Push triggers: subscriptions, signed deliveries to a real local receiver, retries, order, timeouts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from datetime import timedelta
+
+import pytest
+
+from simulator import create_app
+from simulator.catalog.model import PRODUCT
+from simulator.sim import events, webhooks
+from simulator.sim.hosts import parse_allowed_hosts
+from simulator.web import EXTENSION
+from tests.conftest import SMALL, assert_problem
+from tests.server import free_port
+from tests.sim.receiver import Receiver
+
+PRODUCT_EVENTS = ["product.created", "product.updated", "product.deleted"]
+
+
+@pytest.fixture
+def receiver():
+    with Receiver() as running:
+        yield running
+
+
+def make(**settings):
+    app = create_app({**SMALL, **settings})
+    sim = app.extensions[EXTENSION]
+    sim.clock.freeze()
+    return app.test_client(), sim
+
+
+def subscribe(client, url, events=PRODUCT_EVENTS, **extra):
+    response = client.post("/api/v1/webhooks", json={"url": url, "events": events, **extra})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def drain(sim, rounds: int = 10) -> int:
+    """Deliver until nothing more is due now (each round waits for its attempts)."""
+    total = 0
+    for _ in range(rounds):
+        ran = webhooks.deliver_due(sim, timeout=10)
+        if not ran:
+            return total
+        total += ran
+    return total
+
+
+def deliveries(client, subscription_id, **query):
+    response = client.get(f"/api/v1/webhooks/{subscription_id}/deliveries", query_string=query)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def a_product(sim):
+    return sim.store.values(PRODUCT)[0]
+
+
+def new_product_fields(sim):
+    leaf = next(c for c in sim.store.values("category") if c.level == 3)
+    return {"name": "Hook Mug", "category_ids": [leaf.id], "price": "9.90", "stock": 3}
+
+
+def test_product_events_arrive_signed_and_in_order(receiver):
+    client, sim = make()
+    created = subscribe(client, receiver.url(), description="catalog sync")
+    assert created["secret"].startswith("whsec_") and created["id"].startswith("whk_")
+    assert "secret" not in client.get(f"/api/v1/webhooks/{created['id']}").get_json()  # shown once
+
+    product = client.post("/_sim/products", json=new_product_fields(sim)).get_json()
+    client.patch(f"/_sim/products/{product['id']}", json={"stock": 9})
+    client.delete(f"/_sim/products/{product['id']}")
+    assert receiver.received == []  # publishing sends nothing: the dispatcher does
+    assert drain(sim) == 3
+
+    got = receiver.wait_for(3)
+    assert [r["headers"]["X-Event-Type"] for r in got] == PRODUCT_EVENTS
+    for request in got:
+        body = request["body"]
+        expected = "sha256=" + hmac.new(created["secret"].encode(), body, hashlib.sha256).hexdigest()
+        assert request["headers"]["X-Signature"] == expected
+        assert webhooks.verify(created["secret"], body, request["headers"]["X-Signature"])
+        payload = json.loads(body)
+        assert payload["id"] == request["headers"]["X-Event-Id"] and payload["id"].startswith("evt_")
+        assert payload["resource"] == {"type": "product", "id": product["id"]}
+        assert request["headers"]["Content-Type"] == "application/json"
+    first, second, third = (json.loads(r["body"]) for r in got)
+    assert first["data"]["stock"] == 3 and second["data"]["stock"] == 9 and second["data"]["version"] == 2
+    assert first["data"] == product  # the product as the API shows it
+    assert third["type"] == "product.deleted" and third["data"]["id"] == product["id"]
+    assert len({first["id"], second["id"], third["id"]}) == 3
+
+    listed = deliveries(client, created["id"])
+    assert listed["next_cursor"] is None
+    assert [d["status"] for d in listed["items"]] == ["succeeded"] * 3
+    attempt = listed["items"][0]["attempts"][0]
+    assert attempt["number"] == 1 and attempt["status_code"] == 200 and attempt["error"] is None
+    assert attempt["duration_ms"] >= 0 and listed["items"][0]["next_attempt_at"] is None
+
+
+def test_a_failing_receiver_is_retried_with_backoff_on_the_simulator_clock_then_marked_failed(receiver):
+    client, sim = make(webhook_max_attempts=3, webhook_retry_base_seconds=10)
+    subscription = subscribe(client, receiver.url("/down"))
+    receiver.statuses["/down"] = [500, 502, 500]
+    client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+
+    assert drain(sim) == 1
+    item = deliveries(client, subscription["id"])["items"][0]
+    assert item["status"] == "retrying" and item["attempts"][0]["error"] == "HTTP 500"
+    sim.clock.advance(timedelta(seconds=9))
+    assert drain(sim) == 0  # not due before 10 simulated seconds
+    sim.clock.advance(timedelta(seconds=1))
+    assert drain(sim) == 1
+    sim.clock.advance(timedelta(seconds=19))
+    assert drain(sim) == 0  # the wait doubled: 20 s
+    sim.clock.advance(timedelta(seconds=1))
+    assert drain(sim) == 1
+    sim.clock.advance(timedelta(days=30))
+    assert drain(sim) == 0  # failed for good after 3 attempts
+
+    item = deliveries(client, subscription["id"])["items"][0]
+    assert item["status"] == "failed" and item["next_attempt_at"] is None
+    assert [(a["number"], a["status_code"], a["error"]) for a in item["attempts"]] == [
+        (1, 500, "HTTP 500"), (2, 502, "HTTP 502"), (3, 500, "HTTP 500")]
+    got = receiver.on("/down")
+    assert len(got) == 3
+    assert len({r["headers"]["X-Event-Id"] for r in got}) == 1  # one event: de-duplicate on it
+    assert len({r["body"] for r in got}) == 1  # the very same signed bytes
+    assert [r["headers"]["X-Delivery-Attempt"] for r in got] == ["1", "2", "3"]
+    assert deliveries(client, subscription["id"], status="failed")["items"][0]["id"] == item["id"]
+    assert deliveries(client, subscription["id"], status="succeeded")["items"] == []
+
+
+def test_a_refused_connection_is_an_attempt_with_an_error():
+    client, sim = make(webhook_max_attempts=2)
+    subscription = subscribe(client, f"http://127.0.0.1:{free_port()}/nobody")
+    client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+    drain(sim)
+    attempt = deliveries(client, subscription["id"])["items"][0]["attempts"][0]
+    assert attempt["status_code"] is None and attempt["error"] == "connection refused"
+
+
+def test_a_resource_waits_for_its_earlier_event_but_others_go_on(receiver):
+    client, sim = make(webhook_retry_base_seconds=5)
+    subscribe(client, receiver.url("/sync"))
+    receiver.statuses["/sync"] = [503]  # the very first delivery fails once
+    first, other = sim.store.values(PRODUCT)[:2]
+
+    def sent():
+        return [(json.loads(r["body"])["resource"]["id"], json.loads(r["body"])["data"]["stock"]) for r in receiver.received]
+
+    client.patch(f"/_sim/products/{first.id}", json={"stock": 1})
+    client.patch(f"/_sim/products/{first.id}", json={"stock": 2})
+    drain(sim)
+    assert sent() == [(first.id, 1)]  # failed; its second event waits behind it
+    client.patch(f"/_sim/products/{other.id}", json={"stock": 3})
+    drain(sim)
+    assert sent() == [(first.id, 1), (other.id, 3)]  # another resource is not held up
+    sim.clock.advance(timedelta(seconds=5))
+    drain(sim)
+    assert sent() == [(first.id, 1), (other.id, 3), (first.id, 1), (first.id, 2)]
+
+
+def test_a_hanging_receiver_never_blocks_other_deliveries(receiver):
+    client, sim = make(webhook_read_timeout_seconds=1.0)
+    slow = subscribe(client, receiver.url("/slow"))
+    fast = subscribe(client, receiver.url("/fast"))
+    receiver.hang["/slow"] = 3
+    started = time.monotonic()
+    response = client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 7})
+    assert response.status_code == 200 and time.monotonic() - started < 0.5  # the request is not slowed
+
+    started = time.monotonic()
+    threads = webhooks.dispatch_due(sim)
+    assert len(threads) == 2
+    fast_arrival = receiver.wait_for(1, "/fast", timeout=2)[0]["at"]
+    assert fast_arrival - started < 0.8  # did not queue behind the hanging one (1 s read timeout)
+    for thread in threads:
+        thread.join(5)
+    assert time.monotonic() - started < 2.5  # the read timeout ended the slow attempt, not the 3 s hang
+    slow_attempt = deliveries(client, slow["id"])["items"][0]["attempts"][0]
+    assert slow_attempt["status_code"] is None and "read timeout" in slow_attempt["error"]
+    assert deliveries(client, fast["id"])["items"][0]["status"] == "succeeded"
+
+
+def test_order_events_with_a_plain_payload_and_subscriptions_by_event_type(receiver):
+    client, sim = make()
+    orders_only = subscribe(client, receiver.url("/orders"), events=["order.created", "order.cancelled"])
+    subscribe(client, receiver.url("/catalog"))
+    event_id = events.publish(sim.store, sim.clock, "order.created", "ord_1", {"id": "ord_1", "number": "AS-1"})
+    assert event_id and events.publish(sim.store, sim.clock, "order.status_changed", "ord_1", {"id": "ord_1"}) is None
+    drain(sim)
+    got = receiver.on("/orders")
+    assert len(got) == 1 and receiver.on("/catalog") == []
+    body = json.loads(got[0]["body"])
+    assert body["data"] == {"id": "ord_1", "number": "AS-1"} and body["type"] == "order.created"
+    assert deliveries(client, orders_only["id"])["items"][0]["event_id"] == event_id
+    with pytest.raises(ValueError):
+        events.publish(sim.store, sim.clock, "order.exploded", "ord_1", {})
+
+
+def test_publishing_without_subscriptions_queues_nothing(sim):
+    product = a_product(sim)
+    assert events.publish(sim.store, sim.clock, "product.updated", product.id, product) is None
+    assert sim.store.count(events.DELIVERY) == 0
+
+
+def test_churn_changes_publish_too(receiver):
+    client, sim = make()
+    subscription = subscribe(client, receiver.url())
+    client.post("/_sim/churn/run", json={"changes": 10})
+    assert len(deliveries(client, subscription["id"], limit=500)["items"]) == 10
+
+
+def test_deliveries_page_by_cursor(receiver):
+    client, sim = make()
+    subscription = subscribe(client, receiver.url())
+    for stock in range(5):
+        client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": stock})
+    page = deliveries(client, subscription["id"], limit=2)
+    seen = [d["id"] for d in page["items"]]
+    while page["next_cursor"]:
+        page = deliveries(client, subscription["id"], limit=2, cursor=page["next_cursor"])
+        seen += [d["id"] for d in page["items"]]
+    assert len(seen) == 5 and seen == sorted(seen)
+    cursor = deliveries(client, subscription["id"], limit=2)["next_cursor"]
+    client.post("/_sim/reset")
+    resubscribed = subscribe(client, receiver.url())
+    assert_problem(client.get(f"/api/v1/webhooks/{resubscribed['id']}/deliveries", query_string={"cursor": cursor}), 410)
+
+
+def test_unsubscribing_stops_deliveries_and_drops_their_history(receiver):
+    client, sim = make()
+    subscription = subscribe(client, receiver.url())
+    client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 1})
+    assert client.delete(f"/api/v1/webhooks/{subscription['id']}").status_code == 204
+    assert drain(sim) == 0 and receiver.received == []
+    assert sim.store.count(events.DELIVERY) == 0
+    assert_problem(client.get(f"/api/v1/webhooks/{subscription['id']}"), 404, "WEBHOOK_NOT_FOUND")
+
+
+def test_list_subscriptions_is_paginated(receiver):
+    client, _ = make()
+    ids = [subscribe(client, receiver.url(f"/{n}"))["id"] for n in range(3)]
+    response = client.get("/api/v1/webhooks?page_size=2")
+    assert [s["id"] for s in response.get_json()] == ids[:2]
+    assert json.loads(response.headers["X-Pagination"])["total"] == 3
+    assert all("secret" not in s for s in response.get_json())
+
+
+def test_a_given_secret_is_used():
+    client, _ = make()
+    body = subscribe(client, "http://localhost:9/x", secret="my-own-secret-0123456789")
+    assert body["secret"] == "my-own-secret-0123456789"
+
+
+def test_old_deliveries_are_forgotten_past_the_limit(sim):
+    store = sim.store
+    subscription = webhooks.create_subscription(store, sim.clock, parse_allowed_hosts(""), "http://127.0.0.1:9/x", ["product.updated"])
+    product = a_product(sim)
+    for _ in range(events.DELIVERIES_KEPT + 150):
+        events.publish(store, sim.clock, "product.updated", product.id, product)
+    assert events.DELIVERIES_KEPT <= len(store.by_owner(events.DELIVERY, subscription.id)) <= events.DELIVERIES_KEPT + 100
+    assert events.trim(store, subscription.id) > 0
+    assert len(store.by_owner(events.DELIVERY, subscription.id)) == events.DELIVERIES_KEPT
+
+
+# -- where deliveries may go ----------------------------------------------------------------
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/h", "http://localhost/h", "https://127.0.0.2/h", "http://[::1]:9000/",
+                                 "http://app.localhost/h"])
+def test_loopback_urls_are_allowed(url):
+    client, _ = make()
+    subscribe(client, url)
+
+
+@pytest.mark.parametrize("url", ["http://example.com/h", "http://8.8.8.8/h", "http://10.0.0.5/h", "http://169.254.169.254/latest",
+                                 "http://[2001:db8::1]/h", "http://0.0.0.0/h"])
+def test_other_hosts_are_refused_by_default(url):
+    client, sim = make()
+    body = assert_problem(client.post("/api/v1/webhooks", json={"url": url, "events": PRODUCT_EVENTS}), 422, "WEBHOOK_URL_NOT_ALLOWED")
+    assert "SIM_WEBHOOK_ALLOWED_HOSTS" in body["detail"]
+    assert sim.store.count(events.SUBSCRIPTION) == 0
+
+
+def test_the_allowed_hosts_setting_opens_more():
+    client, _ = make(webhook_allowed_hosts="hooks.example.test, 10.0.0.0/8")
+    subscribe(client, "https://hooks.example.test/x")
+    subscribe(client, "http://10.1.2.3/x")
+    assert_problem(client.post("/api/v1/webhooks", json={"url": "http://example.com/", "events": PRODUCT_EVENTS}), 422)
+    anything, _ = make(webhook_allowed_hosts="*")
+    subscribe(anything, "http://example.com/x")
+
+
+def test_a_name_that_resolves_off_loopback_is_not_sent_to():
+    policy = parse_allowed_hosts("")
+    assert policy.allows_host("localhost") and not policy.allows_resolved("localhost", "93.184.216.34")
+    assert policy.allows_resolved("localhost", "127.0.0.1") and policy.allows_resolved("localhost", "::1")
+    listed = parse_allowed_hosts("hooks.example.test")
+    assert listed.allows_resolved("hooks.example.test", "93.184.216.34")
+
+
+HOSTILE = [
+    ("post", "/api/v1/webhooks", {}, 422),
+    ("post", "/api/v1/webhooks", [], 422),
+    ("post", "/api/v1/webhooks", {"url": "http://127.0.0.1/x"}, 422),
+    ("post", "/api/v1/webhooks", {"url": "http://127.0.0.1/x", "events": []}, 422),
+    ("post", "/api/v1/webhooks", {"url": "http://127.0.0.1/x", "events": ["product.exploded"]}, 422),
+    ("post", "/api/v1/webhooks", {"url": "http://127.0.0.1/x", "events": "product.created"}, 422),
+    ("post", "/api/v1/webhooks", {"url": "ftp://127.0.0.1/x", "events": PRODUCT_EVENTS}, 422),
+    ("post", "/api/v1/webhooks", {"url": "javascript:alert(1)", "events": PRODUCT_EVENTS}, 422),
+    ("post", "/api/v1/webhooks", {"url": "http://user:pw@127.0.0.1/x", "events": PRODUCT_EVENTS}, 422),
+    ("post", "/api/v1/webhooks", {"url": "http://127.0.0.1:99999/x", "events": PRODUCT_EVENTS}, 422),
+    ("post", "/api/v1/webhooks", {"url": "http://127.0.0.1/\r\nX-Evil: 1", "events": PRODUCT_EVENTS}, 422),
+    ("post", "/api/v1/webhooks", {"url": "http:///nohost", "events": PRODUCT_EVENTS}, 422),
+    ("post", "/api/v1/webhooks", {"url": "http://127.0.0.1/" + "x" * 3000, "events": PRODUCT_EVENTS}, 422),
+    ("post", "/api/v1/webhooks", {"url": 5, "events": PRODUCT_EVENTS}, 422),
+    ("post", "/api/v1/webhooks", {"url": "http://127.0.0.1/x", "events": PRODUCT_EVENTS, "secret": "short"}, 422),
+    ("post", "/api/v1/webhooks", {"url": "http://127.0.0.1/x", "events": PRODUCT_EVENTS, "extra": 1}, 422),
+    ("post", "/api/v1/webhooks", {"url": "http://127.0.0.1/x", "events": PRODUCT_EVENTS, "description": "d" * 600}, 422),
+    ("get", "/api/v1/webhooks?page_size=0", None, 422),
+    ("get", "/api/v1/webhooks/whk_missing", None, 404),
+    ("get", "/api/v1/webhooks/" + "x" * 3000, None, 404),
+    ("delete", "/api/v1/webhooks/whk_missing", None, 404),
+    ("get", "/api/v1/webhooks/whk_missing/deliveries", None, 404),
+    ("get", "/api/v1/webhooks/{sid}/deliveries?limit=0", None, 422),
+    ("get", "/api/v1/webhooks/{sid}/deliveries?limit=501", None, 422),
+    ("get", "/api/v1/webhooks/{sid}/deliveries?status=lost", None, 422),
+    ("get", "/api/v1/webhooks/{sid}/deliveries?cursor=%%%", None, 422),
+    ("get", "/api/v1/webhooks/{sid}/deliveries?cursor=" + "A" * 300, None, 422),
+    ("get", "/api/v1/webhooks/{sid}/deliveries?cursor=bm90LmE", None, 422),
+    ("put", "/api/v1/webhooks/{sid}", {}, 405),
+]
+
+
+@pytest.mark.parametrize("method, url, body, status", HOSTILE)
+def test_bad_webhook_requests_are_refused_and_change_nothing(method, url, body, status):
+    client, sim = make()
+    existing = subscribe(client, "http://127.0.0.1:9/existing")
+    before = (sim.store.values(events.SUBSCRIPTION), sim.store.count(events.DELIVERY))
+    kwargs = {"json": body} if body is not None else {}
+    assert_problem(getattr(client, method)(url.replace("{sid}", existing["id"]), **kwargs), status)
+    assert (sim.store.values(events.SUBSCRIPTION), sim.store.count(events.DELIVERY)) == before
+
+
+def test_the_subscription_limit():
+    client, sim = make()
+    for n in range(webhooks.MAX_SUBSCRIPTIONS):
+        webhooks.create_subscription(sim.store, sim.clock, parse_allowed_hosts(""), f"http://127.0.0.1:9/{n}", ["product.created"])
+    assert_problem(client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": PRODUCT_EVENTS}), 409,
+                   "WEBHOOK_LIMIT_REACHED")
