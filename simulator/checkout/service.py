@@ -70,6 +70,15 @@ class CheckoutView:
     messages: list[str]
 
 
+def _outdated(total: Decimal) -> DomainError:
+    """The totals changed since they were shown: the customer reviews and confirms again."""
+    return DomainError(
+        409, "CHECKOUT_OUTDATED",
+        "The basket or its prices changed since the totals were shown; review the checkout and confirm again.",
+        total=f"{total:.2f}",
+    )
+
+
 def _not_found() -> DomainError:
     return DomainError(404, "CHECKOUT_NOT_FOUND", "There is no such checkout for this caller.")
 
@@ -292,8 +301,13 @@ def set_delivery_option(store, clock, rules, owner_id, checkout_id, option_id: s
 # -- payment -----------------------------------------------------------------------------------
 def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | None, return_url: str | None, base_url: str, expected_version=None) -> tuple[CheckoutView, str | None]:
     """Pay for the totals shown. Returns the checkout and, for a redirect flow, the raw
-    redirect token. A declined card is recorded on the checkout, then answers 402."""
+    redirect token. A declined card is recorded on the checkout, then answers 402.
+    Totals that changed since they were shown answer 409 CHECKOUT_OUTDATED: nobody pays
+    an amount they have not seen."""
     checkout = get_checkout(store, owner_id, checkout_id)
+    current = show(store, clock, rules, owner_id, checkout_id).checkout  # reconciles when outdated
+    if (current.seen_total, current.seen_basket_version) != (checkout.seen_total, checkout.seen_basket_version):
+        raise _outdated(current.seen_total)
     flow = options.payment_type(checkout.payment_type).flow if checkout.payment_type else None
     if flow == "card" and card is None:
         raise validation_error({"card": "required for card payments"})
@@ -321,6 +335,8 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
     _change(store, clock, checkout_id, expected_version, edit)
     view = show(store, clock, rules, owner_id, checkout_id)
     payment = view.checkout.payment
+    if payment is None:  # the totals moved while paying: the payment no longer fits them
+        raise _outdated(view.checkout.seen_total)
     if payment.state == DECLINED:
         raise DomainError(402, payment.decline_code, payments.DECLINE_MESSAGES[payment.decline_code], checkout_id=checkout_id)
     return view, token
@@ -408,11 +424,7 @@ def _place(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Che
         raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be ordered as it is.", problems=view.basket.blocking)
     if not _is_current(checkout, view, basket):
         fitted = _change(store, clock, checkout.id, None, lambda current: _reconcile(store, clock, rules, current))
-        raise DomainError(
-            409, "CHECKOUT_OUTDATED",
-            "The basket or its prices changed since the totals were shown; review the checkout and confirm again.",
-            total=f"{fitted.seen_total:.2f}",
-        )
+        raise _outdated(fitted.seen_total)
     priced = view.basket.priced
     order_lines = tuple(
         OrderLine(

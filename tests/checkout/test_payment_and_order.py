@@ -168,3 +168,13 @@ def test_cash_on_delivery_places_the_order_unpaid_with_its_fee(shopper, products
     order = shopper.order(checkout).get_json()
     assert order["status"] == "placed" and order["payment"]["state"] == "pending"
     assert order["totals"]["payment_fee"]["amount"] == "4.90"
+
+
+def test_paying_after_a_price_change_is_outdated_not_an_error(sim, ready, products):
+    """Found by the load test: paying right after a price change answered 500."""
+    shopper, checkout = ready
+    catalog.update_product(sim.store, sim.clock, products[0].id, {"price": products[0].price + 5, "compare_at_price": None})
+    body = assert_problem(shopper.call("post", f"/api/v1/checkout/{checkout}/payment", json={"card": CARD_OK}), 409, "CHECKOUT_OUTDATED")
+    paid = shopper.pay(checkout)  # the new totals were in the 409 and are now the ones seen
+    assert paid["payment"]["amount"]["amount"] == body["total"] == paid["totals"]["total"]["amount"]
+    assert shopper.order(checkout).status_code == 201
