@@ -21,6 +21,9 @@ test: $(STAMP)  ## the whole test suite
 bench: $(STAMP)  ## benchmarks: print their figures and the commands behind them
 	$(BIN)/python -m bench
 
+load: $(STAMP)  ## a short headless Locust run against a fresh local simulator; reports in reports/ (LOAD_ARGS="-u 50 -t 2m")
+	$(BIN)/python -m loadtests.run $(LOAD_ARGS)
+
 openapi: $(STAMP)  ## write openapi.json
 	$(BIN)/python -m simulator export-openapi -o openapi.json
 
