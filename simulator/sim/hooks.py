@@ -90,6 +90,8 @@ class SimulationMiddleware:
             return self.app(environ, start_response)
         started = time.perf_counter()
         compiled = state.compiled
+        if LATENCY_HEADER not in environ and FAULT_HEADER not in environ and compiled.idle(group):
+            return self._observe(environ, start_response, state, group, started)
         try:
             delay_ms, overridden = self._delay(environ, state, group)
             asked = self._fault_request(environ)
@@ -122,6 +124,22 @@ class SimulationMiddleware:
             result = self._truncate(result, captured, extra, environ, start_response)
         state.stats.record(group, status, (time.perf_counter() - started) * 1000,
                            fault.label if fault is not None else None, overridden)
+        return result
+
+    def _observe(self, environ: dict, start_response, state: SimState, group: str, started: float) -> Iterable[bytes]:
+        """The common case, kept cheap: nothing to inject, only the stats to record."""
+        seen: list[str] = []
+
+        def observe(status: str, headers: list, exc_info=None):
+            seen.append(status)
+            return start_response(status, headers, exc_info)
+
+        try:
+            result = self.app(environ, observe)
+        except BaseException:
+            state.stats.record(group, 500, (time.perf_counter() - started) * 1000)
+            raise
+        state.stats.record(group, int(seen[-1][:3]) if seen else 500, (time.perf_counter() - started) * 1000)
         return result
 
     # -- parsing the headers -----------------------------------------------------------

@@ -135,6 +135,10 @@ class Compiled:
     named: dict[str, Profile]
     faults: dict[str, fault_rules.FaultRule]
     domain: dict[str, float]
+    idle_groups: frozenset[str] = frozenset()  # no latency and no fault configured
+
+    def idle(self, group: str) -> bool:
+        return group in self.idle_groups
 
 
 def compile(config: Mapping[str, Any]) -> Compiled:
@@ -142,16 +146,19 @@ def compile(config: Mapping[str, Any]) -> Compiled:
     latency, faults = config["latency"], config["faults"]
     default_profile = parse_profile(latency["default"], "latency.default")
     default_rule = faults["default"]
+    profiles = {
+        group: parse_profile(latency["groups"][group], f"latency.groups.{group}") if group in latency["groups"] else default_profile
+        for group in GROUPS
+    }
+    rules = {
+        group: fault_rules.build_rule(default_rule, faults["groups"].get(group, {}), f"faults.groups.{group}")
+        for group in GROUPS
+    }
     return Compiled(
-        latency={
-            group: parse_profile(latency["groups"][group], f"latency.groups.{group}") if group in latency["groups"] else default_profile
-            for group in GROUPS
-        },
+        latency=profiles,
         named={name: parse_profile(value, f"latency.profiles.{name}") for name, value in latency["profiles"].items()},
-        faults={
-            group: fault_rules.build_rule(default_rule, faults["groups"].get(group, {}), f"faults.groups.{group}")
-            for group in GROUPS
-        },
+        faults=rules,
         domain=dict(faults["domain"]),
+        idle_groups=frozenset(g for g in GROUPS if profiles[g].kind == "none" and not rules[g].active),
     )
 
