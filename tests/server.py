@@ -23,9 +23,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(timeout: float = 30.0, **env: str):
+def running_server(timeout: float = 60.0, **env: str):
+    """The server on a free port with these SIM_* settings (the caller's own SIM_* are ignored)."""
     port = free_port()
-    environ = {**os.environ, "SIM_PORT": str(port), "SIM_LOG_LEVEL": "warning", **env}
+    inherited = {name: value for name, value in os.environ.items() if not name.startswith("SIM_")}
+    environ = {**inherited, "SIM_PORT": str(port), "SIM_LOG_LEVEL": "warning", **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "simulator", "serve"],
         cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,

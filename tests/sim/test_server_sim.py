@@ -4,10 +4,6 @@ no worker, webhooks delivered by the background dispatcher."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -15,7 +11,7 @@ import pytest
 import requests
 
 from simulator.sim.webhooks import verify
-from tests.server import ROOT, free_port
+from tests.server import running_server
 from tests.sim.receiver import Receiver
 
 BROWSE = "/api/v1/products?page_size=3"
@@ -23,33 +19,8 @@ BROWSE = "/api/v1/products?page_size=3"
 
 @pytest.fixture(scope="module")
 def base():
-    """The real server. (tests.server.running_server gives up when the worker's boot outlasts its
-    1 s probe timeout; this waits for the worker instead.)"""
-    port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SIM_")}, "SIM_PORT": str(port),
-           "SIM_LOG_LEVEL": "warning", "SIM_PRODUCTS": "200", "SIM_CUSTOMERS": "5", "SIM_CHURN_PER_MINUTE": "0",
-           "SIM_PASSWORD_HASH_PROFILE": "fast"}
-    process = subprocess.Popen([sys.executable, "-m", "simulator", "serve"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "the server exited"
-            try:
-                requests.get(url + "/_sim/clock", timeout=5)
-                break
-            except requests.RequestException:
-                assert time.monotonic() < deadline, "the server did not answer within 60 s"
-                time.sleep(0.1)
+    with running_server(SIM_PRODUCTS="200", SIM_CUSTOMERS="5", SIM_CHURN_PER_MINUTE="0", SIM_PASSWORD_HASH_PROFILE="fast") as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def test_reset_drops_the_connection_and_the_server_goes_on(base):
