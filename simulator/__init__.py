@@ -82,12 +82,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
 
     hooks.install(app)  # latency, faults and stats around every route (simulator/sim/hooks.py)
 
-    if background and settings.churn_per_minute > 0:
-        from .sim.churn import start_background
-
-        start_background(lambda: app.extensions[EXTENSION])
     if background:
-        from .sim import webhooks
+        from .sim import background as background_work
 
-        webhooks.start_background(lambda: app.extensions[EXTENSION])
+        background_work.start(lambda: app.extensions[EXTENSION])
     return app

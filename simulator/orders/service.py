@@ -4,8 +4,9 @@ Lifecycle: `placed → paid → processing → shipped → delivered`, each step
 configurable time. A bank transfer waits in `awaiting_payment` until the money
 arrives (`/_sim/orders/{id}/payment-received`) or its time runs out (cancelled);
 cash on delivery goes `placed → processing → shipped → delivered` and is paid on
-delivery. Orders catch up lazily: reading one moves it to where the clock says it
-is, with each step stamped at the time it was due, so advancing the clock by a day
+delivery. An order catches up to where the clock says it is whenever it is read, and
+the server sweeps all live orders every second (so their status events go out when
+due); each step is stamped at the time it was due, so advancing the clock by a day
 moves orders along as a day would.
 """
 
@@ -159,6 +160,16 @@ def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -
             for change in current.history[len(order.history):]:
                 events.publish(store, clock, "order.cancelled" if change.status == CANCELLED else "order.status_changed", current.id, current)
         return current
+
+
+def catch_up_all(store: Store, clock: Clock, timings: OrderTimings) -> int:
+    """Move every live order along (the server does this every second, so status events
+    go out when they are due, whether or not anyone reads the order); returns how many moved."""
+    moved = 0
+    for order in store.values(ORDER):
+        if order.auto_progress and order.status not in (DELIVERED, CANCELLED):
+            moved += catch_up(store, clock, timings, order.id) is not order
+    return moved
 
 
 # -- reading ------------------------------------------------------------------------------

@@ -8,9 +8,6 @@ All changes go through the catalog service, the same rules as a manual edit.
 
 from __future__ import annotations
 
-import logging
-import threading
-import time
 from decimal import Decimal
 
 from seed_data.catalog import faker_pools, generate_categories, generate_products
@@ -19,8 +16,6 @@ from simulator.catalog.model import PRODUCT
 from simulator.clock import Clock
 from simulator.money import quantize
 from simulator.store import Store, encode_id
-
-log = logging.getLogger(__name__)
 
 #: The mix of changes: (kind, weight). Prices and stock move most, like a real shop.
 MIX = (("price", 40), ("stock", 40), ("create", 10), ("delete", 10))
@@ -78,20 +73,3 @@ def tick(store: Store, clock: Clock, rate_per_minute: float) -> int:
     if count:
         apply_changes(store, clock, count)
     return count
-
-
-def start_background(get_runtime, interval: float = 1.0) -> threading.Thread:
-    """Tick the churn generator every `interval` real seconds (a greenlet under gevent)."""
-
-    def run() -> None:
-        while True:
-            time.sleep(interval)
-            sim = get_runtime()
-            try:
-                tick(sim.store, sim.clock, sim.settings.churn_per_minute)
-            except Exception:  # one bad tick must not end churn for the process
-                log.exception("catalog churn tick failed")
-
-    thread = threading.Thread(target=run, name="catalog-churn", daemon=True)
-    thread.start()
-    return thread

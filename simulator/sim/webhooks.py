@@ -397,19 +397,3 @@ def deliver_due(runtime: Any, timeout: float = 10.0) -> int:
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     return len(threads)
-
-
-def start_background(get_runtime: Callable[[], Any], interval: float = 0.2) -> threading.Thread:
-    """Dispatch due deliveries every `interval` real seconds (a greenlet under gevent)."""
-
-    def run() -> None:
-        while True:
-            time.sleep(interval)
-            try:
-                dispatch_due(get_runtime())
-            except Exception:  # one bad round must not end deliveries for the process
-                log.exception("webhook dispatch failed")
-
-    thread = threading.Thread(target=run, name="webhook-dispatcher", daemon=True)
-    thread.start()
-    return thread
