@@ -21,24 +21,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
-import signal
-import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-import requests
+from simulator.launch import LaunchError, SimulatorProcess, stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "loadtests" / "locust.conf"
 REPORTS = ROOT / "reports"
-HOST = "127.0.0.1"
 READY_PATH = "/api/v1/categories"
 SCENARIOS = ("catalog_sync", "shopper", "checkout")
 
@@ -50,83 +45,19 @@ SMOKE = {"users": 12, "spawn_rate": 10.0, "run_time": "15s", "products": 2000, "
          "churn": 600.0, "think_time": "0.1,0.4", "sync_poll_seconds": 1.0}
 
 
-class SimulatorError(RuntimeError):
-    pass
-
-
-def free_port(host: str = HOST) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Simulator:
-    url: str
-    log_path: Path
-    env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen | None = None
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+SimulatorError = LaunchError
 
 
 @contextmanager
 def simulator(products: int, customers: int, churn: float, seed: int = 42, log_path: Path | None = None,
-              ready_timeout: float = 120.0, **settings: object) -> Iterator[Simulator]:
+              ready_timeout: float = 120.0, **settings: object) -> Iterator[SimulatorProcess]:
     """`python -m simulator serve` on a free loopback port, fast password hashing; stopped on leaving the block."""
-    port = free_port()
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SIM_")}
-    sim_env = {
-        "SIM_HOST": HOST, "SIM_PORT": str(port), "SIM_PRODUCTS": str(products), "SIM_CUSTOMERS": str(customers),
-        "SIM_SEED": str(seed), "SIM_CHURN_PER_MINUTE": str(churn), "SIM_PASSWORD_HASH_PROFILE": "fast",
-        "SIM_LOG_LEVEL": "warning",
-        **{f"SIM_{name.upper()}": str(value) for name, value in settings.items()},
-    }
-    env.update(sim_env)
-    log_path = log_path or REPORTS / "simulator.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    sim = Simulator(f"http://{HOST}:{port}", log_path, sim_env)
-    with open(log_path, "wb") as log:
-        sim.process = subprocess.Popen(
-            [sys.executable, "-m", "simulator", "serve"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + ready_timeout
-        while True:
-            if sim.process.poll() is not None:
-                raise SimulatorError(f"the simulator exited with code {sim.process.returncode}:\n{sim.log_tail()}")
-            if time.monotonic() > deadline:
-                raise SimulatorError(f"the simulator did not answer within {ready_timeout:.0f} s:\n{sim.log_tail()}")
-            try:
-                if requests.get(sim.url + READY_PATH, timeout=5).status_code < 500:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
+    with SimulatorProcess(
+        {"products": products, "customers": customers, "seed": seed, "churn_per_minute": churn,
+         "password_hash_profile": "fast", "log_level": "warning", **settings},
+        log_path=log_path or REPORTS / "simulator.log", ready_path=READY_PATH, ready_timeout=ready_timeout,
+    ) as sim:
         yield sim
-    finally:
-        stop(sim.process)
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    """Stop a process started with start_new_session, and its children (gunicorn's worker)."""
-    if process is None or process.poll() is not None:
-        return
-    for sig, grace in ((signal.SIGINT, 15.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=grace)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def seconds(run_time: str) -> float:
@@ -184,11 +115,11 @@ def run_locust(argv: list[str], run_time: str, capture: bool = False, timeout_sl
     try:
         output, _ = process.communicate(timeout=seconds(run_time) + timeout_slack)
     except subprocess.TimeoutExpired:
-        stop(process)
+        stop_group(process)
         output = process.communicate()[0] if capture else ""
         raise RuntimeError(f"locust ran over {run_time} by more than {timeout_slack:.0f} s and was stopped") from None
     except BaseException:
-        stop(process)
+        stop_group(process)
         raise
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
     return LocustResult(process.returncode, summary, Path(f"{name}_stats.csv"), output or "")
