@@ -39,6 +39,11 @@ class BasketRules:
 
 
 # -- finding the caller's basket -------------------------------------------------------
+def guest_owner(token: str) -> str:
+    """The owner id of whatever a guest's token reaches: baskets, checkouts, orders."""
+    return GUEST_OWNER_PREFIX + token_digest(token)
+
+
 def _basket_not_found() -> DomainError:
     return DomainError(404, "BASKET_NOT_FOUND", "There is no basket for this token (it may have expired).")
 
@@ -52,13 +57,13 @@ def create_guest_basket(store: Store, clock: Clock, rules: BasketRules) -> tuple
     _sweep_expired(store, clock, rules)
     token = secrets.token_urlsafe(24)
     with store.atomic():
-        basket = _new_basket(store, clock.now(), GUEST_OWNER_PREFIX + token_digest(token), None)
+        basket = _new_basket(store, clock.now(), guest_owner(token), None)
         store.put(BASKET, basket)
     return basket, token
 
 
 def guest_basket(store: Store, clock: Clock, rules: BasketRules, token: str) -> Basket:
-    found = store.by_owner(BASKET, GUEST_OWNER_PREFIX + token_digest(token)) if token else []
+    found = store.by_owner(BASKET, guest_owner(token)) if token else []
     if not found:
         raise _basket_not_found()
     basket = found[0]

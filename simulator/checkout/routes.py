@@ -7,7 +7,7 @@ from html import escape
 from flask import Response, redirect, request, url_for
 
 from simulator import idempotency
-from simulator.basket.routes import basket_rules, caller_basket
+from simulator.basket.routes import basket_rules, caller_basket, caller_owner_id
 from simulator.customers.auth import optional_customer
 from simulator.orders.serialize import order_to_dict
 from simulator.schemas import ProblemSchema
@@ -35,11 +35,6 @@ pay_page = Blueprint("payment_page", __name__, url_prefix="/payments", descripti
 STEP_CONFLICT = "A step taken before its predecessor: the code names the missing step."
 
 
-def _caller() -> str:
-    """The caller's owner id: the customer, or the guest of X-Basket-Token."""
-    return caller_basket().owner_id
-
-
 def _answer(view, status: int = 200, headers: dict | None = None) -> Response:
     settings = runtime().settings
     body = checkout_to_dict(view, settings.currency, settings.base_url)
@@ -48,7 +43,7 @@ def _answer(view, status: int = 200, headers: dict | None = None) -> Response:
 
 def _step(action, *args):
     sim = runtime()
-    return _answer(action(sim.store, sim.clock, basket_rules(), _caller(), *args, expected_version=if_match_version()))
+    return _answer(action(sim.store, sim.clock, basket_rules(), caller_owner_id(), *args, expected_version=if_match_version()))
 
 
 def _address(args) -> dict:
@@ -73,7 +68,7 @@ def open_checkout(args):
 def get_checkout(checkout_id):
     """The checkout, re-priced now (a basket change since shows here)."""
     sim = runtime()
-    return _answer(service.show(sim.store, sim.clock, basket_rules(), _caller(), checkout_id))
+    return _answer(service.show(sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id))
 
 
 @blp.route("/checkout/<checkout_id>/shipping-address", methods=["PUT"])
@@ -101,7 +96,7 @@ def set_billing_address(args, checkout_id):
 def payment_types(checkout_id):
     """Every payment type, with whether this checkout may use it (country, total) and its fee."""
     sim = runtime()
-    choices = service.payment_choices(sim.store, sim.clock, basket_rules(), _caller(), checkout_id)
+    choices = service.payment_choices(sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id)
     return json_response([payment_choice_to_dict(c, sim.settings.currency) for c in choices])
 
 
@@ -120,7 +115,7 @@ def set_payment_type(args, checkout_id):
 def delivery_options(checkout_id):
     """Options for this destination and weight, priced (free-shipping promotions applied), with dates."""
     sim = runtime()
-    quotes = service.delivery_choices(sim.store, sim.clock, basket_rules(), _caller(), checkout_id)
+    quotes = service.delivery_choices(sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id)
     return json_response([quote_to_dict(q, sim.settings.currency) for q in quotes])
 
 
@@ -142,7 +137,7 @@ def pay(args, checkout_id):
     """Pay the totals shown. Cards: test numbers decide; redirect types answer a `redirect_url`."""
     sim = runtime()
     view, token = service.pay(
-        sim.store, sim.clock, basket_rules(), _caller(), checkout_id, args.get("card"), args.get("return_url"),
+        sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id, args.get("card"), args.get("return_url"),
         sim.settings.base_url, expected_version=if_match_version(),
     )
     response = _answer(view)
@@ -159,7 +154,7 @@ def pay(args, checkout_id):
 def confirm_payment(checkout_id):
     """Complete a payment that asked for confirmation (3-D Secure style)."""
     sim = runtime()
-    return _answer(service.confirm_payment(sim.store, sim.clock, basket_rules(), _caller(), checkout_id, expected_version=if_match_version()))
+    return _answer(service.confirm_payment(sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id, expected_version=if_match_version()))
 
 
 @blp.route("/checkout/<checkout_id>/order", methods=["POST"])
@@ -173,7 +168,7 @@ def place_order(args, checkout_id):
     """Place the order: stock taken atomically, the basket emptied, a confirmation mailed."""
     sim = runtime()
     order, replayed = service.place_order(
-        sim.store, sim.clock, basket_rules(), _caller(), checkout_id, idempotency.header_key(request.headers), args,
+        sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id, idempotency.header_key(request.headers), args,
     )
     headers = {"Location": f"/api/v1/orders/{order.id}", "ETag": etag(order.version)}
     if replayed:

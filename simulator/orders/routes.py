@@ -3,7 +3,7 @@ for a bank transfer arriving."""
 
 from __future__ import annotations
 
-from simulator.basket.routes import caller_basket
+from simulator.basket.routes import caller_owner_id
 from simulator.checkout.schemas import CancelOrderSchema, OrderListArgs, OrderSchema
 from simulator.schemas import ProblemSchema
 from simulator.sim.routes import require_admin_token
@@ -33,7 +33,7 @@ def list_orders(pagination_parameters, status=None):
     """The caller's orders, newest first; filter by `status`; paginated (`X-Pagination`)."""
     sim = runtime()
     page, total = service.list_orders(
-        sim.store, sim.clock, _timings(), caller_basket().owner_id, status,
+        sim.store, sim.clock, _timings(), caller_owner_id(), status,
         pagination_parameters.page, pagination_parameters.page_size,
     )
     pagination_parameters.item_count = total
@@ -46,7 +46,7 @@ def list_orders(pagination_parameters, status=None):
 def get_order(order_id):
     """One order: lines as placed, totals, addresses, payment, delivery, status history."""
     sim = runtime()
-    return _answer(service.get_order(sim.store, sim.clock, _timings(), caller_basket().owner_id, order_id))
+    return _answer(service.get_order(sim.store, sim.clock, _timings(), caller_owner_id(), order_id))
 
 
 @blp.route("/orders/<order_id>/cancel", methods=["POST"])
@@ -56,7 +56,7 @@ def get_order(order_id):
 def cancel_order(args, order_id):
     """Cancel with a reason while awaiting payment, placed, paid or processing."""
     sim = runtime()
-    order = service.cancel(sim.store, sim.clock, _timings(), caller_basket().owner_id, order_id, args["reason"], if_match_version())
+    order = service.cancel(sim.store, sim.clock, _timings(), caller_owner_id(), order_id, args["reason"], if_match_version())
     return _answer(order)
 
 

@@ -142,3 +142,12 @@ def test_stale_if_match_on_a_step(shopper, products):
     assert_problem(stale, 412, "VERSION_MISMATCH")
     ok = shopper.call("put", f"/api/v1/checkout/{checkout}/shipping-address", json={"address": INLINE_DE}, extra={"If-Match": current.headers["ETag"]})
     assert ok.status_code == 200
+
+
+def test_reading_orders_creates_nothing(shopper, sim):
+    from simulator.basket.model import BASKET
+
+    before = sim.store.count(BASKET)
+    assert shopper.call("get", "/api/v1/orders").get_json() == []
+    assert sim.store.count(BASKET) == before
+    assert_problem(shopper.client.get("/api/v1/orders"), 401, "BASKET_CREDENTIALS_REQUIRED")
