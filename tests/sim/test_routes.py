@@ -59,3 +59,19 @@ def test_admin_token_guards_every_sim_call():
     assert client.get("/_sim/clock", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     assert client.get("/api/v1/categories").status_code == 200  # the webservices are not guarded by it
     assert app.extensions[EXTENSION].store.count(PRODUCT) == 200
+
+
+def test_every_sim_route_needs_the_admin_token():
+    """Every /_sim blueprint, today's and tomorrow's: the URL map is the list."""
+    app = create_app({**SMALL, "admin_token": "s3cret"})
+    client = app.test_client()
+    rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/_sim")]
+    assert len(rules) >= 10
+    for rule in rules:
+        url = rule.rule
+        for argument in rule.arguments:
+            url = url.replace(f"<{argument}>", "x")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(url, method=method, json={})
+            assert response.status_code == 401, (method, rule.rule, response.status_code)
+            assert response.get_json()["code"] == "ADMIN_TOKEN_REQUIRED"

@@ -1,0 +1,54 @@
+"""Promotion rules as data: from a file, and edited at run time through /_sim/promotions."""
+
+import json
+
+import pytest
+
+from simulator import create_app
+from simulator.basket.promotions import PROMOTION
+from simulator.config import SettingsError
+from simulator.web import EXTENSION
+from tests.conftest import SMALL, assert_problem
+
+
+def test_a_promotions_file_replaces_the_default_rules(tmp_path):
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"promotions": [
+        {"name": "Books 10 %", "kind": "line_percent", "percent": "10", "category_slugs": ["books-media/books"]},
+        {"name": "HELLO", "kind": "basket_amount", "amount": "2.50", "coupon_code": "hello"},
+    ]}))
+    sim = create_app({**SMALL, "promotions_file": str(rules)}).extensions[EXTENSION]
+    loaded = {p.name: p for p in sim.store.values(PROMOTION)}
+    assert set(loaded) == {"Books 10 %", "HELLO"}
+    assert loaded["HELLO"].coupon_code == "HELLO" and loaded["Books 10 %"].category_ids
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "cannot read promotions file"),
+    (json.dumps({"promotions": [{"name": "x", "kind": "teleport"}]}), "invalid rules"),
+    (json.dumps({"promotions": [{"name": "x", "kind": "line_percent", "percent": "5", "category_slugs": ["nowhere"]}]}), "unknown category slugs"),
+])
+def test_a_bad_promotions_file_stops_start_up_with_a_reason(tmp_path, content, message):
+    rules = tmp_path / "rules.json"
+    rules.write_text(content)
+    with pytest.raises(SettingsError, match=message):
+        create_app({**SMALL, "promotions_file": str(rules)})
+
+
+def test_edit_rules_at_run_time(client):
+    created = client.post("/_sim/promotions", json={"name": "Tenner", "kind": "basket_amount", "amount": "10.00", "coupon_code": "TEN"})
+    assert created.status_code == 201
+    rule = created.get_json()
+    assert rule["coupon_code"] == "TEN" and rule["version"] == 1
+    assert any(p["id"] == rule["id"] for p in client.get("/_sim/promotions").get_json())
+    shown = {p["id"]: p for p in client.get("/api/v1/promotions").get_json()}
+    assert "coupon_code" not in shown[rule["id"]] and shown[rule["id"]]["coupon_required"] is True
+
+    body = {"name": "Twenty", "kind": "basket_amount", "amount": "20.00", "coupon_code": "TEN"}
+    assert_problem(client.put(f"/_sim/promotions/{rule['id']}", json=body, headers={"If-Match": '"7"'}), 412, "VERSION_MISMATCH")
+    replaced = client.put(f"/_sim/promotions/{rule['id']}", json=body, headers={"If-Match": created.headers["ETag"]})
+    assert replaced.get_json()["amount"]["amount"] == "20.00" and replaced.get_json()["version"] == 2
+
+    everything = client.put("/_sim/promotions", json={"promotions": [{"name": "Only", "kind": "free_shipping"}]})
+    assert [p["name"] for p in everything.get_json()] == ["Only"]
+    assert_problem(client.get(f"/_sim/promotions/{rule['id']}"), 404, "PROMOTION_NOT_FOUND")
