@@ -43,7 +43,6 @@ QUICK = {"products": 10_000, "customers": 1_000, "threads": 4, "connections": 4,
 
 def seeded_login() -> tuple[str, Callable[[int], str]]:
     """The seeded password and the email of seeded customer N, from seed_data itself."""
-    import simulator  # noqa: F401  (first: importing seed_data first is a circular import)
     from seed_data.customers import SEEDED_PASSWORD, seeded_email
 
     return SEEDED_PASSWORD, seeded_email

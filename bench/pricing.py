@@ -70,7 +70,6 @@ class Scenario:
 
 
 def seeded_store(seed: int = SEED, products: int = CATALOG_PRODUCTS):
-    import simulator  # noqa: F401  (first: importing seed_data first is a circular import)
     from seed_data import seed_catalog
     from simulator.store import InMemoryStore
 
@@ -83,7 +82,6 @@ def make_scenario(store, lines: int, rules: int, seed: int = SEED) -> Scenario:
     """A basket of `lines` lines and `rules` active rules of mixed kinds, deterministic for the seed."""
     from simulator.basket.pricing import LineInput
     from simulator.basket.promotions import Promotion, check_promotion
-    from simulator.basket.service import categories_of
     from simulator.catalog.model import CATEGORY, PRODUCT
 
     rng = random.Random(f"{seed}:pricing-bench:{lines}x{rules}")

@@ -37,7 +37,6 @@ def measure(kind: str, count: int, seed: int = SEED) -> dict:
     """One timing, in this process. Returns {"kind", "count", "seconds", "per_second"}."""
     import gc
 
-    import simulator  # noqa: F401  (first: importing seed_data first is a circular import)
     from seed_data import seed_catalog
     from seed_data.catalog import generate_categories, naive_faker_product
     from simulator.catalog.model import PRODUCT

@@ -168,11 +168,6 @@ def _matches(rule: Promotion, line: PricedLine, ctx: PricingContext) -> bool:
     return True
 
 
-def ineligible_reason(rule: Promotion, lines: list[PricedLine], subtotal: int, ctx: PricingContext) -> str | None:
-    """Why the rule does not apply to a basket of these lines (subtotal in cents), or None."""
-    return _check_rule(rule, lines, subtotal, ctx)[0]
-
-
 def _check_rule(rule: Promotion, lines: list[PricedLine], subtotal: int, ctx: PricingContext) -> tuple[str | None, list[PricedLine]]:
     """(why the rule does not apply or None, the lines it matches)."""
     if rule.starts_at and ctx.now < rule.starts_at:

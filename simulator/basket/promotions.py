@@ -12,7 +12,6 @@ Kinds, by the level they work at:
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal

@@ -138,14 +138,12 @@ def pay(args, checkout_id):
     sim = runtime()
     view, token = service.pay(
         sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id, args.get("card"), args.get("return_url"),
-        sim.settings.base_url, expected_version=if_match_version(),
+        expected_version=if_match_version(),
     )
-    response = _answer(view)
-    if token:
-        body = checkout_to_dict(view, sim.settings.currency, sim.settings.base_url)
+    body = checkout_to_dict(view, sim.settings.currency, sim.settings.base_url)
+    if token:  # the raw token exists only now: the link is handed out once
         body["payment"]["redirect_url"] = sim.settings.base_url + url_for("payment_page.page", token=token)
-        response = json_response(body, headers={"ETag": etag(view.checkout.version)})
-    return response
+    return json_response(body, headers={"ETag": etag(view.checkout.version)})
 
 
 @blp.route("/checkout/<checkout_id>/payment/confirm", methods=["POST"])

@@ -299,7 +299,7 @@ def set_delivery_option(store, clock, rules, owner_id, checkout_id, option_id: s
 
 
 # -- payment -----------------------------------------------------------------------------------
-def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | None, return_url: str | None, base_url: str, expected_version=None) -> tuple[CheckoutView, str | None]:
+def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | None, return_url: str | None, expected_version=None) -> tuple[CheckoutView, str | None]:
     """Pay for the totals shown. Returns the checkout and, for a redirect flow, the raw
     redirect token. A declined card is recorded on the checkout, then answers 402.
     Totals that changed since they were shown answer 409 CHECKOUT_OUTDATED: nobody pays

@@ -10,7 +10,7 @@ import random
 import threading
 import uuid
 from collections import defaultdict, deque
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from sortedcontainers import SortedDict, SortedList
 
