@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import orjson
+import json
+import re
 from typing import Any, Mapping
+
+import orjson
 
 import flask_smorest
 from flask import Response, current_app, request
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser
 
 from .errors import DomainError
 from .runtime import Runtime
@@ -17,10 +22,38 @@ EXTENSION = "alegra_sim"
 dumps = orjson.dumps
 
 
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+class BodyParser(FlaskParser):
+    """webargs' parser, refusing JSON whose strings hold a lone UTF-16 surrogate (such as U+D800):
+    valid JSON syntax, but not text. Stored, such a string could never be written out again,
+    so every later answer showing it would fail; refused here, it is a 400 like any
+    malformed body, for every endpoint at once."""
+
+    def _raw_load_json(self, req):
+        data = super()._raw_load_json(req)
+        if data is not missing and _has_lone_surrogate(data):
+            raise json.JSONDecodeError("a string holds a lone UTF-16 surrogate", req.get_data(as_text=True), 0)
+        return data
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint with the contract's paging: 20 a page by default, 100 at most."""
+    """flask-smorest's Blueprint with the contract's paging (20 a page by default, 100 at
+    most) and the body parser above."""
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
+    ARGUMENTS_PARSER = BodyParser()
 
 
 def runtime() -> Runtime:
@@ -41,7 +74,7 @@ def if_match_version() -> int | None:
     if header is None or header.strip() == "*":
         return None
     text = header.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise DomainError(412, "PRECONDITION_FAILED", "If-Match must be an ETag this backend issued.")
     return int(text)
 

@@ -61,11 +61,11 @@ def brand(number: str) -> str:
 def card_problems(number: str, expiry_month: int, expiry_year: int, cvc: str, today: date) -> dict[str, str]:
     """What is wrong with the card details as typed (empty when nothing)."""
     problems = {}
-    if not (12 <= len(number) <= 19 and number.isdigit() and luhn_valid(number)):
+    if not (12 <= len(number) <= 19 and number.isascii() and number.isdigit() and luhn_valid(number)):
         problems["card.number"] = "not a valid card number"
     if (expiry_year, expiry_month) < (today.year, today.month):
         problems["card.expiry_year"] = "the card has expired"
-    if not (cvc.isdigit() and len(cvc) in (3, 4)):
+    if not (cvc.isascii() and cvc.isdigit() and len(cvc) in (3, 4)):
         problems["card.cvc"] = "3 or 4 digits"
     return problems
 

@@ -30,7 +30,7 @@ def _join_space(match: re.Match) -> str:
 
 
 def _c(code, name, calling, pattern, example, canonical=_whole) -> Country:
-    return Country(code, name, calling, re.compile(pattern), example, canonical)
+    return Country(code, name, calling, re.compile(pattern, re.ASCII), example, canonical)  # ASCII: "١٠١١٥" is no postal code
 
 
 _IRISH = "[AC-FHKNPRTV-Y]"

@@ -110,7 +110,7 @@ def check_rule_fields(raw: Any, path: str) -> dict[str, Any]:
         if name in RATE_FIELDS:
             out[name] = _rate(value, where, errors)
         elif name == "error_status":
-            if isinstance(value, bool) or value not in ERROR_STATUSES:
+            if not isinstance(value, int) or isinstance(value, bool) or value not in ERROR_STATUSES:
                 errors[where] = f"must be one of {', '.join(map(str, ERROR_STATUSES))}"
             out[name] = value
         elif name == "retry_after_seconds":

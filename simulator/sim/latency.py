@@ -73,7 +73,8 @@ class Profile:
         elif kind == "normal":
             value = rng.normalvariate(p["mean_ms"], p["stddev_ms"])
         else:  # lognormal
-            value = math.exp(rng.normalvariate(p["mu"], p["sigma"]))
+            # Clamped before exp: a tiny p50 with a wide spread could otherwise overflow.
+            value = math.exp(min(rng.normalvariate(p["mu"], p["sigma"]), 700.0))
         return min(max(value, 0.0), self.cap_ms)
 
     @property
@@ -150,7 +151,7 @@ def parse_profile(raw: Any, path: str) -> Profile:
     if not isinstance(raw, Mapping):
         raise ConfigError({path: "must be a profile (a table with `profile`) or a duration such as 100ms"})
     kind = raw.get("profile")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ConfigError({f"{path}.profile": f"must be one of {', '.join(KINDS)}"})
     required, optional = KINDS[kind]
     errors = {}

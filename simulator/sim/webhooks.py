@@ -295,18 +295,18 @@ def _attempt(store: Store, clock: Clock, settings: Any, policy: HostPolicy,
              subscription: Subscription, delivery: Delivery) -> None:
     number = len(delivery.attempts) + 1
     body = delivery.body or b""
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "X-Event-Id": delivery.event_id,
-        "X-Event-Type": delivery.event_type,
-        "X-Delivery-Id": delivery.id,
-        "X-Delivery-Attempt": str(number),
-        "X-Signature": sign(subscription.secret, body),
-    }
     at = clock.now()
     started = time.perf_counter()
     try:
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "X-Event-Id": delivery.event_id,
+            "X-Event-Type": delivery.event_type,
+            "X-Delivery-Id": delivery.id,
+            "X-Delivery-Attempt": str(number),
+            "X-Signature": sign(subscription.secret, body),
+        }
         status, error = send(subscription.url, body, headers, policy,
                              settings.webhook_connect_timeout_seconds, settings.webhook_read_timeout_seconds)
     except Exception as unexpected:  # a delivery must end recorded, whatever happened

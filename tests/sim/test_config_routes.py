@@ -112,3 +112,24 @@ def test_the_openapi_document_lists_the_new_endpoints(client):
     for path in ("/_sim/config", "/_sim/stats", "/api/v1/webhooks", "/api/v1/webhooks/{subscription_id}",
                  "/api/v1/webhooks/{subscription_id}/deliveries"):
         assert path in paths, path
+
+
+def test_values_of_the_wrong_type_are_422_not_500():
+    from simulator import create_app
+    from tests.conftest import SMALL
+
+    client = create_app(SMALL).test_client()
+    for patch in ({"latency": {"default": {"profile": ["fixed"]}}}, {"latency": {"default": {"profile": {"a": 1}}}},
+                  {"faults": {"default": {"error_status": 503.0, "error_rate": 1}}}):
+        response = client.patch("/_sim/config", json=patch)
+        assert response.status_code == 422, (patch, response.get_data(as_text=True))
+
+
+def test_a_lognormal_profile_never_overflows():
+    import random
+
+    from simulator.sim.latency import parse_profile
+
+    profile = parse_profile({"profile": "lognormal", "p50_ms": 1e-300, "p95_ms": 60000}, "test")
+    rng = random.Random(3)
+    assert all(0 <= profile.sample(rng) <= profile.cap_ms for _ in range(20000))
