@@ -14,7 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from simulator import idempotency
 from simulator.clock import Clock
@@ -164,11 +164,32 @@ def get_customer(store: Store, customer_id: str) -> Customer:
     return customer
 
 
+def _still_the_password_checked(store: Store, checked: Customer, refusal: Callable[[], DomainError]) -> Customer:
+    """Under the store lock, after a slow password check: the customer as now, provided the
+    password checked is still theirs. A change or reset that landed meanwhile wins, and the
+    request that checked the old password is refused (its session would outlive the change)."""
+    current = store.get(CUSTOMER, checked.id)
+    if current is None or current.password_hash != checked.password_hash:
+        raise refusal()
+    return current
+
+
+def _set_password(store: Store, current: Customer, new_hash: str, now: datetime, keep_token: str | None = None) -> Customer:
+    """Under the store lock: the new hash, every session but `keep_token` revoked, reset links void."""
+    updated = dataclasses.replace(current, password_hash=new_hash, updated_at=now, version=current.version + 1)
+    store.put(CUSTOMER, updated)
+    _revoke_tokens(store, current.id, keep=keep_token)
+    for token in store.by_owner(RESET_TOKEN, current.id):
+        store.delete(RESET_TOKEN, token.id)
+    return updated
+
+
 def _open_session(store: Store, clock: Clock, rules: CustomerRules, customer: Customer) -> Session:
     raw = secrets.token_urlsafe(TOKEN_BYTES)
     now = clock.now()
     record = AuthToken(token_digest(raw), customer.id, now, now + timedelta(seconds=rules.token_ttl_seconds))
     with store.atomic():
+        _still_the_password_checked(store, customer, _invalid_credentials)
         live = []
         for token in store.by_owner(AUTH_TOKEN, customer.id):
             if token.expires_at <= now:
@@ -420,6 +441,8 @@ def update_profile(
     now = clock.now()
     with store.atomic():
         current = get_customer(store, customer_id)
+        if email_changes:
+            current = _still_the_password_checked(store, customer, _current_password_wrong)
         if expected_version is not None and current.version != expected_version:
             raise _stale("Your profile", current.version)
         if email_changes:
@@ -448,12 +471,14 @@ def update_profile(
 
 def _verify_current_password(store: Store, clock: Clock, rules: CustomerRules, customer: Customer, password: str) -> None:
     if not _check_password(store, clock, rules, customer, normalize_email(customer.email), password):
-        raise DomainError(
-            422,
-            "INVALID_CURRENT_PASSWORD",
-            "The current password is not correct.",
-            errors={"current_password": "is not correct"},
-        )
+        raise _current_password_wrong()
+
+
+def _current_password_wrong() -> DomainError:
+    return DomainError(
+        422, "INVALID_CURRENT_PASSWORD", "The current password is not correct.",
+        errors={"current_password": "is not correct"},
+    )
 
 
 def change_password(
@@ -480,12 +505,8 @@ def change_password(
     new_hash = passwords.hash_password(new_password, rules.hash_profile)
     now = clock.now()
     with store.atomic():
-        current = get_customer(store, customer_id)
-        updated = dataclasses.replace(current, password_hash=new_hash, updated_at=now, version=current.version + 1)
-        store.put(CUSTOMER, updated)
-        _revoke_tokens(store, customer_id, keep=keep_token)
-        for token in store.by_owner(RESET_TOKEN, customer_id):
-            store.delete(RESET_TOKEN, token.id)
+        current = _still_the_password_checked(store, customer, _current_password_wrong)
+        updated = _set_password(store, current, new_hash, now, keep_token)
     _send_password_changed(store, clock, rules, updated)
     return updated
 
@@ -566,11 +587,7 @@ def reset_password(store: Store, clock: Clock, rules: CustomerRules, raw_token: 
         if store.delete(RESET_TOKEN, digest) is None:  # used by a racing request meanwhile
             raise _reset_token_invalid()
         current = get_customer(store, record.owner_id)
-        updated = dataclasses.replace(current, password_hash=new_hash, updated_at=now, version=current.version + 1)
-        store.put(CUSTOMER, updated)
-        _revoke_tokens(store, current.id)
-        for token in store.by_owner(RESET_TOKEN, current.id):
-            store.delete(RESET_TOKEN, token.id)
+        updated = _set_password(store, current, new_hash, now)
         _clear_attempts(store, normalize_email(current.email))
     _send_password_changed(store, clock, rules, updated)
     return updated

@@ -99,3 +99,45 @@ def test_parallel_logins_with_the_right_password_all_succeed(app):
         return response.status_code
 
     assert _race(THREADS, attempt) == [200] * THREADS
+
+
+def _interleave(monkeypatch, during_check):
+    """Run `during_check` while the next password check is being hashed (the slow part)."""
+    real, fired = service.passwords.verify_password, []
+
+    def verify(stored, password):
+        ok = real(stored, password)
+        if not fired:
+            fired.append(True)
+            during_check()
+        return ok
+
+    monkeypatch.setattr(service.passwords, "verify_password", verify)
+
+
+def test_a_login_that_checked_the_old_password_does_not_outlive_a_change(store, clock, rules, monkeypatch):
+    from .conftest import PASSWORD
+
+    session, _ = service.register(store, clock, rules, registration("ada@example.org"))
+    new_password = "an entirely new secret"
+    _interleave(monkeypatch, lambda: service.change_password(store, clock, rules, session.customer.id, PASSWORD, new_password))
+    try:
+        service.login(store, clock, rules, "ada@example.org", PASSWORD)
+        raise AssertionError("the login with the old password was let in")
+    except DomainError as error:
+        assert error.code == "INVALID_CREDENTIALS"
+    assert service.login(store, clock, rules, "ada@example.org", new_password).customer.id == session.customer.id
+
+
+def test_a_password_change_that_checked_a_password_replaced_meanwhile_is_refused(store, clock, rules, monkeypatch):
+    from .conftest import PASSWORD
+
+    session, _ = service.register(store, clock, rules, registration("bea@example.org"))
+    customer_id = session.customer.id
+    _interleave(monkeypatch, lambda: service.change_password(store, clock, rules, customer_id, PASSWORD, "the winner's secret"))
+    try:
+        service.change_password(store, clock, rules, customer_id, PASSWORD, "the loser's secret")
+        raise AssertionError("a change checked against a replaced password went through")
+    except DomainError as error:
+        assert error.code == "INVALID_CURRENT_PASSWORD"
+    assert service.login(store, clock, rules, "bea@example.org", "the winner's secret")
