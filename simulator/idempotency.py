@@ -31,6 +31,8 @@ HEADER = "Idempotency-Key"
 KEY_MAX_LENGTH = 255
 DEFAULT_TTL_SECONDS = 24 * 3600
 PENDING, DONE = "pending", "done"
+SWEEP_INTERVAL_SECONDS = 60
+_LAST_SWEEP = "idempotency.last_sweep"
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +90,10 @@ def run(
     record_id = hashlib.sha256(f"{scope}\0{key}".encode()).hexdigest()
     now = clock.timestamp()
     with store.atomic():
+        _sweep(store, now)
         current = store.get(IDEMPOTENCY, record_id)
-        if current is not None and current.expires_at <= now:
-            store.delete(IDEMPOTENCY, record_id)
+        if current is not None and current.state == DONE and current.expires_at <= now:
+            store.delete(IDEMPOTENCY, record_id)  # a finished one may expire; a running one never does
             current = None
         if current is not None:
             if current.fingerprint != body_fingerprint:
@@ -109,11 +112,25 @@ def run(
         result = action()
     except BaseException:
         with store.atomic():
-            if store.get(IDEMPOTENCY, record_id) is claim:
+            if store.get(IDEMPOTENCY, record_id) == claim:  # ==, not `is`: a shared store returns copies
                 store.delete(IDEMPOTENCY, record_id)
         raise
-    store.put(IDEMPOTENCY, dataclasses.replace(claim, state=DONE, result=result))
+    with store.atomic():
+        if store.get(IDEMPOTENCY, record_id) == claim:
+            store.put(IDEMPOTENCY, dataclasses.replace(claim, state=DONE, result=result))
     return Outcome(result, False)
+
+
+def _sweep(store: Store, now: float) -> None:
+    """Forget finished records past their time, at most once a simulated minute, so keys
+    sent once (every order a load test places) do not pile up for the life of the process."""
+    meta = store.meta()
+    if now - meta.get(_LAST_SWEEP, float("-inf")) < SWEEP_INTERVAL_SECONDS:
+        return
+    meta[_LAST_SWEEP] = now
+    for record in store.values(IDEMPOTENCY):
+        if record.state == DONE and record.expires_at <= now:
+            store.delete(IDEMPOTENCY, record.id)
 
 
 def header_key(headers: Mapping[str, str]) -> str | None:

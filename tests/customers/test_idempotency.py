@@ -125,3 +125,28 @@ def test_many_threads_with_one_key_run_the_action_once(store, clock):
         thread.join(10)
     assert len(calls) == 1
     assert len(results) == 16 and set(results) <= {"done", "IDEMPOTENCY_KEY_IN_USE"}
+
+
+def test_finished_records_are_forgotten_after_their_time_and_running_ones_never():
+    from datetime import timedelta
+
+    from simulator import idempotency
+    from simulator.clock import Clock
+    from simulator.store import InMemoryStore
+
+    store, clock = InMemoryStore(1), Clock()
+    clock.freeze()
+    for n in range(50):
+        idempotency.run(store, clock, "scope", f"key-{n}", "fp", lambda: n)
+    assert store.count(idempotency.IDEMPOTENCY) == 50
+
+    def slow():
+        # while this key's work runs, the clock moves past every record's time and another key sweeps
+        clock.advance(timedelta(seconds=idempotency.DEFAULT_TTL_SECONDS + 120))
+        idempotency.run(store, clock, "scope", "other", "fp", lambda: "other")
+        return "slow"
+
+    assert idempotency.run(store, clock, "scope", "running", "fp", slow).result == "slow"
+    remaining = {record.id: record.state for record in store.values(idempotency.IDEMPOTENCY)}
+    assert len(remaining) == 2 and set(remaining.values()) == {"done"}  # "running" finished and was kept; the 50 went
+    assert idempotency.run(store, clock, "scope", "other", "fp", lambda: "again").result == "other"  # still replayed
