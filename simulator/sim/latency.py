@@ -77,10 +77,6 @@ class Profile:
             value = math.exp(min(rng.normalvariate(p["mu"], p["sigma"]), 700.0))
         return min(max(value, 0.0), self.cap_ms)
 
-    @property
-    def draws(self) -> bool:
-        return self.kind not in ("none", "fixed")
-
     # -- what it promises ---------------------------------------------------------
     def percentile(self, q: float) -> float:
         """The q-quantile (0 < q < 1) of the delays this profile gives, in milliseconds."""
