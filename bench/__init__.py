@@ -2,7 +2,7 @@
 
 Sections (each a module with `run(quick) -> SectionResult`):
 
-- seeding  seed_data speed, and its ratio to the naive Faker loop
+- seeding  simulator.seed speed, and its ratio to the naive Faker loop
 - export   NDJSON catalog export throughput over HTTP on loopback
 - http     requests/s of product detail as a ratio to a bare Flask endpoint (wrk)
 - memory   resident memory of the server worker holding the catalog

@@ -8,7 +8,7 @@ JSON body) to /bare/login.
 
 The simulator starts with SIM_PASSWORD_HASH_PROFILE=fast, the load-test hash cost, and
 the seeded customers log in as customer{N}@example.test with the seeded password
-(`seed_data.customers.SEEDED_PASSWORD`), cycling over all N. Every login opens a session
+(`simulator.seed.customers.SEEDED_PASSWORD`), cycling over all N. Every login opens a session
 (a token record), as a real one does.
 
 No target was set for this ratio: it is reported for information (n/a). So is the rate
@@ -42,8 +42,8 @@ QUICK = {"products": 10_000, "customers": 1_000, "threads": 4, "connections": 4,
 
 
 def seeded_login() -> tuple[str, Callable[[int], str]]:
-    """The seeded password and the email of seeded customer N, from seed_data itself."""
-    from seed_data.customers import SEEDED_PASSWORD, seeded_email
+    """The seeded password and the email of seeded customer N, from simulator.seed itself."""
+    from simulator.seed.customers import SEEDED_PASSWORD, seeded_email
 
     return SEEDED_PASSWORD, seeded_email
 
@@ -95,7 +95,7 @@ def run(quick: bool = False) -> SectionResult:
         secure_run = run_wrk(secure_argv, plan["secure_seconds"])
         section.commands = [
             shell_command([python_command(), "-m", "bench", "login"]),
-            f"{python_command()} -c \"import simulator; from seed_data.customers import seeded_email; "
+            f"{python_command()} -c \"import simulator; from simulator.seed.customers import seeded_email; "
             f"print('\\n'.join(seeded_email(n) for n in range(1, {plan['customers'] + 1})))\" > {relative(EMAILS_FILE)}",
             *fast_commands,
             f"{secure.command} &",

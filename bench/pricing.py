@@ -1,6 +1,6 @@
 """Section 5: pricing a basket in process (no server): `price_basket`, 50 lines against 200 rules.
 
-The basket holds in-stock products of a seeded catalog (`seed_data.seed_catalog` into an
+The basket holds in-stock products of a seeded catalog (`simulator.seed.seed_catalog` into an
 `InMemoryStore`), 1 to 6 units a line. The rules are of every kind, drawn from a seeded
 `random.Random`: line percent / amount off with a category or brand condition, buy X
 get Y, basket percent / amount, tiered spend, bundle price, free shipping; some with a
@@ -70,7 +70,7 @@ class Scenario:
 
 
 def seeded_store(seed: int = SEED, products: int = CATALOG_PRODUCTS):
-    from seed_data import seed_catalog
+    from simulator.seed import seed_catalog
     from simulator.store import InMemoryStore
 
     store = InMemoryStore(seed)
@@ -81,7 +81,7 @@ def seeded_store(seed: int = SEED, products: int = CATALOG_PRODUCTS):
 def make_scenario(store, lines: int, rules: int, seed: int = SEED) -> Scenario:
     """A basket of `lines` lines and `rules` active rules of mixed kinds, deterministic for the seed."""
     from simulator.basket.pricing import LineInput
-    from simulator.basket.promotions import Promotion, check_promotion
+    from simulator.promotions.rules import Promotion, check_promotion
     from simulator.catalog.model import CATEGORY, PRODUCT
 
     rng = random.Random(f"{seed}:pricing-bench:{lines}x{rules}")

@@ -1,13 +1,13 @@
-"""Section 1: seeding speed of `seed_data`, against the naive one-Faker-call-per-field loop.
+"""Section 1: seeding speed of `simulator.seed`, against the naive one-Faker-call-per-field loop.
 
 Every timing runs in a fresh interpreter (`python -m bench.seeding --measure KIND N`),
 so the imports, allocations and garbage collection of one measurement cannot skew
 another; each is repeated and the fastest run is kept (the machine is noisy).
 
-- `seed_catalog`: `seed_data.seed_catalog` into an `InMemoryStore`, exactly what the
+- `seed_catalog`: `simulator.seed.seed_catalog` into an `InMemoryStore`, exactly what the
   server does at start (categories, Faker pools, products, the id index). Imports are
   outside the timing; everything else is inside.
-- `naive`: `seed_data.catalog.naive_faker_product` called N times (the baseline). Its
+- `naive`: `simulator.seed.catalog.naive_faker_product` called N times (the baseline). Its
   Faker instance is made outside the timing, which only flatters the baseline.
 
 The ratio compares per-product times: naive s/product ÷ seed_catalog s/product at the
@@ -37,8 +37,8 @@ def measure(kind: str, count: int, seed: int = SEED) -> dict:
     """One timing, in this process. Returns {"kind", "count", "seconds", "per_second"}."""
     import gc
 
-    from seed_data import seed_catalog
-    from seed_data.catalog import generate_categories, naive_faker_product
+    from simulator.seed import seed_catalog
+    from simulator.seed.catalog import generate_categories, naive_faker_product
     from simulator.catalog.model import PRODUCT
     from simulator.store import InMemoryStore
 
@@ -91,7 +91,7 @@ def best_of(kind: str, count: int, repeats: int) -> dict:
 
 def run(quick: bool = False) -> SectionResult:
     plan = QUICK if quick else FULL
-    section = SectionResult("seeding", "1. Seeding (seed_data.seed_catalog vs the naive Faker loop)")
+    section = SectionResult("seeding", "1. Seeding (simulator.seed.seed_catalog vs the naive Faker loop)")
     repeats = plan["repeats"]
     rows, figures = section.rows, section.figures
     figures["repeats"] = repeats

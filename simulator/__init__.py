@@ -13,7 +13,17 @@ from .config import Settings, load_settings
 from .errors import register_error_handlers
 from .runtime import Runtime
 from .schemas import ProblemSchema
-from .web import EXTENSION
+from . import background as background_work
+from .basket import routes as basket_routes
+from .catalog import admin_routes as catalog_admin_routes, routes as catalog_routes
+from .checkout import routes as checkout_routes
+from .customers import routes as customer_routes
+from .http.blueprints import EXTENSION
+from .mail import admin_routes as mail_admin_routes
+from .orders import admin_routes as order_admin_routes, routes as order_routes
+from .promotions import admin_routes as promotion_admin_routes, routes as promotion_routes
+from .simulation import config_routes as simulation_config_routes, middleware, routes as simulation_routes
+from .webhooks import routes as webhook_routes
 
 __version__ = "0.1.0"
 
@@ -24,6 +34,16 @@ class SimulatorApi(Api):
     """flask-smorest's Api with problem+json as the documented error shape."""
 
     ERROR_SCHEMA = ProblemSchema
+
+
+def _blueprints():
+    """Every blueprint, public webservices first, then the simulator controls (`/_sim`)."""
+    return (
+        catalog_routes.blp, catalog_routes.media, customer_routes.blp, basket_routes.blp, promotion_routes.blp,
+        checkout_routes.blp, checkout_routes.pay_page, order_routes.blp, webhook_routes.blp,
+        simulation_routes.blp, simulation_config_routes.blp, catalog_admin_routes.blp, promotion_admin_routes.blp,
+        order_admin_routes.blp, mail_admin_routes.blp,
+    )
 
 
 def create_app(config: Mapping[str, Any] | Settings | None = None, *, background: bool = False) -> Flask:
@@ -53,22 +73,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
 
     api = SimulatorApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    from .basket.routes import blp as basket_blp
-    from .catalog.routes import blp as catalog_blp, media as media_blp
-    from .checkout.routes import blp as checkout_blp, pay_page as pay_page_blp
-    from .customers.routes import blp as customers_blp
-    from .orders.routes import blp as orders_blp, sim_blp as sim_orders_blp
-    from .sim.outbox_routes import blp as outbox_blp
-    from .sim.config_routes import blp as sim_config_blp
-    from .sim.promotion_routes import blp as promotions_blp
-    from .sim.routes import blp as sim_blp
-    from .sim.webhook_routes import blp as webhooks_blp
-
-    blueprints = (
-        catalog_blp, media_blp, customers_blp, basket_blp, checkout_blp, orders_blp, pay_page_blp, webhooks_blp,
-        sim_blp, outbox_blp, promotions_blp, sim_orders_blp, sim_config_blp,
-    )
-    for blueprint in blueprints:
+    for blueprint in _blueprints():
         api.register_blueprint(blueprint)
 
     # Swagger UI's scripts come from the installed swagger-ui-bundle package: no CDN.
@@ -78,12 +83,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
 
     register_error_handlers(app)  # after Api(), whose own HTTPException handler this replaces
 
-    from .sim import hooks
-
-    hooks.install(app)  # latency, faults and stats around every route (simulator/sim/hooks.py)
+    middleware.install(app)  # latency, faults and stats around every route
 
     if background:
-        from .sim import background as background_work
-
         background_work.start(lambda: app.extensions[EXTENSION])
     return app

@@ -12,9 +12,9 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
-from .sim import simconfig
-from .sim.hosts import parse_allowed_hosts
-from .sim.latency import ConfigError
+from simulator.simulation import config as simconfig
+from simulator.webhooks.hosts import parse_allowed_hosts
+from simulator.simulation.latency import ConfigError
 
 
 class SettingsError(ValueError):
@@ -60,7 +60,7 @@ class Settings:
     )
     promotions_file: str = field(
         default="",
-        metadata={"doc": "JSON file of promotion rules to load instead of seed_data/promotions.json."},
+        metadata={"doc": "JSON file of promotion rules to load instead of simulator/seed/promotions.json."},
     )
     order_seconds_to_paid: int = field(default=60, metadata={"doc": "Simulated seconds from placed to paid (card and PayPal orders)."})
     order_seconds_to_processing: int = field(default=1800, metadata={"doc": "Simulated seconds from paid (or placed, cash on delivery) to processing."})
@@ -111,7 +111,7 @@ class Settings:
         metadata={"doc": "Read timeout (real seconds) of a webhook delivery attempt: a receiver that hangs longer fails it."},
     )
     #: The [latency] and [faults] sections of the config file (or create_app arguments),
-    #: normalized: see simulator/sim/simconfig.py. Not an environment variable.
+    #: normalized: see simulator/simulation/config.py. Not an environment variable.
     simulation: dict = field(
         default_factory=lambda: simconfig.normalize({}),
         hash=False,

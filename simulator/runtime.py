@@ -11,7 +11,11 @@ import time
 
 from .clock import Clock
 from .config import Settings
-from .sim.state import install as install_simulation
+from simulator.seed import seed_catalog
+from simulator.seed.customers import seed_customers
+from simulator.seed.orders import seed_orders
+from simulator.seed.promotions import load_promotions
+from simulator.simulation.state import install as install_simulation
 from .store import InMemoryStore, Store
 
 log = logging.getLogger("simulator.seed")
@@ -30,13 +34,6 @@ def _progress(what: str):
 
 def build_store(settings: Settings) -> Store:
     """A store seeded from the settings: catalog, customers, promotion rules, order history."""
-    # seed_data builds on the simulator's models, so it is imported when first needed:
-    # at module level the two packages would import each other.
-    from seed_data import seed_catalog
-    from seed_data.customers import seed_customers
-    from seed_data.orders import seed_orders
-    from seed_data.promotions import load_promotions
-
     started = time.perf_counter()
     store = InMemoryStore(settings.seed)
     seed_catalog(store, settings.products, progress=_progress("catalog"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from simulator import create_app
-from simulator.web import EXTENSION
+from simulator.http.blueprints import EXTENSION
 
 SMALL = {"products": 200, "customers": 50, "password_hash_profile": "fast", "churn_per_minute": 0, "log_level": "warning"}
 

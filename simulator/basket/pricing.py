@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Mapping
 from simulator.catalog.model import Product
 from simulator.money import ZERO, quantize
 
-from .promotions import Promotion, PromotionUsage
+from simulator.promotions.rules import Promotion, PromotionUsage
 
 HUNDRED = Decimal(100)
 ONE = Decimal(1)

@@ -1,55 +1,17 @@
 """Basket webservices: the caller's basket (customer by bearer token, guest by
-X-Basket-Token), its lines and coupons; and the promotions in force."""
+X-Basket-Token), its lines and coupons."""
 
 from __future__ import annotations
 
-from flask import request
-
-from simulator.customers.auth import optional_customer
-from simulator.errors import DomainError
 from simulator.schemas import ProblemSchema
-from simulator.web import Blueprint, etag, if_match_version, json_response, runtime
+from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
 
-from . import promotions, service
-from .schemas import AddItemSchema, BasketSchema, CouponSchema, GuestBasketSchema, PromotionSchema, SetQuantitySchema
-from .serialize import basket_to_dict, promotion_to_dict
+from . import service
+from .callers import basket_rules, caller_basket
+from .schemas import AddItemSchema, BasketSchema, CouponSchema, GuestBasketSchema, SetQuantitySchema
+from .serialize import basket_to_dict
 
 blp = Blueprint("basket", __name__, url_prefix="/api/v1", description="The basket: lines, coupons, promotions and totals, all computed here.")
-
-BASKET_TOKEN = "X-Basket-Token"
-
-
-def basket_rules() -> service.BasketRules:
-    settings = runtime().settings
-    return service.BasketRules(max_line_quantity=settings.max_line_quantity, guest_ttl_seconds=settings.guest_basket_ttl_seconds)
-
-
-def _guest_token() -> str:
-    token = request.headers.get(BASKET_TOKEN)
-    if token is None:
-        raise DomainError(
-            401, "BASKET_CREDENTIALS_REQUIRED",
-            f"Send `Authorization: Bearer <token>` as a customer, or `{BASKET_TOKEN}` as a guest.",
-            headers={"WWW-Authenticate": 'Bearer realm="alegra-sim"'},
-        )
-    return token.strip()
-
-
-def caller_basket():
-    """The customer's basket with a bearer token, else the guest basket of X-Basket-Token."""
-    sim = runtime()
-    customer = optional_customer()
-    if customer is not None:
-        return service.customer_basket(sim.store, sim.clock, customer.id)
-    return service.guest_basket(sim.store, sim.clock, basket_rules(), _guest_token())
-
-
-def caller_owner_id() -> str:
-    """Who the caller is, as checkouts and orders are owned: the customer, or the guest of
-    X-Basket-Token. Reads nothing and creates nothing."""
-    customer = optional_customer()
-    return customer.id if customer is not None else service.guest_owner(_guest_token())
-
 
 def basket_answer(basket, status: int = 200):
     sim = runtime()
@@ -133,12 +95,3 @@ def apply_coupon(args):
 def remove_coupon(code):
     """Take a coupon off the basket."""
     return change_caller_basket(service.remove_coupon, code)
-
-
-@blp.route("/promotions", methods=["GET"])
-@blp.response(200, PromotionSchema(many=True))
-def list_promotions():
-    """The promotions in force now, for display (coupon codes are not revealed)."""
-    sim = runtime()
-    active = promotions.active_promotions(sim.store, sim.clock.now())
-    return json_response([promotion_to_dict(p, sim.settings.currency, reveal_code=False) for p in active])

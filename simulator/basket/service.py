@@ -22,7 +22,7 @@ from simulator.errors import DomainError
 from simulator import versioned
 from simulator.store import Store
 
-from . import promotions
+from simulator.promotions import rules as promotions
 from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine
 from .pricing import LineInput, PricedBasket, PricingContext, price_basket
 

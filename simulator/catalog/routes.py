@@ -9,7 +9,7 @@ from flask import Response, request
 
 from simulator.errors import not_found
 from simulator.schemas import ProblemSchema
-from simulator.web import Blueprint, dumps, etag, json_response, not_modified, runtime
+from simulator.http.blueprints import Blueprint, dumps, etag, json_response, not_modified, runtime
 
 from . import service
 from .schemas import (

@@ -15,7 +15,7 @@ from typing import Any, Iterator, Mapping
 
 from simulator.clock import Clock
 from simulator.errors import DomainError, not_found, validation_error
-from simulator.sim import events
+from simulator.webhooks import events
 from simulator.store import RecordNotFound, Store, VersionConflict
 
 from . import cursors

@@ -1,4 +1,4 @@
-"""Payment types and delivery options, from the data files in seed_data, and their rules."""
+"""Payment types and delivery options, from the data files in simulator/seed, and their rules."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from simulator.money import ZERO
 
-DATA = Path(__file__).resolve().parent.parent.parent / "seed_data"
+DATA = Path(__file__).resolve().parent.parent / "seed"
 
 
 @dataclass(frozen=True)

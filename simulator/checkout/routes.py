@@ -7,11 +7,11 @@ from html import escape
 from flask import Response, redirect, request, url_for
 
 from simulator import idempotency
-from simulator.basket.routes import basket_rules, caller_basket, caller_owner_id
+from simulator.basket.callers import basket_rules, caller_basket, caller_owner_id
 from simulator.customers.auth import optional_customer
 from simulator.orders.serialize import order_to_dict
 from simulator.schemas import ProblemSchema
-from simulator.web import Blueprint, etag, if_match_version, json_response, runtime
+from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
 
 from . import service
 from .schemas import (

@@ -29,7 +29,9 @@ from simulator.errors import DomainError, validation_error
 from simulator.money import ZERO
 from simulator.orders.model import AWAITING_PAYMENT, ORDER, PLACED, Order, OrderDelivery, OrderLine, OrderPayment, StatusChange
 from simulator.orders.service import ensure_stock, next_number, record_usage, take_stock
-from simulator.sim import events, faults, outbox
+from simulator.webhooks import events
+from simulator.simulation import faults
+from simulator.mail import outbox
 from simulator.store import Store
 
 from . import options, payments

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from flask import g, request
 
-from simulator.web import runtime
+from simulator.http.blueprints import runtime
 
 from . import service
 from .model import Customer, token_digest

@@ -6,9 +6,9 @@ from flask import Response, request
 
 from simulator import idempotency
 from simulator.basket import service as basket_service
-from simulator.basket.routes import basket_rules
+from simulator.basket.callers import basket_rules
 from simulator.schemas import ProblemSchema
-from simulator.web import Blueprint, etag, if_match_version, json_response, not_modified, runtime
+from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, not_modified, runtime
 
 from . import auth, service
 from .schemas import (

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 from simulator import idempotency
 from simulator.clock import Clock
 from simulator.errors import DomainError, not_found, validation_error
-from simulator.sim import outbox
+from simulator.mail import outbox
 from simulator.store import Store
 
 from . import passwords

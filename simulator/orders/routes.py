@@ -1,27 +1,23 @@
-"""Order webservices: the caller's orders, one order, cancel; and a simulator control
-for a bank transfer arriving."""
+"""Order webservices: the caller's orders, one order, cancel."""
 
 from __future__ import annotations
 
-from simulator.basket.routes import caller_owner_id
+from simulator.basket.callers import caller_owner_id
 from simulator.checkout.schemas import CancelOrderSchema, OrderListArgs, OrderSchema
 from simulator.schemas import ProblemSchema
-from simulator.sim.routes import require_admin_token
-from simulator.web import Blueprint, etag, if_match_version, json_response, runtime
+from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
 
 from . import service
 from .serialize import order_to_dict
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Orders: list, detail, cancel.")
-sim_blp = Blueprint("sim_orders", __name__, url_prefix="/_sim", description="Order controls (simulator).")
-sim_blp.before_request(require_admin_token)
 
 
-def _timings() -> service.OrderTimings:
+def timings() -> service.OrderTimings:
     return service.OrderTimings.from_settings(runtime().settings)
 
 
-def _answer(order, status: int = 200):
+def order_answer(order, status: int = 200):
     return json_response(order_to_dict(order, runtime().settings.currency), status, {"ETag": etag(order.version)})
 
 
@@ -33,7 +29,7 @@ def list_orders(pagination_parameters, status=None):
     """The caller's orders, newest first; filter by `status`; paginated (`X-Pagination`)."""
     sim = runtime()
     page, total = service.list_orders(
-        sim.store, sim.clock, _timings(), caller_owner_id(), status,
+        sim.store, sim.clock, timings(), caller_owner_id(), status,
         pagination_parameters.page, pagination_parameters.page_size,
     )
     pagination_parameters.item_count = total
@@ -46,7 +42,7 @@ def list_orders(pagination_parameters, status=None):
 def get_order(order_id):
     """One order: lines as placed, totals, addresses, payment, delivery, status history."""
     sim = runtime()
-    return _answer(service.get_order(sim.store, sim.clock, _timings(), caller_owner_id(), order_id))
+    return order_answer(service.get_order(sim.store, sim.clock, timings(), caller_owner_id(), order_id))
 
 
 @blp.route("/orders/<order_id>/cancel", methods=["POST"])
@@ -56,14 +52,5 @@ def get_order(order_id):
 def cancel_order(args, order_id):
     """Cancel with a reason while awaiting payment, placed, paid or processing."""
     sim = runtime()
-    order = service.cancel(sim.store, sim.clock, _timings(), caller_owner_id(), order_id, args["reason"], if_match_version())
-    return _answer(order)
-
-
-@sim_blp.route("/orders/<order_id>/payment-received", methods=["POST"])
-@sim_blp.response(200, OrderSchema)
-@sim_blp.alt_response(409, schema=ProblemSchema, description="ORDER_NOT_AWAITING_PAYMENT")
-def payment_received(order_id):
-    """Simulate the bank transfer of an order arriving: awaiting_payment → paid."""
-    sim = runtime()
-    return _answer(service.mark_paid(sim.store, sim.clock, _timings(), order_id))
+    order = service.cancel(sim.store, sim.clock, timings(), caller_owner_id(), order_id, args["reason"], if_match_version())
+    return order_answer(order)

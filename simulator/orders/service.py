@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from simulator import versioned
-from simulator.basket.promotions import PROMOTION_USAGE, PromotionUsage
+from simulator.promotions.rules import PROMOTION_USAGE, PromotionUsage
 from simulator.catalog import service as catalog
 from simulator.catalog.model import PRODUCT
 from simulator.clock import Clock
 from simulator.errors import DomainError
-from simulator.sim import events, outbox
+from simulator.webhooks import events
+from simulator.mail import outbox
 from simulator.store import Store
 
 from .model import (

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.basket.model import BASKET
-from simulator.basket.promotions import PROMOTION
+from simulator.promotions.rules import PROMOTION
 from tests.conftest import assert_problem
 from tests.test_hostile_input import json_values
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.basket import promotions
+from simulator.promotions import rules as promotions
 from simulator.basket.model import BASKET
 from simulator.catalog import service as catalog
 from simulator.catalog.model import PRODUCT

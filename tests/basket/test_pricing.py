@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.basket.pricing import LineInput, PricingContext, price_basket
-from simulator.basket.promotions import Promotion, PromotionUsage
+from simulator.promotions.rules import Promotion, PromotionUsage
 from simulator.catalog.model import Product
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)

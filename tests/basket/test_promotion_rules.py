@@ -5,9 +5,9 @@ import json
 import pytest
 
 from simulator import create_app
-from simulator.basket.promotions import PROMOTION
+from simulator.promotions.rules import PROMOTION
 from simulator.config import SettingsError
-from simulator.web import EXTENSION
+from simulator.http.blueprints import EXTENSION
 from tests.conftest import SMALL, assert_problem
 
 

@@ -11,7 +11,7 @@ from simulator import create_app
 from simulator.catalog import service
 from simulator.catalog.model import CATEGORY, PRODUCT
 from simulator.catalog.serialize import product_to_dict
-from simulator.web import EXTENSION
+from simulator.http.blueprints import EXTENSION
 from tests.conftest import SMALL
 
 mutation = st.tuples(st.sampled_from(["create", "price", "stock", "delete"]), st.integers(0, 10**9))

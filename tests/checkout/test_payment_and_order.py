@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.basket.promotions import PROMOTION_USAGE, find_by_coupon
+from simulator.promotions.rules import PROMOTION_USAGE, find_by_coupon
 from simulator.catalog import service as catalog
 from simulator.catalog.model import PRODUCT
 from tests.conftest import assert_problem

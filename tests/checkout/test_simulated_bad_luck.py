@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 
 from simulator.catalog.model import PRODUCT
-from simulator.sim import webhooks
+from simulator.webhooks import dispatcher as webhooks
 from tests.conftest import assert_problem
 from tests.shopping import CARD_OK
-from tests.sim.receiver import Receiver
+from tests.simulation.receiver import Receiver
 
 
 @pytest.fixture

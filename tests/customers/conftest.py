@@ -10,7 +10,7 @@ from simulator import create_app
 from simulator.clock import Clock
 from simulator.customers.service import CustomerRules
 from simulator.store import InMemoryStore
-from simulator.web import EXTENSION
+from simulator.http.blueprints import EXTENSION
 
 SMALL_CUSTOMERS = {
     "products": 20,

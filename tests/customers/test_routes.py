@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from seed_data.customers import DEMO_EMAIL, SEEDED_PASSWORD, seeded_email
+from simulator.seed.customers import DEMO_EMAIL, SEEDED_PASSWORD, seeded_email
 from simulator.customers.model import CUSTOMER
 from tests.conftest import assert_problem
 

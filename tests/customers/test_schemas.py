@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from seed_data.customers import DEMO_EMAIL
+from simulator.seed.customers import DEMO_EMAIL
 from simulator.customers.model import CUSTOMER
 from simulator.customers.schemas import AddressSchema, CustomerSchema, SessionSchema
 from simulator.customers.serialize import address_to_dict, customer_to_dict, session_to_dict
 from simulator.customers.service import Session, default_address_ids
-from simulator.sim import outbox
-from simulator.sim.outbox_routes import MailSchema, mail_to_dict
+from simulator.mail import outbox
+from simulator.mail.admin_routes import MailSchema, mail_to_dict
 
 
 def test_serialized_records_have_exactly_the_documented_fields(sim):

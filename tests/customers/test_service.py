@@ -17,7 +17,7 @@ from simulator.customers.model import (
     token_digest,
 )
 from simulator.errors import DomainError
-from simulator.sim import outbox
+from simulator.mail import outbox
 
 from .conftest import PASSWORD, address, registration
 

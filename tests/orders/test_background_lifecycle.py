@@ -9,7 +9,7 @@ import requests
 from simulator.orders import service
 from tests.server import running_server
 from tests.shopping import CARD_OK, INLINE_DE
-from tests.sim.receiver import Receiver
+from tests.simulation.receiver import Receiver
 
 
 def test_catch_up_all_moves_only_live_orders(shopper, products, sim, frozen):

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from seed_data import customers as seeding
-from seed_data.customers import DEMO_EMAIL, SEEDED_PASSWORD, seed_customers, seeded_email
+from simulator.seed import customers as seeding
+from simulator.seed.customers import DEMO_EMAIL, SEEDED_PASSWORD, seed_customers, seeded_email
 from simulator.customers import passwords, service
 from simulator.customers.model import ADDRESS, CUSTOMER, EMAIL_KEY, normalize_email
 from simulator.customers.serialize import address_to_dict, customer_to_dict

@@ -8,9 +8,9 @@ from marshmallow import Schema, fields, validate
 
 from simulator.clock import rfc3339
 from simulator.schemas import ProblemSchema
-from simulator.web import Blueprint, json_response, runtime
+from simulator.http.blueprints import Blueprint, json_response, runtime
 
-from . import webhooks
+from simulator.webhooks import dispatcher as webhooks
 from .events import EVENT_TYPES, Delivery, Subscription
 from .hosts import parse_allowed_hosts
 

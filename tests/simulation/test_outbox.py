@@ -9,7 +9,7 @@ import pytest
 
 from simulator import create_app
 from simulator.clock import Clock
-from simulator.sim import outbox
+from simulator.mail import outbox
 from simulator.store import InMemoryStore
 from tests.conftest import assert_problem
 

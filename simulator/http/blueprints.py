@@ -13,8 +13,8 @@ from flask import Response, current_app, request
 from marshmallow import missing
 from webargs.flaskparser import FlaskParser
 
-from .errors import DomainError
-from .runtime import Runtime
+from simulator.errors import DomainError
+from simulator.runtime import Runtime
 
 EXTENSION = "alegra_sim"
 #: Compact UTF-8 JSON as bytes. orjson, because encoding is a large share of the hot

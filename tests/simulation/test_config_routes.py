@@ -128,7 +128,7 @@ def test_values_of_the_wrong_type_are_422_not_500():
 def test_a_lognormal_profile_never_overflows():
     import random
 
-    from simulator.sim.latency import parse_profile
+    from simulator.simulation.latency import parse_profile
 
     profile = parse_profile({"profile": "lognormal", "p50_ms": 1e-300, "p95_ms": 60000}, "test")
     rng = random.Random(3)

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from simulator.catalog import service
 from simulator.catalog.model import PRODUCT
-from simulator.sim import churn
+from simulator.simulation import churn
 
 
 def test_tick_applies_the_changes_due_on_the_simulated_clock(sim, frozen):
@@ -48,7 +48,7 @@ def test_changes_follow_the_mix_and_the_catalog_rules(sim, frozen):
 
 def test_churn_is_deterministic_for_a_seed(app):
     from simulator import create_app
-    from simulator.web import EXTENSION
+    from simulator.http.blueprints import EXTENSION
     from tests.conftest import SMALL
 
     def run():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from seed_data.catalog import faker_pools, generate_categories, generate_products
+from simulator.seed.catalog import faker_pools, generate_categories, generate_products
 from simulator.catalog import service
 from simulator.catalog.model import PRODUCT
 from simulator.clock import Clock

@@ -17,7 +17,7 @@ import random
 import threading
 from typing import Any, Mapping
 
-from . import simconfig
+from simulator.simulation import config as simconfig
 from .stats import Stats
 
 STATE = "sim.state"

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from . import faults as fault_rules
+from simulator.simulation import faults as fault_rules
 from .groups import GROUPS
 from .latency import NONE, ConfigError, Profile, parse_profile
 

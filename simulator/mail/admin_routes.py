@@ -6,13 +6,12 @@ from marshmallow import Schema, fields, validate
 
 from simulator.clock import rfc3339
 from simulator.schemas import ProblemSchema
-from simulator.web import Blueprint, json_response, runtime
+from simulator.http.admin import AdminBlueprint
+from simulator.http.blueprints import json_response, runtime
 
-from . import outbox
-from .routes import require_admin_token
+from simulator.mail import outbox
 
-blp = Blueprint("sim_outbox", __name__, url_prefix="/_sim", description="Simulator outbox: mails the backend sent.")
-blp.before_request(require_admin_token)
+blp = AdminBlueprint("sim_outbox", __name__, description="Simulator outbox: mails the backend sent.")
 
 
 class OutboxQueryArgs(Schema):

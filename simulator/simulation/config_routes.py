@@ -9,16 +9,15 @@ from marshmallow import RAISE, Schema, fields
 from simulator.clock import rfc3339
 from simulator.errors import DomainError
 from simulator.schemas import ProblemSchema
-from simulator.web import Blueprint, json_response, runtime
+from simulator.http.admin import AdminBlueprint
+from simulator.http.blueprints import json_response, runtime
 
 from .groups import DESCRIPTIONS, GROUPS
 from .latency import ConfigError
 from .state import SimState, sim_state
-from .routes import require_admin_token
 from .stats import PERCENTILES
 
-blp = Blueprint("sim_config", __name__, url_prefix="/_sim", description="Latency and fault injection, and live stats (simulator control).")
-blp.before_request(require_admin_token)
+blp = AdminBlueprint("sim_config", __name__, description="Latency and fault injection, and live stats (simulator control).")
 
 _SECTION_DOC = "See the README: `default`, `groups.<group>`, and `profiles.<name>` (latency) or `domain` (faults)."
 

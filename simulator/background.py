@@ -11,7 +11,8 @@ from typing import Any, Callable
 
 from simulator.orders import service as orders
 
-from . import churn, webhooks
+from simulator.simulation import churn
+from simulator.webhooks import dispatcher as webhooks
 
 log = logging.getLogger(__name__)
 

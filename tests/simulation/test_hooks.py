@@ -10,9 +10,9 @@ import pytest
 
 from simulator import create_app
 from simulator.catalog.model import PRODUCT
-from simulator.sim import faults
-from simulator.sim.state import sim_state
-from simulator.web import EXTENSION
+from simulator.simulation import faults
+from simulator.simulation.state import sim_state
+from simulator.http.blueprints import EXTENSION
 from tests.conftest import SMALL, assert_problem
 
 BROWSE = "/api/v1/products?page_size=2"

@@ -14,8 +14,8 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from simulator.basket import promotions
-from simulator.basket.schemas import PromotionWriteSchema
+from simulator.promotions import rules as promotions
+from simulator.promotions.schemas import PromotionWriteSchema
 from simulator.catalog.model import CATEGORY, PRODUCT
 from simulator.errors import DomainError
 from simulator.money import quantize

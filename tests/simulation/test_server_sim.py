@@ -10,9 +10,9 @@ import time
 import pytest
 import requests
 
-from simulator.sim.webhooks import verify
+from simulator.webhooks.dispatcher import verify
 from tests.server import running_server
-from tests.sim.receiver import Receiver
+from tests.simulation.receiver import Receiver
 
 BROWSE = "/api/v1/products?page_size=3"
 

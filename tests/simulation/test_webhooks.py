@@ -12,12 +12,13 @@ import pytest
 
 from simulator import create_app
 from simulator.catalog.model import PRODUCT
-from simulator.sim import events, webhooks
-from simulator.sim.hosts import parse_allowed_hosts
-from simulator.web import EXTENSION
+from simulator.webhooks import events
+from simulator.webhooks import dispatcher as webhooks
+from simulator.webhooks.hosts import parse_allowed_hosts
+from simulator.http.blueprints import EXTENSION
 from tests.conftest import SMALL, assert_problem
 from tests.server import free_port
-from tests.sim.receiver import Receiver
+from tests.simulation.receiver import Receiver
 
 PRODUCT_EVENTS = ["product.created", "product.updated", "product.deleted"]
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from simulator.basket import promotions
-from simulator.basket.schemas import PromotionSetSchema, PromotionWriteSchema
-from simulator.basket.serialize import promotion_to_dict
 from simulator.schemas import ProblemSchema
-from simulator.web import Blueprint, etag, if_match_version, json_response, runtime
+from simulator.http.admin import AdminBlueprint
+from simulator.http.blueprints import etag, if_match_version, json_response, runtime
 
-from .routes import require_admin_token
 
-blp = Blueprint("sim_promotions", __name__, url_prefix="/_sim", description="Promotion rules (simulator control).")
-blp.before_request(require_admin_token)
+from . import rules as promotions
+from .schemas import PromotionSetSchema, PromotionWriteSchema
+from .serialize import promotion_to_dict
+
+blp = AdminBlueprint("sim_promotions", __name__, description="Promotion rules (simulator control).")
 
 
 def _shown(promotion):

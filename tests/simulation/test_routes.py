@@ -1,6 +1,6 @@
 from simulator import create_app
 from simulator.catalog.model import PRODUCT
-from simulator.web import EXTENSION
+from simulator.http.blueprints import EXTENSION
 from tests.conftest import SMALL, assert_problem
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from simulator.config import SettingsError, load_settings
-from simulator.sim import simconfig
-from simulator.sim.groups import GROUPS, group_for_path
-from simulator.sim.latency import MAX_LATENCY_MS, ConfigError, parse_duration, parse_profile
+from simulator.simulation import config as simconfig
+from simulator.simulation.groups import GROUPS, group_for_path
+from simulator.simulation.latency import MAX_LATENCY_MS, ConfigError, parse_duration, parse_profile
 
 
 @pytest.mark.parametrize("text, ms", [("250ms", 250), ("1.5s", 1500), ("250", 250), (" 0 ", 0), ("60s", 60_000), ("2S", 2000)])

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from simulator.errors import PROBLEM_JSON, problem_body
 
-from . import faults
+from simulator.simulation import faults
 from .groups import group_for_path
 from .latency import MAX_LATENCY_MS, format_ms, parse_duration
 from .state import SimState, sim_state
@@ -233,6 +233,6 @@ class SimulationMiddleware:
 
 def install(app) -> None:
     """Wrap the app's WSGI callable (called by create_app)."""
-    from simulator.web import EXTENSION
+    from simulator.http.blueprints import EXTENSION
 
     app.wsgi_app = SimulationMiddleware(app.wsgi_app, app.extensions[EXTENSION])

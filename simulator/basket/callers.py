@@ -1,0 +1,48 @@
+"""Who is calling, as baskets, checkouts and orders are owned: a customer by bearer
+token, or a guest by `X-Basket-Token`. Shared by the basket, checkout and order routes."""
+
+from __future__ import annotations
+
+from flask import request
+
+from simulator.customers.auth import optional_customer
+from simulator.errors import DomainError
+from simulator.http.blueprints import runtime
+
+from . import service
+
+BASKET_TOKEN = "X-Basket-Token"
+
+
+def basket_rules() -> service.BasketRules:
+    settings = runtime().settings
+    return service.BasketRules(max_line_quantity=settings.max_line_quantity, guest_ttl_seconds=settings.guest_basket_ttl_seconds)
+
+
+def _guest_token() -> str:
+    token = request.headers.get(BASKET_TOKEN)
+    if token is None:
+        raise DomainError(
+            401, "BASKET_CREDENTIALS_REQUIRED",
+            f"Send `Authorization: Bearer <token>` as a customer, or `{BASKET_TOKEN}` as a guest.",
+            headers={"WWW-Authenticate": 'Bearer realm="alegra-sim"'},
+        )
+    return token.strip()
+
+
+def caller_basket():
+    """The customer's basket with a bearer token, else the guest basket of X-Basket-Token."""
+    sim = runtime()
+    customer = optional_customer()
+    if customer is not None:
+        return service.customer_basket(sim.store, sim.clock, customer.id)
+    return service.guest_basket(sim.store, sim.clock, basket_rules(), _guest_token())
+
+
+def caller_owner_id() -> str:
+    """Who the caller is, as checkouts and orders are owned: the customer, or the guest of
+    X-Basket-Token. Reads nothing and creates nothing."""
+    customer = optional_customer()
+    return customer.id if customer is not None else service.guest_owner(_guest_token())
+
+

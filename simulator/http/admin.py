@@ -1,0 +1,41 @@
+"""The admin guard of the simulator controls (`/_sim`), built into their blueprint class.
+
+Every `/_sim` blueprint is an `AdminBlueprint`: the guard is attached when the
+blueprint is made, so a new control cannot be mounted without it.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import request
+
+from simulator.errors import DomainError
+
+from .blueprints import Blueprint, runtime
+
+ADMIN_PREFIX = "/_sim"
+
+
+def require_admin_token() -> None:
+    """With SIM_ADMIN_TOKEN set, the request must carry `Authorization: Bearer <admin token>`."""
+    token = runtime().settings.admin_token
+    if not token:
+        return None
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        raise DomainError(
+            401,
+            "ADMIN_TOKEN_REQUIRED",
+            "Simulator controls need `Authorization: Bearer <admin token>`.",
+            headers={"WWW-Authenticate": 'Bearer realm="alegra-sim admin"'},
+        )
+    return None
+
+
+class AdminBlueprint(Blueprint):
+    """A blueprint of simulator controls: mounted under `/_sim`, guarded by the admin token."""
+
+    def __init__(self, name: str, import_name: str, *, description: str, **kwargs) -> None:
+        super().__init__(name, import_name, url_prefix=ADMIN_PREFIX, description=description, **kwargs)
+        self.before_request(require_admin_token)

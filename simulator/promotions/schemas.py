@@ -1,0 +1,63 @@
+"""Promotion rules as written through /_sim/promotions (and the rules file), and as shown."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import Schema, fields, validate
+
+from simulator.schemas import Amount, MoneySchema
+
+from .rules import KINDS
+
+ID = validate.Length(min=1, max=64)
+
+
+class TierSchema(Schema):
+    threshold = Amount(required=True)
+    amount = Amount(required=True)
+
+
+class PromotionWriteSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    priority = fields.Integer(load_default=0, validate=validate.Range(min=-1000, max=1000))
+    exclusive = fields.Boolean(load_default=False)
+    coupon_code = fields.String(allow_none=True, validate=[validate.Length(min=3, max=40), validate.Regexp(r"^[A-Za-z0-9_-]+$")])
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    starts_at = fields.AwareDateTime(allow_none=True, default_timezone=None)
+    ends_at = fields.AwareDateTime(allow_none=True, default_timezone=None)
+    min_subtotal = Amount(allow_none=True)
+    min_quantity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10_000))
+    category_ids = fields.List(fields.String(validate=ID), validate=validate.Length(max=100))
+    brands = fields.List(fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=100))
+    product_ids = fields.List(fields.String(validate=ID), validate=validate.Length(max=100))
+    customer_only = fields.Boolean(load_default=False)
+    first_order_only = fields.Boolean(load_default=False)
+    usage_limit = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=10**9))
+    per_customer_limit = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=10**9))
+    percent = fields.Decimal(allow_none=True, validate=validate.Range(min=Decimal("0.01"), max=Decimal(100)))
+    amount = Amount(allow_none=True)
+    buy_quantity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=1000))
+    get_quantity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=1000))
+    tiers = fields.List(fields.Nested(TierSchema), validate=validate.Length(max=20))
+    bundle_price = Amount(allow_none=True)
+
+
+class PromotionSetSchema(Schema):
+    promotions = fields.List(fields.Nested(PromotionWriteSchema), required=True, validate=validate.Length(max=1000))
+
+
+class PromotionSchema(Schema):
+    """A promotion as the shop shows it (codes are not revealed)."""
+
+    id = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    description = fields.String()
+    coupon_required = fields.Boolean()
+    starts_at = fields.String(allow_none=True)
+    ends_at = fields.String(allow_none=True)
+    min_subtotal = fields.Nested(MoneySchema, allow_none=True)
+    customer_only = fields.Boolean()
+    first_order_only = fields.Boolean()
