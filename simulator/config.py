@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 from simulator.simulation import config as simconfig
+from simulator.http.cors import parse_origins
 from simulator.webhooks.hosts import parse_allowed_hosts
 from simulator.simulation.latency import ConfigError
 
@@ -90,6 +91,10 @@ class Settings:
         default=None,
         metadata={"doc": "Seed of latency samples and fault decisions: the same requests in the same order meet the same delays and faults. Unset: unpredictable."},
     )
+    cors_origins: str = field(
+        default="*",
+        metadata={"doc": "Origins whose browser scripts may call /api/v1 and /media: `*` for any, a comma-separated list (`http://localhost:3000`), or empty for none. /_sim never answers CORS."},
+    )
     webhook_allowed_hosts: str = field(
         default="",
         metadata={"doc": "Hosts webhook URLs may name besides loopback (comma separated names or CIDR networks; `*` for any). Empty: this machine only."},
@@ -147,7 +152,7 @@ _LIMITS = {
     "webhook_connect_timeout_seconds": (0.05, 60), "webhook_read_timeout_seconds": (0.05, 300),
 }
 #: Checks of string settings beyond their type: raise ValueError saying what is wrong.
-_VALIDATORS = {"webhook_allowed_hosts": parse_allowed_hosts}
+_VALIDATORS = {"webhook_allowed_hosts": parse_allowed_hosts, "cors_origins": parse_origins}
 _CHOICES = {"password_hash_profile": ("secure", "fast")}
 
 

@@ -32,6 +32,7 @@ from http import HTTPStatus
 from typing import Any, Callable, Iterable, Iterator
 
 from simulator.errors import PROBLEM_JSON, problem_body
+from simulator.http.cors import is_preflight
 
 from simulator.simulation import faults
 from .groups import group_for_path
@@ -84,7 +85,7 @@ class SimulationMiddleware:
         self.runtime = runtime  # the Runtime: its store (and so the simulation state) changes on reset
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
-        group = group_for_path(environ.get("PATH_INFO") or "")
+        group = None if is_preflight(environ) else group_for_path(environ.get("PATH_INFO") or "")
         state = sim_state(self.runtime.store) if group is not None else None
         if state is None:
             return self.app(environ, start_response)
