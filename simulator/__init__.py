@@ -18,7 +18,7 @@ from .basket import routes as basket_routes
 from .catalog import admin_routes as catalog_admin_routes, routes as catalog_routes
 from .checkout import routes as checkout_routes
 from .customers import routes as customer_routes
-from .http import cors
+from .http import cors, guards
 from .http.blueprints import EXTENSION
 from .mail import admin_routes as mail_admin_routes
 from .orders import admin_routes as order_admin_routes, routes as order_routes
@@ -86,6 +86,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
 
     cors.install(app, settings.cors_origins)
     middleware.install(app)  # latency, faults and stats around every route
+    guards.install(app, settings)  # outermost: Host, cross-site /_sim, who may use X-Sim-* headers
 
     if background:
         background_work.start(lambda: app.extensions[EXTENSION])

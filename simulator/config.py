@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from simulator.simulation import config as simconfig
 from simulator.http.cors import parse_origins
+from simulator.http.guards import parse_host_names
 from simulator.webhooks.hosts import parse_allowed_hosts
 from simulator.simulation.latency import ConfigError
 
@@ -91,6 +92,14 @@ class Settings:
         default=None,
         metadata={"doc": "Seed of latency samples and fault decisions: the same requests in the same order meet the same delays and faults. Unset: unpredictable."},
     )
+    allowed_hosts: str = field(
+        default="",
+        metadata={"doc": "Host names (comma separated) a request's Host header may name besides loopback ones, e.g. a load balancer's name. While bound to loopback, other names answer 421 (a guard against DNS rebinding)."},
+    )
+    header_controls: bool = field(
+        default=True,
+        metadata={"doc": "Honour the X-Sim-Latency and X-Sim-Fault request headers. With an admin token set they also need it in X-Sim-Token; off: they answer 403."},
+    )
     cors_origins: str = field(
         default="*",
         metadata={"doc": "Origins whose browser scripts may call /api/v1 and /media: `*` for any, a comma-separated list (`http://localhost:3000`), or empty for none. /_sim never answers CORS."},
@@ -152,7 +161,7 @@ _LIMITS = {
     "webhook_connect_timeout_seconds": (0.05, 60), "webhook_read_timeout_seconds": (0.05, 300),
 }
 #: Checks of string settings beyond their type: raise ValueError saying what is wrong.
-_VALIDATORS = {"webhook_allowed_hosts": parse_allowed_hosts, "cors_origins": parse_origins}
+_VALIDATORS = {"webhook_allowed_hosts": parse_allowed_hosts, "cors_origins": parse_origins, "allowed_hosts": parse_host_names}
 _CHOICES = {"password_hash_profile": ("secure", "fast")}
 
 

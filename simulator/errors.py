@@ -62,6 +62,16 @@ def problem_body(status: int, code: str, detail: str, errors=None, **extra: Any)
     return body
 
 
+def wsgi_problem(start_response, status: int, code: str, detail: str, headers=(), errors=None, **extra: Any) -> list[bytes]:
+    """A problem+json answer from WSGI middleware, which answers before Flask is reached."""
+    body = json.dumps(problem_body(status, code, detail, errors, **extra)).encode()
+    start_response(
+        f"{status} {HTTPStatus(status).phrase}",
+        [("Content-Type", PROBLEM_JSON), ("Content-Length", str(len(body))), ("Cache-Control", "no-store"), *headers],
+    )
+    return [body]
+
+
 # Codes for errors raised by the HTTP layer itself (werkzeug / webargs), by status.
 HTTP_CODES = {
     400: "MALFORMED_REQUEST",

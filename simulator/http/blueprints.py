@@ -11,7 +11,7 @@ import orjson
 import flask_smorest
 from flask import Response, current_app, request
 from marshmallow import missing
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from simulator.errors import DomainError
 from simulator.runtime import Runtime
@@ -36,13 +36,22 @@ _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class BodyParser(FlaskParser):
-    """webargs' parser, refusing JSON whose strings hold a lone UTF-16 surrogate (such as U+D800):
+    """webargs' parser, refusing a body that is not JSON (415) and JSON nested deeper than the
+    parser goes (400), and JSON whose strings hold a lone UTF-16 surrogate (such as U+D800):
     valid JSON syntax, but not text. Stored, such a string could never be written out again,
     so every later answer showing it would fail; refused here, it is a 400 like any
     malformed body, for every endpoint at once."""
 
     def _raw_load_json(self, req):
-        data = super()._raw_load_json(req)
+        if not is_json_request(req):
+            if req.content_length or req.headers.get("Transfer-Encoding"):
+                # A body webargs would silently ignore (text/plain, a form, no type at all).
+                raise DomainError(415, "UNSUPPORTED_MEDIA_TYPE", "Send the request body as application/json.")
+            return missing
+        try:
+            data = super()._raw_load_json(req)
+        except RecursionError:  # nesting deeper than the JSON parser goes: no contract body does that
+            raise DomainError(400, "MALFORMED_JSON", "The request body nests too deeply.") from None
         if data is not missing and _has_lone_surrogate(data):
             raise json.JSONDecodeError("a string holds a lone UTF-16 surrogate", req.get_data(as_text=True), 0)
         return data

@@ -179,7 +179,7 @@ def parse_fault_header(raw: str) -> FaultRequest:
     text = raw.strip().lower()
     if not text or len(raw) > MAX_HEADER_LENGTH:
         raise ValueError(f"must be one of {header_values()}")
-    if text.isdigit() and int(text) in ERROR_STATUSES:
+    if text.isascii() and text.isdigit() and int(text) in ERROR_STATUSES:
         return FaultRequest(Fault("error", int(text)))
     if text in ("reset", "drop"):
         return FaultRequest(Fault("reset"))

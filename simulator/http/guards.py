@@ -1,0 +1,117 @@
+"""Guards in front of everything, for a simulator on a shared host. WSGI, outermost.
+
+- **Host** (DNS rebinding): while the server is bound to loopback, a request whose
+  `Host` names neither a loopback name nor one of SIM_ALLOWED_HOSTS answers 421. A
+  web page that rebinds its own name to 127.0.0.1 cannot read the simulator then.
+- **Cross-site `/_sim`**: a browser request to the controls from another site (its
+  `Origin` is not the simulator's own, or `Sec-Fetch-Site` says cross-site) answers
+  403, so a page cannot reset the simulator with a form or a no-cors fetch.
+- **Header controls** (`X-Sim-Latency`, `X-Sim-Fault`): refused with 403 while
+  SIM_HEADER_CONTROLS is off; with an admin token set they need it, in `X-Sim-Token`
+  or as the admin bearer. Strangers cannot slow, fail or sell out the shop for others.
+
+Answers here are problem+json like any other; they are never delayed or counted.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import re
+from typing import Callable, Iterable
+from urllib.parse import urlsplit
+
+from simulator.errors import wsgi_problem
+
+ADMIN_PREFIX = "/_sim"
+SIM_HEADER_PREFIX = "HTTP_X_SIM_"
+TOKEN_HEADER = "HTTP_X_SIM_TOKEN"
+_HOST = re.compile(r"[a-z0-9.\-]+|[0-9a-f:]+")
+
+
+def parse_host_names(raw: str) -> tuple[str, ...]:
+    """SIM_ALLOWED_HOSTS: host names or addresses (no scheme, no port), comma separated."""
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    for part in parts:
+        if "/" in part or not _HOST.fullmatch(host_name(part)):
+            raise ValueError(f"{part!r} is not a host name such as sim.internal or 10.0.0.5 (no scheme, no path)")
+    return tuple(host_name(part) for part in parts)
+
+
+def host_name(host_header: str) -> str:
+    """The name of a Host header without its port: `[::1]:8000` → `::1`, `Shop.local.` → `shop.local`."""
+    text = host_header.strip().lower()
+    if text.startswith("["):
+        return text[1:].partition("]")[0]
+    if text.count(":") == 1:
+        text = text.partition(":")[0]
+    return text.rstrip(".")
+
+
+def is_loopback_name(name: str) -> bool:
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+class Guards:
+    def __init__(self, app: Callable, *, check_host: bool, allowed_hosts: Iterable[str], header_controls: bool, admin_token: str):
+        self.app = app
+        self.check_host = check_host
+        self.allowed_hosts = frozenset(allowed_hosts)
+        self.header_controls = header_controls
+        self.admin_token = admin_token.encode()
+
+    def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        if self.check_host and not self._host_allowed(host_name(host)):
+            return wsgi_problem(start_response, 421, "MISDIRECTED_REQUEST",
+                                "This simulator answers only to loopback host names and SIM_ALLOWED_HOSTS.")
+        path = environ.get("PATH_INFO") or ""
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            if _cross_site(environ, host):
+                return wsgi_problem(start_response, 403, "CROSS_SITE_FORBIDDEN",
+                                    "Simulator controls do not answer requests from other sites.")
+        elif any(name.startswith(SIM_HEADER_PREFIX) and name != TOKEN_HEADER for name in environ):
+            refusal = self._header_controls_refusal(environ)
+            if refusal is not None:
+                return wsgi_problem(start_response, 403, *refusal)
+        return self.app(environ, start_response)
+
+    def _host_allowed(self, name: str) -> bool:
+        return is_loopback_name(name) or name in self.allowed_hosts
+
+    def _header_controls_refusal(self, environ: dict) -> tuple[str, str] | None:
+        if not self.header_controls:
+            return "HEADER_CONTROLS_OFF", "X-Sim-* request headers are turned off on this simulator (SIM_HEADER_CONTROLS)."
+        if not self.admin_token:
+            return None
+        given = environ.get(TOKEN_HEADER, "")
+        scheme, _, bearer = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        for candidate in (given, bearer if scheme.lower() == "bearer" else ""):
+            if candidate and hmac.compare_digest(candidate.strip().encode("latin-1", "replace"), self.admin_token):
+                return None
+        return "SIM_TOKEN_REQUIRED", "X-Sim-* request headers need the admin token in X-Sim-Token."
+
+
+def _cross_site(environ: dict, host: str) -> bool:
+    """A browser request made by a page of another site (no browser headers: not cross-site)."""
+    if environ.get("HTTP_SEC_FETCH_SITE") in ("cross-site", "same-site"):
+        return True
+    origin = environ.get("HTTP_ORIGIN")
+    if not origin:
+        return False
+    return urlsplit(origin).netloc.lower() != host.strip().lower()
+
+
+def install(app, settings) -> None:
+    """Wrap the app (outermost). The Host check applies while bound to a loopback
+    address, or wherever SIM_ALLOWED_HOSTS names hosts."""
+    allowed = parse_host_names(settings.allowed_hosts)
+    app.wsgi_app = Guards(
+        app.wsgi_app, check_host=is_loopback_name(host_name(settings.host)) or bool(allowed), allowed_hosts=allowed,
+        header_controls=settings.header_controls, admin_token=settings.admin_token,
+    )
