@@ -20,7 +20,7 @@ from .stats import PERCENTILES
 blp = Blueprint("sim_config", __name__, url_prefix="/_sim", description="Latency and fault injection, and live stats (simulator control).")
 blp.before_request(require_admin_token)
 
-_SECTION_DOC = "See the README: `default`, `groups.<group>`, and `profiles.<name>` (latency) or `domain` (faults)."
+_SECTION_DOC = "See docs/simulation.md: `default`, `groups.<group>`, and `profiles.<name>` (latency) or `domain` (faults)."
 
 
 class SimConfigPatchSchema(Schema):
