@@ -1,7 +1,7 @@
 """One Settings object, layered: defaults < config file < SIM_* environment < arguments.
 
-Every field here is a setting a user can change; the README's settings table lists
-them all (a test keeps the two in step).
+Every field here is a setting a user can change; the settings table in docs/settings.md
+lists them all (a test keeps the two in step).
 """
 
 from __future__ import annotations

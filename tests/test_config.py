@@ -1,8 +1,13 @@
+import itertools
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from simulator.config import Settings, SettingsError, load_settings, settings_table
+from simulator.config import Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_defaults_when_nothing_is_set():
@@ -51,10 +56,12 @@ def test_replace_checks_values_like_any_other_source():
         Settings().replace(products="lots")
 
 
-def test_readme_settings_table_lists_every_setting_with_its_default():
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    for variable, _kind, default, _doc in settings_table():
-        row = next((line for line in readme.splitlines() if line.startswith(f"| `{variable}`")), None)
-        assert row is not None, f"{variable} is missing from the README settings table"
-        shown = f"`{default}`" if default != "" else "(empty)"
-        assert shown in row, f"{variable}: README shows another default than {shown}"
+def test_the_settings_page_shows_the_table_that_the_settings_command_prints():
+    """docs/settings.md holds the output of `python -m simulator settings` verbatim."""
+    printed = subprocess.run(
+        [sys.executable, "-m", "simulator", "settings"], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.splitlines()
+    page = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8").splitlines()
+    start = page.index(printed[0])
+    shown = list(itertools.takewhile(lambda line: line.startswith("|"), page[start:]))
+    assert shown == printed, "docs/settings.md: paste the output of `python -m simulator settings` as its table"

@@ -1,6 +1,6 @@
 """Pricing a basket: lines, promotions, coupons, tax and totals. Pure functions.
 
-Order of application (documented in the README):
+Order of application (documented in docs/basket-and-promotions.md):
 
 1. Rules whose conditions hold are taken by priority, highest first (ties by id).
    An exclusive rule that gives a discount stops every rule of lower priority.

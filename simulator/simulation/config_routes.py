@@ -19,7 +19,7 @@ from .stats import PERCENTILES
 
 blp = AdminBlueprint("sim_config", __name__, description="Latency and fault injection, and live stats (simulator control).")
 
-_SECTION_DOC = "See the README: `default`, `groups.<group>`, and `profiles.<name>` (latency) or `domain` (faults)."
+_SECTION_DOC = "See docs/simulation.md: `default`, `groups.<group>`, and `profiles.<name>` (latency) or `domain` (faults)."
 
 
 class SimConfigPatchSchema(Schema):
