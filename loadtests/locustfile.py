@@ -11,21 +11,17 @@ User class name. Settings and SLOs: loadtests/settings.py (and the web UI's "Cus
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from locust import events
+from locust.runners import WorkerRunner
 
-# Locust imports this file by path; make the package importable from any working directory.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from locust import events  # noqa: E402
-from locust.runners import WorkerRunner  # noqa: E402
-
-from loadtests import settings  # noqa: E402,F401  (registers the command-line settings)
-from loadtests.catalog_sync import CatalogSyncUser  # noqa: E402
-from loadtests.checkout import CheckoutUser  # noqa: E402
-from loadtests.shapes import SHAPES  # noqa: E402
-from loadtests.shopper import ShopperUser  # noqa: E402
-from loadtests.slo import LoadRun  # noqa: E402
+# Locust imports this file by path: `loadtests` is importable because the project is installed
+# (`make` installs it, editable) or because Locust runs from the repository root (`python -m locust`).
+from loadtests import settings  # noqa: F401  (registers the command-line settings)
+from loadtests.catalog_sync import CatalogSyncUser
+from loadtests.checkout import CheckoutUser
+from loadtests.shapes import SHAPES
+from loadtests.shopper import ShopperUser
+from loadtests.slo import LoadRun
 
 __all__ = ["CatalogSyncUser", "ShopperUser", "CheckoutUser"]
 

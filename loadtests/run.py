@@ -31,9 +31,11 @@ from typing import Iterator
 
 from simulator.launch import LaunchError, SimulatorProcess, stop_group
 
+# Locust runs in the folder that holds this package (the repository, or site-packages once
+# installed), where locust.conf's `locustfile = loadtests/locustfile.py` is found.
 ROOT = Path(__file__).resolve().parent.parent
-CONFIG = ROOT / "loadtests" / "locust.conf"
-REPORTS = ROOT / "reports"
+CONFIG = Path(__file__).resolve().parent / "locust.conf"
+REPORTS = Path("reports")  # under the working directory
 READY_PATH = "/api/v1/categories"
 SCENARIOS = ("catalog_sync", "shopper", "checkout")
 
@@ -78,6 +80,7 @@ def locust_argv(host: str, name: str, users: int, spawn_rate: float, run_time: s
                 think_time: str | None = None, sync_poll_seconds: float | None = None, customers: int | None = None,
                 shape: str | None = None, extra: list[str] | None = None) -> list[str]:
     """The Locust command of a headless run with locust.conf's defaults and our report paths."""
+    reports = reports.resolve()  # Locust's working directory is ROOT, not ours
     argv = [
         sys.executable, "-m", "locust", "--config", str(CONFIG), "--headless", "--host", host,
         "-u", str(users), "-r", str(spawn_rate), "-t", run_time,
@@ -147,7 +150,7 @@ def format_summary(summary: dict | None, reports: list[Path] = ()) -> str:
     for slo in summary["slos"]:
         lines.append(f"SLO {'met   ' if slo['ok'] else 'BROKEN'}  {slo['text']}")
     for path in reports:
-        lines.append(f"report: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        lines.append(f"report: {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     return "\n".join(lines)
 
 

@@ -7,14 +7,9 @@ exposes only its own User classes (modules, not classes, are imported by name).
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-import loadtests.catalog_sync as catalog_sync  # noqa: E402
-import loadtests.locustfile  # noqa: E402,F401  (the init hooks and settings)
-import loadtests.shopper as shopper  # noqa: E402
+import loadtests.catalog_sync as catalog_sync
+import loadtests.locustfile  # noqa: F401  (the init hooks and settings)
+import loadtests.shopper as shopper
 
 
 class BrokenSyncUser(catalog_sync.CatalogSyncUser):

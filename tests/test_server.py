@@ -73,6 +73,23 @@ def test_a_bad_setting_is_reported_not_a_traceback():
     assert result.returncode == 2 and "products" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_load_hands_every_argument_to_the_load_runner():
+    result = run_cli("load", "--help")
+    assert result.returncode == 0, result.stderr
+    assert "usage: python -m loadtests.run" in result.stdout and "--smoke" in result.stdout
+
+
+def test_load_without_locust_says_which_extra_to_install(monkeypatch, capsys):
+    import importlib.util
+
+    from simulator import cli
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "locust" else real_find_spec(name, *a))
+    assert cli.main(["load", "--smoke"]) == 2
+    assert "pip install 'alegra-sim[load]'" in capsys.readouterr().err
+
+
 def test_docs_ui_needs_no_internet(client):
     page = client.get("/docs").get_data(as_text=True)
     assets = re.findall(r'(?:src|href)="([^"]+)"', page)
