@@ -13,8 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 from simulator.simulation import config as simconfig
-from simulator.http.cors import parse_origins
-from simulator.http.guards import parse_host_names
+from simulator.hostnames import parse_host_names, parse_origins
 from simulator.webhooks.hosts import parse_allowed_hosts
 from simulator.simulation.latency import ConfigError
 

@@ -16,6 +16,8 @@ import re
 from flask import Flask
 from flask_cors import CORS
 
+from simulator.hostnames import parse_origins
+
 #: Paths that answer CORS (flask-cors resource patterns: regular expressions).
 CORS_PATHS = (r"/api/v1/.*", r"/media/.*")
 #: Request headers a browser script may send.
@@ -31,20 +33,6 @@ EXPOSED_HEADERS = (
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 #: Seconds a browser may cache a preflight answer.
 PREFLIGHT_MAX_AGE = 600
-_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+$")
-
-
-def parse_origins(raw: str) -> tuple[str, ...]:
-    """The allowed origins of a SIM_CORS_ORIGINS value; () turns CORS off. Raises ValueError."""
-    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
-    if "*" in origins:
-        if len(origins) > 1:
-            raise ValueError("`*` allows any origin; give it alone")
-        return origins
-    for origin in origins:
-        if not _ORIGIN.match(origin):
-            raise ValueError(f"{origin!r} is not an origin such as http://localhost:3000 (scheme://host[:port], no path)")
-    return origins
 
 
 def is_preflight(environ: dict) -> bool:

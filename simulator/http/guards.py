@@ -16,45 +16,15 @@ Answers here are problem+json like any other; they are never delayed or counted.
 from __future__ import annotations
 
 import hmac
-import ipaddress
-import re
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from simulator.errors import wsgi_problem
+from simulator.hostnames import host_name, is_loopback_name, parse_host_names
 
 ADMIN_PREFIX = "/_sim"
 SIM_HEADER_PREFIX = "HTTP_X_SIM_"
 TOKEN_HEADER = "HTTP_X_SIM_TOKEN"
-_HOST = re.compile(r"[a-z0-9.\-]+|[0-9a-f:]+")
-
-
-def parse_host_names(raw: str) -> tuple[str, ...]:
-    """SIM_ALLOWED_HOSTS: host names or addresses (no scheme, no port), comma separated."""
-    parts = [part.strip() for part in raw.split(",") if part.strip()]
-    for part in parts:
-        if "/" in part or not _HOST.fullmatch(host_name(part)):
-            raise ValueError(f"{part!r} is not a host name such as sim.internal or 10.0.0.5 (no scheme, no path)")
-    return tuple(host_name(part) for part in parts)
-
-
-def host_name(host_header: str) -> str:
-    """The name of a Host header without its port: `[::1]:8000` → `::1`, `Shop.local.` → `shop.local`."""
-    text = host_header.strip().lower()
-    if text.startswith("["):
-        return text[1:].partition("]")[0]
-    if text.count(":") == 1:
-        text = text.partition(":")[0]
-    return text.rstrip(".")
-
-
-def is_loopback_name(name: str) -> bool:
-    if name == "localhost" or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class Guards:

@@ -6,7 +6,7 @@ import pytest
 
 from simulator import create_app
 from simulator.config import SettingsError, load_settings
-from simulator.http.cors import parse_origins
+from simulator.hostnames import parse_origins
 from tests.conftest import SMALL
 
 STOREFRONT = "http://localhost:3000"

@@ -9,7 +9,7 @@ from simulator import create_app
 from simulator.catalog.model import PRODUCT
 from simulator.config import SettingsError, load_settings
 from simulator.http.blueprints import EXTENSION
-from simulator.http.guards import host_name
+from simulator.hostnames import host_name
 from tests.conftest import SMALL, assert_problem
 
 ADMIN = "s3cret-admin"
