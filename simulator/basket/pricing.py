@@ -1,35 +1,72 @@
-"""Pricing a basket: lines, promotions, coupons, tax and totals. Pure functions.
+"""Pricing a basket: lines, promotions, coupons, tax and totals. A pure function.
 
-Order of application (documented in docs/basket-and-promotions.md):
+Order of application (docs/basket-and-promotions.md states the same rules):
 
-1. Rules whose conditions hold are taken by priority, highest first (ties by id).
-   An exclusive rule that gives a discount stops every rule of lower priority.
-2. Line rules run before basket rules; within a level, by priority.
-   Each rule works on what earlier rules left, and is capped by it, so a discount
-   never exceeds what it applies to and no total goes negative.
-3. A basket discount is allocated to lines in proportion to their totals, in whole
-   cents; the remainder cent(s) go to the largest line (then the next, if that one
-   is used up), so line discounts always add up to the basket discount exactly.
-4. Prices are gross. Tax contained in the total is reported per rate:
-   gross × rate / (1 + rate), rounded half-up once per rate.
+1. Taking part. A rule takes part when its fixed conditions hold: its validity window
+   (simulator clock), its coupon on the basket, `customer_only`, `first_order_only`,
+   `usage_limit` and `per_customer_limit` (a limit of N allows N orders, 0 allows none;
+   a guest's orders count towards `usage_limit` only), matching lines (categories with
+   their sub-categories, brands, products), `min_quantity` of matching units, and for
+   buy X get Y at least X+Y matching units, for a bundle one of each of its products.
+2. Running order. Line rules, then basket rules, then shipping rules; within a level
+   by `priority`, highest first; equal priorities in the order of the rule set
+   (`Promotion.position`, then the order `rules` are given in). Ids decide nothing.
+3. Each rule works on what the rules before it left. What a line has left is its
+   subtotal less its discounts so far; what the basket has left is the sum of that.
+   A discount never exceeds what is left, so nothing goes negative.
+   - Spend thresholds, one rule for all: `min_subtotal` (any kind), the tiers of
+     `tiered_spend` and the threshold of `free_shipping` are compared with what the
+     basket has left when the rule's turn comes, after every earlier discount.
+   - `line_percent`: the percentage of what each matching line has left.
+   - `line_amount`: the amount off each matching unit, at most what the line has left.
+   - `buy_x_get_y`: of all matching units in the basket together (not per line, not in
+     the order they were added), floor(units / (X+Y)) × Y are free (or `percent` off):
+     the cheapest ones. A unit is worth what its line has left ÷ its quantity (earlier
+     discounts spread evenly over the line's units), and `n` units of a line get
+     n × that × percent off, rounded half-up once for the line.
+   - `bundle_price`: complete sets = the fewest units among the bundle's products; each
+     line's set units are worth their share of what the line has left (rounded half-up
+     per line); the saving is their sum less sets × the bundle price, or nothing when
+     that is not positive. It is split over the bundle's lines by that worth.
+   - `basket_percent`: the percentage of what the basket has left; `basket_amount`: the
+     amount, at most what is left; `tiered_spend`: the best tier that what is left
+     reaches. Split over all lines by what each has left.
+   - `free_shipping`: granted when its turn comes (last) and its threshold is reached.
+4. Exclusive rules. At its turn an exclusive rule is tried on what the rules of its
+   own priority or higher left (a lower-priority line rule that ran before an
+   exclusive basket rule does not count). If it gives something (a discount, or free
+   shipping), every rule of lower priority is dropped, whatever its level: rules that
+   already ran are undone and the others recomputed without them. If it gives nothing,
+   it is skipped and stops nothing.
+5. Splitting an amount over lines: each line gets its exact share rounded down to the
+   cent; the cents left over (fewer than the lines) go one each to the lines whose
+   shares lost most in rounding down. Shares add up exactly, none is a cent or more
+   off its exact value.
+6. Ties between lines (equal cents lost in rounding; equally cheap units for buy X get
+   Y) go to the higher tax rate, then the lower product id, then the line earlier in
+   the basket. So totals, tax included, never depend on line ids, rule ids or the
+   order the lines were added in.
+7. Prices are gross. The tax contained in the total is reported per rate, after
+   discounts: gross × rate / (1 + rate), rounded half-up once per rate.
 
-Money is `Decimal` throughout, rounded half-up to the cent once per line effect.
+Money is integer cents inside, `Decimal` outside; every rounding is half-up to the cent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable, Iterable, Mapping
+from fractions import Fraction
 
 from simulator.catalog.model import Product
 from simulator.money import ZERO, quantize
-
 from simulator.promotions.rules import Promotion, PromotionUsage
 
 HUNDRED = Decimal(100)
 ONE = Decimal(1)
+LINE, BASKET, SHIPPING = 0, 1, 2  # Promotion.level
 
 
 @dataclass(frozen=True)
@@ -59,9 +96,9 @@ def decimal(amount_cents: int) -> Decimal:
     return Decimal(amount_cents) / 100
 
 
-def percent_of(amount_cents: int, percent: Decimal) -> int:
-    """`percent` % of an amount, rounded half-up to the cent."""
-    return int((amount_cents * percent / HUNDRED).quantize(ONE, rounding=ROUND_HALF_UP))
+def percent_of(amount_cents: int, percent: Decimal, divisor: int = 1) -> int:
+    """`percent` % of amount ÷ divisor, rounded half-up to the cent."""
+    return int((amount_cents * percent / (HUNDRED * divisor)).quantize(ONE, rounding=ROUND_HALF_UP))
 
 
 @dataclass
@@ -78,13 +115,21 @@ class PricedLine:
     discounts_cents: dict[str, int] = field(default_factory=dict)  # promotion id → cents
 
     @classmethod
-    def of(cls, line_id: str, product: Product, quantity: int) -> "PricedLine":
+    def of(cls, line_id: str, product: Product, quantity: int) -> PricedLine:
         unit = cents(product.price)
         return cls(line_id, product, quantity, unit, unit * quantity)
+
+    def fresh(self) -> PricedLine:
+        """The same line before any discount."""
+        return PricedLine(self.line_id, self.product, self.quantity, self.unit_cents, self.subtotal_cents)
 
     @property
     def left(self) -> int:
         return self.subtotal_cents - self.discount_cents
+
+    def units_worth(self, count: int, percent: Decimal = HUNDRED) -> int:
+        """`percent` % of what `count` of its units have left (each an equal share of the line)."""
+        return percent_of(self.left * count, percent, self.quantity)
 
     def take(self, promotion_id: str, wanted: int) -> int:
         """Discount up to `wanted` cents off what is left of this line; returns what was taken."""
@@ -157,43 +202,65 @@ class PricedBasket:
         return sum((t.tax for t in self.taxes), ZERO)
 
 
-# -- conditions ---------------------------------------------------------------------
-def _matches(rule: Promotion, line: PricedLine, ctx: PricingContext) -> bool:
-    if rule.product_ids and line.product.id not in rule.product_ids:
-        return False
-    if rule.brands and line.product.brand not in rule.brands:
-        return False
-    if rule.category_ids and ctx.categories_of(line.product).isdisjoint(rule.category_ids):
-        return False
-    return True
+# -- taking part: the conditions that do not depend on other rules -------------------------
+@dataclass(frozen=True)
+class _Candidate:
+    rule: Promotion
+    matching: tuple[int, ...]  # the lines it matches, as indices in tie order
 
 
-def _check_rule(rule: Promotion, lines: list[PricedLine], subtotal: int, ctx: PricingContext) -> tuple[str | None, list[PricedLine]]:
-    """(why the rule does not apply or None, the lines it matches)."""
+class _LineIndex:
+    """The basket's lines in tie order, looked up by product, brand and category."""
+
+    def __init__(self, lines: list[PricedLine], categories_of: Callable[[Product], frozenset[str]]):
+        self.all = tuple(range(len(lines)))
+        self.by_product: dict[str, set[int]] = {}
+        self.by_brand: dict[str, set[int]] = {}
+        self.by_category: dict[str, set[int]] = {}
+        for index, line in enumerate(lines):
+            self.by_product.setdefault(line.product.id, set()).add(index)
+            self.by_brand.setdefault(line.product.brand, set()).add(index)
+            for category_id in categories_of(line.product):
+                self.by_category.setdefault(category_id, set()).add(index)
+
+    def matching(self, rule: Promotion) -> tuple[int, ...]:
+        """Lines of any of its products, and of any of its brands, and in any of its categories."""
+        if not rule.targeted:
+            return self.all
+        found: set[int] | None = None
+        for index, keys in ((self.by_product, rule.product_ids), (self.by_brand, rule.brands), (self.by_category, rule.category_ids)):
+            if keys:
+                hits = set().union(*(index.get(key, ()) for key in keys))
+                found = hits if found is None else found & hits
+        return tuple(sorted(found))
+
+
+def _why_not(rule: Promotion, lines: list[PricedLine], matching: tuple[int, ...], ctx: PricingContext) -> str | None:
+    """Why the rule cannot take part in pricing this basket, or None."""
     if rule.starts_at and ctx.now < rule.starts_at:
-        return "not valid yet", []
+        return "not valid yet"
     if rule.customer_only and not ctx.customer_id:
-        return "only for signed-in customers", []
+        return "only for signed-in customers"
     if rule.first_order_only and not (ctx.customer_id and ctx.first_order):
-        return "only on a customer's first order", []
-    usage = ctx.usage.get(rule.id)
-    if usage and rule.usage_limit is not None and usage.total >= rule.usage_limit:
-        return "no longer available", []
-    if usage and rule.per_customer_limit is not None and usage.for_customer(ctx.customer_id) >= rule.per_customer_limit:
-        return "already used as often as allowed", []
-    if rule.min_subtotal is not None and subtotal < cents(rule.min_subtotal):
-        return f"spend at least {rule.min_subtotal:.2f}", []
-    matching = [line for line in lines if _matches(rule, line, ctx)] if rule.targeted else lines
+        return "only on a customer's first order"
+    usage = ctx.usage.get(rule.id)  # none yet: no use yet, which a limit of 0 still refuses
+    if rule.usage_limit is not None and (usage.total if usage else 0) >= rule.usage_limit:
+        return "no longer available"
+    if rule.per_customer_limit is not None and (usage.for_customer(ctx.customer_id) if usage else 0) >= rule.per_customer_limit:
+        return "already used as often as allowed"
     if not matching:
-        return "nothing in the basket qualifies", []
-    if rule.min_quantity is not None and sum(line.quantity for line in matching) < rule.min_quantity:
-        return f"add at least {rule.min_quantity} qualifying items", []
-    return None, matching
+        return "nothing in the basket qualifies"
+    needed = max(rule.min_quantity or 0, rule.buy_quantity + rule.get_quantity if rule.kind == "buy_x_get_y" else 0)
+    if needed > 1 and sum(lines[i].quantity for i in matching) < needed:
+        return f"add at least {needed} qualifying items"
+    if rule.kind == "bundle_price" and len({lines[i].product.id for i in matching}) < len(set(rule.product_ids)):
+        return "add one of each product of the bundle"
+    return None
 
 
-# -- effects ------------------------------------------------------------------------
-def _apply_line_rule(rule: Promotion, matching: list[PricedLine]) -> int:
-    """Apply a line rule to the lines it matches; returns the discount it gave, in cents."""
+# -- effects ---------------------------------------------------------------------------------
+def _line_effect(rule: Promotion, matching: list[PricedLine]) -> int:
+    """Apply a line rule to the lines it matches (in tie order); returns the cents it gave."""
     given = 0
     if rule.kind == "line_percent":
         for line in matching:
@@ -201,141 +268,194 @@ def _apply_line_rule(rule: Promotion, matching: list[PricedLine]) -> int:
     elif rule.kind == "line_amount":
         off = cents(rule.amount)
         for line in matching:
-            given += line.take(rule.id, min(off, line.unit_cents) * line.quantity)
+            given += line.take(rule.id, off * line.quantity)
     elif rule.kind == "buy_x_get_y":
-        # Of every X+Y units the Y cheapest: walk the lines cheapest first, counting units.
         free_units = sum(line.quantity for line in matching) // (rule.buy_quantity + rule.get_quantity) * rule.get_quantity
         percent = rule.percent if rule.percent is not None else HUNDRED
-        for line in sorted(matching, key=lambda line: (line.unit_cents, line.line_id)):
+        # cheapest units first, by what is left per unit (exact); the stable sort keeps tie order
+        for line in sorted(matching, key=lambda line: Fraction(line.left, line.quantity)):
+            count = min(free_units, line.quantity)
+            given += line.take(rule.id, line.units_worth(count, percent))
+            free_units -= count
             if free_units <= 0:
                 break
-            count = min(free_units, line.quantity)
-            free_units -= count
-            given += line.take(rule.id, percent_of(line.unit_cents * count, percent))
     elif rule.kind == "bundle_price":
-        by_product = {line.product.id: line for line in matching}
-        if set(rule.product_ids) <= set(by_product):
-            bundle_lines = [by_product[p] for p in rule.product_ids]
-            bundles = min(line.quantity for line in bundle_lines)
-            saving = (sum(line.unit_cents for line in bundle_lines) - cents(rule.bundle_price)) * bundles
-            if saving > 0:
-                given = _allocate(rule.id, saving, bundle_lines, [line.unit_cents for line in bundle_lines])
+        wanted, seen, bundle = set(rule.product_ids), set(), []
+        for line in matching:  # one line per product: the first in tie order
+            if line.product.id in wanted and line.product.id not in seen:
+                seen.add(line.product.id)
+                bundle.append(line)
+        sets = min(line.quantity for line in bundle)
+        worth = [line.units_worth(sets) for line in bundle]
+        given = _split(rule.id, sum(worth) - cents(rule.bundle_price) * sets, bundle, worth)
     return given
 
 
-def _basket_rule_amount(rule: Promotion, remaining: int) -> int:
+def _basket_amount(rule: Promotion, left: int) -> int:
     if rule.kind == "basket_percent":
-        return percent_of(remaining, rule.percent)
+        return percent_of(left, rule.percent)
     if rule.kind == "basket_amount":
         return cents(rule.amount)
-    # tiered_spend: the best tier reached by what is left after line rules
-    return max((cents(amount) for threshold, amount in rule.tiers if remaining >= cents(threshold)), default=0)
+    return max((cents(amount) for threshold, amount in rule.tiers if left >= cents(threshold)), default=0)  # tiered_spend
 
 
-def _allocate(promotion_id: str, amount: int, lines: list[PricedLine], weights: list[int] | None = None) -> int:
-    """Spread `amount` cents over lines in proportion to `weights` (default: what is left
-    of each line), never past a line's total. Shares are rounded down to the cent; the
-    remainder goes to the largest line, then (if a line is used up) to the next largest,
-    so the shares add up exactly. Returns the cents given."""
-    if weights is None:
-        weights = [line.left for line in lines]
-    amount = min(amount, sum(line.left for line in lines))
-    total_weight = sum(weights)
-    if amount <= 0 or total_weight <= 0:
+def _split(promotion_id: str, amount: int, lines: list[PricedLine], weights: list[int]) -> int:
+    """Split `amount` cents over lines (in tie order) in proportion to `weights`, at most
+    their sum: shares rounded down, then the cents left over one each to the lines that
+    lost most in rounding (ties: tie order). Returns the cents given."""
+    total = sum(weights)
+    amount = min(amount, total)
+    if amount <= 0:
         return 0
-    given = 0
-    for line, weight in zip(lines, weights):
-        share = amount * weight // total_weight
-        if share:
-            given += line.take(promotion_id, share)
-    if given < amount:
-        for line in sorted(lines, key=lambda line: (-line.left, line.line_id)):
-            given += line.take(promotion_id, amount - given)
-            if given >= amount:
-                break
-    return given
+    shares, lost = [], []
+    for weight in weights:
+        share, remainder = divmod(amount * weight, total)
+        shares.append(share)
+        lost.append(remainder)
+    for index in sorted(range(len(lines)), key=lost.__getitem__, reverse=True)[: amount - sum(shares)]:
+        shares[index] += 1  # sorted(reverse=True) is stable: equal losses stay in tie order
+    return sum(line.take(promotion_id, share) for line, share in zip(lines, shares) if share)
+
+
+# -- running the rules --------------------------------------------------------------------------
+def _spend_reason(threshold: int, subtotal: int) -> str:
+    after = " after other discounts" if subtotal >= threshold else ""
+    return f"spend at least {decimal(threshold):.2f}{after}"
+
+
+class _Run:
+    """The rules taking their turns, one after another, on fresh copies of the lines."""
+
+    def __init__(self, template: list[PricedLine]):
+        self.lines = [line.fresh() for line in template]
+        self.subtotal = self.left = sum(line.subtotal_cents for line in self.lines)
+        self.given: dict[str, int] = {}  # rule id → cents given at its turn
+        self.shipping: set[str] = set()  # free-shipping rules granted
+        self.reasons: dict[str, str] = {}  # rule id → why it gave nothing
+
+    def replay(self, candidates: list[_Candidate]) -> _Run:
+        run = _Run(self.lines)
+        for candidate in candidates:
+            run.turn(candidate)
+        return run
+
+    def gave(self, rule: Promotion) -> bool:
+        return self.given.get(rule.id, 0) > 0 or rule.id in self.shipping
+
+    def turn(self, candidate: _Candidate) -> bool:
+        """The rule's turn on what the earlier ones left; True when it gave something."""
+        rule = candidate.rule
+        threshold = cents(rule.min_subtotal) if rule.min_subtotal is not None else 0
+        if rule.kind == "tiered_spend":
+            threshold = max(threshold, cents(rule.tiers[0][0]))
+        if self.left < threshold:
+            self.reasons[rule.id] = _spend_reason(threshold, self.subtotal)
+            return False
+        if rule.level == SHIPPING:
+            self.shipping.add(rule.id)
+            return True
+        if rule.level == LINE:
+            amount = _line_effect(rule, [self.lines[i] for i in candidate.matching])
+        else:
+            amount = _split(rule.id, _basket_amount(rule, self.left), self.lines, [line.left for line in self.lines])
+        self.left -= amount
+        self.given[rule.id] = amount
+        if amount <= 0:
+            self.reasons[rule.id] = "other promotions already cover this basket"
+        return amount > 0
+
+
+@dataclass
+class _Outcome:
+    run: _Run
+    ran: list[_Candidate]  # the rules that had their turn, in running order
+    dropped: list[tuple[_Candidate, Promotion]] = field(default_factory=list)  # (rule, the exclusive rule that stopped it)
+    skipped: list[tuple[_Candidate, str]] = field(default_factory=list)  # (exclusive rule that gave nothing, why)
+
+
+def _run_all(candidates: list[_Candidate], template: list[PricedLine]) -> _Outcome:
+    """Every candidate in running order, with exclusivity (point 4 of the module docstring)."""
+    outcome = _Outcome(_Run(template), [])
+    stopper: Promotion | None = None
+    for candidate in sorted(candidates, key=lambda c: c.rule.level):  # stable: priority order within a level
+        rule = candidate.rule
+        if stopper is not None and rule.priority < stopper.priority:
+            outcome.dropped.append((candidate, stopper))
+            continue
+        if not rule.exclusive:
+            outcome.run.turn(candidate)
+            outcome.ran.append(candidate)
+            continue
+        kept = [c for c in outcome.ran if c.rule.priority >= rule.priority]
+        below = [c for c in outcome.ran if c.rule.priority < rule.priority]
+        trial = outcome.run.replay(kept) if any(outcome.run.gave(c.rule) for c in below) else outcome.run
+        if trial.turn(candidate):
+            stopper = rule
+            outcome.run, outcome.ran = trial, [*kept, candidate]
+            outcome.dropped.extend((c, rule) for c in below)
+        else:
+            outcome.skipped.append((candidate, trial.reasons[rule.id]))
+    return outcome
 
 
 # -- the whole basket -----------------------------------------------------------------
 def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: PricingContext) -> PricedBasket:
-    rules = tuple(rules)  # read twice below: an iterator would silently apply nothing
     lines = [PricedLine.of(i.line_id, i.product, i.quantity) for i in inputs]
-    subtotal = sum(line.subtotal_cents for line in lines)
+    tie_order = sorted(range(len(lines)), key=lambda i: (-lines[i].product.tax_rate, lines[i].product.id))  # stable: then position
+    ranked = [lines[i] for i in tie_order]
+    index = _LineIndex(ranked, ctx.categories_of)
+    rules = sorted(rules, key=lambda r: (-r.priority, r.position))  # stable: then the order given
     by_code = {rule.coupon_code: rule for rule in rules if rule.coupon_code}
     coupon_states: dict[str, CouponState] = {}
 
-    candidates: list[Promotion] = []
-    matching: dict[str, list[PricedLine]] = {}  # rule id → the lines it matches
-    for rule in sorted(rules, key=lambda r: (-r.priority, r.id)):
+    def coupon(rule: Promotion, state: str, reason: str | None) -> None:
+        if rule.coupon_code:
+            coupon_states[rule.coupon_code] = CouponState(rule.coupon_code, state, reason, rule.id)
+
+    candidates = []
+    for rule in rules:
         if rule.coupon_code and rule.coupon_code not in ctx.coupons:
             continue
         if rule.ends_at and ctx.now >= rule.ends_at:
-            if rule.coupon_code:
-                coupon_states[rule.coupon_code] = CouponState(rule.coupon_code, "expired", "this coupon has expired", rule.id)
+            coupon(rule, "expired", "this coupon has expired")
             continue
-        reason, matching[rule.id] = _check_rule(rule, lines, subtotal, ctx)
+        matching = index.matching(rule)
+        reason = _why_not(rule, ranked, matching, ctx)
         if reason:
-            if rule.coupon_code:
-                coupon_states[rule.coupon_code] = CouponState(rule.coupon_code, "not_applicable", reason, rule.id)
+            coupon(rule, "not_applicable", reason)
             continue
-        candidates.append(rule)
+        candidates.append(_Candidate(rule, matching))
 
-    selected = _select(candidates, lines, matching, coupon_states)
+    outcome = _run_all(candidates, ranked)
+    run = outcome.run
+    priced_lines = [None] * len(lines)
+    for position, line in zip(tie_order, run.lines):
+        priced_lines[position] = line
+    touched: dict[str, list[str]] = {}
+    for line in priced_lines:
+        for promotion_id in line.discounts_cents:
+            touched.setdefault(promotion_id, []).append(line.line_id)
 
-    applied: list[AppliedPromotion] = []
-    free_shipping = False
-    remaining = subtotal
-    for rule in sorted(selected, key=lambda r: (r.level, -r.priority, r.id)):
-        if rule.level == 0:
-            amount = _apply_line_rule(rule, matching[rule.id])
-        elif rule.level == 1:
-            amount = _allocate(rule.id, _basket_rule_amount(rule, remaining), [line for line in lines if line.left > 0])
+    applied = []
+    for candidate in outcome.ran:
+        rule = candidate.rule
+        if run.gave(rule):
+            applied.append(AppliedPromotion(rule, decimal(run.given.get(rule.id, 0)), tuple(touched.get(rule.id, ()))))
+            coupon(rule, "applied", None)
         else:
-            amount, free_shipping = 0, True
-        remaining -= amount
-        if amount > 0 or rule.level == 2:
-            touched = tuple(line.line_id for line in lines if rule.id in line.discounts_cents)
-            applied.append(AppliedPromotion(rule, decimal(amount), touched))
-            if rule.coupon_code:
-                coupon_states[rule.coupon_code] = CouponState(rule.coupon_code, "applied", None, rule.id)
-        elif rule.coupon_code:
-            coupon_states[rule.coupon_code] = CouponState(
-                rule.coupon_code, "not_applicable", "other promotions already cover this basket", rule.id
-            )
+            coupon(rule, "not_applicable", run.reasons[rule.id])
+    for candidate, reason in outcome.skipped:
+        coupon(candidate.rule, "not_applicable", reason)
+    for candidate, stopper in outcome.dropped:
+        coupon(candidate.rule, "not_applicable", f"cannot be combined with “{stopper.name}”")
 
     coupons = [
         coupon_states.get(code) or CouponState(code, "unknown", "no such coupon", by_code[code].id if code in by_code else None)
         for code in ctx.coupons
     ]
-    discount = sum(line.discount_cents for line in lines)
-    return PricedBasket(lines, applied, coupons, decimal(subtotal), decimal(discount), _taxes(lines), free_shipping)
-
-
-def _select(candidates, lines, matching, coupon_states) -> list[Promotion]:
-    """Apply exclusivity: an exclusive rule that would give something stops lower priorities."""
-    selected: list[Promotion] = []
-    stop_below: Promotion | None = None
-    for rule in candidates:
-        if stop_below is not None and rule.priority < stop_below.priority:
-            if rule.coupon_code:
-                coupon_states[rule.coupon_code] = CouponState(
-                    rule.coupon_code, "not_applicable", f"cannot be combined with “{stop_below.name}”", rule.id
-                )
-            continue
-        selected.append(rule)
-        if rule.exclusive and stop_below is None and _gives_something(rule, lines, matching[rule.id]):
-            stop_below = rule
-    return selected
-
-
-def _gives_something(rule: Promotion, lines: list[PricedLine], matching: list[PricedLine]) -> bool:
-    """Would the rule, alone on this basket, give a discount (or free shipping)?"""
-    if rule.level == 2:
-        return True
-    if rule.level == 0:
-        trial = [PricedLine.of(l.line_id, l.product, l.quantity) for l in matching]
-        return _apply_line_rule(rule, trial) > 0
-    return _basket_rule_amount(rule, sum(line.subtotal_cents for line in lines)) > 0
+    subtotal = sum(line.subtotal_cents for line in lines)
+    discount = sum(line.discount_cents for line in priced_lines)
+    return PricedBasket(priced_lines, applied, coupons, decimal(subtotal), decimal(discount), _taxes(priced_lines), bool(run.shipping))
 
 
 def _taxes(lines: list[PricedLine]) -> list[TaxLine]:

@@ -20,8 +20,8 @@ def _shown(promotion):
 
 @blp.route("/promotions", methods=["GET"])
 def list_rules():
-    """Every rule, with codes, priorities and conditions."""
-    return json_response([_shown(p) for p in runtime().store.values(promotions.PROMOTION)])
+    """Every rule, with codes, priorities and conditions, in the order of the rule set."""
+    return json_response([_shown(p) for p in promotions.rule_set(runtime().store)])
 
 
 @blp.route("/promotions", methods=["POST"])

@@ -36,21 +36,22 @@ class Promotion:
     name: str
     kind: str
     priority: int = 0  # higher runs first
+    position: int = 0  # its place in the rule set: equal priorities run in this order
     exclusive: bool = False  # when it applies, rules of lower priority do not
     coupon_code: str | None = None  # upper case; None: automatic
     description: str = ""
     # conditions
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    min_subtotal: Decimal | None = None  # of the basket, before discounts
+    min_subtotal: Decimal | None = None  # what the basket has left when the rule's turn comes
     min_quantity: int | None = None  # of matching units
     category_ids: tuple[str, ...] = ()  # matching lines: any of these (or below them) …
     brands: tuple[str, ...] = ()  # … and of these brands …
     product_ids: tuple[str, ...] = ()  # … and these products (for bundles: the set)
     customer_only: bool = False
     first_order_only: bool = False
-    usage_limit: int | None = None  # orders, all customers together
-    per_customer_limit: int | None = None
+    usage_limit: int | None = None  # orders, all customers together (0: none)
+    per_customer_limit: int | None = None  # orders of one signed-in customer (0: none)
     # effect
     percent: Decimal | None = None
     amount: Decimal | None = None
@@ -117,20 +118,30 @@ def find_by_coupon(store, code: str) -> Promotion | None:
     return next((p for p in store.values(PROMOTION) if p.coupon_code == code), None)
 
 
+def rule_set(store) -> list[Promotion]:
+    """Every rule, in the order of the rule set."""
+    return sorted(store.values(PROMOTION), key=lambda p: p.position)
+
+
 def active_promotions(store, now: datetime) -> list[Promotion]:
-    """The rules in force now, highest priority first (what a shop shows as current offers)."""
+    """The rules in force now, in the order pricing runs them (what a shop shows as current offers)."""
     live = [p for p in store.values(PROMOTION) if (not p.starts_at or p.starts_at <= now) and (not p.ends_at or now < p.ends_at)]
-    return sorted(live, key=lambda p: (-p.priority, p.id))
+    return sorted(live, key=lambda p: (-p.priority, p.position))
 
 
-def _from_fields(promotion_id: str, fields: Mapping[str, Any], version: int) -> Promotion:
+def _next_position(store: Store) -> int:
+    """After every rule there is: a new rule comes last among its equals."""
+    return max((p.position for p in store.values(PROMOTION)), default=-1) + 1
+
+
+def _from_fields(promotion_id: str, fields: Mapping[str, Any], version: int, position: int) -> Promotion:
     values = dict(fields)
     for name in ("category_ids", "brands", "product_ids"):
         values[name] = tuple(values.get(name) or ())
     values["tiers"] = tuple((tier["threshold"], tier["amount"]) for tier in values.get("tiers") or ())
     if values.get("coupon_code"):
         values["coupon_code"] = values["coupon_code"].upper()
-    return check_promotion(Promotion(id=promotion_id, version=version, **values))
+    return check_promotion(Promotion(id=promotion_id, version=version, position=position, **values))
 
 
 def _check_references(store: Store, promotion: Promotion) -> None:
@@ -161,7 +172,7 @@ def get_promotion(store: Store, promotion_id: str) -> Promotion:
 
 def create_promotion(store: Store, fields: Mapping[str, Any]) -> Promotion:
     with store.atomic():
-        promotion = _from_fields(store.new_id("prm"), fields, version=1)
+        promotion = _from_fields(store.new_id("prm"), fields, version=1, position=_next_position(store))
         _check_references(store, promotion)
         store.put(PROMOTION, promotion)
     return promotion
@@ -172,7 +183,7 @@ def replace_promotion(store: Store, promotion_id: str, fields: Mapping[str, Any]
         current = get_promotion(store, promotion_id)
         if expected_version is not None and expected_version != current.version:
             raise DomainError(412, "VERSION_MISMATCH", f"Promotion {promotion_id} is at version {current.version} now.")
-        promotion = _from_fields(promotion_id, fields, version=current.version + 1)
+        promotion = _from_fields(promotion_id, fields, version=current.version + 1, position=current.position)
         _check_references(store, promotion)
         store.put(PROMOTION, promotion)
     return promotion
@@ -185,9 +196,9 @@ def delete_promotion(store: Store, promotion_id: str) -> None:
 
 
 def replace_all(store: Store, rules: list[Mapping[str, Any]]) -> list[Promotion]:
-    """Swap the whole rule set (all checked before any is written)."""
+    """Swap the whole rule set (all checked before any is written); its order is the rules' order."""
     with store.atomic():
-        promotions = [_from_fields(store.new_id("prm"), fields, version=1) for fields in rules]
+        promotions = [_from_fields(store.new_id("prm"), fields, version=1, position=index) for index, fields in enumerate(rules)]
         codes = [p.coupon_code for p in promotions if p.coupon_code]
         if len(codes) != len(set(codes)):
             raise DomainError(409, "COUPON_CODE_TAKEN", "Two promotions use the same coupon code.")

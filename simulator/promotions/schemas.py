@@ -21,21 +21,28 @@ class TierSchema(Schema):
 class PromotionWriteSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    priority = fields.Integer(load_default=0, validate=validate.Range(min=-1000, max=1000))
+    priority = fields.Integer(
+        load_default=0, validate=validate.Range(min=-1000, max=1000),
+        metadata={"description": "higher runs first; equal priorities run in the order of the rule set"},
+    )
     exclusive = fields.Boolean(load_default=False)
     coupon_code = fields.String(allow_none=True, validate=[validate.Length(min=3, max=40), validate.Regexp(r"^[A-Za-z0-9_-]+$")])
     description = fields.String(load_default="", validate=validate.Length(max=2000))
     starts_at = fields.AwareDateTime(allow_none=True, default_timezone=None)
     ends_at = fields.AwareDateTime(allow_none=True, default_timezone=None)
-    min_subtotal = Amount(allow_none=True)
+    min_subtotal = Amount(allow_none=True, metadata={"description": "reached by what the basket has left after the discounts of the rules that run before it"})
     min_quantity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10_000))
     category_ids = fields.List(fields.String(validate=ID), validate=validate.Length(max=100))
     brands = fields.List(fields.String(validate=validate.Length(min=1, max=100)), validate=validate.Length(max=100))
     product_ids = fields.List(fields.String(validate=ID), validate=validate.Length(max=100))
     customer_only = fields.Boolean(load_default=False)
     first_order_only = fields.Boolean(load_default=False)
-    usage_limit = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=10**9))
-    per_customer_limit = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=10**9))
+    usage_limit = fields.Integer(
+        allow_none=True, validate=validate.Range(min=0, max=10**9), metadata={"description": "orders, all customers together; 0 allows none"}
+    )
+    per_customer_limit = fields.Integer(
+        allow_none=True, validate=validate.Range(min=0, max=10**9), metadata={"description": "orders of one signed-in customer; 0 allows none"}
+    )
     percent = fields.Decimal(allow_none=True, validate=validate.Range(min=Decimal("0.01"), max=Decimal(100)))
     amount = Amount(allow_none=True)
     buy_quantity = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=1000))

@@ -29,6 +29,7 @@ def promotion_to_dict(promotion: Promotion, currency: str, *, reveal_code: bool)
         shown.update({
             "coupon_code": promotion.coupon_code,
             "priority": promotion.priority,
+            "position": promotion.position,
             "exclusive": promotion.exclusive,
             "min_quantity": promotion.min_quantity,
             "category_ids": list(promotion.category_ids),

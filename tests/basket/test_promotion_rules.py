@@ -8,6 +8,7 @@ from simulator import create_app
 from simulator.promotions.rules import PROMOTION
 from simulator.config import SettingsError
 from simulator.http.blueprints import EXTENSION
+from simulator.money import quantize
 from tests.conftest import SMALL, assert_problem
 
 
@@ -52,3 +53,22 @@ def test_edit_rules_at_run_time(client):
     everything = client.put("/_sim/promotions", json={"promotions": [{"name": "Only", "kind": "free_shipping"}]})
     assert [p["name"] for p in everything.get_json()] == ["Only"]
     assert_problem(client.get(f"/_sim/promotions/{rule['id']}"), 404, "PROMOTION_NOT_FOUND")
+
+
+def test_the_rule_set_keeps_its_order_which_decides_between_equal_priorities(client, shopper, products):
+    tenth = {"name": "10 %", "kind": "basket_percent", "percent": "10"}
+    five = {"name": "5 off", "kind": "basket_amount", "amount": "5.00"}
+    client.put("/_sim/promotions", json={"promotions": [tenth, five]})
+    assert client.post("/_sim/promotions", json={"name": "Later", "kind": "free_shipping"}).status_code == 201
+    listed = client.get("/_sim/promotions").get_json()
+    assert [(p["name"], p["position"]) for p in listed] == [("10 %", 0), ("5 off", 1), ("Later", 2)]
+    replaced = client.put(f"/_sim/promotions/{listed[0]['id']}", json={**tenth, "name": "Still first"}).get_json()
+    assert replaced["position"] == 0  # an edit keeps the rule's place
+
+    price = products[0].price  # 10 % first, then 5.00 off what is left
+    shopper.add(products[0])
+    shown = [(p["name"], p["amount"]["amount"]) for p in shopper.call("get", "/api/v1/basket").get_json()["promotions"]]
+    assert shown[:2] == [("Still first", f"{quantize(price / 10):.2f}"), ("5 off", "5.00")]
+    client.put("/_sim/promotions", json={"promotions": [five, tenth]})  # now 5.00 off first, then 10 % of the rest
+    shown = [(p["name"], p["amount"]["amount"]) for p in shopper.call("get", "/api/v1/basket").get_json()["promotions"]]
+    assert shown == [("5 off", "5.00"), ("10 %", f"{quantize((price - 5) / 10):.2f}")]

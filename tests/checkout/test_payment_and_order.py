@@ -178,3 +178,44 @@ def test_paying_after_a_price_change_is_outdated_not_an_error(sim, ready, produc
     paid = shopper.pay(checkout)  # the new totals were in the 409 and are now the ones seen
     assert paid["payment"]["amount"]["amount"] == body["total"] == paid["totals"]["total"]["amount"]
     assert shopper.order(checkout).status_code == 201
+
+
+def _paid_with_coupon(shopper, product, code):
+    """One unit with a coupon on the basket, paid: (the coupon's state on the basket, checkout id)."""
+    shopper.add(product)
+    state = shopper.call("post", "/api/v1/basket/coupons", json={"code": code}).get_json()["coupons"][0]
+    checkout = shopper.open()
+    shopper.ready_to_pay(checkout)
+    shopper.pay(checkout)
+    return state, checkout
+
+
+@pytest.mark.parametrize("limit", ["usage_limit", "per_customer_limit"])
+def test_a_limit_of_zero_allows_no_order_the_discount(client, sim, shopper, products, limit):
+    rule = {"name": "Paused", "kind": "basket_amount", "amount": "5.00", "coupon_code": "PAUSED", limit: 0}
+    assert client.put("/_sim/promotions", json={"promotions": [rule]}).status_code == 200
+    state, checkout = _paid_with_coupon(shopper, products[0], "PAUSED")
+    assert state["state"] == "not_applicable"
+    order = shopper.order(checkout).get_json()
+    assert order["coupons"] == [] and order["promotions"] == [] and order["totals"]["discount"]["amount"] == "0.00"
+    assert sim.store.get(PROMOTION_USAGE, find_by_coupon(sim.store, "PAUSED").id) is None
+
+
+def test_a_usage_limit_of_one_allows_one_order_even_when_two_checkouts_saw_it(client, sim, products):
+    from tests.shopping import Shopper, register
+
+    rule = {"name": "Once", "kind": "basket_amount", "amount": "5.00", "coupon_code": "ONCE", "usage_limit": 1}
+    assert client.put("/_sim/promotions", json={"promotions": [rule]}).status_code == 200
+    first, second = Shopper(client, register(client)), Shopper(client, register(client))
+    (state, first_checkout), (_, second_checkout) = (_paid_with_coupon(s, products[0], "ONCE") for s in (first, second))
+    assert state["state"] == "applied"
+    order = first.order(first_checkout).get_json()
+    assert order["coupons"] == ["ONCE"] and order["totals"]["discount"]["amount"] == "5.00"
+    # the second checkout was opened with the discount, which is gone now: its total went up
+    body = assert_problem(second.order(second_checkout), 409, "CHECKOUT_OUTDATED")
+    assert Decimal(body["total"]) == Decimal(order["totals"]["total"]["amount"]) + 5
+    coupon = second.call("get", "/api/v1/basket").get_json()["coupons"][0]
+    assert (coupon["state"], coupon["reason"]) == ("not_applicable", "no longer available")
+    second.pay(second_checkout)
+    assert second.order(second_checkout).get_json()["coupons"] == []
+    assert sim.store.get(PROMOTION_USAGE, find_by_coupon(sim.store, "ONCE").id).total == 1
