@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
-from simulator import idempotency, versioned
+from simulator import domain_faults, idempotency, versioned
 from simulator.basket import service as baskets
 from simulator.basket.model import BASKET, Basket
 from simulator.basket.pricing import TaxLine, tax_line
@@ -30,7 +30,6 @@ from simulator.money import ZERO
 from simulator.orders.model import AWAITING_PAYMENT, ORDER, PLACED, Order, OrderDelivery, OrderLine, OrderPayment, StatusChange
 from simulator.orders.service import ensure_stock, next_number, record_usage, take_stock
 from simulator.webhooks import events
-from simulator.simulation import faults
 from simulator.mail import outbox
 from simulator.store import Store
 
@@ -324,7 +323,7 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
         amount = current.seen_total
         if flow == "card":
             outcome = payments.card_outcome(card["number"])
-            if outcome.state != payments.DECLINED and faults.domain_fault(store, "card_declined"):
+            if outcome.state != payments.DECLINED and domain_faults.hit("card_declined"):
                 outcome = dataclasses.replace(outcome, state=payments.DECLINED, decline_code="PAYMENT_DECLINED")
             state = {payments.AUTHORIZED: AUTHORIZED, payments.REQUIRES_CONFIRMATION: REQUIRES_CONFIRMATION}.get(outcome.state, DECLINED)
             payment = Payment(current.payment_type, state, amount, outcome.brand, outcome.last4, outcome.decline_code)
@@ -409,9 +408,9 @@ def _simulate_bad_luck(store: Store, clock: Clock, checkout: Checkout) -> None:
     products = [product for product in products if product is not None]
     if not products:
         return
-    if faults.domain_fault(store, "sold_out"):
+    if domain_faults.hit("sold_out"):
         catalog.update_product(store, clock, products[0].id, {"stock": 0})
-    if faults.domain_fault(store, "price_changed"):
+    if domain_faults.hit("price_changed"):
         product = products[0]
         catalog.update_product(store, clock, product.id, {"price": product.price + Decimal("1.00"), "compare_at_price": None})
 
