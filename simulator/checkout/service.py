@@ -16,21 +16,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
-from simulator import domain_faults, idempotency, versioned
+from simulator import domain_faults, versioned
 from simulator.basket import service as baskets
 from simulator.basket.model import BASKET, Basket
 from simulator.basket.pricing import TaxLine, tax_line
-from simulator.catalog import service as catalog
-from simulator.catalog.model import PRODUCT
 from simulator.clock import Clock
 from simulator.customers import service as customers
 from simulator.customers.model import token_digest
 from simulator.errors import DomainError, validation_error
 from simulator.money import ZERO
-from simulator.orders.model import AWAITING_PAYMENT, ORDER, PLACED, Order, OrderDelivery, OrderLine, OrderPayment, StatusChange
-from simulator.orders.service import ensure_stock, next_number, record_usage, take_stock
-from simulator.webhooks import events
-from simulator.mail import outbox
 from simulator.store import Store
 
 from . import options, payments
@@ -377,88 +371,25 @@ def complete_redirect(store: Store, clock: Clock, token: str, approve: bool) -> 
     return _change(store, clock, checkout.id, None, edit)
 
 
-# -- the order ---------------------------------------------------------------------------------
-def place_order(store, clock, rules, owner_id: str, checkout_id: str, idempotency_key: str | None, body: Mapping[str, Any]) -> tuple[Order, bool]:
-    """Place the order: (order, replayed). Stock for every line is taken atomically (all
-    or none), coupon usage recorded, the basket emptied, a confirmation mailed. With an
-    Idempotency-Key a retry answers the same order and never places a second one."""
-    get_checkout(store, owner_id, checkout_id)
-
-    def place() -> str:
-        with store.atomic():
-            order = _place(store, clock, rules, store.get(CHECKOUT, checkout_id), body)
-        lines = "\n".join(f"  {line.quantity} × {line.name}: {line.total:.2f}" for line in order.lines)
-        outbox.send(
-            store, clock, recipient=order.email, template="order_confirmation",
-            subject=f"Your order {order.number}",
-            text=f"Thank you for your order {order.number}.\n{lines}\nTotal: {order.total:.2f}",
-        )
-        return order.id
-
-    fingerprint = idempotency.fingerprint({"checkout_id": checkout_id, **body})
-    outcome = idempotency.run(store, clock, f"orders.place:{owner_id}", idempotency_key, fingerprint, place)
-    return store.get(ORDER, outcome.result), outcome.replayed
-
-
-def _simulate_bad_luck(store: Store, clock: Clock, checkout: Checkout) -> None:
-    """Domain faults (configured rates or X-Sim-Fault): a product of the basket sells out,
-    or its price changes, just before the order is placed; the ordinary rules then answer."""
-    basket = store.get(BASKET, checkout.basket_id)
-    products = [store.get(PRODUCT, line.product_id) for line in basket.lines] if basket else []
-    products = [product for product in products if product is not None]
-    if not products:
-        return
-    if domain_faults.hit("sold_out"):
-        catalog.update_product(store, clock, products[0].id, {"stock": 0})
-    if domain_faults.hit("price_changed"):
-        product = products[0]
-        catalog.update_product(store, clock, product.id, {"price": product.price + Decimal("1.00"), "compare_at_price": None})
-
-
-def _place(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout, body: Mapping[str, Any]) -> Order:
-    """The placement itself; the caller holds the store lock, so nothing moves meanwhile."""
+# -- placing the order (orders.placement calls these, holding the store lock) -----------------
+def require_orderable(checkout: Checkout) -> None:
+    """409 naming the first missing step, or CHECKOUT_COMPLETED: an order needs every step."""
     _require(checkout, "order")
-    _simulate_bad_luck(store, clock, checkout)
-    basket, view = _price(store, clock, rules, checkout)
-    ensure_stock(store, {state.line.product_id: state.line.quantity for state in view.basket.lines if state.product})
-    if view.basket.blocking:
-        raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be ordered as it is.", problems=view.basket.blocking)
-    if not _is_current(checkout, view, basket):
+
+
+def priced(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout) -> CheckoutView:
+    """The checkout priced as the basket and catalog are now (nothing is recorded)."""
+    return _price(store, clock, rules, checkout)[1]
+
+
+def ensure_current(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout, view: CheckoutView) -> None:
+    """409 CHECKOUT_OUTDATED unless `view` has the totals the customer saw. The new totals
+    are recorded as seen first, so the checkout shown next presents them."""
+    if not _is_current(checkout, view, view.basket.basket):
         fitted = _change(store, clock, checkout.id, None, lambda current: _reconcile(store, clock, rules, current))
         raise _outdated(fitted.seen_total)
-    priced = view.basket.priced
-    order_lines = tuple(
-        OrderLine(
-            line.product.id, line.product.sku, line.product.name, line.quantity, line.unit_price, line.subtotal,
-            line.discount, line.total, line.product.tax_rate, tuple(sorted(line.discounts.items())),
-        )
-        for line in priced.lines
-    )
-    take_stock(store, clock, {line.product_id: line.quantity for line in order_lines})
-    record_usage(store, [applied.promotion.id for applied in priced.promotions], checkout.customer_id)
-    now, totals, quote = clock.now(), view.totals, view.delivery
-    payment_type = options.payment_type(checkout.payment_type)
-    status = AWAITING_PAYMENT if payment_type.flow == "bank_transfer" else PLACED
-    order = Order(
-        id=store.new_id("ord"), number=next_number(store), owner_id=checkout.owner_id, customer_id=checkout.customer_id,
-        email=checkout.email, checkout_id=checkout.id, lines=order_lines,
-        promotions=tuple((a.promotion.id, a.promotion.name, a.amount) for a in priced.promotions),
-        coupons=tuple(c.code for c in priced.coupons if c.state == "applied"),
-        subtotal=totals.subtotal, discount=totals.discount, shipping=totals.shipping, payment_fee=totals.payment_fee,
-        tax=totals.tax, total=totals.total, taxes=tuple((t.rate, t.gross, t.tax) for t in totals.taxes),
-        shipping_address=checkout.shipping_address, billing_address=checkout.billing_address,
-        delivery=OrderDelivery(quote.option.id, quote.option.name, quote.option.carrier, quote.price, quote.earliest, quote.latest),
-        payment=OrderPayment(
-            payment_type.id, payment_type.flow, checkout.payment.state, totals.total, checkout.payment.brand, checkout.payment.last4,
-        ),
-        status=status, history=(StatusChange(status, now, body.get("comment")),), auto_progress=True,
-        cancel_reason=None, created_at=now, updated_at=now,
-    )
-    store.put(ORDER, order)
-    events.publish(store, clock, "order.created", order.id, order)
-    versioned.change(
-        store, BASKET, basket.id, lambda current: dataclasses.replace(current, lines=(), coupons=(), notices=()),
-        now=now, expected_version=None, missing=lambda: DomainError(409, "BASKET_NOT_FOUND", "The basket is gone."), label="basket",
-    )
-    _change(store, clock, checkout.id, None, lambda current: dataclasses.replace(current, status="completed", order_id=order.id))
-    return order
+
+
+def complete(store: Store, clock: Clock, checkout_id: str, order_id: str) -> Checkout:
+    """The checkout became order `order_id`: no step can be taken any more."""
+    return _change(store, clock, checkout_id, None, lambda current: dataclasses.replace(current, status="completed", order_id=order_id))

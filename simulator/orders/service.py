@@ -1,4 +1,4 @@
-"""Orders: placing one from a checkout, its lifecycle on the simulator clock, cancelling.
+"""Orders: their lifecycle on the simulator clock, reading them, cancelling, numbering.
 
 Lifecycle: `placed → paid → processing → shipped → delivered`, each step after a
 configurable time. A bank transfer waits in `awaiting_payment` until the money
@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from simulator import versioned
-from simulator.promotions.rules import PROMOTION_USAGE, PromotionUsage
-from simulator.catalog import service as catalog
-from simulator.catalog.model import PRODUCT
+from simulator.catalog import stock
 from simulator.clock import Clock
 from simulator.errors import DomainError
 from simulator.webhooks import events
@@ -74,42 +72,13 @@ def not_found() -> DomainError:
     return DomainError(404, "ORDER_NOT_FOUND", "There is no such order for this caller.")
 
 
-# -- stock and usage, shared by placing and cancelling ---------------------------------------
-def ensure_stock(store: Store, quantities: dict[str, int]) -> None:
-    """409 INSUFFICIENT_STOCK naming every product that cannot be had in that quantity."""
-    short = []
-    for product_id, quantity in quantities.items():
-        product = store.get(PRODUCT, product_id)
-        available = product.stock if product else 0
-        if quantity > available:
-            short.append({"product_id": product_id, "requested": quantity, "available": available})
-    if short:
-        raise DomainError(409, "INSUFFICIENT_STOCK", "Some products sold out meanwhile; the basket shows what is left.", lines=short)
-
-
-def take_stock(store: Store, clock: Clock, quantities: dict[str, int]) -> None:
-    """Decrement stock for every product, all or none (the caller holds the store lock)."""
-    ensure_stock(store, quantities)
-    for product_id, quantity in quantities.items():
-        product = store.get(PRODUCT, product_id)
-        catalog.update_product(store, clock, product_id, {"stock": product.stock - quantity})
-
-
+# -- stock back on the shelf (catalog's), for a cancelled order -------------------------------
 def return_stock(store: Store, clock: Clock, order: Order) -> None:
-    """Put an order's units back on the shelf (products deleted since are skipped)."""
+    """Put an order's units back on the shelf."""
+    quantities: dict[str, int] = {}
     for line in order.lines:
-        product = store.get(PRODUCT, line.product_id)
-        if product is not None:
-            catalog.update_product(store, clock, line.product_id, {"stock": product.stock + line.quantity})
-
-
-def record_usage(store: Store, promotion_ids: list[str], customer_id: str | None) -> None:
-    for promotion_id in promotion_ids:
-        usage = store.get(PROMOTION_USAGE, promotion_id) or PromotionUsage(promotion_id)
-        by_customer = dict(usage.by_customer)
-        if customer_id:
-            by_customer[customer_id] = by_customer.get(customer_id, 0) + 1
-        store.put(PROMOTION_USAGE, dataclasses.replace(usage, total=usage.total + 1, by_customer=tuple(sorted(by_customer.items())), version=usage.version + 1))
+        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
+    stock.return_stock(store, clock, quantities)
 
 
 # -- lifecycle -------------------------------------------------------------------------------
