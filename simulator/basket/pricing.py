@@ -21,12 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Callable, Iterable, Mapping
 
 from simulator.catalog.model import Product
 from simulator.money import ZERO, quantize
 
-from simulator.promotions.rules import Promotion, PromotionUsage
+from simulator.promotions.rules import Promotion, PromotionKind, PromotionUsage
 
 HUNDRED = Decimal(100)
 ONE = Decimal(1)
@@ -123,10 +124,19 @@ class AppliedPromotion:
     line_ids: tuple[str, ...]
 
 
+class CouponState(StrEnum):
+    APPLIED = "applied"
+    NOT_APPLICABLE = "not_applicable"  # its conditions do not hold (the reason says which)
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"  # no promotion has this code
+
+
 @dataclass(frozen=True)
-class CouponState:
+class PricedCoupon:
+    """A coupon on the basket and what became of it."""
+
     code: str
-    state: str  # applied | not_applicable | expired | unknown
+    state: CouponState
     reason: str | None = None
     promotion_id: str | None = None
 
@@ -142,7 +152,7 @@ class TaxLine:
 class PricedBasket:
     lines: list[PricedLine]
     promotions: list[AppliedPromotion]
-    coupons: list[CouponState]
+    coupons: list[PricedCoupon]
     subtotal: Decimal
     discount: Decimal
     taxes: list[TaxLine]
@@ -195,14 +205,14 @@ def _check_rule(rule: Promotion, lines: list[PricedLine], subtotal: int, ctx: Pr
 def _apply_line_rule(rule: Promotion, matching: list[PricedLine]) -> int:
     """Apply a line rule to the lines it matches; returns the discount it gave, in cents."""
     given = 0
-    if rule.kind == "line_percent":
+    if rule.kind == PromotionKind.LINE_PERCENT:
         for line in matching:
             given += line.take(rule.id, percent_of(line.left, rule.percent))
-    elif rule.kind == "line_amount":
+    elif rule.kind == PromotionKind.LINE_AMOUNT:
         off = cents(rule.amount)
         for line in matching:
             given += line.take(rule.id, min(off, line.unit_cents) * line.quantity)
-    elif rule.kind == "buy_x_get_y":
+    elif rule.kind == PromotionKind.BUY_X_GET_Y:
         # Of every X+Y units the Y cheapest: walk the lines cheapest first, counting units.
         free_units = sum(line.quantity for line in matching) // (rule.buy_quantity + rule.get_quantity) * rule.get_quantity
         percent = rule.percent if rule.percent is not None else HUNDRED
@@ -212,7 +222,7 @@ def _apply_line_rule(rule: Promotion, matching: list[PricedLine]) -> int:
             count = min(free_units, line.quantity)
             free_units -= count
             given += line.take(rule.id, percent_of(line.unit_cents * count, percent))
-    elif rule.kind == "bundle_price":
+    elif rule.kind == PromotionKind.BUNDLE_PRICE:
         by_product = {line.product.id: line for line in matching}
         if set(rule.product_ids) <= set(by_product):
             bundle_lines = [by_product[p] for p in rule.product_ids]
@@ -224,9 +234,9 @@ def _apply_line_rule(rule: Promotion, matching: list[PricedLine]) -> int:
 
 
 def _basket_rule_amount(rule: Promotion, remaining: int) -> int:
-    if rule.kind == "basket_percent":
+    if rule.kind == PromotionKind.BASKET_PERCENT:
         return percent_of(remaining, rule.percent)
-    if rule.kind == "basket_amount":
+    if rule.kind == PromotionKind.BASKET_AMOUNT:
         return cents(rule.amount)
     # tiered_spend: the best tier reached by what is left after line rules
     return max((cents(amount) for threshold, amount in rule.tiers if remaining >= cents(threshold)), default=0)
@@ -262,7 +272,7 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
     lines = [PricedLine.of(i.line_id, i.product, i.quantity) for i in inputs]
     subtotal = sum(line.subtotal_cents for line in lines)
     by_code = {rule.coupon_code: rule for rule in rules if rule.coupon_code}
-    coupon_states: dict[str, CouponState] = {}
+    coupon_states: dict[str, PricedCoupon] = {}
 
     candidates: list[Promotion] = []
     matching: dict[str, list[PricedLine]] = {}  # rule id → the lines it matches
@@ -271,12 +281,12 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
             continue
         if rule.ends_at and ctx.now >= rule.ends_at:
             if rule.coupon_code:
-                coupon_states[rule.coupon_code] = CouponState(rule.coupon_code, "expired", "this coupon has expired", rule.id)
+                coupon_states[rule.coupon_code] = PricedCoupon(rule.coupon_code, CouponState.EXPIRED, "this coupon has expired", rule.id)
             continue
         reason, matching[rule.id] = _check_rule(rule, lines, subtotal, ctx)
         if reason:
             if rule.coupon_code:
-                coupon_states[rule.coupon_code] = CouponState(rule.coupon_code, "not_applicable", reason, rule.id)
+                coupon_states[rule.coupon_code] = PricedCoupon(rule.coupon_code, CouponState.NOT_APPLICABLE, reason, rule.id)
             continue
         candidates.append(rule)
 
@@ -297,14 +307,14 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
             touched = tuple(line.line_id for line in lines if rule.id in line.discounts_cents)
             applied.append(AppliedPromotion(rule, decimal(amount), touched))
             if rule.coupon_code:
-                coupon_states[rule.coupon_code] = CouponState(rule.coupon_code, "applied", None, rule.id)
+                coupon_states[rule.coupon_code] = PricedCoupon(rule.coupon_code, CouponState.APPLIED, None, rule.id)
         elif rule.coupon_code:
-            coupon_states[rule.coupon_code] = CouponState(
-                rule.coupon_code, "not_applicable", "other promotions already cover this basket", rule.id
+            coupon_states[rule.coupon_code] = PricedCoupon(
+                rule.coupon_code, CouponState.NOT_APPLICABLE, "other promotions already cover this basket", rule.id
             )
 
     coupons = [
-        coupon_states.get(code) or CouponState(code, "unknown", "no such coupon", by_code[code].id if code in by_code else None)
+        coupon_states.get(code) or PricedCoupon(code, CouponState.UNKNOWN, "no such coupon", by_code[code].id if code in by_code else None)
         for code in ctx.coupons
     ]
     discount = sum(line.discount_cents for line in lines)
@@ -318,8 +328,8 @@ def _select(candidates, lines, matching, coupon_states) -> list[Promotion]:
     for rule in candidates:
         if stop_below is not None and rule.priority < stop_below.priority:
             if rule.coupon_code:
-                coupon_states[rule.coupon_code] = CouponState(
-                    rule.coupon_code, "not_applicable", f"cannot be combined with “{stop_below.name}”", rule.id
+                coupon_states[rule.coupon_code] = PricedCoupon(
+                    rule.coupon_code, CouponState.NOT_APPLICABLE, f"cannot be combined with “{stop_below.name}”", rule.id
                 )
             continue
         selected.append(rule)

@@ -6,7 +6,7 @@ from simulator.basket.serialize import basket_to_dict
 from simulator.clock import rfc3339
 from simulator.money import money
 
-from .model import STEP_NAMES
+from .model import STEP_NAMES, CheckoutStatus
 from .options import DeliveryQuote, PaymentChoice
 from .service import CheckoutView
 
@@ -56,7 +56,7 @@ def checkout_to_dict(view: CheckoutView, currency: str, base_url: str) -> dict:
         "version": checkout.version,
         "email": checkout.email,
         "steps": {name: {"state": "done" if checkout.step_done(name) else "pending"} for name in STEP_NAMES},
-        "next_step": next_step if checkout.status == "open" else None,
+        "next_step": next_step if checkout.status == CheckoutStatus.OPEN else None,
         "shipping_address": checkout.shipping_address,
         "billing_address": checkout.billing_address,
         "billing_same_as_shipping": checkout.billing_same_as_shipping,

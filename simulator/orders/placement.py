@@ -15,11 +15,13 @@ from typing import Any
 
 from simulator import domain_faults, idempotency
 from simulator.basket import service as baskets
+from simulator.basket.pricing import CouponState
 from simulator.catalog import service as catalog
 from simulator.catalog.stock import ensure_stock, take_stock
 from simulator.checkout import options
 from simulator.checkout import service as checkouts
 from simulator.checkout.model import Checkout
+from simulator.checkout.options import PaymentFlow
 from simulator.clock import Clock
 from simulator.errors import DomainError
 from simulator.mail import outbox
@@ -28,13 +30,13 @@ from simulator.store import Store
 from simulator.webhooks import events
 
 from .model import (
-    AWAITING_PAYMENT,
     ORDER,
-    PLACED,
     Order,
     OrderDelivery,
     OrderLine,
     OrderPayment,
+    OrderPaymentState,
+    OrderStatus,
     StatusChange,
 )
 from .service import next_number
@@ -108,7 +110,7 @@ def _order(store: Store, clock: Clock, checkout: Checkout, view: checkouts.Check
     """The order as the checkout shows it now: lines, prices and totals are snapshots."""
     priced, totals, quote = view.basket.priced, view.totals, view.delivery
     payment_type = options.payment_type(checkout.payment_type)
-    status = AWAITING_PAYMENT if payment_type.flow == "bank_transfer" else PLACED
+    status = OrderStatus.AWAITING_PAYMENT if payment_type.flow == PaymentFlow.BANK_TRANSFER else OrderStatus.PLACED
     now = clock.now()
     return Order(
         id=store.new_id("ord"), number=next_number(store), owner_id=checkout.owner_id, customer_id=checkout.customer_id,
@@ -121,13 +123,13 @@ def _order(store: Store, clock: Clock, checkout: Checkout, view: checkouts.Check
             for line in priced.lines
         ),
         promotions=tuple((a.promotion.id, a.promotion.name, a.amount) for a in priced.promotions),
-        coupons=tuple(c.code for c in priced.coupons if c.state == "applied"),
+        coupons=tuple(c.code for c in priced.coupons if c.state == CouponState.APPLIED),
         subtotal=totals.subtotal, discount=totals.discount, shipping=totals.shipping, payment_fee=totals.payment_fee,
         tax=totals.tax, total=totals.total, taxes=tuple((t.rate, t.gross, t.tax) for t in totals.taxes),
         shipping_address=checkout.shipping_address, billing_address=checkout.billing_address,
         delivery=OrderDelivery(quote.option.id, quote.option.name, quote.option.carrier, quote.price, quote.earliest, quote.latest),
         payment=OrderPayment(
-            payment_type.id, payment_type.flow, checkout.payment.state, totals.total, checkout.payment.brand, checkout.payment.last4,
+            payment_type.id, payment_type.flow, OrderPaymentState(checkout.payment.state), totals.total, checkout.payment.brand, checkout.payment.last4,
         ),
         status=status, history=(StatusChange(status, now, comment),), auto_progress=True,
         cancel_reason=None, created_at=now, updated_at=now,

@@ -6,6 +6,8 @@ from marshmallow import Schema, fields, validate
 
 from simulator.checkout.schemas import CheckoutTotalsSchema
 
+from .model import OrderStatus
+
 
 class PlaceOrderSchema(Schema):
     comment = fields.String(validate=validate.Length(max=500))
@@ -16,7 +18,7 @@ class CancelOrderSchema(Schema):
 
 
 class OrderListArgs(Schema):
-    status = fields.String(validate=validate.OneOf(["awaiting_payment", "placed", "paid", "processing", "shipped", "delivered", "cancelled"]))
+    status = fields.String(validate=validate.OneOf([status.value for status in OrderStatus]))
 
 
 class OrderSchema(Schema):
