@@ -21,6 +21,7 @@ from typing import Any, Mapping
 from simulator.catalog.model import CATEGORY, PRODUCT
 from simulator.errors import DomainError, not_found, validation_error
 from simulator.store import Store
+from simulator.versioned import stale
 
 PROMOTION = "promotion"
 PROMOTION_USAGE = "promotion_usage"
@@ -184,7 +185,7 @@ def replace_promotion(store: Store, promotion_id: str, fields: Mapping[str, Any]
     with store.atomic():
         current = get_promotion(store, promotion_id)
         if expected_version is not None and expected_version != current.version:
-            raise DomainError(412, "VERSION_MISMATCH", f"Promotion {promotion_id} is at version {current.version} now.")
+            raise stale(f"Promotion {promotion_id}", current.version)
         promotion = _from_fields(promotion_id, fields, version=current.version + 1)
         _check_references(store, promotion)
         store.put(PROMOTION, promotion)
