@@ -28,8 +28,8 @@ from simulator.money import ZERO
 from simulator.store import Store
 
 from . import options, payments
-from .options import PaymentFlow
 from .model import CHECKOUT, STEPS, Checkout, CheckoutStatus, Payment, PaymentState, Step
+from .options import PaymentFlow
 
 #: Shipping and payment fees carry the standard tax rate.
 SERVICE_TAX_RATE = Decimal("0.19")
