@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Callable, Generic, Mapping, TypeVar
 
 from simulator.clock import Clock
@@ -30,9 +31,13 @@ IDEMPOTENCY = "idempotency_key"
 HEADER = "Idempotency-Key"
 KEY_MAX_LENGTH = 255
 DEFAULT_TTL_SECONDS = 24 * 3600
-PENDING, DONE = "pending", "done"
 SWEEP_INTERVAL_SECONDS = 60
 _LAST_SWEEP = "idempotency.last_sweep"
+
+
+class KeyState(StrEnum):
+    PENDING = "pending"  # claimed: the first request is still at work
+    DONE = "done"  # its result is kept until the record expires
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +45,7 @@ class IdempotencyRecord:
     id: str  # sha256 of scope and key
     scope: str  # e.g. "customers.register", "orders.place:cus_…"
     fingerprint: str  # of the request body, from `fingerprint()`
-    state: str  # pending | done
+    state: KeyState
     result: Any  # what the action returned; None while pending
     created_at: float  # simulated timestamps
     expires_at: float
@@ -92,13 +97,13 @@ def run(
     with store.atomic():
         _sweep(store, now)
         current = store.get(IDEMPOTENCY, record_id)
-        if current is not None and current.state == DONE and current.expires_at <= now:
+        if current is not None and current.state == KeyState.DONE and current.expires_at <= now:
             store.delete(IDEMPOTENCY, record_id)  # a finished one may expire; a running one never does
             current = None
         if current is not None:
             if current.fingerprint != body_fingerprint:
                 raise key_reused()
-            if current.state == PENDING:
+            if current.state == KeyState.PENDING:
                 raise DomainError(
                     409,
                     "IDEMPOTENCY_KEY_IN_USE",
@@ -106,7 +111,7 @@ def run(
                     headers={"Retry-After": "1"},
                 )
             return Outcome(current.result, True)
-        claim = IdempotencyRecord(record_id, scope, body_fingerprint, PENDING, None, now, now + ttl_seconds)
+        claim = IdempotencyRecord(record_id, scope, body_fingerprint, KeyState.PENDING, None, now, now + ttl_seconds)
         store.put(IDEMPOTENCY, claim)
     try:
         result = action()
@@ -117,7 +122,7 @@ def run(
         raise
     with store.atomic():
         if store.get(IDEMPOTENCY, record_id) == claim:
-            store.put(IDEMPOTENCY, dataclasses.replace(claim, state=DONE, result=result))
+            store.put(IDEMPOTENCY, dataclasses.replace(claim, state=KeyState.DONE, result=result))
     return Outcome(result, False)
 
 
@@ -129,7 +134,7 @@ def _sweep(store: Store, now: float) -> None:
         return
     meta[_LAST_SWEEP] = now
     for record in store.values(IDEMPOTENCY):
-        if record.state == DONE and record.expires_at <= now:
+        if record.state == KeyState.DONE and record.expires_at <= now:
             store.delete(IDEMPOTENCY, record.id)
 
 

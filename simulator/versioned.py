@@ -1,6 +1,7 @@
 """Changing a versioned record: one atomic read-check-write that bumps `version` and
 `updated_at`, with the contract's answers for an unknown id (404) and a stale
-`If-Match` (412). Baskets, checkouts and orders all change this way."""
+`If-Match` (412). Baskets, checkouts and orders all change this way; `stale` is the
+one 412 answer of every resource with an If-Match."""
 
 from __future__ import annotations
 
@@ -14,8 +15,21 @@ from .store import RecordNotFound, Store, VersionConflict
 T = TypeVar("T")
 
 
-def stale(label: str, version: int) -> DomainError:
-    return DomainError(412, "VERSION_MISMATCH", f"The {label} changed; it is at version {version} now.")
+STALE_CODE = "VERSION_MISMATCH"
+
+
+def stale(what: str, current_version: int | None = None) -> DomainError:
+    """The one 412 answer: `If-Match` names a version `what` is not at, and nothing changed.
+
+    The body carries `current_version` whenever it is known, so a client can tell how far
+    behind it is; an If-Match no version could ever match (not an ETag this backend
+    issues) is refused before any record is read, so there is none to tell.
+    """
+    if current_version is None:
+        return DomainError(412, STALE_CODE, f"If-Match must be an ETag this backend issued for {what}.")
+    return DomainError(
+        412, STALE_CODE, f"{what} changed; it is at version {current_version} now.", current_version=current_version,
+    )
 
 
 def change(
@@ -39,4 +53,4 @@ def change(
     except RecordNotFound:
         raise missing() from None
     except VersionConflict as conflict:
-        raise stale(label, conflict.actual) from None
+        raise stale(f"The {label}", conflict.actual) from None

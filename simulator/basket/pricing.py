@@ -58,11 +58,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from fractions import Fraction
 
 from simulator.catalog.model import Product
 from simulator.money import ZERO, quantize
-from simulator.promotions.rules import Promotion, PromotionUsage
+from simulator.promotions.rules import Promotion, PromotionKind, PromotionUsage
 
 HUNDRED = Decimal(100)
 ONE = Decimal(1)
@@ -168,10 +169,19 @@ class AppliedPromotion:
     line_ids: tuple[str, ...]
 
 
+class CouponState(StrEnum):
+    APPLIED = "applied"
+    NOT_APPLICABLE = "not_applicable"  # its conditions do not hold (the reason says which)
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"  # no promotion has this code
+
+
 @dataclass(frozen=True)
-class CouponState:
+class PricedCoupon:
+    """A coupon on the basket and what became of it."""
+
     code: str
-    state: str  # applied | not_applicable | expired | unknown
+    state: CouponState
     reason: str | None = None
     promotion_id: str | None = None
 
@@ -187,7 +197,7 @@ class TaxLine:
 class PricedBasket:
     lines: list[PricedLine]
     promotions: list[AppliedPromotion]
-    coupons: list[CouponState]
+    coupons: list[PricedCoupon]
     subtotal: Decimal
     discount: Decimal
     taxes: list[TaxLine]
@@ -250,10 +260,10 @@ def _why_not(rule: Promotion, lines: list[PricedLine], matching: tuple[int, ...]
         return "already used as often as allowed"
     if not matching:
         return "nothing in the basket qualifies"
-    needed = max(rule.min_quantity or 0, rule.buy_quantity + rule.get_quantity if rule.kind == "buy_x_get_y" else 0)
+    needed = max(rule.min_quantity or 0, rule.buy_quantity + rule.get_quantity if rule.kind == PromotionKind.BUY_X_GET_Y else 0)
     if needed > 1 and sum(lines[i].quantity for i in matching) < needed:
         return f"add at least {needed} qualifying items"
-    if rule.kind == "bundle_price" and len({lines[i].product.id for i in matching}) < len(set(rule.product_ids)):
+    if rule.kind == PromotionKind.BUNDLE_PRICE and len({lines[i].product.id for i in matching}) < len(set(rule.product_ids)):
         return "add one of each product of the bundle"
     return None
 
@@ -262,14 +272,14 @@ def _why_not(rule: Promotion, lines: list[PricedLine], matching: tuple[int, ...]
 def _line_effect(rule: Promotion, matching: list[PricedLine]) -> int:
     """Apply a line rule to the lines it matches (in tie order); returns the cents it gave."""
     given = 0
-    if rule.kind == "line_percent":
+    if rule.kind == PromotionKind.LINE_PERCENT:
         for line in matching:
             given += line.take(rule.id, percent_of(line.left, rule.percent))
-    elif rule.kind == "line_amount":
+    elif rule.kind == PromotionKind.LINE_AMOUNT:
         off = cents(rule.amount)
         for line in matching:
             given += line.take(rule.id, off * line.quantity)
-    elif rule.kind == "buy_x_get_y":
+    elif rule.kind == PromotionKind.BUY_X_GET_Y:
         free_units = sum(line.quantity for line in matching) // (rule.buy_quantity + rule.get_quantity) * rule.get_quantity
         percent = rule.percent if rule.percent is not None else HUNDRED
         # cheapest units first, by what is left per unit (exact); the stable sort keeps tie order
@@ -279,7 +289,7 @@ def _line_effect(rule: Promotion, matching: list[PricedLine]) -> int:
             free_units -= count
             if free_units <= 0:
                 break
-    elif rule.kind == "bundle_price":
+    elif rule.kind == PromotionKind.BUNDLE_PRICE:
         wanted, seen, bundle = set(rule.product_ids), set(), []
         for line in matching:  # one line per product: the first in tie order
             if line.product.id in wanted and line.product.id not in seen:
@@ -292,9 +302,9 @@ def _line_effect(rule: Promotion, matching: list[PricedLine]) -> int:
 
 
 def _basket_amount(rule: Promotion, left: int) -> int:
-    if rule.kind == "basket_percent":
+    if rule.kind == PromotionKind.BASKET_PERCENT:
         return percent_of(left, rule.percent)
-    if rule.kind == "basket_amount":
+    if rule.kind == PromotionKind.BASKET_AMOUNT:
         return cents(rule.amount)
     return max((cents(amount) for threshold, amount in rule.tiers if left >= cents(threshold)), default=0)  # tiered_spend
 
@@ -346,7 +356,7 @@ class _Run:
         """The rule's turn on what the earlier ones left; True when it gave something."""
         rule = candidate.rule
         threshold = cents(rule.min_subtotal) if rule.min_subtotal is not None else 0
-        if rule.kind == "tiered_spend":
+        if rule.kind == PromotionKind.TIERED_SPEND:
             threshold = max(threshold, cents(rule.tiers[0][0]))
         if self.left < threshold:
             self.reasons[rule.id] = _spend_reason(threshold, self.subtotal)
@@ -406,23 +416,23 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
     index = _LineIndex(ranked, ctx.categories_of)
     rules = sorted(rules, key=lambda r: (-r.priority, r.position))  # stable: then the order given
     by_code = {rule.coupon_code: rule for rule in rules if rule.coupon_code}
-    coupon_states: dict[str, CouponState] = {}
+    coupon_states: dict[str, PricedCoupon] = {}
 
-    def coupon(rule: Promotion, state: str, reason: str | None) -> None:
+    def coupon(rule: Promotion, state: CouponState, reason: str | None) -> None:
         if rule.coupon_code:
-            coupon_states[rule.coupon_code] = CouponState(rule.coupon_code, state, reason, rule.id)
+            coupon_states[rule.coupon_code] = PricedCoupon(rule.coupon_code, state, reason, rule.id)
 
     candidates = []
     for rule in rules:
         if rule.coupon_code and rule.coupon_code not in ctx.coupons:
             continue
         if rule.ends_at and ctx.now >= rule.ends_at:
-            coupon(rule, "expired", "this coupon has expired")
+            coupon(rule, CouponState.EXPIRED, "this coupon has expired")
             continue
         matching = index.matching(rule)
         reason = _why_not(rule, ranked, matching, ctx)
         if reason:
-            coupon(rule, "not_applicable", reason)
+            coupon(rule, CouponState.NOT_APPLICABLE, reason)
             continue
         candidates.append(_Candidate(rule, matching))
 
@@ -441,16 +451,16 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
         rule = candidate.rule
         if run.gave(rule):
             applied.append(AppliedPromotion(rule, decimal(run.given.get(rule.id, 0)), tuple(touched.get(rule.id, ()))))
-            coupon(rule, "applied", None)
+            coupon(rule, CouponState.APPLIED, None)
         else:
-            coupon(rule, "not_applicable", run.reasons[rule.id])
+            coupon(rule, CouponState.NOT_APPLICABLE, run.reasons[rule.id])
     for candidate, reason in outcome.skipped:
-        coupon(candidate.rule, "not_applicable", reason)
+        coupon(candidate.rule, CouponState.NOT_APPLICABLE, reason)
     for candidate, stopper in outcome.dropped:
-        coupon(candidate.rule, "not_applicable", f"cannot be combined with “{stopper.name}”")
+        coupon(candidate.rule, CouponState.NOT_APPLICABLE, f"cannot be combined with “{stopper.name}”")
 
     coupons = [
-        coupon_states.get(code) or CouponState(code, "unknown", "no such coupon", by_code[code].id if code in by_code else None)
+        coupon_states.get(code) or PricedCoupon(code, CouponState.UNKNOWN, "no such coupon", by_code[code].id if code in by_code else None)
         for code in ctx.coupons
     ]
     subtotal = sum(line.subtotal_cents for line in lines)

@@ -8,6 +8,8 @@ from marshmallow import Schema, fields, validate
 
 from simulator.schemas import Amount, MoneySchema
 
+from .service import LineStatus
+
 ID = validate.Length(min=1, max=64)
 QUANTITY_MAX = 10_000  # beyond any per-line limit; the service gives the precise one
 
@@ -35,7 +37,7 @@ class BasketLineSchema(Schema):
     product_id = fields.String()
     product = fields.Dict(metadata={"description": "name, sku, brand, image, stock"})
     quantity = fields.Integer()
-    status = fields.String(validate=validate.OneOf(["ok", "insufficient_stock", "sold_out", "unavailable"]))
+    status = fields.String(validate=validate.OneOf([status.value for status in LineStatus]))
     unit_price = fields.Nested(MoneySchema, allow_none=True)
     previous_unit_price = fields.Nested(MoneySchema, allow_none=True, metadata={"description": "Set when the price changed since it was added."})
     subtotal = fields.Nested(MoneySchema)

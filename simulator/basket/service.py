@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Callable
 
 from simulator.catalog.model import CATEGORY, PRODUCT, Product
@@ -24,7 +25,7 @@ from simulator.store import Store
 
 from simulator.promotions import rules as promotions
 from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine
-from .pricing import LineInput, PricedBasket, PricingContext, price_basket
+from .pricing import CouponState, LineInput, PricedBasket, PricingContext, price_basket
 
 ORDER = "order"  # orders are counted for first-order promotions
 SWEEP_INTERVAL_SECONDS = 300
@@ -255,11 +256,18 @@ def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_
 
 
 # -- pricing a basket ---------------------------------------------------------------------
+class LineStatus(StrEnum):
+    OK = "ok"
+    INSUFFICIENT_STOCK = "insufficient_stock"  # fewer in stock than the line asks for
+    SOLD_OUT = "sold_out"
+    UNAVAILABLE = "unavailable"  # the product is no longer sold
+
+
 @dataclass(frozen=True)
 class LineState:
     line: BasketLine
     product: Product | None
-    status: str  # ok | insufficient_stock | sold_out | unavailable
+    status: LineStatus
     previous_unit_price: Decimal | None  # set when the price changed since the shopper saw it
 
 
@@ -273,7 +281,7 @@ class BasketView:
     @property
     def blocking(self) -> list[str]:
         """Why checkout cannot proceed (empty when it can)."""
-        problems = [f"{state.line.name}: {state.status.replace('_', ' ')}" for state in self.lines if state.status != "ok"]
+        problems = [f"{state.line.name}: {state.status.replace('_', ' ')}" for state in self.lines if state.status != LineStatus.OK]
         return problems or (["the basket is empty"] if not self.lines else [])
 
 
@@ -313,14 +321,14 @@ def view(store: Store, clock: Clock, basket: Basket, rules: BasketRules) -> Bask
         product = store.get(PRODUCT, line.product_id)
         previous = None
         if product is None:
-            status = "unavailable"
+            status = LineStatus.UNAVAILABLE
             messages.append(f"{line.name} is no longer available; remove it to check out.")
         elif product.stock == 0:
-            status = "sold_out"
+            status = LineStatus.SOLD_OUT
             messages.append(f"{product.name} is sold out; remove it to check out.")
         else:
-            status = "ok" if line.quantity <= product.stock else "insufficient_stock"
-            if status != "ok":
+            status = LineStatus.OK if line.quantity <= product.stock else LineStatus.INSUFFICIENT_STOCK
+            if status != LineStatus.OK:
                 messages.append(f"Only {product.stock} of {product.name} left; lower the quantity to check out.")
             elif product.stock <= rules.low_stock_threshold:
                 messages.append(f"Only {product.stock} of {product.name} left.")
@@ -331,7 +339,7 @@ def view(store: Store, clock: Clock, basket: Basket, rules: BasketRules) -> Bask
         states.append(LineState(line, product, status, previous))
     priced = price_basket(inputs, store.values(promotions.PROMOTION), pricing_context(store, clock, basket))
     for coupon in priced.coupons:
-        if coupon.state != "applied":
+        if coupon.state != CouponState.APPLIED:
             messages.append(f"Coupon {coupon.code} does not apply: {coupon.reason}.")
     return BasketView(basket, priced, states, messages)
 

@@ -15,6 +15,7 @@ from typing import Any, Iterator, Mapping
 
 from simulator.clock import Clock
 from simulator.errors import DomainError, not_found, validation_error
+from simulator.versioned import stale
 from simulator.webhooks import events
 from simulator.store import RecordNotFound, Store, VersionConflict
 
@@ -199,7 +200,7 @@ def delete_product(store: Store, clock: Clock, product_id: str, expected_version
     with store.atomic():
         current = get_product(store, product_id)
         if expected_version is not None and current.version != expected_version:
-            raise _stale(product_id, current.version)
+            raise stale(f"Product {product_id}", current.version)
         store.delete(PRODUCT, product_id)
         store.log_change(PRODUCT, product_id, deleted=True, at=clock.timestamp())
         events.publish(store, clock, "product.deleted", product_id, current)
@@ -212,11 +213,7 @@ def _guarded(action, product_id: str):
     except RecordNotFound:
         raise not_found("PRODUCT_NOT_FOUND", f"There is no product {product_id}.") from None
     except VersionConflict as conflict:
-        raise _stale(product_id, conflict.actual) from None
-
-
-def _stale(product_id: str, version: int) -> DomainError:
-    return DomainError(412, "VERSION_MISMATCH", f"Product {product_id} changed; it is at version {version} now.")
+        raise stale(f"Product {product_id}", conflict.actual) from None
 
 
 # -- bulk export ----------------------------------------------------------------

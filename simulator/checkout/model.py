@@ -5,35 +5,55 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Mapping
 
 CHECKOUT = "checkout"
 
-#: The steps, in the order they must be taken, with the code a later step answers
-#: (409) while this one is missing.
-STEPS = (
-    ("shipping_address", "SHIPPING_ADDRESS_NOT_SET"),
-    ("billing_address", "BILLING_ADDRESS_NOT_SET"),
-    ("payment_type", "PAYMENT_TYPE_NOT_SET"),
-    ("delivery_option", "DELIVERY_OPTION_NOT_SET"),
-    ("payment", "PAYMENT_NOT_AUTHORIZED"),
-)
-STEP_NAMES = tuple(name for name, _ in STEPS)
 
-# Payment states
-AUTHORIZED = "authorized"  # card or redirect approved: the order may be placed
-PENDING = "pending"  # bank transfer or cash on delivery: the order may be placed, paid later
-REQUIRES_CONFIRMATION = "requires_confirmation"
-PENDING_REDIRECT = "pending_redirect"
-DECLINED = "declined"
-CANCELLED = "cancelled"
-PAYABLE = (AUTHORIZED, PENDING)
+class CheckoutStatus(StrEnum):
+    OPEN = "open"  # steps may be taken
+    COMPLETED = "completed"  # it became an order
+
+
+class PaymentState(StrEnum):
+    AUTHORIZED = "authorized"  # card or redirect approved: the order may be placed
+    PENDING = "pending"  # bank transfer or cash on delivery: the order may be placed, paid later
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    PENDING_REDIRECT = "pending_redirect"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+
+
+PAYABLE = (PaymentState.AUTHORIZED, PaymentState.PENDING)
+
+
+class Step(StrEnum):
+    """The steps, in the order they must be taken; each names the checkout field it sets."""
+
+    SHIPPING_ADDRESS = "shipping_address"
+    BILLING_ADDRESS = "billing_address"
+    PAYMENT_TYPE = "payment_type"
+    DELIVERY_OPTION = "delivery_option"
+    PAYMENT = "payment"
+    ORDER = "order"  # placing the order, after all the others; it sets no field
+
+
+#: The steps before the order, with the code a later step answers (409) while this one is missing.
+STEPS = (
+    (Step.SHIPPING_ADDRESS, "SHIPPING_ADDRESS_NOT_SET"),
+    (Step.BILLING_ADDRESS, "BILLING_ADDRESS_NOT_SET"),
+    (Step.PAYMENT_TYPE, "PAYMENT_TYPE_NOT_SET"),
+    (Step.DELIVERY_OPTION, "DELIVERY_OPTION_NOT_SET"),
+    (Step.PAYMENT, "PAYMENT_NOT_AUTHORIZED"),
+)
+STEP_NAMES = tuple(step.value for step, _ in STEPS)  # plain strings: the wire's keys
 
 
 @dataclass(frozen=True, slots=True)
 class Payment:
     type_id: str
-    state: str
+    state: PaymentState
     amount: Decimal  # the total it was made for: a new total needs a new payment
     brand: str | None = None
     last4: str | None = None
@@ -57,13 +77,13 @@ class Checkout:
     payment: Payment | None
     seen_basket_version: int  # what the totals last shown were computed from
     seen_total: Decimal
-    status: str  # open | completed
+    status: CheckoutStatus
     order_id: str | None
     created_at: datetime
     updated_at: datetime
     version: int = 1
 
     def step_done(self, step: str) -> bool:
-        if step == "payment":
+        if step == Step.PAYMENT:
             return self.payment is not None and self.payment.state in PAYABLE
         return getattr(self, step) is not None

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 
 from simulator.money import ZERO
@@ -13,11 +14,20 @@ from simulator.money import ZERO
 DATA = Path(__file__).resolve().parent.parent / "seed"
 
 
+class PaymentFlow(StrEnum):
+    """How a payment type is paid, which decides the payment step and the order's course."""
+
+    CARD = "card"  # card details at the payment step; test numbers decide
+    REDIRECT = "redirect"  # the shopper approves on the provider's page
+    BANK_TRANSFER = "bank_transfer"  # the order waits for the money
+    ON_DELIVERY = "on_delivery"  # paid to the courier
+
+
 @dataclass(frozen=True)
 class PaymentType:
     id: str
     name: str
-    flow: str  # card | redirect | bank_transfer | on_delivery
+    flow: PaymentFlow
     fee: Decimal
     countries: frozenset[str] | None
     max_total: Decimal | None
@@ -58,7 +68,7 @@ def _load_payment_types() -> tuple[PaymentType, ...]:
     raw = json.loads((DATA / "payment_types.json").read_text(encoding="utf-8"))["payment_types"]
     return tuple(
         PaymentType(
-            id=item["id"], name=item["name"], flow=item["flow"], fee=Decimal(item["fee"]),
+            id=item["id"], name=item["name"], flow=PaymentFlow(item["flow"]), fee=Decimal(item["fee"]),
             countries=frozenset(item["countries"]) if "countries" in item else None,
             max_total=Decimal(item["max_total"]) if "max_total" in item else None,
         )

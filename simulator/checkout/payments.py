@@ -15,17 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-AUTHORIZED = "authorized"
-REQUIRES_CONFIRMATION = "requires_confirmation"
-DECLINED = "declined"
+from .model import PaymentState
 
 #: number → (outcome, decline code)
 TEST_CARDS = {
-    "4242424242424242": (AUTHORIZED, None),
-    "4000000000000002": (DECLINED, "PAYMENT_DECLINED"),
-    "4000000000009995": (DECLINED, "INSUFFICIENT_FUNDS"),
-    "4000000000000069": (DECLINED, "CARD_EXPIRED"),
-    "4000002500003155": (REQUIRES_CONFIRMATION, None),
+    "4242424242424242": (PaymentState.AUTHORIZED, None),
+    "4000000000000002": (PaymentState.DECLINED, "PAYMENT_DECLINED"),
+    "4000000000009995": (PaymentState.DECLINED, "INSUFFICIENT_FUNDS"),
+    "4000000000000069": (PaymentState.DECLINED, "CARD_EXPIRED"),
+    "4000002500003155": (PaymentState.REQUIRES_CONFIRMATION, None),
 }
 DECLINE_MESSAGES = {
     "PAYMENT_DECLINED": "The card was declined.",
@@ -36,7 +34,7 @@ DECLINE_MESSAGES = {
 
 @dataclass(frozen=True)
 class CardOutcome:
-    state: str
+    state: PaymentState  # authorized, declined or requires_confirmation
     decline_code: str | None
     brand: str
     last4: str
@@ -71,5 +69,5 @@ def card_problems(number: str, expiry_month: int, expiry_year: int, cvc: str, to
 
 
 def card_outcome(number: str) -> CardOutcome:
-    state, code = TEST_CARDS.get(number, (AUTHORIZED, None))
+    state, code = TEST_CARDS.get(number, (PaymentState.AUTHORIZED, None))
     return CardOutcome(state, code, brand(number), number[-4:])

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
-from flask import Response, redirect, request, url_for
+from flask import Response, redirect, url_for
 
-from simulator import idempotency
 from simulator.basket.callers import basket_rules, caller_basket, caller_owner_id
 from simulator.customers.auth import optional_customer
-from simulator.orders.serialize import order_to_dict
 from simulator.schemas import ProblemSchema
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
 
@@ -21,11 +19,9 @@ from .schemas import (
     DeliveryOptionSchema,
     DeliveryQuoteSchema,
     OpenCheckoutSchema,
-    OrderSchema,
     PaymentChoiceSchema,
     PaymentSchema,
     PaymentTypeSchema,
-    PlaceOrderSchema,
 )
 from .serialize import checkout_to_dict, payment_choice_to_dict, quote_to_dict
 
@@ -153,25 +149,6 @@ def confirm_payment(checkout_id):
     """Complete a payment that asked for confirmation (3-D Secure style)."""
     sim = runtime()
     return _answer(service.confirm_payment(sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id, expected_version=if_match_version()))
-
-
-@blp.route("/checkout/<checkout_id>/order", methods=["POST"])
-@blp.arguments(PlaceOrderSchema(), required=False)
-@blp.response(201, OrderSchema)
-@blp.alt_response(409, schema=ProblemSchema, description="A missing step, CHECKOUT_OUTDATED, INSUFFICIENT_STOCK, CHECKOUT_COMPLETED")
-@blp.alt_response(422, schema=ProblemSchema, description="IDEMPOTENCY_KEY_REUSED")
-@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},
-                      "description": "Retry safely: the same key and body answer the same order."}])
-def place_order(args, checkout_id):
-    """Place the order: stock taken atomically, the basket emptied, a confirmation mailed."""
-    sim = runtime()
-    order, replayed = service.place_order(
-        sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id, idempotency.header_key(request.headers), args,
-    )
-    headers = {"Location": f"/api/v1/orders/{order.id}", "ETag": etag(order.version)}
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return json_response(order_to_dict(order, sim.settings.currency), 201, headers)
 
 
 @pay_page.route("/redirect/<token>", methods=["GET"])

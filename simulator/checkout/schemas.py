@@ -60,18 +60,6 @@ class PaymentSchema(Schema):
     return_url = fields.Url(require_tld=False, validate=validate.Length(max=2000), metadata={"description": "Redirect payments: where the payment page sends the shopper back."})
 
 
-class PlaceOrderSchema(Schema):
-    comment = fields.String(validate=validate.Length(max=500))
-
-
-class CancelOrderSchema(Schema):
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-
-
-class OrderListArgs(Schema):
-    status = fields.String(validate=validate.OneOf(["awaiting_payment", "placed", "paid", "processing", "shipped", "delivered", "cancelled"]))
-
-
 class CheckoutTotalsSchema(Schema):
     subtotal = fields.Nested(MoneySchema)
     discount = fields.Nested(MoneySchema)
@@ -119,25 +107,3 @@ class DeliveryQuoteSchema(Schema):
     price = fields.Nested(MoneySchema)
     regular_price = fields.Nested(MoneySchema)
     estimated_delivery = fields.Dict()
-
-
-class OrderSchema(Schema):
-    id = fields.String()
-    number = fields.String()
-    status = fields.String()
-    version = fields.Integer()
-    customer_id = fields.String(allow_none=True)
-    email = fields.String()
-    lines = fields.List(fields.Dict())
-    promotions = fields.List(fields.Dict())
-    coupons = fields.List(fields.String())
-    totals = fields.Nested(CheckoutTotalsSchema)
-    taxes = fields.List(fields.Dict())
-    shipping_address = fields.Dict()
-    billing_address = fields.Dict()
-    delivery = fields.Dict()
-    payment = fields.Dict()
-    status_history = fields.List(fields.Dict())
-    cancel_reason = fields.String(allow_none=True)
-    created_at = fields.String()
-    updated_at = fields.String()

@@ -1,15 +1,27 @@
-"""Wire form of a checkout and of an order."""
+"""Wire form of a checkout, and the totals and taxes shape orders share with it."""
 
 from __future__ import annotations
 
 from simulator.basket.serialize import basket_to_dict
 from simulator.clock import rfc3339
 from simulator.money import money
-from simulator.orders.serialize import taxes_to_dict, totals_to_dict
 
-from .model import STEP_NAMES
+from .model import STEP_NAMES, CheckoutStatus
 from .options import DeliveryQuote, PaymentChoice
 from .service import CheckoutView
+
+
+def totals_to_dict(totals, currency: str) -> dict:
+    """The six totals of a checkout's `CheckoutTotals` or of an order, as money."""
+    return {
+        name: money(getattr(totals, name), currency)
+        for name in ("subtotal", "discount", "shipping", "payment_fee", "tax", "total")
+    }
+
+
+def taxes_to_dict(taxes, currency: str) -> list[dict]:
+    """Tax per rate, from (rate, gross, tax) triples."""
+    return [{"rate": str(rate), "gross": money(gross, currency), "tax": money(tax, currency)} for rate, gross, tax in taxes]
 
 
 def quote_to_dict(quote: DeliveryQuote, currency: str) -> dict:
@@ -44,7 +56,7 @@ def checkout_to_dict(view: CheckoutView, currency: str, base_url: str) -> dict:
         "version": checkout.version,
         "email": checkout.email,
         "steps": {name: {"state": "done" if checkout.step_done(name) else "pending"} for name in STEP_NAMES},
-        "next_step": next_step if checkout.status == "open" else None,
+        "next_step": next_step if checkout.status == CheckoutStatus.OPEN else None,
         "shipping_address": checkout.shipping_address,
         "billing_address": checkout.billing_address,
         "billing_same_as_shipping": checkout.billing_same_as_shipping,

@@ -16,36 +16,20 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Mapping
 
-from simulator import idempotency, versioned
+from simulator import domain_faults, versioned
 from simulator.basket import service as baskets
 from simulator.basket.model import BASKET, Basket
 from simulator.basket.pricing import TaxLine, tax_line
-from simulator.catalog import service as catalog
-from simulator.catalog.model import PRODUCT
 from simulator.clock import Clock
 from simulator.customers import service as customers
 from simulator.customers.model import token_digest
 from simulator.errors import DomainError, validation_error
 from simulator.money import ZERO
-from simulator.orders.model import AWAITING_PAYMENT, ORDER, PLACED, Order, OrderDelivery, OrderLine, OrderPayment, StatusChange
-from simulator.orders.service import ensure_stock, next_number, record_usage, take_stock
-from simulator.webhooks import events
-from simulator.simulation import faults
-from simulator.mail import outbox
 from simulator.store import Store
 
 from . import options, payments
-from .model import (
-    AUTHORIZED,
-    CHECKOUT,
-    DECLINED,
-    PENDING,
-    PENDING_REDIRECT,
-    REQUIRES_CONFIRMATION,
-    STEPS,
-    Checkout,
-    Payment,
-)
+from .model import CHECKOUT, STEPS, Checkout, CheckoutStatus, Payment, PaymentState, Step
+from .options import PaymentFlow
 
 #: Shipping and payment fees carry the standard tax rate.
 SERVICE_TAX_RATE = Decimal("0.19")
@@ -166,7 +150,7 @@ def show(store: Store, clock: Clock, rules: baskets.BasketRules, owner_id: str, 
     """The checkout as it is now. Showing new totals records them as seen."""
     checkout = get_checkout(store, owner_id, checkout_id)
     basket, view = _price(store, clock, rules, checkout)
-    if checkout.status == "open" and not _is_current(checkout, view, basket):
+    if checkout.status == CheckoutStatus.OPEN and not _is_current(checkout, view, basket):
         checkout = _change(store, clock, checkout.id, None, lambda current: _reconcile(store, clock, rules, current))
         basket, view = _price(store, clock, rules, checkout)
     return view
@@ -191,7 +175,7 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
             basket_id=basket.id, shipping_address=None, billing_address=None, billing_same_as_shipping=False,
             payment_type=None, delivery_option=None, payment=None,
             seen_basket_version=basket.version, seen_total=view.priced.total,
-            status="open", order_id=None, created_at=now, updated_at=now,
+            status=CheckoutStatus.OPEN, order_id=None, created_at=now, updated_at=now,
         )
         store.put(CHECKOUT, checkout)
     return show(store, clock, rules, checkout.owner_id, checkout.id)
@@ -204,9 +188,9 @@ def _change(store: Store, clock: Clock, checkout_id: str, expected_version: int 
     )
 
 
-def _require(checkout: Checkout, step: str) -> None:
+def _require(checkout: Checkout, step: Step) -> None:
     """409 naming the first missing step before `step`; 409 once the checkout is completed."""
-    if checkout.status != "open":
+    if checkout.status != CheckoutStatus.OPEN:
         raise DomainError(409, "CHECKOUT_COMPLETED", f"This checkout already became order {checkout.order_id}.")
     for name, code in STEPS:
         if name == step:
@@ -248,7 +232,7 @@ def set_shipping_address(store, clock, rules, owner_id, checkout_id, address: di
         billing = address if current.billing_same_as_shipping else current.billing_address
         return dataclasses.replace(current, shipping_address=address, billing_address=billing, payment=None)
 
-    return _step(store, clock, rules, owner_id, checkout_id, "shipping_address", expected_version, edit)
+    return _step(store, clock, rules, owner_id, checkout_id, Step.SHIPPING_ADDRESS, expected_version, edit)
 
 
 def set_billing_address(store, clock, rules, owner_id, checkout_id, address: dict | None, same_as_shipping: bool, expected_version=None) -> CheckoutView:
@@ -256,12 +240,12 @@ def set_billing_address(store, clock, rules, owner_id, checkout_id, address: dic
         billing = current.shipping_address if same_as_shipping else address
         return dataclasses.replace(current, billing_address=billing, billing_same_as_shipping=same_as_shipping, payment=None)
 
-    return _step(store, clock, rules, owner_id, checkout_id, "billing_address", expected_version, edit)
+    return _step(store, clock, rules, owner_id, checkout_id, Step.BILLING_ADDRESS, expected_version, edit)
 
 
 def payment_choices(store, clock, rules, owner_id, checkout_id) -> list[options.PaymentChoice]:
     checkout = get_checkout(store, owner_id, checkout_id)
-    _require(checkout, "billing_address")  # a read: it needs only the destination
+    _require(checkout, Step.BILLING_ADDRESS)  # a read: it needs only the destination
     _, view = _price(store, clock, rules, checkout)
     return options.payment_choices(checkout.shipping_address["country"], view.basket.priced.total)
 
@@ -276,12 +260,12 @@ def set_payment_type(store, clock, rules, owner_id, checkout_id, type_id: str, e
             raise DomainError(409, "PAYMENT_TYPE_NOT_AVAILABLE", f"{choice.type.name} is {choice.reason}.")
         return dataclasses.replace(current, payment_type=type_id, payment=None)
 
-    return _step(store, clock, rules, owner_id, checkout_id, "payment_type", expected_version, edit)
+    return _step(store, clock, rules, owner_id, checkout_id, Step.PAYMENT_TYPE, expected_version, edit)
 
 
 def delivery_choices(store, clock, rules, owner_id, checkout_id) -> list[options.DeliveryQuote]:
     checkout = get_checkout(store, owner_id, checkout_id)
-    _require(checkout, "billing_address")
+    _require(checkout, Step.BILLING_ADDRESS)
     _, view = _price(store, clock, rules, checkout)
     return options.delivery_quotes(checkout.shipping_address["country"], basket_weight(view.basket), clock.now(), view.basket.priced.free_shipping)
 
@@ -297,7 +281,7 @@ def set_delivery_option(store, clock, rules, owner_id, checkout_id, option_id: s
             raise DomainError(409, "DELIVERY_OPTION_NOT_AVAILABLE", f"{option_id} cannot deliver this order there.")
         return dataclasses.replace(current, delivery_option=option_id, payment=None)
 
-    return _step(store, clock, rules, owner_id, checkout_id, "delivery_option", expected_version, edit)
+    return _step(store, clock, rules, owner_id, checkout_id, Step.DELIVERY_OPTION, expected_version, edit)
 
 
 # -- payment -----------------------------------------------------------------------------------
@@ -311,27 +295,26 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
     if (current.seen_total, current.seen_basket_version) != (checkout.seen_total, checkout.seen_basket_version):
         raise _outdated(current.seen_total)
     flow = options.payment_type(checkout.payment_type).flow if checkout.payment_type else None
-    if flow == "card" and card is None:
+    if flow == PaymentFlow.CARD and card is None:
         raise validation_error({"card": "required for card payments"})
-    if flow == "card":
+    if flow == PaymentFlow.CARD:
         problems = payments.card_problems(card["number"], card["expiry_month"], card["expiry_year"], card["cvc"], clock.now().date())
         if problems:
             raise validation_error(problems)
-    token = secrets.token_urlsafe(24) if flow == "redirect" else None
+    token = secrets.token_urlsafe(24) if flow == PaymentFlow.REDIRECT else None
 
     def edit(current: Checkout) -> Checkout:
-        _require(current, "payment")
+        _require(current, Step.PAYMENT)
         amount = current.seen_total
-        if flow == "card":
+        if flow == PaymentFlow.CARD:
             outcome = payments.card_outcome(card["number"])
-            if outcome.state != payments.DECLINED and faults.domain_fault(store, "card_declined"):
-                outcome = dataclasses.replace(outcome, state=payments.DECLINED, decline_code="PAYMENT_DECLINED")
-            state = {payments.AUTHORIZED: AUTHORIZED, payments.REQUIRES_CONFIRMATION: REQUIRES_CONFIRMATION}.get(outcome.state, DECLINED)
-            payment = Payment(current.payment_type, state, amount, outcome.brand, outcome.last4, outcome.decline_code)
-        elif flow == "redirect":
-            payment = Payment(current.payment_type, PENDING_REDIRECT, amount, redirect_token_digest=token_digest(token), return_url=return_url)
+            if outcome.state != PaymentState.DECLINED and domain_faults.hit("card_declined"):
+                outcome = dataclasses.replace(outcome, state=PaymentState.DECLINED, decline_code="PAYMENT_DECLINED")
+            payment = Payment(current.payment_type, outcome.state, amount, outcome.brand, outcome.last4, outcome.decline_code)
+        elif flow == PaymentFlow.REDIRECT:
+            payment = Payment(current.payment_type, PaymentState.PENDING_REDIRECT, amount, redirect_token_digest=token_digest(token), return_url=return_url)
         else:
-            payment = Payment(current.payment_type, PENDING, amount)
+            payment = Payment(current.payment_type, PaymentState.PENDING, amount)
         return dataclasses.replace(current, payment=payment)
 
     _change(store, clock, checkout_id, expected_version, edit)
@@ -339,7 +322,7 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
     payment = view.checkout.payment
     if payment is None:  # the totals moved while paying: the payment no longer fits them
         raise _outdated(view.checkout.seen_total)
-    if payment.state == DECLINED:
+    if payment.state == PaymentState.DECLINED:
         raise DomainError(402, payment.decline_code, payments.DECLINE_MESSAGES[payment.decline_code], checkout_id=checkout_id)
     return view, token
 
@@ -348,9 +331,9 @@ def confirm_payment(store, clock, rules, owner_id, checkout_id, expected_version
     """Complete a payment that asked for confirmation (the 3-D Secure step)."""
 
     def edit(current: Checkout) -> Checkout:
-        if current.payment is None or current.payment.state != REQUIRES_CONFIRMATION:
+        if current.payment is None or current.payment.state != PaymentState.REQUIRES_CONFIRMATION:
             raise DomainError(409, "NOTHING_TO_CONFIRM", "No payment of this checkout waits for confirmation.")
-        return dataclasses.replace(current, payment=dataclasses.replace(current.payment, state=AUTHORIZED))
+        return dataclasses.replace(current, payment=dataclasses.replace(current.payment, state=PaymentState.AUTHORIZED))
 
     get_checkout(store, owner_id, checkout_id)
     _change(store, clock, checkout_id, expected_version, edit)
@@ -370,96 +353,33 @@ def complete_redirect(store: Store, clock: Clock, token: str, approve: bool) -> 
     checkout = find_redirect(store, token)
 
     def edit(current: Checkout) -> Checkout:
-        if current.payment is None or current.payment.redirect_token_digest != token_digest(token) or current.payment.state != PENDING_REDIRECT:
+        if current.payment is None or current.payment.redirect_token_digest != token_digest(token) or current.payment.state != PaymentState.PENDING_REDIRECT:
             raise DomainError(409, "PAYMENT_NOT_PENDING", "This payment is no longer waiting for an answer.")
-        state = AUTHORIZED if approve else "cancelled"
+        state = PaymentState.AUTHORIZED if approve else PaymentState.CANCELLED
         return dataclasses.replace(current, payment=dataclasses.replace(current.payment, state=state))
 
     return _change(store, clock, checkout.id, None, edit)
 
 
-# -- the order ---------------------------------------------------------------------------------
-def place_order(store, clock, rules, owner_id: str, checkout_id: str, idempotency_key: str | None, body: Mapping[str, Any]) -> tuple[Order, bool]:
-    """Place the order: (order, replayed). Stock for every line is taken atomically (all
-    or none), coupon usage recorded, the basket emptied, a confirmation mailed. With an
-    Idempotency-Key a retry answers the same order and never places a second one."""
-    get_checkout(store, owner_id, checkout_id)
-
-    def place() -> str:
-        with store.atomic():
-            order = _place(store, clock, rules, store.get(CHECKOUT, checkout_id), body)
-        lines = "\n".join(f"  {line.quantity} × {line.name}: {line.total:.2f}" for line in order.lines)
-        outbox.send(
-            store, clock, recipient=order.email, template="order_confirmation",
-            subject=f"Your order {order.number}",
-            text=f"Thank you for your order {order.number}.\n{lines}\nTotal: {order.total:.2f}",
-        )
-        return order.id
-
-    fingerprint = idempotency.fingerprint({"checkout_id": checkout_id, **body})
-    outcome = idempotency.run(store, clock, f"orders.place:{owner_id}", idempotency_key, fingerprint, place)
-    return store.get(ORDER, outcome.result), outcome.replayed
+# -- placing the order (orders.placement calls these, holding the store lock) -----------------
+def require_orderable(checkout: Checkout) -> None:
+    """409 naming the first missing step, or CHECKOUT_COMPLETED: an order needs every step."""
+    _require(checkout, Step.ORDER)
 
 
-def _simulate_bad_luck(store: Store, clock: Clock, checkout: Checkout) -> None:
-    """Domain faults (configured rates or X-Sim-Fault): a product of the basket sells out,
-    or its price changes, just before the order is placed; the ordinary rules then answer."""
-    basket = store.get(BASKET, checkout.basket_id)
-    products = [store.get(PRODUCT, line.product_id) for line in basket.lines] if basket else []
-    products = [product for product in products if product is not None]
-    if not products:
-        return
-    if faults.domain_fault(store, "sold_out"):
-        catalog.update_product(store, clock, products[0].id, {"stock": 0})
-    if faults.domain_fault(store, "price_changed"):
-        product = products[0]
-        catalog.update_product(store, clock, product.id, {"price": product.price + Decimal("1.00"), "compare_at_price": None})
+def priced(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout) -> CheckoutView:
+    """The checkout priced as the basket and catalog are now (nothing is recorded)."""
+    return _price(store, clock, rules, checkout)[1]
 
 
-def _place(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout, body: Mapping[str, Any]) -> Order:
-    """The placement itself; the caller holds the store lock, so nothing moves meanwhile."""
-    _require(checkout, "order")
-    _simulate_bad_luck(store, clock, checkout)
-    basket, view = _price(store, clock, rules, checkout)
-    ensure_stock(store, {state.line.product_id: state.line.quantity for state in view.basket.lines if state.product})
-    if view.basket.blocking:
-        raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be ordered as it is.", problems=view.basket.blocking)
-    if not _is_current(checkout, view, basket):
+def ensure_current(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout, view: CheckoutView) -> None:
+    """409 CHECKOUT_OUTDATED unless `view` has the totals the customer saw. The new totals
+    are recorded as seen first, so the checkout shown next presents them."""
+    if not _is_current(checkout, view, view.basket.basket):
         fitted = _change(store, clock, checkout.id, None, lambda current: _reconcile(store, clock, rules, current))
         raise _outdated(fitted.seen_total)
-    priced = view.basket.priced
-    order_lines = tuple(
-        OrderLine(
-            line.product.id, line.product.sku, line.product.name, line.quantity, line.unit_price, line.subtotal,
-            line.discount, line.total, line.product.tax_rate, tuple(sorted(line.discounts.items())),
-        )
-        for line in priced.lines
-    )
-    take_stock(store, clock, {line.product_id: line.quantity for line in order_lines})
-    record_usage(store, [applied.promotion.id for applied in priced.promotions], checkout.customer_id)
-    now, totals, quote = clock.now(), view.totals, view.delivery
-    payment_type = options.payment_type(checkout.payment_type)
-    status = AWAITING_PAYMENT if payment_type.flow == "bank_transfer" else PLACED
-    order = Order(
-        id=store.new_id("ord"), number=next_number(store), owner_id=checkout.owner_id, customer_id=checkout.customer_id,
-        email=checkout.email, checkout_id=checkout.id, lines=order_lines,
-        promotions=tuple((a.promotion.id, a.promotion.name, a.amount) for a in priced.promotions),
-        coupons=tuple(c.code for c in priced.coupons if c.state == "applied"),
-        subtotal=totals.subtotal, discount=totals.discount, shipping=totals.shipping, payment_fee=totals.payment_fee,
-        tax=totals.tax, total=totals.total, taxes=tuple((t.rate, t.gross, t.tax) for t in totals.taxes),
-        shipping_address=checkout.shipping_address, billing_address=checkout.billing_address,
-        delivery=OrderDelivery(quote.option.id, quote.option.name, quote.option.carrier, quote.price, quote.earliest, quote.latest),
-        payment=OrderPayment(
-            payment_type.id, payment_type.flow, checkout.payment.state, totals.total, checkout.payment.brand, checkout.payment.last4,
-        ),
-        status=status, history=(StatusChange(status, now, body.get("comment")),), auto_progress=True,
-        cancel_reason=None, created_at=now, updated_at=now,
-    )
-    store.put(ORDER, order)
-    events.publish(store, clock, "order.created", order.id, order)
-    versioned.change(
-        store, BASKET, basket.id, lambda current: dataclasses.replace(current, lines=(), coupons=(), notices=()),
-        now=now, expected_version=None, missing=lambda: DomainError(409, "BASKET_NOT_FOUND", "The basket is gone."), label="basket",
-    )
-    _change(store, clock, checkout.id, None, lambda current: dataclasses.replace(current, status="completed", order_id=order.id))
-    return order
+
+
+def complete(store: Store, clock: Clock, checkout_id: str, order_id: str) -> Checkout:
+    """The checkout became order `order_id`: no step can be taken any more."""
+    return _change(store, clock, checkout_id, None, lambda current: dataclasses.replace(current, status=CheckoutStatus.COMPLETED, order_id=order_id))

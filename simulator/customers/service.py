@@ -21,6 +21,7 @@ from simulator.clock import Clock
 from simulator.errors import DomainError, not_found, validation_error
 from simulator.mail import outbox
 from simulator.store import Store
+from simulator.versioned import stale
 
 from . import passwords
 from .countries import COUNTRIES, normalize_postal_code, phone_problem
@@ -111,10 +112,6 @@ def _email_taken() -> DomainError:
 
 def _address_not_found(address_id: str) -> DomainError:
     return not_found("ADDRESS_NOT_FOUND", f"There is no address {address_id} in your address book.")
-
-
-def _stale(what: str, version: int) -> DomainError:
-    return DomainError(412, "VERSION_MISMATCH", f"{what} changed; it is at version {version} now.", current_version=version)
 
 
 # -- field checks -------------------------------------------------------------------
@@ -435,7 +432,7 @@ def update_profile(
     if errors:
         raise validation_error(errors)
     if expected_version is not None and customer.version != expected_version:
-        raise _stale("Your profile", customer.version)
+        raise stale("Your profile", customer.version)
     if email_changes:
         _verify_current_password(store, clock, rules, customer, changes["current_password"])
     now = clock.now()
@@ -444,7 +441,7 @@ def update_profile(
         if email_changes:
             current = _still_the_password_checked(store, customer, _current_password_wrong)
         if expected_version is not None and current.version != expected_version:
-            raise _stale("Your profile", current.version)
+            raise stale("Your profile", current.version)
         if email_changes:
             old_key, new_key = normalize_email(current.email), normalize_email(new_email)
             if new_key != old_key:
@@ -704,7 +701,7 @@ def replace_address(
     with store.atomic():
         current = get_address(store, customer_id, address_id)
         if expected_version is not None and current.version != expected_version:
-            raise _stale(f"Address {address_id}", current.version)
+            raise stale(f"Address {address_id}", current.version)
         flags = {flag: values[flag] for flag in DEFAULT_FLAGS if values.get(flag) is not None}
         updated = dataclasses.replace(current, **cleaned, **flags, updated_at=now, version=current.version + 1)
         _take_defaults(store, updated, now)
@@ -718,7 +715,7 @@ def delete_address(store: Store, clock: Clock, customer_id: str, address_id: str
     with store.atomic():
         current = get_address(store, customer_id, address_id)
         if expected_version is not None and current.version != expected_version:
-            raise _stale(f"Address {address_id}", current.version)
+            raise stale(f"Address {address_id}", current.version)
         store.delete(ADDRESS, address_id)
         promote = {flag: True for flag in DEFAULT_FLAGS if getattr(current, flag)}
         remaining = list_addresses(store, customer_id)

@@ -13,8 +13,8 @@ from flask import Response, current_app, request
 from marshmallow import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from simulator.errors import DomainError
 from simulator.runtime import Runtime
+from simulator.versioned import stale
 
 EXTENSION = "alegra_sim"
 #: Compact UTF-8 JSON as bytes. orjson, because encoding is a large share of the hot
@@ -84,7 +84,7 @@ def if_match_version() -> int | None:
         return None
     text = header.strip().removeprefix("W/").strip('"')
     if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise DomainError(412, "PRECONDITION_FAILED", "If-Match must be an ETag this backend issued.")
+        raise stale("this resource")
     return int(text)
 
 

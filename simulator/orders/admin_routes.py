@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from simulator.checkout.schemas import OrderSchema
 from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import runtime
 from simulator.schemas import ProblemSchema
 
 from . import service
 from .routes import order_answer, timings
+from .schemas import OrderSchema
 
 blp = AdminBlueprint("sim_orders", __name__, description="Order controls (simulator).")
 

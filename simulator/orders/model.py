@@ -5,19 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Mapping
+
+from simulator.checkout.options import PaymentFlow
 
 ORDER = "order"
 
-AWAITING_PAYMENT = "awaiting_payment"
-PLACED = "placed"
-PAID = "paid"
-PROCESSING = "processing"
-SHIPPED = "shipped"
-DELIVERED = "delivered"
-CANCELLED = "cancelled"
-STATUSES = (AWAITING_PAYMENT, PLACED, PAID, PROCESSING, SHIPPED, DELIVERED, CANCELLED)
-CANCELLABLE = (AWAITING_PAYMENT, PLACED, PAID, PROCESSING)
+
+class OrderStatus(StrEnum):
+    AWAITING_PAYMENT = "awaiting_payment"  # a bank transfer not yet arrived
+    PLACED = "placed"
+    PAID = "paid"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+CANCELLABLE = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.PROCESSING)
+
+
+class OrderPaymentState(StrEnum):
+    AUTHORIZED = "authorized"  # approved at checkout, not yet taken
+    PENDING = "pending"  # paid later: bank transfer, cash on delivery
+    CAPTURED = "captured"  # the money is in
+    REFUNDED = "refunded"  # captured, then paid back on cancelling
+    VOIDED = "voided"  # never taken: cancelled before capture
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +51,8 @@ class OrderLine:
 @dataclass(frozen=True, slots=True)
 class OrderPayment:
     type_id: str
-    flow: str  # card | redirect | bank_transfer | on_delivery
-    state: str  # authorized | captured | pending | refunded | voided
+    flow: PaymentFlow
+    state: OrderPaymentState
     amount: Decimal
     brand: str | None = None
     last4: str | None = None
@@ -57,7 +71,7 @@ class OrderDelivery:
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    status: str
+    status: OrderStatus
     at: datetime
     note: str | None = None
 
@@ -84,7 +98,7 @@ class Order:
     billing_address: Mapping[str, str | None]
     delivery: OrderDelivery
     payment: OrderPayment
-    status: str
+    status: OrderStatus
     history: tuple[StatusChange, ...]
     auto_progress: bool  # False for seeded history, which stays as seeded
     cancel_reason: str | None

@@ -1,13 +1,16 @@
-"""Order webservices: the caller's orders, one order, cancel."""
+"""Order webservices: placing one from a checkout, the caller's orders, one order, cancel."""
 
 from __future__ import annotations
 
-from simulator.basket.callers import caller_owner_id
-from simulator.checkout.schemas import CancelOrderSchema, OrderListArgs, OrderSchema
+from flask import request
+
+from simulator import idempotency
+from simulator.basket.callers import basket_rules, caller_owner_id
 from simulator.schemas import ProblemSchema
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
 
-from . import service
+from . import placement, service
+from .schemas import CancelOrderSchema, OrderListArgs, OrderSchema, PlaceOrderSchema
 from .serialize import order_to_dict
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Orders: list, detail, cancel.")
@@ -17,8 +20,28 @@ def timings() -> service.OrderTimings:
     return service.OrderTimings.from_settings(runtime().settings)
 
 
-def order_answer(order, status: int = 200):
-    return json_response(order_to_dict(order, runtime().settings.currency), status, {"ETag": etag(order.version)})
+def order_answer(order, status: int = 200, headers: dict | None = None):
+    return json_response(order_to_dict(order, runtime().settings.currency), status, {"ETag": etag(order.version), **(headers or {})})
+
+
+# Documented with the checkout steps, where a frontend looks for it; placing is the orders' business.
+@blp.route("/checkout/<checkout_id>/order", methods=["POST"], tags=["checkout"])
+@blp.arguments(PlaceOrderSchema(), required=False)
+@blp.response(201, OrderSchema)
+@blp.alt_response(409, schema=ProblemSchema, description="A missing step, CHECKOUT_OUTDATED, INSUFFICIENT_STOCK, CHECKOUT_COMPLETED")
+@blp.alt_response(422, schema=ProblemSchema, description="IDEMPOTENCY_KEY_REUSED")
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},
+                      "description": "Retry safely: the same key and body answer the same order."}])
+def place_order(args, checkout_id):
+    """Place the order: stock taken atomically, the basket emptied, a confirmation mailed."""
+    sim = runtime()
+    order, replayed = placement.place_order(
+        sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id, idempotency.header_key(request.headers), args,
+    )
+    headers = {"Location": f"/api/v1/orders/{order.id}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return order_answer(order, 201, headers)
 
 
 @blp.route("/orders", methods=["GET"])

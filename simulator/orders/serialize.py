@@ -1,22 +1,12 @@
-"""Wire form of an order, and the totals shape checkouts share with it."""
+"""Wire form of an order."""
 
 from __future__ import annotations
 
+from simulator.checkout.serialize import taxes_to_dict, totals_to_dict
 from simulator.clock import rfc3339
 from simulator.money import money
 
 from .model import Order
-
-
-def totals_to_dict(totals, currency: str) -> dict:
-    return {
-        name: money(getattr(totals, name), currency)
-        for name in ("subtotal", "discount", "shipping", "payment_fee", "tax", "total")
-    }
-
-
-def taxes_to_dict(taxes, currency: str) -> list[dict]:
-    return [{"rate": str(rate), "gross": money(gross, currency), "tax": money(tax, currency)} for rate, gross, tax in taxes]
 
 
 def order_to_dict(order: Order, currency: str) -> dict:

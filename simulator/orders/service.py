@@ -1,4 +1,4 @@
-"""Orders: placing one from a checkout, its lifecycle on the simulator clock, cancelling.
+"""Orders: their lifecycle on the simulator clock, reading them, cancelling, numbering.
 
 Lifecycle: `placed → paid → processing → shipped → delivered`, each step after a
 configurable time. A bank transfer waits in `awaiting_payment` until the money
@@ -17,26 +17,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from simulator import versioned
-from simulator.promotions.rules import PROMOTION_USAGE, PromotionUsage
-from simulator.catalog import service as catalog
-from simulator.catalog.model import PRODUCT
+from simulator.catalog import stock
+from simulator.checkout.options import PaymentFlow
 from simulator.clock import Clock
 from simulator.errors import DomainError
-from simulator.webhooks import events
 from simulator.mail import outbox
 from simulator.store import Store
+from simulator.webhooks import events
 
 from .model import (
-    AWAITING_PAYMENT,
     CANCELLABLE,
-    CANCELLED,
-    DELIVERED,
     ORDER,
-    PAID,
-    PLACED,
-    PROCESSING,
-    SHIPPED,
     Order,
+    OrderPaymentState,
+    OrderStatus,
     StatusChange,
 )
 
@@ -74,63 +68,38 @@ def not_found() -> DomainError:
     return DomainError(404, "ORDER_NOT_FOUND", "There is no such order for this caller.")
 
 
-# -- stock and usage, shared by placing and cancelling ---------------------------------------
-def ensure_stock(store: Store, quantities: dict[str, int]) -> None:
-    """409 INSUFFICIENT_STOCK naming every product that cannot be had in that quantity."""
-    short = []
-    for product_id, quantity in quantities.items():
-        product = store.get(PRODUCT, product_id)
-        available = product.stock if product else 0
-        if quantity > available:
-            short.append({"product_id": product_id, "requested": quantity, "available": available})
-    if short:
-        raise DomainError(409, "INSUFFICIENT_STOCK", "Some products sold out meanwhile; the basket shows what is left.", lines=short)
-
-
-def take_stock(store: Store, clock: Clock, quantities: dict[str, int]) -> None:
-    """Decrement stock for every product, all or none (the caller holds the store lock)."""
-    ensure_stock(store, quantities)
-    for product_id, quantity in quantities.items():
-        product = store.get(PRODUCT, product_id)
-        catalog.update_product(store, clock, product_id, {"stock": product.stock - quantity})
-
-
+# -- stock back on the shelf (catalog's), for a cancelled order -------------------------------
 def return_stock(store: Store, clock: Clock, order: Order) -> None:
-    """Put an order's units back on the shelf (products deleted since are skipped)."""
+    """Put an order's units back on the shelf."""
+    quantities: dict[str, int] = {}
     for line in order.lines:
-        product = store.get(PRODUCT, line.product_id)
-        if product is not None:
-            catalog.update_product(store, clock, line.product_id, {"stock": product.stock + line.quantity})
-
-
-def record_usage(store: Store, promotion_ids: list[str], customer_id: str | None) -> None:
-    for promotion_id in promotion_ids:
-        usage = store.get(PROMOTION_USAGE, promotion_id) or PromotionUsage(promotion_id)
-        by_customer = dict(usage.by_customer)
-        if customer_id:
-            by_customer[customer_id] = by_customer.get(customer_id, 0) + 1
-        store.put(PROMOTION_USAGE, dataclasses.replace(usage, total=usage.total + 1, by_customer=tuple(sorted(by_customer.items())), version=usage.version + 1))
+        quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
+    stock.return_stock(store, clock, quantities)
 
 
 # -- lifecycle -------------------------------------------------------------------------------
-def _next_step(order: Order, timings: OrderTimings) -> tuple[str, int, str | None] | None:
+def _next_step(order: Order, timings: OrderTimings) -> tuple[OrderStatus, int, str | None] | None:
     """(next status, seconds after the current one, note), or None when it waits for something."""
     flow = order.payment.flow
-    if order.status == AWAITING_PAYMENT:
-        return CANCELLED, timings.awaiting_payment_timeout, "no payment received in time"
-    if order.status == PLACED:
-        return (PROCESSING, timings.to_processing, None) if flow == "on_delivery" else (PAID, timings.to_paid, "payment captured")
+    if order.status == OrderStatus.AWAITING_PAYMENT:
+        return OrderStatus.CANCELLED, timings.awaiting_payment_timeout, "no payment received in time"
+    if order.status == OrderStatus.PLACED:
+        if flow == PaymentFlow.ON_DELIVERY:
+            return OrderStatus.PROCESSING, timings.to_processing, None
+        return OrderStatus.PAID, timings.to_paid, "payment captured"
     return {
-        PAID: (PROCESSING, timings.to_processing, None),
-        PROCESSING: (SHIPPED, timings.to_shipped, None),
-        SHIPPED: (DELIVERED, timings.to_delivered, "paid to the courier" if flow == "on_delivery" else None),
+        OrderStatus.PAID: (OrderStatus.PROCESSING, timings.to_processing, None),
+        OrderStatus.PROCESSING: (OrderStatus.SHIPPED, timings.to_shipped, None),
+        OrderStatus.SHIPPED: (
+            OrderStatus.DELIVERED, timings.to_delivered, "paid to the courier" if flow == PaymentFlow.ON_DELIVERY else None,
+        ),
     }.get(order.status)
 
 
-def _moved(order: Order, status: str, at: datetime, note: str | None) -> Order:
+def _moved(order: Order, status: OrderStatus, at: datetime, note: str | None) -> Order:
     payment = order.payment
-    if status == PAID or (status == DELIVERED and payment.flow == "on_delivery"):
-        payment = dataclasses.replace(payment, state="captured")
+    if status == OrderStatus.PAID or (status == OrderStatus.DELIVERED and payment.flow == PaymentFlow.ON_DELIVERY):
+        payment = dataclasses.replace(payment, state=OrderPaymentState.CAPTURED)
     return dataclasses.replace(order, status=status, history=order.history + (StatusChange(status, at, note),), payment=payment)
 
 
@@ -150,16 +119,17 @@ def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -
             due = current.history[-1].at + timedelta(seconds=delay)
             if due > now:
                 break
-            if status == CANCELLED:
+            if status == OrderStatus.CANCELLED:
                 return_stock(store, clock, current)
-                current = dataclasses.replace(_moved(current, CANCELLED, due, note), cancel_reason=note)
+                current = dataclasses.replace(_moved(current, OrderStatus.CANCELLED, due, note), cancel_reason=note)
             else:
                 current = _moved(current, status, due, note)
         if current is not order:
             current = dataclasses.replace(current, updated_at=now, version=order.version + 1)
             store.put(ORDER, current)
             for change in current.history[len(order.history):]:
-                events.publish(store, clock, "order.cancelled" if change.status == CANCELLED else "order.status_changed", current.id, current)
+                event = "order.cancelled" if change.status == OrderStatus.CANCELLED else "order.status_changed"
+                events.publish(store, clock, event, current.id, current)
         return current
 
 
@@ -168,7 +138,7 @@ def catch_up_all(store: Store, clock: Clock, timings: OrderTimings) -> int:
     go out when they are due, whether or not anyone reads the order); returns how many moved."""
     moved = 0
     for order in store.values(ORDER):
-        if order.auto_progress and order.status not in (DELIVERED, CANCELLED):
+        if order.auto_progress and order.status not in (OrderStatus.DELIVERED, OrderStatus.CANCELLED):
             moved += catch_up(store, clock, timings, order.id) is not order
     return moved
 
@@ -202,12 +172,12 @@ def cancel(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, ord
         if order.status not in CANCELLABLE:
             raise DomainError(409, "ORDER_NOT_CANCELLABLE", f"Order {order.number} is {order.status} and can no longer be cancelled.", order_status=order.status)
         payment = order.payment
-        if payment.state == "captured":
-            payment = dataclasses.replace(payment, state="refunded", refunded=order.total)
-        elif payment.state in ("authorized", "pending"):
-            payment = dataclasses.replace(payment, state="voided")
+        if payment.state == OrderPaymentState.CAPTURED:
+            payment = dataclasses.replace(payment, state=OrderPaymentState.REFUNDED, refunded=order.total)
+        elif payment.state in (OrderPaymentState.AUTHORIZED, OrderPaymentState.PENDING):
+            payment = dataclasses.replace(payment, state=OrderPaymentState.VOIDED)
         return_stock(store, clock, order)
-        cancelled = _moved(order, CANCELLED, now, reason)
+        cancelled = _moved(order, OrderStatus.CANCELLED, now, reason)
         return dataclasses.replace(cancelled, payment=payment, cancel_reason=reason)
 
     with store.atomic():
@@ -227,12 +197,12 @@ def cancel(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, ord
 def mark_paid(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -> Order:
     """A bank transfer arrived (a simulator control): awaiting_payment → paid."""
     order = catch_up(store, clock, timings, order_id)
-    if order.status != AWAITING_PAYMENT:
+    if order.status != OrderStatus.AWAITING_PAYMENT:
         raise DomainError(409, "ORDER_NOT_AWAITING_PAYMENT", f"Order {order.number} is {order.status}.")
     now = clock.now()
     with store.atomic():
         paid = versioned.change(
-            store, ORDER, order_id, lambda current: _moved(current, PAID, now, "bank transfer received"),
+            store, ORDER, order_id, lambda current: _moved(current, OrderStatus.PAID, now, "bank transfer received"),
             now=now, expected_version=None, missing=not_found, label="order",
         )
         events.publish(store, clock, "order.status_changed", paid.id, paid)

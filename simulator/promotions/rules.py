@@ -15,26 +15,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any, Mapping
 
 from simulator.catalog.model import CATEGORY, PRODUCT
 from simulator.errors import DomainError, not_found, validation_error
 from simulator.store import Store
+from simulator.versioned import stale
 
 PROMOTION = "promotion"
 PROMOTION_USAGE = "promotion_usage"
 
-LINE_KINDS = ("line_percent", "line_amount", "buy_x_get_y", "bundle_price")
-BASKET_KINDS = ("basket_percent", "basket_amount", "tiered_spend")
-SHIPPING_KINDS = ("free_shipping",)
-KINDS = LINE_KINDS + BASKET_KINDS + SHIPPING_KINDS
+
+class PromotionKind(StrEnum):
+    LINE_PERCENT = "line_percent"
+    LINE_AMOUNT = "line_amount"
+    BUY_X_GET_Y = "buy_x_get_y"
+    BUNDLE_PRICE = "bundle_price"
+    BASKET_PERCENT = "basket_percent"
+    BASKET_AMOUNT = "basket_amount"
+    TIERED_SPEND = "tiered_spend"
+    FREE_SHIPPING = "free_shipping"
+
+
+LINE_KINDS = (PromotionKind.LINE_PERCENT, PromotionKind.LINE_AMOUNT, PromotionKind.BUY_X_GET_Y, PromotionKind.BUNDLE_PRICE)
+BASKET_KINDS = (PromotionKind.BASKET_PERCENT, PromotionKind.BASKET_AMOUNT, PromotionKind.TIERED_SPEND)
+KINDS = tuple(kind.value for kind in PromotionKind)
 
 
 @dataclass(frozen=True, slots=True)
 class Promotion:
     id: str
     name: str
-    kind: str
+    kind: PromotionKind
     priority: int = 0  # higher runs first
     position: int = 0  # its place in the rule set: equal priorities run in this order
     exclusive: bool = False  # when it applies, rules of lower priority do not
@@ -86,14 +99,14 @@ class PromotionUsage:
 
 # -- rules as data: checking and keeping them ----------------------------------------------
 REQUIRED = {
-    "basket_percent": ("percent",),
-    "line_percent": ("percent",),
-    "basket_amount": ("amount",),
-    "line_amount": ("amount",),
-    "buy_x_get_y": ("buy_quantity", "get_quantity"),
-    "tiered_spend": ("tiers",),
-    "bundle_price": ("product_ids", "bundle_price"),
-    "free_shipping": (),
+    PromotionKind.BASKET_PERCENT: ("percent",),
+    PromotionKind.LINE_PERCENT: ("percent",),
+    PromotionKind.BASKET_AMOUNT: ("amount",),
+    PromotionKind.LINE_AMOUNT: ("amount",),
+    PromotionKind.BUY_X_GET_Y: ("buy_quantity", "get_quantity"),
+    PromotionKind.TIERED_SPEND: ("tiers",),
+    PromotionKind.BUNDLE_PRICE: ("product_ids", "bundle_price"),
+    PromotionKind.FREE_SHIPPING: (),
 }
 
 
@@ -107,7 +120,7 @@ def check_promotion(promotion: Promotion) -> Promotion:
     thresholds = [threshold for threshold, _ in promotion.tiers]
     if thresholds != sorted(set(thresholds)):
         errors["tiers"] = "thresholds must rise"
-    if promotion.kind == "bundle_price" and len(set(promotion.product_ids)) < 2:
+    if promotion.kind == PromotionKind.BUNDLE_PRICE and len(set(promotion.product_ids)) < 2:
         errors["product_ids"] = "a bundle needs at least two different products"
     if errors:
         raise validation_error(errors)
@@ -136,6 +149,7 @@ def _next_position(store: Store) -> int:
 
 def _from_fields(promotion_id: str, fields: Mapping[str, Any], version: int, position: int) -> Promotion:
     values = dict(fields)
+    values["kind"] = PromotionKind(values["kind"])
     for name in ("category_ids", "brands", "product_ids"):
         values[name] = tuple(values.get(name) or ())
     values["tiers"] = tuple((tier["threshold"], tier["amount"]) for tier in values.get("tiers") or ())
@@ -182,7 +196,7 @@ def replace_promotion(store: Store, promotion_id: str, fields: Mapping[str, Any]
     with store.atomic():
         current = get_promotion(store, promotion_id)
         if expected_version is not None and expected_version != current.version:
-            raise DomainError(412, "VERSION_MISMATCH", f"Promotion {promotion_id} is at version {current.version} now.")
+            raise stale(f"Promotion {promotion_id}", current.version)
         promotion = _from_fields(promotion_id, fields, version=current.version + 1, position=current.position)
         _check_references(store, promotion)
         store.put(PROMOTION, promotion)

@@ -14,21 +14,17 @@ from decimal import Decimal
 
 from simulator.basket.pricing import LineInput, PricingContext, price_basket
 from simulator.catalog.model import PRODUCT
-from simulator.checkout.options import DELIVERY_OPTIONS, add_working_days
+from simulator.checkout.options import DELIVERY_OPTIONS, PaymentFlow, add_working_days
 from simulator.checkout.service import ADDRESS_KEYS, SERVICE_TAX_RATE
 from simulator.customers.model import ADDRESS, CUSTOMER
 from simulator.orders.model import (
-    CANCELLED,
-    DELIVERED,
     ORDER,
-    PAID,
-    PLACED,
-    PROCESSING,
-    SHIPPED,
     Order,
     OrderDelivery,
     OrderLine,
     OrderPayment,
+    OrderPaymentState,
+    OrderStatus,
     StatusChange,
 )
 from simulator.orders.service import next_number
@@ -37,17 +33,18 @@ from simulator.store import Store, encode_id
 
 from .catalog import SEED_EPOCH
 
-#: Status of a seeded order → the statuses it went through, in order.
+#: A card order's course; a seeded order went along it up to its status, or was
+#: cancelled once paid.
+COURSE = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
 PATHS = {
-    DELIVERED: (PLACED, PAID, PROCESSING, SHIPPED, DELIVERED),
-    SHIPPED: (PLACED, PAID, PROCESSING, SHIPPED),
-    PROCESSING: (PLACED, PAID, PROCESSING),
-    PAID: (PLACED, PAID),
-    PLACED: (PLACED,),
-    CANCELLED: (PLACED, PAID, CANCELLED),
+    **{status: COURSE[: index + 1] for index, status in enumerate(COURSE)},
+    OrderStatus.CANCELLED: (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.CANCELLED),
 }
 #: Most past orders are delivered, as in a real shop; every status appears.
-STATUS_WEIGHTS = ((DELIVERED, 60), (SHIPPED, 10), (PROCESSING, 8), (PAID, 7), (PLACED, 5), (CANCELLED, 10))
+STATUS_WEIGHTS = (
+    (OrderStatus.DELIVERED, 60), (OrderStatus.SHIPPED, 10), (OrderStatus.PROCESSING, 8),
+    (OrderStatus.PAID, 7), (OrderStatus.PLACED, 5), (OrderStatus.CANCELLED, 10),
+)
 STANDARD = next(option for option in DELIVERY_OPTIONS if option.id == "dhl-standard")
 
 
@@ -82,7 +79,11 @@ def _order(store, rng, customer, address, products, status) -> Order:
     path = PATHS[status]
     history = tuple(StatusChange(s, placed_at + timedelta(hours=30 * i), None) for i, s in enumerate(path))
     snapshot = {key: getattr(address, key) for key in ADDRESS_KEYS}
-    payment_state = "refunded" if status == CANCELLED else "captured" if status != PLACED else "authorized"
+    payment_state = (
+        OrderPaymentState.REFUNDED if status == OrderStatus.CANCELLED
+        else OrderPaymentState.CAPTURED if status != OrderStatus.PLACED
+        else OrderPaymentState.AUTHORIZED
+    )
     return Order(
         id=encode_id("ord", rng.getrandbits(60)), number=next_number(store), owner_id=customer.id, customer_id=customer.id,
         email=customer.email, checkout_id=None,
@@ -96,9 +97,9 @@ def _order(store, rng, customer, address, products, status) -> Order:
         shipping_address=snapshot, billing_address=snapshot,
         delivery=OrderDelivery(STANDARD.id, STANDARD.name, STANDARD.carrier, shipping,
                                add_working_days(placed_at.date(), 1), add_working_days(placed_at.date(), 3)),
-        payment=OrderPayment("card", "card", payment_state, total, "visa", f"{rng.randint(0, 9999):04d}",
-                             total if status == CANCELLED else None),
+        payment=OrderPayment("card", PaymentFlow.CARD, payment_state, total, "visa", f"{rng.randint(0, 9999):04d}",
+                             total if status == OrderStatus.CANCELLED else None),
         status=status, history=history, auto_progress=False,
-        cancel_reason="changed my mind" if status == CANCELLED else None,
+        cancel_reason="changed my mind" if status == OrderStatus.CANCELLED else None,
         created_at=placed_at, updated_at=history[-1].at,
     )

@@ -1,23 +1,22 @@
-"""Faults: HTTP failures injected around the routes, and domain faults the services ask about.
+"""Faults: HTTP failures injected around the routes, and the rates of domain faults.
 
 Plain Python (no Flask). Per endpoint group a `FaultRule` gives the rate of each
 HTTP fault; `decide` draws once from the group's random stream and picks at most
 one fault. `X-Sim-Fault` asks for one fault on one request (`parse_fault_header`).
 
-Domain faults are rules a service applies at a configured rate: a card payment is
-declined, a product sells out between basket and order, a price changes at
-checkout. A service asks `domain_fault(store, "card_declined")`; the answer is
-reproducible with SIM_FAULT_SEED, and `X-Sim-Fault: card_declined` forces it for
-the calls made while serving that one request.
+Domain faults (`simulator.domain_faults`) are rules a service applies at a configured
+rate: a card payment is declined, a product sells out between basket and order, a
+price changes at checkout. Their rates are checked here (`check_domain`);
+`X-Sim-Fault: card_declined` names one to force for one request.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-from contextvars import ContextVar
 from dataclasses import dataclass, fields
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
+
+from simulator.domain_faults import NAMES as DOMAIN_FAULTS
 
 from .latency import ConfigError, format_ms, parse_duration
 
@@ -26,16 +25,6 @@ TIMEOUT_ACTIONS = ("504", "drop")
 MAX_TIMEOUT_SECONDS = 300.0
 MAX_RETRY_AFTER_SECONDS = 3600
 MAX_HEADER_LENGTH = 64
-
-DOMAIN_FAULTS: dict[str, str] = {
-    "card_declined": "a card payment is declined (as the test card 4000000000000002 would be)",
-    "sold_out": "a product sells out between basket and order (INSUFFICIENT_STOCK at order time)",
-    "price_changed": "a price changes at checkout (the order is refused as CHECKOUT_OUTDATED)",
-}
-
-#: Domain faults forced for the request being served (X-Sim-Fault), one value per request
-#: context (thread or greenlet): request-scoped, never shared between requests.
-_FORCED: ContextVar[frozenset[str]] = ContextVar("alegra_sim_forced_domain_faults", default=frozenset())
 
 
 @dataclass(frozen=True)
@@ -196,41 +185,3 @@ def parse_fault_header(raw: str) -> FaultRequest:
     if text in DOMAIN_FAULTS:
         return FaultRequest(domain=text)
     raise ValueError(f"must be one of {header_values()}")
-
-
-# -- domain faults -----------------------------------------------------------------
-@contextlib.contextmanager
-def forcing(kind: str | None) -> Iterator[None]:
-    """While serving one request: `domain_fault(…, kind)` answers True (X-Sim-Fault)."""
-    if kind is None:
-        yield
-        return
-    token = _FORCED.set(_FORCED.get() | {kind})
-    try:
-        yield
-    finally:
-        _FORCED.reset(token)
-
-
-def domain_fault(target: Any, kind: str) -> bool:
-    """Should this operation meet the domain fault `kind`? For services; plain Python.
-
-    `target` is the store (or anything with a `.store`, such as the Runtime). True when
-    `X-Sim-Fault: <kind>` forced it for the current request, or when the draw from the
-    fault's own random stream (seeded by SIM_FAULT_SEED when set) falls under the
-    configured rate (`[faults.domain]`, `PATCH /_sim/config`). Counted in /_sim/stats.
-    A store the simulation was never installed in (a bare test store) answers False.
-    """
-    if kind not in DOMAIN_FAULTS:
-        raise ValueError(f"unknown domain fault {kind!r}; known: {', '.join(DOMAIN_FAULTS)}")
-    from .state import sim_state  # here: state builds on this module
-
-    store = getattr(target, "store", target)
-    state = sim_state(store)
-    forced = kind in _FORCED.get()
-    if state is None:
-        return forced
-    hit = forced or state.draw_domain(kind)
-    if hit:
-        state.stats.record_domain(kind, forced)
-    return hit

@@ -18,7 +18,9 @@ Per request, in this order:
 4. the fault: the header's, else one draw against the group's rates. An error, a
    timeout or a dropped connection happens instead of the route (nothing changes);
    a truncated body is the route's answer, cut;
-5. stats: status, injected fault, server-side time (until the answer's headers are
+5. the route runs with the state as the decider of domain faults
+   (`simulator.domain_faults`), a fault named by `X-Sim-Fault` forced;
+6. stats: status, injected fault, server-side time (until the answer's headers are
    ready; a streamed body's transfer is not included).
 """
 
@@ -31,6 +33,7 @@ import time
 from http import HTTPStatus
 from typing import Any, Callable, Iterable, Iterator
 
+from simulator import domain_faults
 from simulator.errors import PROBLEM_JSON, problem_body
 from simulator.http.cors import is_preflight
 
@@ -115,7 +118,7 @@ class SimulationMiddleware:
             return start_response(status, headers + extra, exc_info) if fault is None else None
 
         try:
-            with faults.forcing(asked.domain if asked is not None else None):
+            with domain_faults.deciding(state.decide_domain, asked.domain if asked is not None else None):
                 result = self.app(environ, capture)
         except BaseException:
             state.stats.record(group, 500, (time.perf_counter() - started) * 1000, None, overridden)
@@ -136,7 +139,8 @@ class SimulationMiddleware:
             return start_response(status, headers, exc_info)
 
         try:
-            result = self.app(environ, observe)
+            with domain_faults.deciding(state.decide_domain):
+                result = self.app(environ, observe)
         except BaseException:
             state.stats.record(group, 500, (time.perf_counter() - started) * 1000)
             raise

@@ -63,6 +63,14 @@ class SimState:
         rate = self.compiled.domain.get(kind, 0.0)
         return rate > 0 and self.rng(f"domain:{kind}").random() < rate
 
+    def decide_domain(self, kind: str, forced: bool) -> bool:
+        """The decider of `simulator.domain_faults` for a request: a fault forced by
+        X-Sim-Fault hits, else one draw at its configured rate; hits are counted."""
+        hit = forced or self.draw_domain(kind)
+        if hit:
+            self.stats.record_domain(kind, forced)
+        return hit
+
     def reset_stats(self, now: float) -> None:
         self.stats = Stats(now)
 

@@ -42,7 +42,7 @@ from simulator.clock import Clock, rfc3339
 from simulator.errors import DomainError, not_found, validation_error
 from simulator.store import Store
 
-from .events import DELIVERY, EVENT_TYPES, OPEN, SUBSCRIPTION, Attempt, Delivery, Subscription
+from .events import DELIVERY, EVENT_TYPES, OPEN, SUBSCRIPTION, Attempt, Delivery, DeliveryStatus, Subscription
 from .hosts import HostPolicy, parse_allowed_hosts
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ MAX_BACKOFF_SECONDS = 24 * 3600
 RESPONSE_READ_LIMIT = 64 * 1024
 USER_AGENT = "alegra-sim-webhooks/1"
 _SUBSCRIPTION_SEQ = "webhooks.subscription_seq"
-STATUSES = ("pending", "delivering", "retrying", "succeeded", "failed")
+STATUSES = tuple(status.value for status in DeliveryStatus)
 
 
 # -- signing ---------------------------------------------------------------------------
@@ -320,11 +320,11 @@ def _attempt(store: Store, clock: Clock, settings: Any, policy: HostPolicy,
     def record(current: Delivery) -> Delivery:
         attempts = current.attempts + (attempt,)
         if error is None:
-            state, next_at = "succeeded", current.next_attempt_at
+            state, next_at = DeliveryStatus.SUCCEEDED, current.next_attempt_at
         elif number >= settings.webhook_max_attempts:
-            state, next_at = "failed", current.next_attempt_at
+            state, next_at = DeliveryStatus.FAILED, current.next_attempt_at
         else:
-            state, next_at = "retrying", clock.timestamp() + backoff_seconds(settings.webhook_retry_base_seconds, number)
+            state, next_at = DeliveryStatus.RETRYING, clock.timestamp() + backoff_seconds(settings.webhook_retry_base_seconds, number)
         return dataclasses.replace(current, status=state, attempts=attempts, next_attempt_at=next_at,
                                    version=current.version + 1)
 
@@ -365,7 +365,7 @@ def dispatch_due(runtime: Any) -> list[threading.Thread]:
             if key in blocked:
                 continue
             blocked.add(key)
-            if delivery.status == "delivering":
+            if delivery.status == DeliveryStatus.DELIVERING:
                 in_flight += 1
             elif delivery.next_attempt_at <= now:
                 due.append(delivery)
@@ -376,7 +376,7 @@ def dispatch_due(runtime: Any) -> list[threading.Thread]:
             body = delivery.body if delivery.body is not None else render_body(delivery, settings)
             updated = store.update(
                 DELIVERY, delivery.id,
-                lambda current: dataclasses.replace(current, status="delivering", body=body, version=current.version + 1),
+                lambda current: dataclasses.replace(current, status=DeliveryStatus.DELIVERING, body=body, version=current.version + 1),
             )
             chosen.append((subscription, updated))
     threads = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from enum import StrEnum
 from typing import Any
 
 from simulator.clock import Clock
@@ -34,6 +35,17 @@ _EVENT_SEQ = "events.seq"
 _DELIVERY_SEQ = "webhooks.delivery_seq"
 _SINCE_TRIM = "webhooks.since_trim"
 _TRIM_EVERY = 100
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # queued, no attempt yet
+    DELIVERING = "delivering"  # an attempt is under way
+    RETRYING = "retrying"  # an attempt failed; the next one waits for its backoff
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # every attempt failed: given up
+
+
+FINISHED = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +79,14 @@ class Delivery:
     payload: Any  # the record as it was (rendered at the first attempt) or a JSON-ready dict
     created_at: datetime
     next_attempt_at: float  # simulator-clock timestamp
-    status: str = "pending"  # pending, delivering, retrying, succeeded, failed
+    status: DeliveryStatus = DeliveryStatus.PENDING
     body: bytes | None = None  # the exact bytes signed and sent, fixed at the first attempt
     attempts: tuple[Attempt, ...] = ()
     version: int = 1
 
     @property
     def finished(self) -> bool:
-        return self.status in ("succeeded", "failed")
+        return self.status in FINISHED
 
 
 def publish(store: Store, clock: Clock, event_type: str, resource_id: str, payload: Any) -> str | None:

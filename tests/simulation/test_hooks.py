@@ -8,9 +8,8 @@ import time
 
 import pytest
 
-from simulator import create_app
+from simulator import create_app, domain_faults
 from simulator.catalog.model import PRODUCT
-from simulator.simulation import faults
 from simulator.simulation.state import sim_state
 from simulator.http.blueprints import EXTENSION
 from tests.conftest import SMALL, assert_problem
@@ -219,18 +218,24 @@ def test_requests_to_one_group_do_not_shift_the_draws_of_another():
 
 
 # -- domain faults ---------------------------------------------------------------------------------
+def draws(app, kind: str, times: int) -> list[bool]:
+    """What a service asking `times` times meets, with the app's simulation deciding."""
+    state = sim_state(app.extensions[EXTENSION].store)
+    with domain_faults.deciding(state.decide_domain):
+        return [domain_faults.hit(kind) for _ in range(times)]
+
+
 def test_domain_fault_rates_and_seed():
     app = create_app({**SMALL, "fault_seed": 3, "faults": {"domain": {"card_declined": 0.5}}})
-    sim = app.extensions[EXTENSION]
-    draws = [faults.domain_fault(sim, "card_declined") for _ in range(200)]
-    assert 60 <= sum(draws) <= 140
-    assert not any(faults.domain_fault(sim.store, "sold_out") for _ in range(50))  # rate 0
-    again = create_app({**SMALL, "fault_seed": 3, "faults": {"domain": {"card_declined": 0.5}}}).extensions[EXTENSION]
-    assert [faults.domain_fault(again, "card_declined") for _ in range(200)] == draws
+    first = draws(app, "card_declined", 200)
+    assert 60 <= sum(first) <= 140
+    assert not any(draws(app, "sold_out", 50))  # rate 0
+    again = create_app({**SMALL, "fault_seed": 3, "faults": {"domain": {"card_declined": 0.5}}})
+    assert draws(again, "card_declined", 200) == first
     stats = app.test_client().get("/_sim/stats").get_json()["domain_faults"]
-    assert stats["card_declined"] == {"rate": 0.5, "injected": sum(draws), "forced_by_header": 0}
+    assert stats["card_declined"] == {"rate": 0.5, "injected": sum(first), "forced_by_header": 0}
     with pytest.raises(ValueError):
-        faults.domain_fault(sim, "meteor_strike")
+        domain_faults.hit("meteor_strike")
 
 
 def test_a_domain_fault_is_forced_by_header_for_that_request_only(app, client, monkeypatch):
@@ -238,21 +243,34 @@ def test_a_domain_fault_is_forced_by_header_for_that_request_only(app, client, m
     original = app.view_functions["catalog.list_categories"]
 
     def spy(*args, **kwargs):
-        seen.append((faults.domain_fault(app.extensions[EXTENSION], "sold_out"),
-                     faults.domain_fault(app.extensions[EXTENSION], "card_declined")))
+        seen.append((domain_faults.hit("sold_out"), domain_faults.hit("card_declined")))
         return original(*args, **kwargs)
 
     monkeypatch.setitem(app.view_functions, "catalog.list_categories", spy)
     assert client.get("/api/v1/categories", headers={"X-Sim-Fault": "sold_out"}).status_code == 200
     assert client.get("/api/v1/categories").status_code == 200
     assert seen == [(True, False), (False, False)]
-    assert faults.domain_fault(app.extensions[EXTENSION], "sold_out") is False  # outside any request
+    assert domain_faults.hit("sold_out") is False  # outside any request
+    assert client.get("/_sim/stats").get_json()["domain_faults"]["sold_out"] == {"rate": 0.0, "injected": 1, "forced_by_header": 1}
 
 
-def test_a_bare_store_has_no_domain_faults():
-    from simulator.store import InMemoryStore
+def test_configured_rates_reach_services_in_every_request(client, app, monkeypatch):
+    """Also a request with nothing else to inject (the middleware's quick path) meets them."""
+    patch(client, {"faults": {"domain": {"price_changed": 1.0}}})
+    seen = []
+    original = app.view_functions["catalog.list_categories"]
+    monkeypatch.setitem(app.view_functions, "catalog.list_categories",
+                        lambda *a, **k: seen.append(domain_faults.hit("price_changed")) or original(*a, **k))
+    assert client.get("/api/v1/categories").status_code == 200
+    assert seen == [True]
 
-    assert faults.domain_fault(InMemoryStore(1), "card_declined") is False
+
+def test_without_a_decider_only_a_forced_fault_hits():
+    assert domain_faults.hit("card_declined") is False
+    with domain_faults.deciding(None, forced="card_declined"):
+        assert domain_faults.hit("card_declined") is True
+        assert domain_faults.hit("sold_out") is False
+    assert domain_faults.hit("card_declined") is False
 
 
 # -- stats --------------------------------------------------------------------------------------
