@@ -10,7 +10,7 @@ from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from .config import Settings, load_settings
-from .errors import register_error_handlers
+from .http.errors import register_error_handlers
 from .runtime import Runtime
 from .schemas import ProblemSchema
 from . import background as background_work

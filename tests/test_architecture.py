@@ -45,18 +45,8 @@ OUTSIDE_THE_PACKAGE = {"tests", "bench", "loadtests"}
 #: (importer, imported) package names; "being fixed" ones have a branch of their own.
 KNOWN = {
     "module_edges": {
-        # Being fixed: faults.py draws domain faults from the simulation state, which builds on
-        # faults.py (state → config → faults → state); domain faults move to a shared helper.
-        ("simulator.simulation.faults", "simulator.simulation.state"),
-        # Not yet scheduled: errors.py, a shared helper, also registers the Flask error handlers
-        # (HTTP wiring, whose home is http/).
-        ("simulator.errors", "flask"),
-        ("simulator.errors", "werkzeug.exceptions"),
     },
     "package_edges": {
-        # Being fixed: the checkout service raises domain faults through simulator.simulation, whose
-        # churn makes products with seed/, which places orders through checkout.
-        ("checkout", "simulation"),
         # Being fixed: Settings validate the simulation config with simulation.config
         # (config → simulation → seed → config).
         ("config", "simulation"),

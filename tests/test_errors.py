@@ -1,7 +1,7 @@
 """Every failure answers problem+json with a stable code; no traceback reaches a client."""
 
 from simulator import create_app
-from simulator.errors import flatten_messages
+from simulator.http.errors import flatten_messages
 from tests.conftest import SMALL, assert_problem
 
 
