@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from simulator.customers.schemas import PostalAddressSchema
 from simulator.schemas import MoneySchema
 
 ID = validate.Length(min=1, max=64)
@@ -15,7 +16,7 @@ class OpenCheckoutSchema(Schema):
 
 class AddressChoiceSchema(Schema):
     address_id = fields.String(validate=ID, metadata={"description": "An address from the caller's address book."})
-    address = fields.Dict(metadata={"description": "Or an inline address, as the address book takes it."})
+    address = fields.Nested(PostalAddressSchema, metadata={"description": "Or an inline address, as the address book takes it."})
 
     @validates_schema
     def _one_of(self, data, **kwargs):

@@ -10,7 +10,7 @@ from datetime import datetime
 from simulator.clock import rfc3339
 
 from .model import Address, Customer
-from .service import Session
+from .sessions import Session
 
 
 def customer_to_dict(customer: Customer, default_ids: tuple[str | None, str | None]) -> dict:
