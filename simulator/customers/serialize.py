@@ -1,4 +1,5 @@
-"""Wire form of customer records (documented by `schemas.py`; a test keeps the two identical).
+"""Wire form of customer records (documented by `schemas.py`; tests/test_schemas_match_answers.py
+keeps the two in step).
 
 Nothing here ever emits a password hash or a stored token digest.
 """
