@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from marshmallow import Schema, fields, validate
 
-from simulator.schemas import Amount, MoneySchema
+from simulator.schemas import MoneySchema
 
+from .pricing import CouponState
 from .service import LineStatus
 
 ID = validate.Length(min=1, max=64)
@@ -28,45 +27,83 @@ class CouponSchema(Schema):
 
 
 class GuestBasketSchema(Schema):
-    id = fields.String()
-    token = fields.String(metadata={"description": "Send as `X-Basket-Token` to reach this basket."})
+    id = fields.String(required=True)
+    token = fields.String(required=True, metadata={"description": "Send as `X-Basket-Token` to reach this basket."})
+
+
+class LineProductSchema(Schema):
+    """The product as the line shows it; a product gone from the catalog keeps its name and SKU."""
+
+    name = fields.String(required=True)
+    sku = fields.String(required=True)
+    brand = fields.String(required=True, allow_none=True)
+    image = fields.String(required=True, allow_none=True, metadata={"description": "URL of the first image."})
+    stock = fields.Integer(required=True)
+
+
+class DiscountSchema(Schema):
+    promotion_id = fields.String(required=True)
+    amount = fields.Nested(MoneySchema, required=True)
 
 
 class BasketLineSchema(Schema):
-    id = fields.String()
-    product_id = fields.String()
-    product = fields.Dict(metadata={"description": "name, sku, brand, image, stock"})
-    quantity = fields.Integer()
-    status = fields.String(validate=validate.OneOf([status.value for status in LineStatus]))
-    unit_price = fields.Nested(MoneySchema, allow_none=True)
-    previous_unit_price = fields.Nested(MoneySchema, allow_none=True, metadata={"description": "Set when the price changed since it was added."})
-    subtotal = fields.Nested(MoneySchema)
-    discounts = fields.List(fields.Dict())
-    discount = fields.Nested(MoneySchema)
-    total = fields.Nested(MoneySchema)
-    tax_rate = fields.String(allow_none=True)
+    id = fields.String(required=True)
+    product_id = fields.String(required=True)
+    product = fields.Nested(LineProductSchema, required=True)
+    quantity = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf([status.value for status in LineStatus]))
+    unit_price = fields.Nested(MoneySchema, required=True, allow_none=True)
+    previous_unit_price = fields.Nested(MoneySchema, required=True, allow_none=True, metadata={"description": "Set when the price changed since it was added."})
+    subtotal = fields.Nested(MoneySchema, required=True)
+    discounts = fields.List(fields.Nested(DiscountSchema), required=True)
+    discount = fields.Nested(MoneySchema, required=True)
+    total = fields.Nested(MoneySchema, required=True)
+    tax_rate = fields.String(required=True, allow_none=True)
 
 
 class TotalsSchema(Schema):
-    subtotal = fields.Nested(MoneySchema)
-    discount = fields.Nested(MoneySchema)
-    shipping = fields.Nested(MoneySchema, metadata={"description": "0 in the basket; checkout prices delivery."})
-    tax = fields.Nested(MoneySchema, metadata={"description": "Tax contained in the total."})
-    total = fields.Nested(MoneySchema)
+    subtotal = fields.Nested(MoneySchema, required=True)
+    discount = fields.Nested(MoneySchema, required=True)
+    shipping = fields.Nested(MoneySchema, required=True, metadata={"description": "0 in the basket; checkout prices delivery."})
+    tax = fields.Nested(MoneySchema, required=True, metadata={"description": "Tax contained in the total."})
+    total = fields.Nested(MoneySchema, required=True)
+
+
+class AppliedPromotionSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    coupon_code = fields.String(required=True, allow_none=True)
+    amount = fields.Nested(MoneySchema, required=True)
+    line_ids = fields.List(fields.String(), required=True, metadata={"description": "The lines it took off."})
+
+
+class CouponStateSchema(Schema):
+    code = fields.String(required=True)
+    state = fields.String(required=True, validate=validate.OneOf([state.value for state in CouponState]))
+    reason = fields.String(required=True, allow_none=True)
+
+
+class TaxSchema(Schema):
+    """Tax contained, per rate."""
+
+    rate = fields.String(required=True, metadata={"example": "0.19"})
+    gross = fields.Nested(MoneySchema, required=True)
+    tax = fields.Nested(MoneySchema, required=True)
 
 
 class BasketSchema(Schema):
-    id = fields.String()
-    customer_id = fields.String(allow_none=True)
-    version = fields.Integer()
-    lines = fields.List(fields.Nested(BasketLineSchema))
-    item_count = fields.Integer()
-    promotions = fields.List(fields.Dict(), metadata={"description": "id, name, kind, coupon_code, amount, line_ids"})
-    coupons = fields.List(fields.Dict(), metadata={"description": "code, state (applied, not_applicable, expired, unknown), reason"})
-    free_shipping = fields.Boolean()
-    totals = fields.Nested(TotalsSchema)
-    taxes = fields.List(fields.Dict(), metadata={"description": "rate, gross, tax: tax contained, per rate"})
-    checkout_blocked_by = fields.List(fields.String())
-    messages = fields.List(fields.String())
-    created_at = fields.String()
-    updated_at = fields.String()
+    id = fields.String(required=True)
+    customer_id = fields.String(required=True, allow_none=True)
+    version = fields.Integer(required=True)
+    lines = fields.List(fields.Nested(BasketLineSchema), required=True)
+    item_count = fields.Integer(required=True)
+    promotions = fields.List(fields.Nested(AppliedPromotionSchema), required=True)
+    coupons = fields.List(fields.Nested(CouponStateSchema), required=True)
+    free_shipping = fields.Boolean(required=True)
+    totals = fields.Nested(TotalsSchema, required=True)
+    taxes = fields.List(fields.Nested(TaxSchema), required=True)
+    checkout_blocked_by = fields.List(fields.String(), required=True)
+    messages = fields.List(fields.String(), required=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)

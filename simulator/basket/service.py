@@ -9,7 +9,6 @@ promotions in force on the simulator clock.
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,10 +17,10 @@ from typing import Callable
 
 from simulator.catalog.model import CATEGORY, PRODUCT, Product
 from simulator.clock import Clock
-from simulator.customers.model import token_digest  # one hashing rule for every token
 from simulator.errors import DomainError
 from simulator import versioned
 from simulator.store import Store
+from simulator.tokens import new_token, token_digest
 
 from simulator.promotions import rules as promotions
 from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine
@@ -56,7 +55,7 @@ def _new_basket(store: Store, now: datetime, owner_id: str, customer_id: str | N
 def create_guest_basket(store: Store, clock: Clock, rules: BasketRules) -> tuple[Basket, str]:
     """A new guest basket and the raw token that reaches it (only its digest is kept)."""
     _sweep_expired(store, clock, rules)
-    token = secrets.token_urlsafe(24)
+    token = new_token()
     with store.atomic():
         basket = _new_basket(store, clock.now(), guest_owner(token), None)
         store.put(BASKET, basket)

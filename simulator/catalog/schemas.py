@@ -14,32 +14,32 @@ ID = validate.Length(min=1, max=64)
 
 
 class CategorySchema(Schema):
-    id = fields.String(metadata={"example": "cat_5x2k9m1q0c7d"})
-    name = fields.String()
-    slug = fields.String(metadata={"description": "Path of slugs from the top level."})
-    parent_id = fields.String(allow_none=True)
-    level = fields.Integer(metadata={"description": "1 for top-level categories."})
-    children = fields.List(fields.Nested(lambda: CategorySchema()))
+    id = fields.String(required=True, metadata={"example": "cat_5x2k9m1q0c7d"})
+    name = fields.String(required=True)
+    slug = fields.String(required=True, metadata={"description": "Path of slugs from the top level."})
+    parent_id = fields.String(required=True, allow_none=True)
+    level = fields.Integer(required=True, metadata={"description": "1 for top-level categories."})
+    children = fields.List(fields.Nested(lambda: CategorySchema()), required=True)
 
 
 class ProductSchema(Schema):
-    id = fields.String(metadata={"example": "prd_ra0twtajcrj7"})
-    sku = fields.String(metadata={"description": "EAN-13."})
-    name = fields.String()
-    description = fields.String()
-    brand = fields.String()
-    category_ids = fields.List(fields.String())
-    price = fields.Nested(MoneySchema, metadata={"description": "Gross price, tax included."})
-    compare_at_price = fields.Nested(MoneySchema, allow_none=True, metadata={"description": "Former price shown struck through."})
-    tax_rate = fields.String(metadata={"description": "Tax contained in the price, as a fraction.", "example": "0.19"})
-    stock = fields.Integer()
-    in_stock = fields.Boolean()
-    weight_grams = fields.Integer()
-    attributes = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"example": {"colour": "Navy", "size": "M"}})
-    images = fields.List(fields.String(), metadata={"description": "Image URLs, served by the simulator."})
-    version = fields.Integer(metadata={"description": "Grows with every change; also the ETag."})
-    created_at = fields.String(metadata={"example": "2026-11-29T18:45:09Z"})
-    updated_at = fields.String(metadata={"example": "2026-11-29T18:45:09Z"})
+    id = fields.String(required=True, metadata={"example": "prd_ra0twtajcrj7"})
+    sku = fields.String(required=True, metadata={"description": "EAN-13."})
+    name = fields.String(required=True)
+    description = fields.String(required=True)
+    brand = fields.String(required=True)
+    category_ids = fields.List(fields.String(), required=True)
+    price = fields.Nested(MoneySchema, required=True, metadata={"description": "Gross price, tax included."})
+    compare_at_price = fields.Nested(MoneySchema, required=True, allow_none=True, metadata={"description": "Former price shown struck through."})
+    tax_rate = fields.String(required=True, metadata={"description": "Tax contained in the price, as a fraction.", "example": "0.19"})
+    stock = fields.Integer(required=True)
+    in_stock = fields.Boolean(required=True)
+    weight_grams = fields.Integer(required=True)
+    attributes = fields.Dict(required=True, keys=fields.String(), values=fields.String(), metadata={"example": {"colour": "Navy", "size": "M"}})
+    images = fields.List(fields.String(), required=True, metadata={"description": "Image URLs, served by the simulator."})
+    version = fields.Integer(required=True, metadata={"description": "Grows with every change; also the ETag."})
+    created_at = fields.String(required=True, metadata={"example": "2026-11-29T18:45:09Z"})
+    updated_at = fields.String(required=True, metadata={"example": "2026-11-29T18:45:09Z"})
 
 
 class ProductQueryArgs(Schema):
@@ -57,9 +57,9 @@ class ExportArgs(Schema):
 
 
 class ExportPageSchema(Schema):
-    items = fields.List(fields.Nested(ProductSchema))
-    next_cursor = fields.String(allow_none=True, metadata={"description": "null on the last page."})
-    sync_token = fields.String(metadata={"description": "Follow `/catalog/changes` from here once the export is complete."})
+    items = fields.List(fields.Nested(ProductSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True, metadata={"description": "null on the last page."})
+    sync_token = fields.String(required=True, metadata={"description": "Follow `/catalog/changes` from here once the export is complete."})
 
 
 class ChangesArgs(Schema):
@@ -68,16 +68,16 @@ class ChangesArgs(Schema):
 
 
 class ChangeSchema(Schema):
-    seq = fields.Integer()
-    type = fields.String(validate=validate.OneOf(["upsert", "delete"]))
-    product_id = fields.String()
+    seq = fields.Integer(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(["upsert", "delete"]))
+    product_id = fields.String(required=True)
     product = fields.Nested(ProductSchema, metadata={"description": "The current product; absent for a delete."})
 
 
 class ChangesPageSchema(Schema):
-    changes = fields.List(fields.Nested(ChangeSchema))
-    next_token = fields.String()
-    has_more = fields.Boolean()
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+    next_token = fields.String(required=True)
+    has_more = fields.Boolean(required=True)
 
 
 class ProductWriteSchema(Schema):

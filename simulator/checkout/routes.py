@@ -20,6 +20,7 @@ from .schemas import (
     DeliveryQuoteSchema,
     OpenCheckoutSchema,
     PaymentChoiceSchema,
+    PaymentPageAnswerSchema,
     PaymentSchema,
     PaymentTypeSchema,
 )
@@ -169,7 +170,7 @@ def page(token):
 
 
 @pay_page.route("/redirect/<token>/<any(approve, cancel):choice>", methods=["POST"])
-@pay_page.response(200, CheckoutSchema)
+@pay_page.response(200, PaymentPageAnswerSchema)
 def answer(token, choice):
     """Approve or cancel; then back to the shop's `return_url` when one was given (303)."""
     sim = runtime()

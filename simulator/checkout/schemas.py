@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from simulator.basket.schemas import BasketSchema, TaxSchema
+from simulator.customers.schemas import PostalAddressSchema
 from simulator.schemas import MoneySchema
 
 ID = validate.Length(min=1, max=64)
@@ -15,7 +17,7 @@ class OpenCheckoutSchema(Schema):
 
 class AddressChoiceSchema(Schema):
     address_id = fields.String(validate=ID, metadata={"description": "An address from the caller's address book."})
-    address = fields.Dict(metadata={"description": "Or an inline address, as the address book takes it."})
+    address = fields.Nested(PostalAddressSchema, metadata={"description": "Or an inline address, as the address book takes it."})
 
     @validates_schema
     def _one_of(self, data, **kwargs):
@@ -61,49 +63,94 @@ class PaymentSchema(Schema):
 
 
 class CheckoutTotalsSchema(Schema):
-    subtotal = fields.Nested(MoneySchema)
-    discount = fields.Nested(MoneySchema)
-    shipping = fields.Nested(MoneySchema)
-    payment_fee = fields.Nested(MoneySchema)
-    tax = fields.Nested(MoneySchema)
-    total = fields.Nested(MoneySchema)
+    subtotal = fields.Nested(MoneySchema, required=True)
+    discount = fields.Nested(MoneySchema, required=True)
+    shipping = fields.Nested(MoneySchema, required=True)
+    payment_fee = fields.Nested(MoneySchema, required=True)
+    tax = fields.Nested(MoneySchema, required=True)
+    total = fields.Nested(MoneySchema, required=True)
 
 
-class CheckoutSchema(Schema):
-    id = fields.String()
-    status = fields.String(metadata={"description": "open or completed"})
-    version = fields.Integer()
-    email = fields.String()
-    steps = fields.Dict(metadata={"description": "step → {state: done | pending}"})
-    next_step = fields.String(allow_none=True)
-    shipping_address = fields.Dict(allow_none=True)
-    billing_address = fields.Dict(allow_none=True)
-    billing_same_as_shipping = fields.Boolean()
-    payment_type = fields.String(allow_none=True)
-    delivery_option = fields.Dict(allow_none=True)
-    payment = fields.Dict(allow_none=True, metadata={"description": "type, state, amount, brand, last4, decline_code"})
-    basket = fields.Dict()
-    totals = fields.Nested(CheckoutTotalsSchema)
-    taxes = fields.List(fields.Dict())
-    messages = fields.List(fields.String())
-    order_id = fields.String(allow_none=True)
-    created_at = fields.String()
-    updated_at = fields.String()
+class StepSchema(Schema):
+    state = fields.String(required=True, validate=validate.OneOf(["done", "pending"]))
 
 
-class PaymentChoiceSchema(Schema):
-    id = fields.String()
-    name = fields.String()
-    flow = fields.String()
-    fee = fields.Nested(MoneySchema)
-    available = fields.Boolean()
-    reason = fields.String(allow_none=True)
+class AddressSnapshotSchema(Schema):
+    """An address as the checkout (and then the order) keeps it: a copy, not a reference."""
+
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+    company = fields.String(required=True, allow_none=True)
+    line1 = fields.String(required=True)
+    line2 = fields.String(required=True, allow_none=True)
+    postal_code = fields.String(required=True)
+    city = fields.String(required=True)
+    region = fields.String(required=True, allow_none=True)
+    country = fields.String(required=True)
+    phone = fields.String(required=True, allow_none=True)
+
+
+class EstimatedDeliverySchema(Schema):
+    earliest = fields.String(required=True, metadata={"example": "2026-12-03"})
+    latest = fields.String(required=True, metadata={"example": "2026-12-05"})
 
 
 class DeliveryQuoteSchema(Schema):
-    id = fields.String()
-    name = fields.String()
-    carrier = fields.String()
-    price = fields.Nested(MoneySchema)
-    regular_price = fields.Nested(MoneySchema)
-    estimated_delivery = fields.Dict()
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    carrier = fields.String(required=True)
+    price = fields.Nested(MoneySchema, required=True)
+    regular_price = fields.Nested(MoneySchema, required=True)
+    estimated_delivery = fields.Nested(EstimatedDeliverySchema, required=True)
+
+
+class CheckoutPaymentSchema(Schema):
+    type = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "authorized, pending, requires_confirmation, pending_redirect, declined or cancelled"})
+    amount = fields.Nested(MoneySchema, required=True)
+    brand = fields.String(required=True, allow_none=True)
+    last4 = fields.String(required=True, allow_none=True)
+    decline_code = fields.String(required=True, allow_none=True)
+    redirect_url = fields.String(metadata={"description": "Redirect payments, in the answer that starts them: where to send the shopper."})
+
+
+class CheckoutSchema(Schema):
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "open or completed"})
+    version = fields.Integer(required=True)
+    email = fields.String(required=True)
+    steps = fields.Dict(required=True, keys=fields.String(), values=fields.Nested(StepSchema))
+    next_step = fields.String(required=True, allow_none=True)
+    shipping_address = fields.Nested(AddressSnapshotSchema, required=True, allow_none=True)
+    billing_address = fields.Nested(AddressSnapshotSchema, required=True, allow_none=True)
+    billing_same_as_shipping = fields.Boolean(required=True)
+    payment_type = fields.String(required=True, allow_none=True)
+    delivery_option = fields.Nested(DeliveryQuoteSchema, required=True, allow_none=True)
+    payment = fields.Nested(CheckoutPaymentSchema, required=True, allow_none=True)
+    basket = fields.Nested(BasketSchema, required=True)
+    totals = fields.Nested(CheckoutTotalsSchema, required=True)
+    taxes = fields.List(fields.Nested(TaxSchema), required=True)
+    messages = fields.List(fields.String(), required=True)
+    order_id = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)
+
+
+class PaymentChoiceSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    flow = fields.String(required=True)
+    fee = fields.Nested(MoneySchema, required=True)
+    available = fields.Boolean(required=True)
+    reason = fields.String(required=True, allow_none=True)
+
+
+class PaymentPageStateSchema(Schema):
+    state = fields.String(required=True, metadata={"description": "authorized or cancelled"})
+
+
+class PaymentPageAnswerSchema(Schema):
+    """The payment page's answer when the checkout gave no `return_url` to go back to."""
+
+    checkout_id = fields.String(required=True)
+    payment = fields.Nested(PaymentPageStateSchema, required=True)

@@ -11,7 +11,6 @@ never placed on totals the customer did not see (409 CHECKOUT_OUTDATED).
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Mapping
@@ -21,11 +20,11 @@ from simulator.basket import service as baskets
 from simulator.basket.model import BASKET, Basket
 from simulator.basket.pricing import TaxLine, tax_line
 from simulator.clock import Clock
-from simulator.customers import service as customers
-from simulator.customers.model import token_digest
+from simulator.customers import accounts, addresses
 from simulator.errors import DomainError, validation_error
 from simulator.money import ZERO
 from simulator.store import Store
+from simulator.tokens import new_token, token_digest
 
 from . import options, payments
 from .model import CHECKOUT, STEPS, Checkout, CheckoutStatus, Payment, PaymentState, Step
@@ -33,7 +32,7 @@ from .options import PaymentFlow
 
 #: Shipping and payment fees carry the standard tax rate.
 SERVICE_TAX_RATE = Decimal("0.19")
-ADDRESS_KEYS = ("first_name", "last_name", "company", "line1", "line2", "postal_code", "city", "region", "country", "phone")
+ADDRESS_KEYS = addresses.POSTAL_FIELDS  # what an address snapshot on a checkout and an order holds
 
 
 @dataclass(frozen=True)
@@ -160,7 +159,7 @@ def show(store: Store, clock: Clock, rules: baskets.BasketRules, owner_id: str, 
 def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket: Basket, email: str | None) -> CheckoutView:
     """A new checkout for the caller's basket (customers: their email; guests: the one they give)."""
     if basket.customer_id:
-        email = customers.get_customer(store, basket.customer_id).email
+        email = accounts.get_customer(store, basket.customer_id).email
     elif not email:
         raise validation_error({"email": "guests give an email to check out"})
     view = baskets.view(store, clock, basket, rules)
@@ -212,16 +211,19 @@ def _step(store, clock, rules, owner_id, checkout_id, step, expected_version, ed
 
 
 def resolve_address(store: Store, customer_id: str | None, address_id: str | None, inline: Mapping[str, Any] | None) -> dict:
-    """An address snapshot from the caller's address book or given inline (validated)."""
+    """An address snapshot from the caller's address book, or given inline (as `PostalAddressSchema`
+    loads it; the country's rules are applied here, as for the address book)."""
     if address_id is not None:
         if customer_id is None:
             raise validation_error({"address_id": "guests give the address inline"})
-        address = customers.get_address(store, customer_id, address_id)
+        address = addresses.get_address(store, customer_id, address_id)
         return {key: getattr(address, key) for key in ADDRESS_KEYS}
     if inline is None:
         raise validation_error({"address": "give address_id or address"})
-    cleaned = customers.clean_address(inline)
-    return {key: cleaned.get(key) for key in ADDRESS_KEYS}
+    try:
+        return addresses.postal_address(inline)
+    except DomainError as error:  # named as the request nests them, like the schema's own messages
+        raise validation_error({f"address.{name}": message for name, message in error.errors.items()}) from None
 
 
 def set_shipping_address(store, clock, rules, owner_id, checkout_id, address: dict, expected_version=None) -> CheckoutView:
@@ -301,7 +303,7 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
         problems = payments.card_problems(card["number"], card["expiry_month"], card["expiry_year"], card["cvc"], clock.now().date())
         if problems:
             raise validation_error(problems)
-    token = secrets.token_urlsafe(24) if flow == PaymentFlow.REDIRECT else None
+    token = new_token() if flow == PaymentFlow.REDIRECT else None
 
     def edit(current: Checkout) -> Checkout:
         _require(current, Step.PAYMENT)

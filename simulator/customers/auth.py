@@ -1,9 +1,18 @@
 """Bearer authentication for every customer-facing blueprint (customers, basket, checkout, orders).
 
-    from simulator.customers.auth import current_customer, optional_customer
+    @blp.route("/customers/me", methods=["PATCH"])
+    @requires_customer                  # right under the route: before the body is parsed
+    @blp.arguments(ProfilePatchSchema)
+    def patch_me(changes):
+        customer = current_customer()   # the caller, authenticated above
 
-    customer = current_customer()   # the caller, or 401 with WWW-Authenticate
-    customer = optional_customer()  # None when no Authorization header is sent
+    customer = optional_customer()      # guest-or-customer routes: None without Authorization
+
+`requires_customer` authenticates before anything else of the view runs, body parsing
+included: a caller without a valid token gets 401 and learns nothing about what the
+body should be. It also documents the bearer scheme and the 401 in the OpenAPI
+document. `current_customer()` refuses to work in a view without it, so a route
+cannot read the customer without having authenticated first.
 
 A token that is sent but unknown, revoked or expired answers 401 in both: a caller
 holding a dead session must log in again, not be served silently as a guest.
@@ -12,12 +21,52 @@ The raw token is only hashed here; it is never logged or stored.
 
 from __future__ import annotations
 
-from flask import g, request
+import functools
+from typing import Callable
+
+from flask import current_app, g, request
+from flask_smorest import Blueprint
 
 from simulator.http.blueprints import runtime
+from simulator.schemas import ProblemSchema
+from simulator.tokens import token_digest
 
-from . import service
-from .model import Customer, token_digest
+from . import sessions
+from .model import Customer
+
+UNAUTHORIZED_DOC = "Missing, unknown, revoked or expired bearer token (`WWW-Authenticate` says which)."
+_CACHE = "alegra_sim_customer"  # flask.g attribute: one token lookup per request
+
+_document_bearer = Blueprint.doc(
+    security=[{"bearerAuth": []}],
+    responses={401: {"description": UNAUTHORIZED_DOC, "content": {"application/json": {"schema": ProblemSchema}}}},
+)
+
+
+def requires_customer(view: Callable) -> Callable:
+    """Only for an authenticated customer: 401 before the view, its body parsing included, runs."""
+
+    @functools.wraps(view)  # keeps flask-smorest's `_apidoc` of the decorators below
+    def authenticated_view(*args, **kwargs):
+        _authenticate()
+        return view(*args, **kwargs)
+
+    authenticated_view.requires_customer = True
+    return _document_bearer(authenticated_view)
+
+
+def current_customer() -> Customer:
+    """The customer `@requires_customer` authenticated for this request."""
+    if not getattr(current_app.view_functions.get(request.endpoint), "requires_customer", False):
+        raise RuntimeError(f"{request.endpoint} reads the customer but lacks @requires_customer")
+    return _authenticate()
+
+
+def optional_customer() -> Customer | None:
+    """The authenticated customer, or None for a guest (no Authorization header)."""
+    if g.get(_CACHE) is None and request.headers.get("Authorization") is None:
+        return None
+    return _authenticate()
 
 
 def bearer_token() -> str | None:
@@ -31,31 +80,21 @@ def bearer_token() -> str | None:
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise service.unauthorized("Send `Authorization: Bearer <token>`.")
+        raise sessions.unauthorized("Send `Authorization: Bearer <token>`.")
     return token
 
 
 def bearer_digest() -> str | None:
-    """The stored form (SHA-256) of the caller's token, to name the current session."""
+    """The stored form of the caller's token, to name the current session."""
     token = bearer_token()
     return None if token is None else token_digest(token)
 
 
-_CACHE = "alegra_sim_customer"  # flask.g attribute: one token lookup per request
-
-
-def current_customer() -> Customer:
-    """The authenticated customer; 401 with `WWW-Authenticate` otherwise."""
+def _authenticate() -> Customer:
+    """The caller's customer (401 otherwise), looked up once per request."""
     customer = g.get(_CACHE)
     if customer is None:
         sim = runtime()
-        customer = service.authenticate(sim.store, sim.clock, bearer_token())
+        customer = sessions.authenticate(sim.store, sim.clock, bearer_token())
         setattr(g, _CACHE, customer)
     return customer
-
-
-def optional_customer() -> Customer | None:
-    """The authenticated customer, or None for a guest (no Authorization header)."""
-    if g.get(_CACHE) is None and request.headers.get("Authorization") is None:
-        return None
-    return current_customer()

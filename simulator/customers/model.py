@@ -1,13 +1,11 @@
 """Customer records. Immutable: a change is a new record (`dataclasses.replace`).
 
 Secrets never sit in the store in the clear: passwords as Argon2id hashes, bearer
-and reset tokens as the SHA-256 of the token (which is also the record id, so a
-lookup is one dict access).
+and reset tokens as their `simulator.tokens.token_digest` (also the record id).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,11 +20,6 @@ LOGIN_ATTEMPTS = "login_attempts"
 def normalize_email(email: str) -> str:
     """The form emails are compared in: unique case-insensitively."""
     return email.strip().lower()
-
-
-def token_digest(raw_token: str) -> str:
-    """The SHA-256 hex of a token: what the store keeps instead of the token."""
-    return hashlib.sha256(raw_token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,9 @@ from simulator.basket.callers import basket_rules
 from simulator.schemas import ProblemSchema
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, not_modified, runtime
 
-from . import auth, service
+from . import accounts, addresses, sessions
+from .auth import bearer_digest, bearer_token, current_customer, requires_customer
+from .rules import CustomerRules
 from .schemas import (
     AcceptedSchema,
     AddressSchema,
@@ -51,37 +53,22 @@ IF_MATCH_PARAMETER = {
 }
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "The version, quoted."}}
 NO_STORE = {"Cache-Control": "no-store"}  # answers that carry a token or personal data
-UNAUTHORIZED_DOC = "Missing, unknown, revoked or expired bearer token (`WWW-Authenticate` says which)."
-
-
-#: Endpoints that need a customer: authenticated before the body is parsed, so a caller
-#: without a valid token gets 401 and learns nothing about what the body should be.
-_AUTHENTICATED = {
-    "logout", "get_me", "patch_me", "change_password",
-    "list_addresses", "create_address", "get_address", "replace_address", "delete_address",
-}
-
-
-@blp.before_request
-def _authenticate_first():
-    if request.endpoint and request.endpoint.partition(".")[2] in _AUTHENTICATED:
-        auth.current_customer()
 
 
 def _context():
     sim = runtime()
-    return sim, service.CustomerRules.from_settings(sim.settings)
+    return sim, CustomerRules.from_settings(sim.settings)
 
 
-def _session_answer(session: service.Session, status: int, headers: dict | None = None) -> Response:
+def _session_answer(session: sessions.Session, status: int, headers: dict | None = None) -> Response:
     sim = runtime()
-    body = session_to_dict(session, sim.clock.now(), service.default_address_ids(sim.store, session.customer.id))
+    body = session_to_dict(session, sim.clock.now(), addresses.default_address_ids(sim.store, session.customer.id))
     return json_response(body, status, {**NO_STORE, **(headers or {})})
 
 
 def _customer_answer(customer) -> Response:
     store = runtime().store
-    body = customer_to_dict(customer, service.default_address_ids(store, customer.id))
+    body = customer_to_dict(customer, addresses.default_address_ids(store, customer.id))
     return json_response(body, 200, {**NO_STORE, "ETag": etag(customer.version)})
 
 
@@ -99,7 +86,7 @@ def _address_answer(address, status: int = 200, headers: dict | None = None) -> 
 def register(fields):
     """Register a customer: answers the customer and a bearer token; a welcome mail goes to the outbox."""
     sim, rules = _context()
-    session, replayed = service.register(sim.store, sim.clock, rules, fields, idempotency.header_key(request.headers))
+    session, replayed = accounts.register(sim.store, sim.clock, rules, fields, idempotency.header_key(request.headers))
     headers = {"Location": ME}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -116,19 +103,19 @@ def login(fields):
 
     With `basket_token`, that guest basket is merged into the customer's basket."""
     sim, rules = _context()
-    session = service.login(sim.store, sim.clock, rules, fields["email"], fields["password"])
+    session = sessions.login(sim.store, sim.clock, rules, fields["email"], fields["password"])
     if fields.get("basket_token"):
         basket_service.merge_guest_basket(sim.store, sim.clock, basket_rules(), session.customer.id, fields["basket_token"])
     return _session_answer(session, 200)
 
 
 @blp.route("/auth/logout", methods=["POST"])
+@requires_customer
 @blp.response(204)
-@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
 def logout():
     """Revoke the bearer token of this request."""
     sim = runtime()
-    service.logout(sim.store, sim.clock, auth.bearer_token())
+    sessions.logout(sim.store, sim.clock, bearer_token())
     return Response(status=204)
 
 
@@ -138,7 +125,7 @@ def logout():
 def forgot_password(fields):
     """Ask for a reset mail. Answers 202 alike for any email; a known one gets a one-time token in the outbox."""
     sim, rules = _context()
-    service.forgot_password(sim.store, sim.clock, rules, fields["email"])
+    accounts.forgot_password(sim.store, sim.clock, rules, fields["email"])
     return json_response(
         {"status": "accepted", "detail": "If an account exists for this email, a reset link is on its way."}, 202
     )
@@ -151,84 +138,82 @@ def forgot_password(fields):
 def reset_password(fields):
     """Set a new password with the token from the reset mail; signs out every session."""
     sim, rules = _context()
-    service.reset_password(sim.store, sim.clock, rules, fields["token"], fields["password"])
+    accounts.reset_password(sim.store, sim.clock, rules, fields["token"], fields["password"])
     return Response(status=204)
 
 
 # -- profile ----------------------------------------------------------------------------
 @blp.route("/customers/me", methods=["GET"])
+@requires_customer
 @blp.response(200, CustomerSchema, headers=ETAG_HEADER)
-@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
 def get_me():
     """The caller's customer record."""
-    return _customer_answer(auth.current_customer())
+    return _customer_answer(current_customer())
 
 
 @blp.route("/customers/me", methods=["PATCH"])
+@requires_customer
 @blp.arguments(ProfilePatchSchema)
 @blp.response(200, CustomerSchema, headers=ETAG_HEADER)
-@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
 @blp.alt_response(409, schema=ProblemSchema, description="EMAIL_TAKEN")
 @blp.alt_response(412, schema=ProblemSchema, description="VERSION_MISMATCH: `If-Match` is stale.")
 @blp.alt_response(422, schema=ProblemSchema)
 @blp.doc(parameters=[IF_MATCH_PARAMETER])
 def patch_me(changes):
     """Change some profile fields; a new email needs `current_password`."""
-    customer = auth.current_customer()
+    customer = current_customer()
     sim, rules = _context()
-    return _customer_answer(service.update_profile(sim.store, sim.clock, rules, customer.id, changes, if_match_version()))
+    return _customer_answer(accounts.update_profile(sim.store, sim.clock, rules, customer.id, changes, if_match_version()))
 
 
 @blp.route("/customers/me/password", methods=["POST"])
+@requires_customer
 @blp.arguments(ChangePasswordSchema)
 @blp.response(204)
-@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
 @blp.alt_response(422, schema=ProblemSchema, description="INVALID_CURRENT_PASSWORD, WEAK_PASSWORD.")
 @blp.alt_response(429, schema=ProblemSchema, description="TOO_MANY_ATTEMPTS")
 def change_password(fields):
     """Change the password (the current one is asked for); every other session is signed out."""
-    customer = auth.current_customer()
+    customer = current_customer()
     sim, rules = _context()
-    service.change_password(
-        sim.store, sim.clock, rules, customer.id, fields["current_password"], fields["new_password"], auth.bearer_digest()
+    accounts.change_password(
+        sim.store, sim.clock, rules, customer.id, fields["current_password"], fields["new_password"], bearer_digest()
     )
     return Response(status=204)
 
 
 # -- address book -----------------------------------------------------------------------
 @blp.route("/customers/me/addresses", methods=["GET"])
+@requires_customer
 @blp.response(200, AddressSchema(many=True))
-@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
 def list_addresses():
     """The caller's address book, oldest first (at most `max_addresses`, so not paginated)."""
-    customer = auth.current_customer()
-    addresses = service.list_addresses(runtime().store, customer.id)
-    return json_response([address_to_dict(a) for a in addresses], headers=NO_STORE)
+    book = addresses.list_addresses(runtime().store, current_customer().id)
+    return json_response([address_to_dict(a) for a in book], headers=NO_STORE)
 
 
 @blp.route("/customers/me/addresses", methods=["POST"])
+@requires_customer
 @blp.arguments(AddressWriteSchema)
 @blp.response(201, AddressSchema, headers={**ETAG_HEADER, "Location": {"schema": {"type": "string"}}})
-@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
 @blp.alt_response(409, schema=ProblemSchema, description="ADDRESS_LIMIT_REACHED")
 @blp.alt_response(422, schema=ProblemSchema)
 def create_address(fields):
     """Add an address. The first one becomes the default shipping and billing address."""
-    customer = auth.current_customer()
+    customer = current_customer()
     sim, rules = _context()
-    address = service.create_address(sim.store, sim.clock, rules, customer.id, fields)
+    address = addresses.create_address(sim.store, sim.clock, rules, customer.id, fields)
     return _address_answer(address, 201, {"Location": f"{ME}/addresses/{address.id}"})
 
 
 @blp.route("/customers/me/addresses/<address_id>", methods=["GET"])
+@requires_customer
 @blp.response(200, AddressSchema, headers=ETAG_HEADER)
 @blp.alt_response(304, description="Not modified (If-None-Match)")
-@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
 @blp.alt_response(404, schema=ProblemSchema, description="ADDRESS_NOT_FOUND (also for another customer's address)")
 def get_address(address_id):
     """One address of the caller."""
-    customer = auth.current_customer()
-    address = service.get_address(runtime().store, customer.id, address_id)
+    address = addresses.get_address(runtime().store, current_customer().id, address_id)
     tag = etag(address.version)
     if not_modified(tag):
         return Response(status=304, headers={"ETag": tag})
@@ -236,31 +221,29 @@ def get_address(address_id):
 
 
 @blp.route("/customers/me/addresses/<address_id>", methods=["PUT"])
+@requires_customer
 @blp.arguments(AddressWriteSchema)
 @blp.response(200, AddressSchema, headers=ETAG_HEADER)
-@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
 @blp.alt_response(404, schema=ProblemSchema, description="ADDRESS_NOT_FOUND")
 @blp.alt_response(412, schema=ProblemSchema, description="VERSION_MISMATCH: `If-Match` is stale.")
 @blp.alt_response(422, schema=ProblemSchema)
 @blp.doc(parameters=[IF_MATCH_PARAMETER])
 def replace_address(fields, address_id):
     """Replace an address. Default flags left out stay as they are."""
-    customer = auth.current_customer()
     sim = runtime()
     return _address_answer(
-        service.replace_address(sim.store, sim.clock, customer.id, address_id, fields, if_match_version())
+        addresses.replace_address(sim.store, sim.clock, current_customer().id, address_id, fields, if_match_version())
     )
 
 
 @blp.route("/customers/me/addresses/<address_id>", methods=["DELETE"])
+@requires_customer
 @blp.response(204)
-@blp.alt_response(401, schema=ProblemSchema, description=UNAUTHORIZED_DOC)
 @blp.alt_response(404, schema=ProblemSchema, description="ADDRESS_NOT_FOUND")
 @blp.alt_response(412, schema=ProblemSchema, description="VERSION_MISMATCH: `If-Match` is stale.")
 @blp.doc(parameters=[IF_MATCH_PARAMETER])
 def delete_address(address_id):
     """Delete an address; a default passes to the most recently added remaining address."""
-    customer = auth.current_customer()
     sim = runtime()
-    service.delete_address(sim.store, sim.clock, customer.id, address_id, if_match_version())
+    addresses.delete_address(sim.store, sim.clock, current_customer().id, address_id, if_match_version())
     return Response(status=204)

@@ -1,20 +1,60 @@
 """Customer request arguments and response shapes (the latter document `serialize.py`).
 
-The schemas check types and sizes; the rules (password policy, countries, postal
-codes, phones) live in the service, so they hold without HTTP too.
+The request schemas are where customer fields are checked: types, sizes, trimmed
+single-line text, email and phone formats. The services take what these load and
+keep the rules that need the store or more than one field: a free email, the
+password policy, a postal code valid for its country, the default addresses.
 """
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+import re
 
-from .countries import COUNTRIES
+from marshmallow import Schema, ValidationError, fields, validate
+
+from simulator.tokens import MAX_LENGTH as TOKEN_MAX
+
+from .countries import COUNTRIES, phone_problem
 from .passwords import MAX_LENGTH as PASSWORD_MAX
 
 EMAIL_MAX = 254
 NAME = validate.Length(min=1, max=100)
 PASSWORD = validate.Length(min=1, max=PASSWORD_MAX)
+TOKEN = validate.Length(min=1, max=TOKEN_MAX)
 TIMESTAMP = {"example": "2026-11-29T18:45:09Z"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class Text(fields.String):
+    """Single-line text, trimmed. Blank text is refused, or read as null where null is
+    allowed (an optional field sent empty means "none"). Validators see the trimmed text."""
+
+    default_error_messages = {"blank": "must not be blank", "control": "must not contain control characters"}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text:
+            if self.allow_none:
+                return None
+            raise self.make_error("blank")
+        if _CONTROL.search(text):
+            raise self.make_error("control")
+        return text
+
+    def _validate(self, value):
+        if value is not None:  # blank read as null: nothing left to check
+            super()._validate(value)
+
+
+def _phone(value: str) -> None:
+    problem = phone_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+def Phone(**kwargs) -> Text:
+    """An optional phone number: international or national notation, 6 to 15 digits."""
+    return Text(allow_none=True, validate=[validate.Length(max=30), _phone], **kwargs)
 
 
 class RegisterSchema(Schema):
@@ -24,9 +64,9 @@ class RegisterSchema(Schema):
         validate=PASSWORD,
         metadata={"description": "At least 8 characters, not the email, not a common password.", "example": "correct horse battery"},
     )
-    first_name = fields.String(required=True, validate=NAME, metadata={"example": "Ada"})
-    last_name = fields.String(required=True, validate=NAME, metadata={"example": "Lovelace"})
-    phone = fields.String(allow_none=True, validate=validate.Length(max=30), metadata={"example": "+49 30 1234567"})
+    first_name = Text(required=True, validate=NAME, metadata={"example": "Ada"})
+    last_name = Text(required=True, validate=NAME, metadata={"example": "Lovelace"})
+    phone = Phone(metadata={"example": "+49 30 1234567"})
     marketing_consent = fields.Boolean(load_default=False)
 
 
@@ -34,7 +74,7 @@ class LoginSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=EMAIL_MAX), metadata={"example": "demo@example.com"})
     password = fields.String(required=True, validate=PASSWORD, metadata={"example": "alegra-sim-2026"})
     basket_token = fields.String(
-        validate=validate.Length(min=1, max=512),
+        validate=TOKEN,
         metadata={"description": "A guest basket's token: its lines merge into the customer's basket (quantities add up, capped at stock)."},
     )
 
@@ -44,7 +84,7 @@ class ForgotPasswordSchema(Schema):
 
 
 class ResetPasswordSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=512), metadata={"description": "From the reset mail (see /_sim/outbox)."})
+    token = fields.String(required=True, validate=TOKEN, metadata={"description": "From the reset mail (see /_sim/outbox)."})
     password = fields.String(required=True, validate=PASSWORD, metadata={"description": "The new password (same policy as registration)."})
 
 
@@ -54,73 +94,79 @@ class ChangePasswordSchema(Schema):
 
 
 class ProfilePatchSchema(Schema):
-    first_name = fields.String(validate=NAME)
-    last_name = fields.String(validate=NAME)
-    phone = fields.String(allow_none=True, validate=validate.Length(max=30), metadata={"description": "null removes it."})
+    first_name = Text(validate=NAME)
+    last_name = Text(validate=NAME)
+    phone = Phone(metadata={"description": "null removes it."})
     marketing_consent = fields.Boolean()
     email = fields.Email(validate=validate.Length(max=EMAIL_MAX), metadata={"description": "A new email needs `current_password`."})
     current_password = fields.String(validate=PASSWORD)
 
 
 class CustomerSchema(Schema):
-    id = fields.String(metadata={"example": "cus_3k9x0m2q7w1d"})
-    email = fields.String()
-    first_name = fields.String()
-    last_name = fields.String()
-    phone = fields.String(allow_none=True)
-    marketing_consent = fields.Boolean()
-    default_shipping_address_id = fields.String(allow_none=True)
-    default_billing_address_id = fields.String(allow_none=True)
-    version = fields.Integer(metadata={"description": "Grows with every change; also the ETag."})
-    created_at = fields.String(metadata=TIMESTAMP)
-    updated_at = fields.String(metadata=TIMESTAMP)
+    id = fields.String(required=True, metadata={"example": "cus_3k9x0m2q7w1d"})
+    email = fields.String(required=True)
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+    phone = fields.String(required=True, allow_none=True)
+    marketing_consent = fields.Boolean(required=True)
+    default_shipping_address_id = fields.String(required=True, allow_none=True)
+    default_billing_address_id = fields.String(required=True, allow_none=True)
+    version = fields.Integer(required=True, metadata={"description": "Grows with every change; also the ETag."})
+    created_at = fields.String(required=True, metadata=TIMESTAMP)
+    updated_at = fields.String(required=True, metadata=TIMESTAMP)
 
 
 class SessionSchema(Schema):
-    token = fields.String(metadata={"description": "Send as `Authorization: Bearer <token>`."})
-    token_type = fields.String(metadata={"example": "Bearer"})
-    expires_at = fields.String(metadata=TIMESTAMP)
-    expires_in = fields.Integer(metadata={"description": "Seconds until the token expires (simulator clock)."})
-    customer = fields.Nested(CustomerSchema)
+    token = fields.String(required=True, metadata={"description": "Send as `Authorization: Bearer <token>`."})
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_at = fields.String(required=True, metadata=TIMESTAMP)
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds until the token expires (simulator clock)."})
+    customer = fields.Nested(CustomerSchema, required=True)
 
 
 class AcceptedSchema(Schema):
-    status = fields.String(metadata={"example": "accepted"})
-    detail = fields.String()
+    status = fields.String(required=True, metadata={"example": "accepted"})
+    detail = fields.String(required=True)
 
 
 _COUNTRY_LIST = ", ".join(sorted(COUNTRIES))
 
 
-class AddressWriteSchema(Schema):
-    first_name = fields.String(required=True, validate=NAME)
-    last_name = fields.String(required=True, validate=NAME)
-    company = fields.String(allow_none=True, validate=validate.Length(max=100))
-    line1 = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"description": "Street and number.", "example": "Unter den Linden 77"})
-    line2 = fields.String(allow_none=True, validate=validate.Length(max=200))
-    postal_code = fields.String(required=True, validate=validate.Length(min=1, max=20), metadata={"description": "Checked against the country's format.", "example": "10117"})
-    city = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"example": "Berlin"})
-    region = fields.String(allow_none=True, validate=validate.Length(max=100))
-    country = fields.String(required=True, validate=validate.Length(min=1, max=10), metadata={"description": f"ISO 3166-1 alpha-2, one of {_COUNTRY_LIST}.", "example": "DE"})
-    phone = fields.String(allow_none=True, validate=validate.Length(max=30), metadata={"example": "+49 30 1234567"})
+class PostalAddressSchema(Schema):
+    """A postal address as a customer writes it: in the address book or inline at checkout."""
+
+    first_name = Text(required=True, validate=NAME)
+    last_name = Text(required=True, validate=NAME)
+    company = Text(allow_none=True, validate=validate.Length(max=100))
+    line1 = Text(required=True, validate=validate.Length(min=1, max=200), metadata={"description": "Street and number.", "example": "Unter den Linden 77"})
+    line2 = Text(allow_none=True, validate=validate.Length(max=200))
+    postal_code = Text(required=True, validate=validate.Length(min=1, max=20), metadata={"description": "Checked against the country's format.", "example": "10117"})
+    city = Text(required=True, validate=NAME, metadata={"example": "Berlin"})
+    region = Text(allow_none=True, validate=validate.Length(max=100))
+    # Longer than a code, so "DEU" is read and answered with the list of countries.
+    country = Text(required=True, validate=validate.Length(min=1, max=10), metadata={"description": f"ISO 3166-1 alpha-2, one of {_COUNTRY_LIST}.", "example": "DE"})
+    phone = Phone(metadata={"example": "+49 30 1234567"})
+
+
+class AddressWriteSchema(PostalAddressSchema):
     is_default_shipping = fields.Boolean(allow_none=True, metadata={"description": "true makes it the default (clearing the old one); left out: unchanged."})
     is_default_billing = fields.Boolean(allow_none=True, metadata={"description": "true makes it the default (clearing the old one); left out: unchanged."})
 
 
 class AddressSchema(Schema):
-    id = fields.String(metadata={"example": "adr_8w2k4m9q1x0c"})
-    first_name = fields.String()
-    last_name = fields.String()
-    company = fields.String(allow_none=True)
-    line1 = fields.String()
-    line2 = fields.String(allow_none=True)
-    postal_code = fields.String()
-    city = fields.String()
-    region = fields.String(allow_none=True)
-    country = fields.String()
-    phone = fields.String(allow_none=True)
-    is_default_shipping = fields.Boolean()
-    is_default_billing = fields.Boolean()
-    version = fields.Integer(metadata={"description": "Grows with every change; also the ETag."})
-    created_at = fields.String(metadata=TIMESTAMP)
-    updated_at = fields.String(metadata=TIMESTAMP)
+    id = fields.String(required=True, metadata={"example": "adr_8w2k4m9q1x0c"})
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+    company = fields.String(required=True, allow_none=True)
+    line1 = fields.String(required=True)
+    line2 = fields.String(required=True, allow_none=True)
+    postal_code = fields.String(required=True)
+    city = fields.String(required=True)
+    region = fields.String(required=True, allow_none=True)
+    country = fields.String(required=True)
+    phone = fields.String(required=True, allow_none=True)
+    is_default_shipping = fields.Boolean(required=True)
+    is_default_billing = fields.Boolean(required=True)
+    version = fields.Integer(required=True, metadata={"description": "Grows with every change; also the ETag."})
+    created_at = fields.String(required=True, metadata=TIMESTAMP)
+    updated_at = fields.String(required=True, metadata=TIMESTAMP)

@@ -1,4 +1,5 @@
-"""Wire form of customer records (documented by `schemas.py`; a test keeps the two identical).
+"""Wire form of customer records (documented by `schemas.py`; tests/test_schemas_match_answers.py
+keeps the two in step).
 
 Nothing here ever emits a password hash or a stored token digest.
 """
@@ -10,7 +11,7 @@ from datetime import datetime
 from simulator.clock import rfc3339
 
 from .model import Address, Customer
-from .service import Session
+from .sessions import Session
 
 
 def customer_to_dict(customer: Customer, default_ids: tuple[str | None, str | None]) -> dict:

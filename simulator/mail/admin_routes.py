@@ -22,14 +22,14 @@ class OutboxQueryArgs(Schema):
 
 
 class MailSchema(Schema):
-    id = fields.String(metadata={"example": "msg_00000000001k"})
-    recipient = fields.String()
-    subject = fields.String()
-    text = fields.String()
-    template = fields.String(metadata={"description": "welcome, password_reset, password_changed, email_changed"})
-    links = fields.List(fields.String())
-    tokens = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"example": {"reset_token": "…"}})
-    sent_at = fields.String(metadata={"description": "Simulated send time.", "example": "2026-11-29T18:45:09Z"})
+    id = fields.String(required=True, metadata={"example": "msg_00000000001k"})
+    recipient = fields.String(required=True)
+    subject = fields.String(required=True)
+    text = fields.String(required=True)
+    template = fields.String(required=True, metadata={"description": "welcome, password_reset, password_changed, email_changed"})
+    links = fields.List(fields.String(), required=True)
+    tokens = fields.Dict(required=True, keys=fields.String(), values=fields.String(), metadata={"example": {"reset_token": "…"}})
+    sent_at = fields.String(required=True, metadata={"description": "Simulated send time.", "example": "2026-11-29T18:45:09Z"})
 
 
 def mail_to_dict(mail: outbox.Mail) -> dict:

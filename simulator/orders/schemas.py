@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from simulator.checkout.schemas import CheckoutTotalsSchema
+from simulator.basket.schemas import DiscountSchema, TaxSchema
+from simulator.checkout.schemas import AddressSnapshotSchema, CheckoutTotalsSchema, EstimatedDeliverySchema
+from simulator.schemas import MoneySchema
 
 from .model import OrderStatus
 
@@ -21,23 +23,65 @@ class OrderListArgs(Schema):
     status = fields.String(validate=validate.OneOf([status.value for status in OrderStatus]))
 
 
+class OrderLineSchema(Schema):
+    product_id = fields.String(required=True)
+    sku = fields.String(required=True)
+    name = fields.String(required=True)
+    quantity = fields.Integer(required=True)
+    unit_price = fields.Nested(MoneySchema, required=True)
+    subtotal = fields.Nested(MoneySchema, required=True)
+    discount = fields.Nested(MoneySchema, required=True)
+    total = fields.Nested(MoneySchema, required=True)
+    tax_rate = fields.String(required=True)
+    discounts = fields.List(fields.Nested(DiscountSchema), required=True)
+
+
+class OrderPromotionSchema(Schema):
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    amount = fields.Nested(MoneySchema, required=True)
+
+
+class OrderDeliverySchema(Schema):
+    option_id = fields.String(required=True)
+    name = fields.String(required=True)
+    carrier = fields.String(required=True)
+    price = fields.Nested(MoneySchema, required=True)
+    estimated_delivery = fields.Nested(EstimatedDeliverySchema, required=True)
+
+
+class OrderPaymentSchema(Schema):
+    type = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "authorized, captured, pending, refunded or voided"})
+    amount = fields.Nested(MoneySchema, required=True)
+    brand = fields.String(required=True, allow_none=True)
+    last4 = fields.String(required=True, allow_none=True)
+    refunded = fields.Nested(MoneySchema, required=True, allow_none=True)
+
+
+class StatusChangeSchema(Schema):
+    status = fields.String(required=True)
+    at = fields.String(required=True)
+    note = fields.String(required=True, allow_none=True)
+
+
 class OrderSchema(Schema):
-    id = fields.String()
-    number = fields.String()
-    status = fields.String()
-    version = fields.Integer()
-    customer_id = fields.String(allow_none=True)
-    email = fields.String()
-    lines = fields.List(fields.Dict())
-    promotions = fields.List(fields.Dict())
-    coupons = fields.List(fields.String())
-    totals = fields.Nested(CheckoutTotalsSchema)
-    taxes = fields.List(fields.Dict())
-    shipping_address = fields.Dict()
-    billing_address = fields.Dict()
-    delivery = fields.Dict()
-    payment = fields.Dict()
-    status_history = fields.List(fields.Dict())
-    cancel_reason = fields.String(allow_none=True)
-    created_at = fields.String()
-    updated_at = fields.String()
+    id = fields.String(required=True)
+    number = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf([status.value for status in OrderStatus]))
+    version = fields.Integer(required=True)
+    customer_id = fields.String(required=True, allow_none=True)
+    email = fields.String(required=True)
+    lines = fields.List(fields.Nested(OrderLineSchema), required=True)
+    promotions = fields.List(fields.Nested(OrderPromotionSchema), required=True)
+    coupons = fields.List(fields.String(), required=True)
+    totals = fields.Nested(CheckoutTotalsSchema, required=True)
+    taxes = fields.List(fields.Nested(TaxSchema), required=True)
+    shipping_address = fields.Nested(AddressSnapshotSchema, required=True)
+    billing_address = fields.Nested(AddressSnapshotSchema, required=True)
+    delivery = fields.Nested(OrderDeliverySchema, required=True)
+    payment = fields.Nested(OrderPaymentSchema, required=True)
+    status_history = fields.List(fields.Nested(StatusChangeSchema), required=True)
+    cancel_reason = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True)
+    updated_at = fields.String(required=True)

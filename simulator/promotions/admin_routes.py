@@ -8,7 +8,7 @@ from simulator.http.blueprints import etag, if_match_version, json_response, run
 
 
 from . import rules as promotions
-from .schemas import PromotionSetSchema, PromotionWriteSchema
+from .schemas import PromotionRuleSchema, PromotionSetSchema, PromotionWriteSchema
 from .serialize import promotion_to_dict
 
 blp = AdminBlueprint("sim_promotions", __name__, description="Promotion rules (simulator control).")
@@ -19,6 +19,7 @@ def _shown(promotion):
 
 
 @blp.route("/promotions", methods=["GET"])
+@blp.response(200, PromotionRuleSchema(many=True))
 def list_rules():
     """Every rule, with codes, priorities and conditions, in the order of the rule set."""
     return json_response([_shown(p) for p in promotions.rule_set(runtime().store)])
@@ -26,6 +27,7 @@ def list_rules():
 
 @blp.route("/promotions", methods=["POST"])
 @blp.arguments(PromotionWriteSchema)
+@blp.response(201, PromotionRuleSchema)
 @blp.alt_response(409, schema=ProblemSchema, description="COUPON_CODE_TAKEN")
 @blp.alt_response(422, schema=ProblemSchema)
 def create_rule(fields):
@@ -36,6 +38,7 @@ def create_rule(fields):
 
 @blp.route("/promotions", methods=["PUT"])
 @blp.arguments(PromotionSetSchema)
+@blp.response(200, PromotionRuleSchema(many=True))
 @blp.alt_response(422, schema=ProblemSchema)
 def replace_rules(body):
     """Replace the whole rule set at once (all are checked before any is kept)."""
@@ -43,6 +46,7 @@ def replace_rules(body):
 
 
 @blp.route("/promotions/<promotion_id>", methods=["GET"])
+@blp.response(200, PromotionRuleSchema)
 @blp.alt_response(404, schema=ProblemSchema)
 def get_rule(promotion_id):
     """One rule."""
@@ -52,6 +56,7 @@ def get_rule(promotion_id):
 
 @blp.route("/promotions/<promotion_id>", methods=["PUT"])
 @blp.arguments(PromotionWriteSchema)
+@blp.response(200, PromotionRuleSchema)
 @blp.alt_response(404, schema=ProblemSchema)
 @blp.alt_response(412, schema=ProblemSchema)
 def replace_rule(fields, promotion_id):

@@ -58,13 +58,39 @@ class PromotionSetSchema(Schema):
 class PromotionSchema(Schema):
     """A promotion as the shop shows it (codes are not revealed)."""
 
-    id = fields.String()
-    name = fields.String()
-    kind = fields.String()
-    description = fields.String()
-    coupon_required = fields.Boolean()
-    starts_at = fields.String(allow_none=True)
-    ends_at = fields.String(allow_none=True)
-    min_subtotal = fields.Nested(MoneySchema, allow_none=True)
-    customer_only = fields.Boolean()
-    first_order_only = fields.Boolean()
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    description = fields.String(required=True)
+    coupon_required = fields.Boolean(required=True)
+    starts_at = fields.String(required=True, allow_none=True)
+    ends_at = fields.String(required=True, allow_none=True)
+    min_subtotal = fields.Nested(MoneySchema, required=True, allow_none=True)
+    customer_only = fields.Boolean(required=True)
+    first_order_only = fields.Boolean(required=True)
+
+
+class ShownTierSchema(Schema):
+    threshold = fields.Nested(MoneySchema, required=True)
+    amount = fields.Nested(MoneySchema, required=True)
+
+
+class PromotionRuleSchema(PromotionSchema):
+    """A promotion rule as /_sim/promotions shows it: codes, priorities and every condition."""
+
+    coupon_code = fields.String(required=True, allow_none=True)
+    priority = fields.Integer(required=True)
+    exclusive = fields.Boolean(required=True)
+    min_quantity = fields.Integer(required=True, allow_none=True)
+    category_ids = fields.List(fields.String(), required=True)
+    brands = fields.List(fields.String(), required=True)
+    product_ids = fields.List(fields.String(), required=True)
+    usage_limit = fields.Integer(required=True, allow_none=True)
+    per_customer_limit = fields.Integer(required=True, allow_none=True)
+    percent = fields.String(required=True, allow_none=True, metadata={"example": "10"})
+    amount = fields.Nested(MoneySchema, required=True, allow_none=True)
+    buy_quantity = fields.Integer(required=True, allow_none=True)
+    get_quantity = fields.Integer(required=True, allow_none=True)
+    tiers = fields.List(fields.Nested(ShownTierSchema), required=True)
+    bundle_price = fields.Nested(MoneySchema, required=True, allow_none=True)
+    version = fields.Integer(required=True, metadata={"description": "Grows with every change; also the ETag."})

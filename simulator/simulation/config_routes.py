@@ -33,10 +33,46 @@ class SimConfigPatchSchema(Schema):
 
 
 class SimConfigSchema(Schema):
-    latency = fields.Dict()
-    faults = fields.Dict()
-    groups = fields.Dict(keys=fields.String(), values=fields.String(), metadata={"description": "Endpoint groups and the paths they cover."})
-    fault_seed = fields.Integer(allow_none=True, metadata={"description": "SIM_FAULT_SEED; null: decisions are unpredictable."})
+    latency = fields.Dict(required=True)
+    faults = fields.Dict(required=True)
+    groups = fields.Dict(required=True, keys=fields.String(), values=fields.String(), metadata={"description": "Endpoint groups and the paths they cover."})
+    fault_seed = fields.Integer(required=True, allow_none=True, metadata={"description": "SIM_FAULT_SEED; null: decisions are unpredictable."})
+
+
+class LatencySummarySchema(Schema):
+    """Server-side milliseconds; null until a request was seen."""
+
+    p50 = fields.Float(required=True, allow_none=True)
+    p95 = fields.Float(required=True, allow_none=True)
+    p99 = fields.Float(required=True, allow_none=True)
+    mean = fields.Float(required=True, allow_none=True)
+    max = fields.Float(required=True, allow_none=True)
+    samples = fields.Integer(required=True)
+
+
+class GroupStatsSchema(Schema):
+    requests = fields.Integer(required=True)
+    statuses = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(), metadata={"description": "Status → count."})
+    errors = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(), metadata={"description": "The error statuses among them."})
+    injected = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(), metadata={"description": "Injected fault kind → count."})
+    latency_header_overrides = fields.Integer(required=True, metadata={"description": "Requests whose X-Sim-Latency replaced the profile."})
+    latency_ms = fields.Nested(LatencySummarySchema, required=True)
+    target_latency_ms = fields.Dict(required=True, metadata={"description": "The configured profile and its p50, p95 and p99."})
+    faults = fields.Dict(required=True, metadata={"description": "The fault rule in force."})
+
+
+class DomainFaultStatsSchema(Schema):
+    rate = fields.Float(required=True)
+    injected = fields.Integer(required=True)
+    forced_by_header = fields.Integer(required=True)
+
+
+class StatsSchema(Schema):
+    since = fields.String(required=True, metadata={"description": "When counting began (simulator clock)."})
+    now = fields.String(required=True)
+    fault_seed = fields.Integer(required=True, allow_none=True)
+    groups = fields.Dict(required=True, keys=fields.String(), values=fields.Nested(GroupStatsSchema))
+    domain_faults = fields.Dict(required=True, keys=fields.String(), values=fields.Nested(DomainFaultStatsSchema))
 
 
 def _state() -> SimState:
@@ -84,6 +120,7 @@ def _target(profile) -> dict:
 
 
 @blp.route("/stats", methods=["GET"])
+@blp.response(200, StatsSchema)
 def get_stats():
     """Per endpoint group: requests, statuses (errors apart), injected faults, and the server-side
     latency percentiles beside the configured target's (milliseconds)."""

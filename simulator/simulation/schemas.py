@@ -13,14 +13,14 @@ class ResetSchema(Schema):
 
 
 class ResetResultSchema(Schema):
-    seed = fields.Integer()
-    products = fields.Integer()
+    seed = fields.Integer(required=True)
+    products = fields.Integer(required=True)
 
 
 class ClockSchema(Schema):
-    now = fields.String(metadata={"example": "2026-11-29T18:45:09Z"})
-    frozen = fields.Boolean()
-    offset_seconds = fields.Float(metadata={"description": "Simulated minus real time, while running."})
+    now = fields.String(required=True, metadata={"example": "2026-11-29T18:45:09Z"})
+    frozen = fields.Boolean(required=True)
+    offset_seconds = fields.Float(required=True, metadata={"description": "Simulated minus real time, while running."})
 
 
 class ClockActionSchema(Schema):
@@ -37,8 +37,8 @@ class ClockActionSchema(Schema):
 
 
 class ChurnSchema(Schema):
-    per_minute = fields.Float(metadata={"description": "Changes per simulated minute (0: off)."})
-    mix = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "Relative weight of each kind of change."})
+    per_minute = fields.Float(required=True, metadata={"description": "Changes per simulated minute (0: off)."})
+    mix = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(), metadata={"description": "Relative weight of each kind of change."})
 
 
 class ChurnRunSchema(Schema):
@@ -46,4 +46,4 @@ class ChurnRunSchema(Schema):
 
 
 class ChurnRunResultSchema(Schema):
-    applied = fields.Dict(keys=fields.String(), values=fields.Integer())
+    applied = fields.Dict(required=True, keys=fields.String(), values=fields.Integer())

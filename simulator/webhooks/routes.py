@@ -40,15 +40,15 @@ class WebhookCreateSchema(Schema):
 
 
 class WebhookSchema(Schema):
-    id = fields.String(metadata={"example": "whk_5x2k9m1q0c7d"})
-    url = fields.String()
-    events = fields.List(fields.String())
-    description = fields.String()
-    created_at = fields.String(metadata={"example": "2026-11-29T18:45:09Z"})
+    id = fields.String(required=True, metadata={"example": "whk_5x2k9m1q0c7d"})
+    url = fields.String(required=True)
+    events = fields.List(fields.String(), required=True)
+    description = fields.String(required=True)
+    created_at = fields.String(required=True, metadata={"example": "2026-11-29T18:45:09Z"})
 
 
 class WebhookCreatedSchema(WebhookSchema):
-    secret = fields.String(metadata={"description": "The signing secret: shown in this answer only."})
+    secret = fields.String(required=True, metadata={"description": "The signing secret: shown in this answer only."})
 
 
 class DeliveryQueryArgs(Schema):
@@ -58,27 +58,27 @@ class DeliveryQueryArgs(Schema):
 
 
 class AttemptSchema(Schema):
-    number = fields.Integer()
-    at = fields.String(metadata={"description": "Simulated time the attempt began."})
-    status_code = fields.Integer(allow_none=True, metadata={"description": "null when no HTTP answer came."})
-    duration_ms = fields.Float()
-    error = fields.String(allow_none=True, metadata={"example": "read timeout after 10 s"})
+    number = fields.Integer(required=True)
+    at = fields.String(required=True, metadata={"description": "Simulated time the attempt began."})
+    status_code = fields.Integer(required=True, allow_none=True, metadata={"description": "null when no HTTP answer came."})
+    duration_ms = fields.Float(required=True)
+    error = fields.String(required=True, allow_none=True, metadata={"example": "read timeout after 10 s"})
 
 
 class DeliverySchema(Schema):
-    id = fields.String(metadata={"example": "dlv_00000000001k"})
-    event_id = fields.String(metadata={"description": "Also sent as X-Event-Id: the same on every retry."})
-    event_type = fields.String(metadata={"example": "product.updated"})
-    resource_id = fields.String()
-    status = fields.String(validate=validate.OneOf(webhooks.STATUSES))
-    created_at = fields.String()
-    next_attempt_at = fields.String(allow_none=True, metadata={"description": "When it is tried (again); null once finished."})
-    attempts = fields.List(fields.Nested(AttemptSchema))
+    id = fields.String(required=True, metadata={"example": "dlv_00000000001k"})
+    event_id = fields.String(required=True, metadata={"description": "Also sent as X-Event-Id: the same on every retry."})
+    event_type = fields.String(required=True, metadata={"example": "product.updated"})
+    resource_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(webhooks.STATUSES))
+    created_at = fields.String(required=True)
+    next_attempt_at = fields.String(required=True, allow_none=True, metadata={"description": "When it is tried (again); null once finished."})
+    attempts = fields.List(fields.Nested(AttemptSchema), required=True)
 
 
 class DeliveryPageSchema(Schema):
-    items = fields.List(fields.Nested(DeliverySchema))
-    next_cursor = fields.String(allow_none=True, metadata={"description": "null on the last page."})
+    items = fields.List(fields.Nested(DeliverySchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True, metadata={"description": "null on the last page."})
 
 
 def subscription_to_dict(subscription: Subscription, with_secret: bool = False) -> dict:

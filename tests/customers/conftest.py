@@ -1,4 +1,5 @@
-"""Customer fixtures: a small app at the cheap hash cost, and helpers to register and log in."""
+"""Customer fixtures: a small app at the cheap hash cost, and helpers to register and log in,
+over HTTP or through the services."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 
 from simulator import create_app
 from simulator.clock import Clock
-from simulator.customers.service import CustomerRules
+from simulator.customers import accounts
+from simulator.customers.rules import CustomerRules
+from simulator.mail import outbox
 from simulator.store import InMemoryStore
 from simulator.http.blueprints import EXTENSION
 
@@ -95,3 +98,20 @@ def address(**overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+def signup(store, clock, rules, email: str | None = None, **overrides):
+    """Register through the service (fields as RegisterSchema loads them); the new session."""
+    session, replayed = accounts.register(store, clock, rules, registration(email, **overrides))
+    assert not replayed
+    return session
+
+
+def code_of(caught) -> tuple[int, str]:
+    """(status, code) of a DomainError caught by pytest.raises."""
+    return caught.value.status, caught.value.code
+
+
+def mails_to(store, recipient, template=None):
+    mails, _total = outbox.list_mails(store, recipient, 1, 100)
+    return [m for m in mails if template is None or m.template == template]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from simulator.customers import service
+from simulator.customers import accounts, lockout, passwords, sessions
 from simulator.customers.model import CUSTOMER, EMAIL_KEY
 from simulator.errors import DomainError
 
@@ -50,7 +50,7 @@ def test_concurrent_registrations_of_one_email_over_http_create_exactly_one_cust
 def test_concurrent_registrations_in_the_service_create_exactly_one_customer(store, clock, rules):
     def attempt(index: int):
         try:
-            service.register(store, clock, rules, registration("race@example.org"))
+            accounts.register(store, clock, rules, registration("race@example.org"))
             return "created"
         except DomainError as error:
             return error.code
@@ -76,17 +76,17 @@ def test_concurrent_idempotent_retries_create_one_customer(app, sim):
 
 
 def test_parallel_password_guesses_never_exceed_the_lockout_threshold(store, clock, rules):
-    service.register(store, clock, rules, registration("ada@example.org"))
+    accounts.register(store, clock, rules, registration("ada@example.org"))
 
     def guess(index: int):
         try:
-            service.login(store, clock, rules, "ada@example.org", f"guess number {index}")
+            sessions.login(store, clock, rules, "ada@example.org", f"guess number {index}")
         except DomainError as error:
             return error.code
 
     results = _race(THREADS, guess)
-    assert results.count("INVALID_CREDENTIALS") == service.LOCKOUT_THRESHOLD
-    assert results.count("TOO_MANY_ATTEMPTS") == THREADS - service.LOCKOUT_THRESHOLD
+    assert results.count("INVALID_CREDENTIALS") == lockout.LOCKOUT_THRESHOLD
+    assert results.count("TOO_MANY_ATTEMPTS") == THREADS - lockout.LOCKOUT_THRESHOLD
 
 
 def test_parallel_logins_with_the_right_password_all_succeed(app):
@@ -103,7 +103,7 @@ def test_parallel_logins_with_the_right_password_all_succeed(app):
 
 def _interleave(monkeypatch, during_check):
     """Run `during_check` while the next password check is being hashed (the slow part)."""
-    real, fired = service.passwords.verify_password, []
+    real, fired = passwords.verify_password, []
 
     def verify(stored, password):
         ok = real(stored, password)
@@ -112,32 +112,32 @@ def _interleave(monkeypatch, during_check):
             during_check()
         return ok
 
-    monkeypatch.setattr(service.passwords, "verify_password", verify)
+    monkeypatch.setattr(passwords, "verify_password", verify)
 
 
 def test_a_login_that_checked_the_old_password_does_not_outlive_a_change(store, clock, rules, monkeypatch):
     from .conftest import PASSWORD
 
-    session, _ = service.register(store, clock, rules, registration("ada@example.org"))
+    session, _ = accounts.register(store, clock, rules, registration("ada@example.org"))
     new_password = "an entirely new secret"
-    _interleave(monkeypatch, lambda: service.change_password(store, clock, rules, session.customer.id, PASSWORD, new_password))
+    _interleave(monkeypatch, lambda: accounts.change_password(store, clock, rules, session.customer.id, PASSWORD, new_password))
     try:
-        service.login(store, clock, rules, "ada@example.org", PASSWORD)
+        sessions.login(store, clock, rules, "ada@example.org", PASSWORD)
         raise AssertionError("the login with the old password was let in")
     except DomainError as error:
         assert error.code == "INVALID_CREDENTIALS"
-    assert service.login(store, clock, rules, "ada@example.org", new_password).customer.id == session.customer.id
+    assert sessions.login(store, clock, rules, "ada@example.org", new_password).customer.id == session.customer.id
 
 
 def test_a_password_change_that_checked_a_password_replaced_meanwhile_is_refused(store, clock, rules, monkeypatch):
     from .conftest import PASSWORD
 
-    session, _ = service.register(store, clock, rules, registration("bea@example.org"))
+    session, _ = accounts.register(store, clock, rules, registration("bea@example.org"))
     customer_id = session.customer.id
-    _interleave(monkeypatch, lambda: service.change_password(store, clock, rules, customer_id, PASSWORD, "the winner's secret"))
+    _interleave(monkeypatch, lambda: accounts.change_password(store, clock, rules, customer_id, PASSWORD, "the winner's secret"))
     try:
-        service.change_password(store, clock, rules, customer_id, PASSWORD, "the loser's secret")
+        accounts.change_password(store, clock, rules, customer_id, PASSWORD, "the loser's secret")
         raise AssertionError("a change checked against a replaced password went through")
     except DomainError as error:
         assert error.code == "INVALID_CURRENT_PASSWORD"
-    assert service.login(store, clock, rules, "bea@example.org", "the winner's secret")
+    assert sessions.login(store, clock, rules, "bea@example.org", "the winner's secret")

@@ -1,28 +1,69 @@
-"""The documented shapes (schemas.py) match what the routes send (serialize.py)."""
+"""The customer request schemas: where customer fields are checked (the services take what they load)."""
 
 from __future__ import annotations
 
-from simulator.seed.customers import DEMO_EMAIL
-from simulator.customers.model import CUSTOMER
-from simulator.customers.schemas import AddressSchema, CustomerSchema, SessionSchema
-from simulator.customers.serialize import address_to_dict, customer_to_dict, session_to_dict
-from simulator.customers.service import Session, default_address_ids
-from simulator.mail import outbox
-from simulator.mail.admin_routes import MailSchema, mail_to_dict
+import pytest
+from marshmallow import ValidationError
+
+from simulator.customers.schemas import AddressWriteSchema, ProfilePatchSchema, RegisterSchema
+
+from .conftest import address, registration
 
 
-def test_serialized_records_have_exactly_the_documented_fields(sim):
-    store = sim.store
-    demo = next(c for c in store.values(CUSTOMER) if c.email == DEMO_EMAIL)
-    customer = customer_to_dict(demo, default_address_ids(store, demo.id))
-    assert set(customer) == set(CustomerSchema().fields)
-    assert CustomerSchema().load(customer) == customer
-    [address, *_] = store.by_owner("address", demo.id)
-    assert set(address_to_dict(address)) == set(AddressSchema().fields)
-    session = session_to_dict(Session(demo, "t", sim.clock.now()), sim.clock.now(), (None, None))
-    assert set(session) == set(SessionSchema().fields)
-    mail = outbox.send(store, sim.clock, recipient="a@b.example", subject="s", text="t", template="x")
-    assert set(mail_to_dict(mail)) == set(MailSchema().fields)
+def _refused(schema, body) -> dict:
+    with pytest.raises(ValidationError) as caught:
+        schema.load(body)
+    return caught.value.messages
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        (registration(email="not-an-email"), "email"),
+        (registration(first_name="   "), "first_name"),
+        (registration(last_name="x" * 101), "last_name"),
+        (registration(phone="call me"), "phone"),
+        (registration(first_name="Ada\x00"), "first_name"),
+        (registration(password=None), "password"),
+        ({**registration(), "admin": True}, "admin"),
+    ],
+)
+def test_registration_fields_are_checked(body, field):
+    assert field in _refused(RegisterSchema(), body)
+
+
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"phone": "12"}, "phone"),
+        ({"phone": "+49 30 CALL ME"}, "phone"),
+        ({"city": "  "}, "city"),
+        ({"line1": None}, "line1"),
+        ({"line1": "Damrak\n1"}, "line1"),
+        ({"first_name": "x" * 101}, "first_name"),
+        ({"country": "Deutschland"}, "country"),
+        ({"is_default_billing": "sometimes"}, "is_default_billing"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_address_fields_are_checked(fields, field):
+    assert set(_refused(AddressWriteSchema(), address(**fields))) == {field}
+
+
+def test_every_missing_address_field_is_listed():
+    assert set(_refused(AddressWriteSchema(), {})) == {"first_name", "last_name", "line1", "postal_code", "city", "country"}
+
+
+def test_text_is_trimmed_and_blank_optional_text_reads_as_none():
+    loaded = AddressWriteSchema().load(address(line1="  Damrak 1 ", company="   ", phone=" ", region=None))
+    assert loaded["line1"] == "Damrak 1"
+    assert loaded["company"] is None and loaded["phone"] is None and loaded["region"] is None
+    assert ProfilePatchSchema().load({"first_name": " Augusta "}) == {"first_name": "Augusta"}
+
+
+@pytest.mark.parametrize("body, field", [({"first_name": ""}, "first_name"), ({"last_name": None}, "last_name"), ({"password_hash": "x"}, "password_hash"), ({"id": "cus_x"}, "id")])
+def test_a_profile_patch_changes_only_editable_fields_and_never_blanks_a_name(body, field):
+    assert field in _refused(ProfilePatchSchema(), body)
 
 
 def test_the_openapi_document_lists_every_customer_route(client):

@@ -1,0 +1,24 @@
+"""The settings the customer rules depend on, as plain values (no Flask, no Settings)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CustomerRules:
+    token_ttl_seconds: int = 24 * 3600
+    reset_token_ttl_seconds: int = 3600
+    max_addresses: int = 20
+    hash_profile: str = "secure"
+    base_url: str = "http://127.0.0.1:8000"  # links in mails
+
+    @classmethod
+    def from_settings(cls, settings) -> "CustomerRules":
+        return cls(
+            token_ttl_seconds=settings.token_ttl_seconds,
+            reset_token_ttl_seconds=settings.reset_token_ttl_seconds,
+            max_addresses=settings.max_addresses,
+            hash_profile=settings.password_hash_profile,
+            base_url=settings.base_url,
+        )
