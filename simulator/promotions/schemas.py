@@ -80,6 +80,7 @@ class PromotionRuleSchema(PromotionSchema):
 
     coupon_code = fields.String(required=True, allow_none=True)
     priority = fields.Integer(required=True)
+    position = fields.Integer(required=True, metadata={"description": "Its place in the rule set: rules of equal priority run in this order."})
     exclusive = fields.Boolean(required=True)
     min_quantity = fields.Integer(required=True, allow_none=True)
     category_ids = fields.List(fields.String(), required=True)
