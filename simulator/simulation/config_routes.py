@@ -7,13 +7,12 @@ from datetime import datetime, timezone
 from marshmallow import RAISE, Schema, fields
 
 from simulator.clock import rfc3339
-from simulator.errors import DomainError
+from simulator.errors import ConfigError, DomainError
 from simulator.schemas import ProblemSchema
 from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import json_response, runtime
 
 from .groups import DESCRIPTIONS, GROUPS
-from .latency import ConfigError
 from .state import SimState, sim_state
 from .stats import PERCENTILES
 

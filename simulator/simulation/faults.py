@@ -19,7 +19,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any, Iterator, Mapping
 
-from .latency import ConfigError, format_ms, parse_duration
+from simulator.errors import ConfigError
+
+from .latency import format_ms, parse_duration
 
 ERROR_STATUSES = (429, 500, 502, 503, 504)
 TIMEOUT_ACTIONS = ("504", "drop")
