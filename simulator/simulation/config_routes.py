@@ -13,7 +13,7 @@ from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import json_response, runtime
 
 from .groups import DESCRIPTIONS, GROUPS
-from .state import SimState, sim_state
+from .state import SimState
 from .stats import PERCENTILES
 
 blp = AdminBlueprint("sim_config", __name__, description="Latency and fault injection, and live stats (simulator control).")
@@ -39,10 +39,7 @@ class SimConfigSchema(Schema):
 
 
 def _state() -> SimState:
-    state = sim_state(runtime().store)
-    if state is None:  # create_app always installs it; a hand-made store may not have it
-        raise DomainError(409, "SIMULATION_NOT_INSTALLED", "This store has no simulation state.")
-    return state
+    return runtime().simulation
 
 
 def _config_answer(state: SimState, config: dict | None = None):

@@ -38,6 +38,9 @@ DOMAIN_FAULTS: dict[str, str] = {
 #: Domain faults forced for the request being served (X-Sim-Fault), one value per request
 #: context (thread or greenlet): request-scoped, never shared between requests.
 _FORCED: ContextVar[frozenset[str]] = ContextVar("alegra_sim_forced_domain_faults", default=frozenset())
+#: The simulation state (a SimState) of the request being served, set by the middleware:
+#: where a service that only holds the store finds the configured rates and streams.
+_SERVING: ContextVar[Any] = ContextVar("alegra_sim_serving_state", default=None)
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,16 @@ def parse_fault_header(raw: str) -> FaultRequest:
 
 # -- domain faults -----------------------------------------------------------------
 @contextlib.contextmanager
+def serving(state: Any) -> Iterator[None]:
+    """While serving one request: `domain_fault` draws from this simulation state."""
+    token = _SERVING.set(state)
+    try:
+        yield
+    finally:
+        _SERVING.reset(token)
+
+
+@contextlib.contextmanager
 def forcing(kind: str | None) -> Iterator[None]:
     """While serving one request: `domain_fault(…, kind)` answers True (X-Sim-Fault)."""
     if kind is None:
@@ -217,18 +230,16 @@ def forcing(kind: str | None) -> Iterator[None]:
 def domain_fault(target: Any, kind: str) -> bool:
     """Should this operation meet the domain fault `kind`? For services; plain Python.
 
-    `target` is the store (or anything with a `.store`, such as the Runtime). True when
+    `target` is the Runtime (its simulation state decides) or the store (then the state
+    of the request being served decides, as the middleware set it). True when
     `X-Sim-Fault: <kind>` forced it for the current request, or when the draw from the
     fault's own random stream (seeded by SIM_FAULT_SEED when set) falls under the
     configured rate (`[faults.domain]`, `PATCH /_sim/config`). Counted in /_sim/stats.
-    A store the simulation was never installed in (a bare test store) answers False.
+    Outside a request, a store alone has no simulation state: only a forced fault counts.
     """
     if kind not in DOMAIN_FAULTS:
         raise ValueError(f"unknown domain fault {kind!r}; known: {', '.join(DOMAIN_FAULTS)}")
-    from .state import sim_state  # here: state builds on this module
-
-    store = getattr(target, "store", target)
-    state = sim_state(store)
+    state = getattr(target, "simulation", None) or _SERVING.get()
     forced = kind in _FORCED.get()
     if state is None:
         return forced

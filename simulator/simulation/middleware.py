@@ -37,7 +37,7 @@ from simulator.http.cors import is_preflight
 from simulator.simulation import faults
 from .groups import group_for_path
 from .latency import MAX_LATENCY_MS, format_ms, parse_duration
-from .state import SimState, sim_state
+from .state import SimState
 
 LATENCY_HEADER = "HTTP_X_SIM_LATENCY"
 FAULT_HEADER = "HTTP_X_SIM_FAULT"
@@ -82,13 +82,13 @@ def _drop(environ, start_response) -> Iterator[bytes]:
 class SimulationMiddleware:
     def __init__(self, app: Callable, runtime: Any):
         self.app = app
-        self.runtime = runtime  # the Runtime: its store (and so the simulation state) changes on reset
+        self.runtime = runtime  # the Runtime: its simulation state is replaced on reset
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         group = None if is_preflight(environ) else group_for_path(environ.get("PATH_INFO") or "")
-        state = sim_state(self.runtime.store) if group is not None else None
-        if state is None:
+        if group is None:
             return self.app(environ, start_response)
+        state = self.runtime.simulation  # read once: the whole request meets the same state
         started = time.perf_counter()
         compiled = state.compiled
         if LATENCY_HEADER not in environ and FAULT_HEADER not in environ and compiled.idle(group):
@@ -115,7 +115,7 @@ class SimulationMiddleware:
             return start_response(status, headers + extra, exc_info) if fault is None else None
 
         try:
-            with faults.forcing(asked.domain if asked is not None else None):
+            with faults.serving(state), faults.forcing(asked.domain if asked is not None else None):
                 result = self.app(environ, capture)
         except BaseException:
             state.stats.record(group, 500, (time.perf_counter() - started) * 1000, None, overridden)
@@ -136,7 +136,8 @@ class SimulationMiddleware:
             return start_response(status, headers, exc_info)
 
         try:
-            result = self.app(environ, observe)
+            with faults.serving(state):
+                result = self.app(environ, observe)
         except BaseException:
             state.stats.record(group, 500, (time.perf_counter() - started) * 1000)
             raise

@@ -11,7 +11,6 @@ import pytest
 from simulator import create_app
 from simulator.catalog.model import PRODUCT
 from simulator.simulation import faults
-from simulator.simulation.state import sim_state
 from simulator.http.blueprints import EXTENSION
 from tests.conftest import SMALL, assert_problem
 
@@ -281,7 +280,7 @@ def test_stats_count_requests_errors_faults_and_latency_per_group(client, sim):
 
 
 def test_stats_memory_is_bounded(sim):
-    state = sim_state(sim.store)
+    state = sim.simulation
     for index in range(50_000):
         state.stats.record("browse", 200, (index % 997) * 0.37 + 0.01)
     histogram = state.stats.groups["browse"].latency
