@@ -52,7 +52,6 @@ EMAIL_MAX_LENGTH = 254
 NAME_MAX_LENGTH = 100
 REALM = "alegra-sim"
 REGISTER_SCOPE = "customers.register"
-_DUMMY_HASH = "customers.dummy_password_hash:"  # store.meta() key prefix, per hash profile
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -275,27 +274,11 @@ def _clear_attempts(store: Store, email_key: str) -> None:
     store.delete(LOGIN_ATTEMPTS, email_key)
 
 
-def dummy_hash(store: Store, profile: str) -> str:
-    """A hash at `profile`'s cost to verify against when an email is unknown: same work, same time."""
-    key = _DUMMY_HASH + profile
-    existing = store.meta().get(key)
-    if existing is None:
-        made = passwords.hash_password(secrets.token_urlsafe(16), profile)
-        with store.atomic():
-            existing = store.meta().setdefault(key, made)
-    return existing
-
-
-def prime_dummy_hash(store: Store, profile: str, password_hash: str) -> None:
-    """Use an existing hash of `profile`'s cost (the seeded one) as the unknown-email dummy."""
-    store.meta()[_DUMMY_HASH + profile] = password_hash
-
-
 def _check_password(store: Store, clock: Clock, rules: CustomerRules, customer: Customer | None, email_key: str, password: str) -> bool:
     """Lockout-guarded password check; unknown emails cost the same Argon2 work as known ones."""
     _raise_if_locked(store, clock, email_key)  # a locked email is refused before any hashing
     if customer is None:
-        passwords.verify_password(dummy_hash(store, rules.hash_profile), password)
+        passwords.verify_password(passwords.dummy_hash(rules.hash_profile), password)
         succeeded = False
     else:
         succeeded = passwords.verify_password(customer.password_hash, password)
