@@ -1,9 +1,11 @@
-"""The simulator's running parts: settings, clock, the current store and simulation state.
+"""The simulator's running parts: settings, clock, the current store, and the simulator's
+own run-time state.
 
 One Runtime per app. A reset builds a complete new store and swaps it in with one
 assignment, so a request sees either the old catalog or the new one, never half.
-The simulation state (config in force, random streams, stats) is the simulator's
-own, not the shop's: it lives here, beside the store, and is made afresh on reset.
+The simulation state (config in force, random streams, stats) and the churn
+generator's count are the simulator's own, not the shop's: they live here, beside the
+store, and are made afresh on reset too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from simulator.seed import seed_catalog
 from simulator.seed.customers import seed_customers
 from simulator.seed.orders import seed_orders
 from simulator.seed.promotions import load_promotions
+from simulator.simulation.churn import Churn
 from simulator.simulation.state import SimState
 from .store import InMemoryStore, Store
 
@@ -54,6 +57,7 @@ class Runtime:
         self.clock = clock or Clock()
         self.store: Store = build_store(settings)
         self.simulation = SimState.from_settings(settings, self.clock.timestamp())
+        self.churn = Churn()
 
     def reset(self, seed: int | None = None, products: int | None = None) -> Store:
         """Back to a freshly seeded state (optionally with another seed or size)."""
@@ -65,8 +69,8 @@ class Runtime:
             )
         store = build_store(settings)
         self.clock.reset()
-        # Config overrides, stats and fault streams start afresh from the settings, as
-        # webhook subscriptions and deliveries do with the new store.
+        # Config overrides, stats, fault streams and the churn count start afresh from the
+        # settings, as webhook subscriptions and deliveries do with the new store.
         simulation = SimState.from_settings(settings, self.clock.timestamp())
-        self.settings, self.store, self.simulation = settings, store, simulation
+        self.settings, self.store, self.simulation, self.churn = settings, store, simulation, Churn()
         return store

@@ -106,10 +106,6 @@ class Store(ABC):
         """A named random stream seeded from the store's seed (churn, ids, …)."""
 
     @abstractmethod
-    def meta(self) -> dict[str, Any]:
-        """Small runtime state of simulator components (churn carry, …)."""
-
-    @abstractmethod
     def next_seq(self, name: str) -> int:
         """Atomically advance the named sequence and return its new value: 1, 2, 3, …
 

@@ -84,7 +84,6 @@ class InMemoryStore(Store):
         self._rngs: dict[str, random.Random] = {}
         self._seqs: dict[str, int] = defaultdict(int)
         self._sets: dict[str, SortedList] = defaultdict(SortedList)
-        self._meta: dict[str, Any] = {}
 
     # -- records -------------------------------------------------------------
     def get(self, kind: str, record_id: str) -> Any | None:
@@ -174,9 +173,6 @@ class InMemoryStore(Store):
                 candidate = encode_id(prefix, generator.getrandbits(60))
                 if all(candidate not in records for records in self._records.values()):
                     return candidate
-
-    def meta(self) -> dict[str, Any]:
-        return self._meta
 
     def next_seq(self, name: str) -> int:
         with self._lock:
