@@ -39,7 +39,7 @@ class BasketRules:
     low_stock_threshold: int = 5
 
     @classmethod
-    def from_settings(cls, settings) -> "BasketRules":
+    def from_settings(cls, settings) -> BasketRules:
         return cls(max_line_quantity=settings.max_line_quantity, guest_ttl_seconds=settings.guest_basket_ttl_seconds)
 
 

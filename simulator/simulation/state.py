@@ -30,7 +30,7 @@ class SimState:
         self.stats = Stats(now)
 
     @classmethod
-    def from_settings(cls, settings, now: float) -> "SimState":
+    def from_settings(cls, settings, now: float) -> SimState:
         """A fresh state from the settings' config and fault seed; stats counted from `now`."""
         return cls(settings.simulation or simconfig.normalize({}), settings.fault_seed, now)
 
