@@ -45,9 +45,6 @@ OUTSIDE_THE_PACKAGE = {"tests", "bench", "loadtests"}
 #: (importer, imported) package names; "being fixed" ones have a branch of their own.
 KNOWN = {
     "module_edges": {
-        # Being fixed: faults.py draws domain faults from the simulation state, which builds on
-        # faults.py (state → config → faults → state); domain faults move to a shared helper.
-        ("simulator.simulation.faults", "simulator.simulation.state"),
         # Not yet scheduled: errors.py, a shared helper, also registers the Flask error handlers
         # (HTTP wiring, whose home is http/).
         ("simulator.errors", "flask"),
@@ -57,9 +54,6 @@ KNOWN = {
         # Being fixed: the checkout service raises domain faults through simulator.simulation, whose
         # churn makes products with seed/, which places orders through checkout.
         ("checkout", "simulation"),
-        # Being fixed: Settings validate the simulation config with simulation.config
-        # (config → simulation → seed → config).
-        ("config", "simulation"),
         # Not yet scheduled: the webhook dispatcher builds event payloads with the catalog's and the
         # orders' serializers, while both emit their events through webhooks.events: the emitting
         # service could hand over the payload with the event.
