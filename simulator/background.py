@@ -9,9 +9,9 @@ import threading
 import time
 from typing import Any, Callable
 
+from simulator import idempotency
+from simulator.basket import service as baskets
 from simulator.orders import service as orders
-
-from simulator.simulation import churn
 from simulator.webhooks import dispatcher as webhooks
 
 log = logging.getLogger(__name__)
@@ -35,9 +35,13 @@ def every(name: str, interval: float, get_runtime: Callable[[], Any], work: Call
 
 def start(get_runtime: Callable[[], Any]) -> list[threading.Thread]:
     """Catalog churn, the order lifecycle (so status events go out on time, read or not),
-    and webhook delivery."""
+    webhook delivery, and the sweeps that keep expired records from piling up."""
     return [
-        every("catalog-churn", 1.0, get_runtime, lambda sim: churn.tick(sim.store, sim.clock, sim.settings.churn_per_minute)),
+        every("catalog-churn", 1.0, get_runtime, lambda sim: sim.churn.tick(sim.store, sim.clock, sim.settings.churn_per_minute)),
         every("order-lifecycle", 1.0, get_runtime, lambda sim: orders.catch_up_all(sim.store, sim.clock, orders.OrderTimings.from_settings(sim.settings))),
         every("webhook-dispatcher", 0.2, get_runtime, webhooks.dispatch_due),
+        every("idempotency-sweep", idempotency.SWEEP_INTERVAL_SECONDS, get_runtime,
+              lambda sim: idempotency.sweep_expired(sim.store, sim.clock.timestamp())),
+        every("guest-basket-sweep", baskets.SWEEP_INTERVAL_SECONDS, get_runtime,
+              lambda sim: baskets.sweep_expired(sim.store, sim.clock, baskets.BasketRules.from_settings(sim.settings))),
     ]

@@ -9,7 +9,8 @@ import json
 import subprocess
 import sys
 
-from .config import SettingsError, load_settings, settings_table
+from .config import load_settings, settings_table
+from .errors import SettingsError
 
 
 def _serve(args: argparse.Namespace) -> int:

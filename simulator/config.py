@@ -12,14 +12,10 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
+from simulator.errors import ConfigError, SettingsError
 from simulator.simulation import config as simconfig
 from simulator.hostnames import parse_host_names, parse_origins
 from simulator.webhooks.hosts import parse_allowed_hosts
-from simulator.simulation.latency import ConfigError
-
-
-class SettingsError(ValueError):
-    """A setting has a value that cannot be used; the message names it."""
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,18 @@ class DomainError(Exception):
         self.extra = extra
 
 
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; the message names it."""
+
+
+class ConfigError(ValueError):
+    """A simulation config value that cannot be used; `errors` maps dotted paths to messages."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{path}: {message}" for path, message in self.errors.items()))
+
+
 def not_found(code: str, detail: str) -> DomainError:
     return DomainError(404, code, detail)
 

@@ -1,7 +1,11 @@
-"""The simulator's running parts: settings, clock and the current store.
+"""The simulator's running parts: settings, clock, the current store, and the simulator's
+own run-time state.
 
 One Runtime per app. A reset builds a complete new store and swaps it in with one
 assignment, so a request sees either the old catalog or the new one, never half.
+The simulation state (config in force, random streams, stats) and the churn
+generator's count are the simulator's own, not the shop's: they live here, beside the
+store, and are made afresh on reset too.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from simulator.seed import seed_catalog
 from simulator.seed.customers import seed_customers
 from simulator.seed.orders import seed_orders
 from simulator.seed.promotions import load_promotions
-from simulator.simulation.state import install as install_simulation
+from simulator.simulation.churn import Churn
+from simulator.simulation.state import SimState
 from .store import InMemoryStore, Store
 
 log = logging.getLogger("simulator.seed")
@@ -51,7 +56,8 @@ class Runtime:
         self.settings = settings
         self.clock = clock or Clock()
         self.store: Store = build_store(settings)
-        install_simulation(self.store, settings, self.clock.timestamp())
+        self.simulation = SimState.from_settings(settings, self.clock.timestamp())
+        self.churn = Churn()
 
     def reset(self, seed: int | None = None, products: int | None = None) -> Store:
         """Back to a freshly seeded state (optionally with another seed or size)."""
@@ -63,8 +69,8 @@ class Runtime:
             )
         store = build_store(settings)
         self.clock.reset()
-        # Config overrides, stats, fault streams, webhook subscriptions and deliveries live
-        # in the store: the new store starts them afresh from the settings.
-        install_simulation(store, settings, self.clock.timestamp())
-        self.settings, self.store = settings, store
+        # Config overrides, stats, fault streams and the churn count start afresh from the
+        # settings, as webhook subscriptions and deliveries do with the new store.
+        simulation = SimState.from_settings(settings, self.clock.timestamp())
+        self.settings, self.store, self.simulation, self.churn = settings, store, simulation, Churn()
         return store

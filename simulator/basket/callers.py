@@ -15,8 +15,7 @@ BASKET_TOKEN = "X-Basket-Token"
 
 
 def basket_rules() -> service.BasketRules:
-    settings = runtime().settings
-    return service.BasketRules(max_line_quantity=settings.max_line_quantity, guest_ttl_seconds=settings.guest_basket_ttl_seconds)
+    return service.BasketRules.from_settings(runtime().settings)
 
 
 def _guest_token() -> str:

@@ -27,6 +27,7 @@ from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine
 from .pricing import CouponState, LineInput, PricedBasket, PricingContext, price_basket
 
 ORDER = "order"  # orders are counted for first-order promotions
+#: How often (real seconds) the background loop calls `sweep_expired`.
 SWEEP_INTERVAL_SECONDS = 300
 
 
@@ -36,6 +37,10 @@ class BasketRules:
     max_lines: int = 100
     guest_ttl_seconds: int = 7 * 24 * 3600
     low_stock_threshold: int = 5
+
+    @classmethod
+    def from_settings(cls, settings) -> BasketRules:
+        return cls(max_line_quantity=settings.max_line_quantity, guest_ttl_seconds=settings.guest_basket_ttl_seconds)
 
 
 # -- finding the caller's basket -------------------------------------------------------
@@ -54,7 +59,6 @@ def _new_basket(store: Store, now: datetime, owner_id: str, customer_id: str | N
 
 def create_guest_basket(store: Store, clock: Clock, rules: BasketRules) -> tuple[Basket, str]:
     """A new guest basket and the raw token that reaches it (only its digest is kept)."""
-    _sweep_expired(store, clock, rules)
     token = new_token()
     with store.atomic():
         basket = _new_basket(store, clock.now(), guest_owner(token), None)
@@ -88,15 +92,21 @@ def _expired(basket: Basket, clock: Clock, rules: BasketRules) -> bool:
     return basket.is_guest and clock.now() - basket.updated_at > timedelta(seconds=rules.guest_ttl_seconds)
 
 
-def _sweep_expired(store: Store, clock: Clock, rules: BasketRules) -> None:
-    """Forget abandoned guest baskets, at most every few simulated minutes."""
-    meta, now = store.meta(), clock.timestamp()
-    if now - meta.get("basket.last_sweep", 0.0) < SWEEP_INTERVAL_SECONDS:
-        return
-    meta["basket.last_sweep"] = now
+def sweep_expired(store: Store, clock: Clock, rules: BasketRules) -> int:
+    """Forget abandoned guest baskets; returns how many went.
+
+    The background loop calls it every SWEEP_INTERVAL_SECONDS; reading an expired guest
+    basket answers BASKET_NOT_FOUND whether it was swept yet or not.
+    """
+    swept = 0
     for basket in store.values(BASKET):
         if _expired(basket, clock, rules):
-            store.delete(BASKET, basket.id)
+            with store.atomic():  # one basket at a time: requests are never held for the whole scan
+                current = store.get(BASKET, basket.id)
+                if current is not None and _expired(current, clock, rules):  # not changed meanwhile
+                    store.delete(BASKET, basket.id)
+                    swept += 1
+    return swept
 
 
 # -- changing a basket --------------------------------------------------------------------

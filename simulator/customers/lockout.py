@@ -9,8 +9,7 @@ dummy hash of the same cost, so the answer time tells nothing about which emails
 from __future__ import annotations
 
 import math
-import secrets
-from typing import Callable
+from collections.abc import Callable
 
 from simulator.clock import Clock
 from simulator.errors import DomainError
@@ -22,14 +21,13 @@ from .model import CUSTOMER, LOGIN_ATTEMPTS, Customer, LoginAttempts
 #: Failed checks for one email within the window that lock it.
 LOCKOUT_THRESHOLD = 5
 LOCKOUT_WINDOW_SECONDS = 15 * 60
-_DUMMY_HASH = "customers.dummy_password_hash:"  # store.meta() key prefix, per hash profile
 
 
 def check_password(store: Store, clock: Clock, hash_profile: str, customer: Customer | None, email_key: str, password: str) -> bool:
     """Lockout-guarded password check of `customer` (None: the email is unknown)."""
     _raise_if_locked(store, clock, email_key)  # a locked email is refused before any hashing
     if customer is None:
-        passwords.verify_password(dummy_hash(store, hash_profile), password)
+        passwords.verify_password(passwords.dummy_hash(hash_profile), password)
         succeeded = False
     else:
         succeeded = passwords.verify_password(customer.password_hash, password)
@@ -49,22 +47,6 @@ def still_the_password_checked(store: Store, checked: Customer, refusal: Callabl
 
 def clear_attempts(store: Store, email_key: str) -> None:
     store.delete(LOGIN_ATTEMPTS, email_key)
-
-
-def dummy_hash(store: Store, profile: str) -> str:
-    """A hash at `profile`'s cost to verify against when an email is unknown: same work, same time."""
-    key = _DUMMY_HASH + profile
-    existing = store.meta().get(key)
-    if existing is None:
-        made = passwords.hash_password(secrets.token_urlsafe(16), profile)
-        with store.atomic():
-            existing = store.meta().setdefault(key, made)
-    return existing
-
-
-def prime_dummy_hash(store: Store, profile: str, password_hash: str) -> None:
-    """Use an existing hash of `profile`'s cost (the seeded one) as the unknown-email dummy."""
-    store.meta()[_DUMMY_HASH + profile] = password_hash
 
 
 def _raise_if_locked(store: Store, clock: Clock, email_key: str) -> tuple[float, ...]:

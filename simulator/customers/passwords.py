@@ -10,6 +10,7 @@ shop, not the hash.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher, Type
@@ -81,6 +82,24 @@ def hash_password_with_salt(password: str, salt_source: str, profile: str) -> st
         type=Type.ID,
     )
     return encoded.decode("ascii")
+
+
+#: profile → a hash at its cost, verified against when an email is unknown. A pure function
+#: of the profile (the password hashed does not matter), so one per process is enough.
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def dummy_hash(profile: str) -> str:
+    """A hash at `profile`'s cost to verify against when an email is unknown: same work, same time."""
+    found = _DUMMY_HASHES.get(profile)
+    if found is None:  # two first callers may both hash; setdefault keeps one answer
+        found = _DUMMY_HASHES.setdefault(profile, hash_password(secrets.token_urlsafe(16), profile))
+    return found
+
+
+def prime_dummy_hash(profile: str, password_hash: str) -> None:
+    """Use an existing hash of `profile`'s cost (the seeded one) as the dummy, sparing a hash."""
+    _DUMMY_HASHES.setdefault(profile, password_hash)
 
 
 def verify_password(password_hash: str, password: str) -> bool:

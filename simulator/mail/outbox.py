@@ -47,11 +47,8 @@ def send(
 ) -> Mail:
     """Put a mail in the outbox, stamped with the simulated time."""
     with store.atomic():
-        meta = store.meta()
-        seq = meta.get(_SEQ, 0) + 1
-        meta[_SEQ] = seq
         mail = Mail(
-            id=encode_id("msg", seq),
+            id=encode_id("msg", store.next_seq(_SEQ)),
             owner_id=recipient.strip().lower(),
             recipient=recipient.strip(),
             subject=subject,

@@ -57,11 +57,7 @@ class OrderTimings:
 
 
 def next_number(store: Store) -> str:
-    with store.atomic():
-        meta = store.meta()
-        number = meta.get(NUMBER_SEQ, FIRST_NUMBER)
-        meta[NUMBER_SEQ] = number + 1
-    return f"AS-{number}"
+    return f"AS-{FIRST_NUMBER - 1 + store.next_seq(NUMBER_SEQ)}"
 
 
 def not_found() -> DomainError:

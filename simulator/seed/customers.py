@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 from faker import Faker
 
-from simulator.customers import lockout, passwords
+from simulator.customers import passwords
 from simulator.customers.countries import COUNTRIES, normalize_postal_code
 from simulator.customers.model import ADDRESS, CUSTOMER, EMAIL_KEY, Address, Customer, EmailKey, normalize_email
 from simulator.store import Store, encode_id
@@ -215,7 +215,7 @@ def seed_customers(store: Store, count: int, hash_profile: str, progress: Progre
     """Fill `store` with the demo account and `count` seeded customers of its seed."""
     password_hash = seeded_password_hash(store.seed, hash_profile)
     # Unknown emails at login are checked against a hash of the same cost: prime it now, for free.
-    lockout.prime_dummy_hash(store, hash_profile, password_hash)
+    passwords.prime_dummy_hash(hash_profile, password_hash)
     customers, addresses = [], []
     records = [demo_customer(store.seed, password_hash)]
     if count:

@@ -1,14 +1,16 @@
 """Catalog churn: keeps the catalog moving so that delta sync has something to sync.
 
-Changes are due at `rate` per simulated minute; `tick` applies the ones due since
-the previous tick, so freezing the clock stops churn and advancing it catches up
+Changes are due at `rate` per simulated minute; `Churn.tick` applies the ones due
+since the previous tick, so freezing the clock stops churn and advancing it catches up
 (capped, so that advancing by a month does not stall the server).
 All changes go through the catalog service, the same rules as a manual edit.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from simulator.seed.catalog import faker_pools, generate_categories, generate_products
 from simulator.catalog import service
@@ -50,26 +52,35 @@ def apply_changes(store: Store, clock: Clock, count: int) -> dict[str, int]:
     return done
 
 
+@lru_cache(maxsize=4)
+def _templates(seed: int) -> tuple:
+    """The leaf categories and Faker pools of a seed: costly to build, a pure function of the seed."""
+    return generate_categories(seed)[1], faker_pools(seed)
+
+
 def _new_product_fields(store: Store, seed: int) -> dict:
-    meta = store.meta()
-    if "churn.templates" not in meta:  # Faker pools are costly: built once per store
-        meta["churn.templates"] = (generate_categories(store.seed)[1], faker_pools(store.seed))
-    leaves, pools = meta["churn.templates"]
+    leaves, pools = _templates(store.seed)
     template = next(generate_products(seed, 1, leaves, pools))
     return {name: getattr(template, name) for name in service.EDITABLE}
 
 
-def tick(store: Store, clock: Clock, rate_per_minute: float) -> int:
-    """Apply the changes that fell due since the last tick; returns how many."""
-    meta = store.meta()
-    now = clock.timestamp()
-    last = meta.get("churn.last_tick")
-    meta["churn.last_tick"] = now
-    if last is None or rate_per_minute <= 0 or now <= last:
-        return 0
-    due = meta.get("churn.carry", 0.0) + (now - last) / 60 * rate_per_minute
-    count = min(int(due), MAX_CHANGES_PER_TICK)
-    meta["churn.carry"] = due - int(due)
-    if count:
-        apply_changes(store, clock, count)
-    return count
+@dataclass
+class Churn:
+    """The churn generator's count between ticks: run-time state, kept on the Runtime (so a
+    reset starts it afresh), not in the store."""
+
+    last_tick: float | None = None  # simulated timestamp of the previous tick
+    carry: float = 0.0  # the fraction of a change due but not applied yet
+
+    def tick(self, store: Store, clock: Clock, rate_per_minute: float) -> int:
+        """Apply the changes that fell due since the last tick; returns how many."""
+        now = clock.timestamp()
+        last, self.last_tick = self.last_tick, now
+        if last is None or rate_per_minute <= 0 or now <= last:
+            return 0
+        due = self.carry + (now - last) / 60 * rate_per_minute
+        count = min(int(due), MAX_CHANGES_PER_TICK)
+        self.carry = due - int(due)
+        if count:
+            apply_changes(store, clock, count)
+        return count

@@ -23,9 +23,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from simulator.errors import ConfigError
 from simulator.simulation import faults as fault_rules
 from .groups import GROUPS
-from .latency import NONE, ConfigError, Profile, parse_profile
+from .latency import NONE, Profile, parse_profile
 
 SECTIONS = ("latency", "faults")
 PROFILE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")

@@ -7,14 +7,13 @@ from datetime import datetime, timezone
 from marshmallow import RAISE, Schema, fields
 
 from simulator.clock import rfc3339
-from simulator.errors import DomainError
+from simulator.errors import ConfigError, DomainError
 from simulator.schemas import ProblemSchema
 from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import json_response, runtime
 
 from .groups import DESCRIPTIONS, GROUPS
-from .latency import ConfigError
-from .state import SimState, sim_state
+from .state import SimState
 from .stats import PERCENTILES
 
 blp = AdminBlueprint("sim_config", __name__, description="Latency and fault injection, and live stats (simulator control).")
@@ -76,10 +75,7 @@ class StatsSchema(Schema):
 
 
 def _state() -> SimState:
-    state = sim_state(runtime().store)
-    if state is None:  # create_app always installs it; a hand-made store may not have it
-        raise DomainError(409, "SIMULATION_NOT_INSTALLED", "This store has no simulation state.")
-    return state
+    return runtime().simulation
 
 
 def _config_answer(state: SimState, config: dict | None = None):

@@ -18,7 +18,9 @@ from typing import Any, Mapping
 
 from simulator.domain_faults import NAMES as DOMAIN_FAULTS
 
-from .latency import ConfigError, format_ms, parse_duration
+from simulator.errors import ConfigError
+
+from .latency import format_ms, parse_duration
 
 ERROR_STATUSES = (429, 500, 502, 503, 504)
 TIMEOUT_ACTIONS = ("504", "drop")

@@ -23,19 +23,13 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Mapping
 
+from simulator.errors import ConfigError
+
 #: No injected delay is longer than this: a config or a header cannot park a request for ever.
 MAX_LATENCY_MS = 60_000.0
 #: z-scores of the percentiles a log-normal profile is given by.
 Z = {"p95_ms": NormalDist().inv_cdf(0.95), "p99_ms": NormalDist().inv_cdf(0.99)}
 _DURATION = re.compile(r"^\s*(\d{1,9}(?:\.\d{1,6})?)\s*(ms|s)?\s*$", re.IGNORECASE)
-
-
-class ConfigError(ValueError):
-    """A simulation config value that cannot be used; `errors` maps dotted paths to messages."""
-
-    def __init__(self, errors: Mapping[str, str]):
-        self.errors = dict(errors)
-        super().__init__("; ".join(f"{path}: {message}" for path, message in self.errors.items()))
 
 
 def parse_duration(text: str, limit_ms: float = MAX_LATENCY_MS) -> float:

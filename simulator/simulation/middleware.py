@@ -40,7 +40,7 @@ from simulator.http.cors import is_preflight
 from simulator.simulation import faults
 from .groups import group_for_path
 from .latency import MAX_LATENCY_MS, format_ms, parse_duration
-from .state import SimState, sim_state
+from .state import SimState
 
 LATENCY_HEADER = "HTTP_X_SIM_LATENCY"
 FAULT_HEADER = "HTTP_X_SIM_FAULT"
@@ -85,13 +85,13 @@ def _drop(environ, start_response) -> Iterator[bytes]:
 class SimulationMiddleware:
     def __init__(self, app: Callable, runtime: Any):
         self.app = app
-        self.runtime = runtime  # the Runtime: its store (and so the simulation state) changes on reset
+        self.runtime = runtime  # the Runtime: its simulation state is replaced on reset
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         group = None if is_preflight(environ) else group_for_path(environ.get("PATH_INFO") or "")
-        state = sim_state(self.runtime.store) if group is not None else None
-        if state is None:
+        if group is None:
             return self.app(environ, start_response)
+        state = self.runtime.simulation  # read once: the whole request meets the same state
         started = time.perf_counter()
         compiled = state.compiled
         if LATENCY_HEADER not in environ and FAULT_HEADER not in environ and compiled.idle(group):

@@ -1,8 +1,8 @@
-"""The simulation's state, kept in the store (so a reset starts it afresh).
+"""The simulation's run-time state: one `SimState` on the Runtime, made afresh on reset.
 
-One `SimState` per store, under `store.meta()[STATE]`: the config in force (the
-file's, until `PATCH /_sim/config` changes it), its compiled form, the random
-streams of latency and fault decisions, and the live stats.
+It holds the config in force (the file's, until `PATCH /_sim/config` changes it),
+its compiled form, the random streams of latency and fault decisions, and the live
+stats. It is the simulator's own state, not the shop's, so it is not in the store.
 
 With SIM_FAULT_SEED set, every stream is seeded from it and its name (one stream per
 endpoint group and purpose, one per domain fault), so the same requests in the same
@@ -20,8 +20,6 @@ from typing import Any, Mapping
 from simulator.simulation import config as simconfig
 from .stats import Stats
 
-STATE = "sim.state"
-
 
 class SimState:
     def __init__(self, config: Mapping[str, Any], fault_seed: int | None, now: float) -> None:
@@ -30,6 +28,11 @@ class SimState:
         self._rngs: dict[str, random.Random] = {}
         self._current = (copy.deepcopy(dict(config)), simconfig.compile(config))
         self.stats = Stats(now)
+
+    @classmethod
+    def from_settings(cls, settings, now: float) -> SimState:
+        """A fresh state from the settings' config and fault seed; stats counted from `now`."""
+        return cls(settings.simulation or simconfig.normalize({}), settings.fault_seed, now)
 
     # -- config ---------------------------------------------------------------------
     @property
@@ -74,13 +77,3 @@ class SimState:
     def reset_stats(self, now: float) -> None:
         self.stats = Stats(now)
 
-
-def install(store, settings, now: float) -> SimState:
-    """A fresh simulation state in a (new) store, from the settings' config."""
-    state = SimState(settings.simulation or simconfig.normalize({}), settings.fault_seed, now)
-    store.meta()[STATE] = state
-    return state
-
-
-def sim_state(store) -> SimState | None:
-    return store.meta().get(STATE)

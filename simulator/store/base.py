@@ -1,10 +1,15 @@
-"""The store interface: the only place that holds state.
+"""The store interface: the only place that holds shared state.
 
 Records are immutable objects with an `id` (and usually `version` and `owner_id`);
 a change replaces the record as a whole, so a reader never sees half an update.
 The interface is narrow on purpose so that a shared backend (Redis) can implement
 it for several worker processes: get / put / delete, ordered and per-owner queries,
-an atomic read-check-write, and a sequence-numbered change log per kind.
+an atomic read-check-write, named sequences, named ordered sets of ids, and a
+sequence-numbered change log per kind.
+
+Only shared shop state belongs here. Run-time state of the simulator itself (the
+simulation config in force, stats, throttles of background work) lives on the
+Runtime or in the background jobs.
 """
 
 from __future__ import annotations
@@ -101,8 +106,28 @@ class Store(ABC):
         """A named random stream seeded from the store's seed (churn, ids, …)."""
 
     @abstractmethod
-    def meta(self) -> dict[str, Any]:
-        """Small runtime state of simulator components (churn carry, …)."""
+    def next_seq(self, name: str) -> int:
+        """Atomically advance the named sequence and return its new value: 1, 2, 3, …
+
+        O(1) (Redis: INCR). Sequences start afresh with the store (on reset).
+        """
+
+    # -- named ordered sets ----------------------------------------------------
+    @abstractmethod
+    def set_add(self, name: str, member: str) -> None:
+        """Add `member` to the named set (no-op when present). O(log n) (Redis: ZADD, score 0)."""
+
+    @abstractmethod
+    def set_remove(self, name: str, member: str) -> None:
+        """Remove `member` from the named set (no-op when absent). O(log n) (Redis: ZREM)."""
+
+    @abstractmethod
+    def set_members(self, name: str, after: str | None = None, limit: int | None = None) -> list[str]:
+        """Up to `limit` (None: all) members greater than `after`, in lexical order.
+
+        O(log n + returned) (Redis: ZRANGEBYLEX over equal scores). An empty or unknown
+        set answers []: `set_members(name, limit=1)` is the cheap emptiness check.
+        """
 
     # -- change log ------------------------------------------------------------
     @abstractmethod

@@ -82,7 +82,8 @@ class InMemoryStore(Store):
         self._owners: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         self._logs: dict[str, _ChangeLog] = defaultdict(_ChangeLog)
         self._rngs: dict[str, random.Random] = {}
-        self._meta: dict[str, Any] = {}
+        self._seqs: dict[str, int] = defaultdict(int)
+        self._sets: dict[str, SortedList] = defaultdict(SortedList)
 
     # -- records -------------------------------------------------------------
     def get(self, kind: str, record_id: str) -> Any | None:
@@ -173,8 +174,29 @@ class InMemoryStore(Store):
                 if all(candidate not in records for records in self._records.values()):
                     return candidate
 
-    def meta(self) -> dict[str, Any]:
-        return self._meta
+    def next_seq(self, name: str) -> int:
+        with self._lock:
+            self._seqs[name] += 1
+            return self._seqs[name]
+
+    # -- named ordered sets ----------------------------------------------------
+    def set_add(self, name: str, member: str) -> None:
+        with self._lock:
+            members = self._sets[name]
+            if member not in members:
+                members.add(member)
+
+    def set_remove(self, name: str, member: str) -> None:
+        with self._lock:
+            self._sets[name].discard(member)
+
+    def set_members(self, name: str, after: str | None = None, limit: int | None = None) -> list[str]:
+        with self._lock:
+            members = self._sets.get(name)
+            if not members:
+                return []
+            start = 0 if after is None else members.bisect_right(after)
+            return list(members.islice(start, None if limit is None else start + limit))
 
     # -- change log ------------------------------------------------------------
     def log_change(self, kind: str, record_id: str, deleted: bool, at: float) -> int:

@@ -42,7 +42,7 @@ from simulator.clock import Clock, rfc3339
 from simulator.errors import DomainError, not_found, validation_error
 from simulator.store import Store
 
-from .events import DELIVERY, EVENT_TYPES, OPEN, SUBSCRIPTION, Attempt, Delivery, DeliveryStatus, Subscription
+from .events import DELIVERY, EVENT_TYPES, OPEN, SUBSCRIPTION, Attempt, Delivery, DeliveryStatus, Subscription, forget
 from .hosts import HostPolicy, parse_allowed_hosts
 
 log = logging.getLogger(__name__)
@@ -108,11 +108,9 @@ def create_subscription(
     with store.atomic():
         if store.count(SUBSCRIPTION) >= MAX_SUBSCRIPTIONS:
             raise DomainError(409, "WEBHOOK_LIMIT_REACHED", f"At most {MAX_SUBSCRIPTIONS} webhook subscriptions; delete one first.")
-        meta = store.meta()
-        meta[_SUBSCRIPTION_SEQ] = seq = meta.get(_SUBSCRIPTION_SEQ, 0) + 1
         subscription = Subscription(
             id=store.new_id("whk"),
-            seq=seq,
+            seq=store.next_seq(_SUBSCRIPTION_SEQ),
             url=url,
             events=events,
             secret=secret or "whsec_" + secrets.token_hex(24),
@@ -140,10 +138,8 @@ def delete_subscription(store: Store, subscription_id: str) -> None:
     """Unsubscribe; its deliveries (and their history) go with it."""
     with store.atomic():
         get_subscription(store, subscription_id)
-        open_ids = store.meta().get(OPEN, {})
         for delivery in store.by_owner(DELIVERY, subscription_id):
-            store.delete(DELIVERY, delivery.id)
-            open_ids.pop(delivery.id, None)
+            forget(store, delivery.id)
         store.delete(SUBSCRIPTION, subscription_id)
 
 
@@ -333,7 +329,7 @@ def _attempt(store: Store, clock: Clock, settings: Any, policy: HostPolicy,
             return  # unsubscribed or reset meanwhile
         updated = store.update(DELIVERY, delivery.id, record)
         if updated.finished:
-            store.meta().get(OPEN, {}).pop(delivery.id, None)
+            store.set_remove(OPEN, delivery.id)
 
 
 def dispatch_due(runtime: Any) -> list[threading.Thread]:
@@ -344,22 +340,19 @@ def dispatch_due(runtime: Any) -> list[threading.Thread]:
     failed for good. At most MAX_IN_FLIGHT attempts run at once.
     """
     store, clock, settings = runtime.store, runtime.clock, runtime.settings
-    if not store.meta().get(OPEN):
+    if not store.set_members(OPEN, limit=1):
         return []  # the common case, every tick: nothing to send
     policy = parse_allowed_hosts(settings.webhook_allowed_hosts)
     now = clock.timestamp()
     chosen: list[tuple[Subscription, Delivery]] = []
     with store.atomic():
-        open_ids = store.meta().get(OPEN)
-        if not open_ids:
-            return []
         blocked: set[tuple[str, str]] = set()
         in_flight = 0
         due: list[Delivery] = []
-        for delivery_id in list(open_ids):
+        for delivery_id in store.set_members(OPEN):
             delivery = store.get(DELIVERY, delivery_id)
             if delivery is None or delivery.finished:
-                open_ids.pop(delivery_id, None)
+                store.set_remove(OPEN, delivery_id)
                 continue
             key = (delivery.owner_id, delivery.resource_id)
             if key in blocked:

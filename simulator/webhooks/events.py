@@ -27,13 +27,14 @@ EVENT_TYPES = (
 )
 SUBSCRIPTION = "webhook"
 DELIVERY = "webhook_delivery"
-#: store.meta() key: ids of the deliveries not finished yet, in creation order (a dict as an ordered set).
+#: The store's named set of the ids of the deliveries not finished yet: their ids ascend
+#: with creation, so the set's order is the order they were queued in.
 OPEN = "webhooks.open"
 #: Deliveries kept per subscription; past it the oldest go (finished ones first).
 DELIVERIES_KEPT = 1000
 _EVENT_SEQ = "events.seq"
 _DELIVERY_SEQ = "webhooks.delivery_seq"
-_SINCE_TRIM = "webhooks.since_trim"
+#: Subscriptions are trimmed every so many events, not on each (a trim reads all their deliveries).
 _TRIM_EVERY = 100
 
 
@@ -106,16 +107,13 @@ def publish(store: Store, clock: Clock, event_type: str, resource_id: str, paylo
         wanted = [s for s in store.values(SUBSCRIPTION) if event_type in s.events]
         if not wanted:
             return None
-        meta = store.meta()
-        meta[_EVENT_SEQ] = event_seq = meta.get(_EVENT_SEQ, 0) + 1
+        event_seq = store.next_seq(_EVENT_SEQ)
         event_id = encode_id("evt", event_seq)
         stamp = clock.timestamp()  # due at once: exactly now on the (maybe frozen) clock
         now = datetime.fromtimestamp(stamp, timezone.utc)
-        open_ids = meta.setdefault(OPEN, {})
         for subscription in wanted:
-            meta[_DELIVERY_SEQ] = seq = meta.get(_DELIVERY_SEQ, 0) + 1
             delivery = Delivery(
-                id=encode_id("dlv", seq),
+                id=encode_id("dlv", store.next_seq(_DELIVERY_SEQ)),
                 owner_id=subscription.id,
                 event_id=event_id,
                 event_type=event_type,
@@ -125,10 +123,8 @@ def publish(store: Store, clock: Clock, event_type: str, resource_id: str, paylo
                 next_attempt_at=stamp,
             )
             store.put(DELIVERY, delivery)
-            open_ids[delivery.id] = None
-        meta[_SINCE_TRIM] = meta.get(_SINCE_TRIM, 0) + 1
-        if meta[_SINCE_TRIM] >= _TRIM_EVERY:
-            meta[_SINCE_TRIM] = 0
+            store.set_add(OPEN, delivery.id)
+        if event_seq % _TRIM_EVERY == 0:
             for subscription in wanted:
                 trim(store, subscription.id)
     return event_id
@@ -143,8 +139,13 @@ def trim(store: Store, subscription_id: str, keep: int = DELIVERIES_KEPT) -> int
             return 0
         finished = [d for d in deliveries if d.finished]
         doomed = (finished + [d for d in deliveries if not d.finished])[:excess]
-        open_ids = store.meta().get(OPEN, {})
         for delivery in doomed:
-            store.delete(DELIVERY, delivery.id)
-            open_ids.pop(delivery.id, None)
+            forget(store, delivery.id)
         return len(doomed)
+
+
+def forget(store: Store, delivery_id: str) -> None:
+    """Delete a delivery, finished or not, and its place among the open ones."""
+    with store.atomic():
+        store.delete(DELIVERY, delivery_id)
+        store.set_remove(OPEN, delivery_id)

@@ -151,6 +151,22 @@ def test_guest_basket_expires_on_the_simulated_clock(client, sim, guest, frozen)
     assert sim.store.count(BASKET) == 0
 
 
+def test_the_sweep_forgets_abandoned_guest_baskets_only(client, sim, guest, frozen):
+    from datetime import timedelta
+
+    from simulator.basket import service
+
+    rules = service.BasketRules.from_settings(sim.settings)
+    service.customer_basket(sim.store, frozen, "cus_someone")  # a customer's basket never expires
+    frozen.advance(timedelta(seconds=sim.settings.guest_basket_ttl_seconds + 1))
+    fresh = {"X-Basket-Token": client.post("/api/v1/baskets").get_json()["token"]}
+    assert sim.store.count(BASKET) == 3  # creating a basket sweeps nothing: the background loop does
+    assert service.sweep_expired(sim.store, frozen, rules) == 1
+    assert sim.store.count(BASKET) == 2
+    assert client.get("/api/v1/basket", headers=fresh).status_code == 200
+    assert_problem(client.get("/api/v1/basket", headers=guest), 404, "BASKET_NOT_FOUND")
+
+
 def test_no_credentials_or_a_bad_token(client):
     response = client.get("/api/v1/basket")
     assert_problem(response, 401, "BASKET_CREDENTIALS_REQUIRED")

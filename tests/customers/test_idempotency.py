@@ -141,12 +141,29 @@ def test_finished_records_are_forgotten_after_their_time_and_running_ones_never(
     assert store.count(idempotency.IDEMPOTENCY) == 50
 
     def slow():
-        # while this key's work runs, the clock moves past every record's time and another key sweeps
+        # while this key's work runs, the clock moves past every record's time and the background sweeps
         clock.advance(timedelta(seconds=idempotency.DEFAULT_TTL_SECONDS + 120))
         idempotency.run(store, clock, "scope", "other", "fp", lambda: "other")
+        assert idempotency.sweep_expired(store, clock.timestamp()) == 50
         return "slow"
 
     assert idempotency.run(store, clock, "scope", "running", "fp", slow).result == "slow"
     remaining = {record.id: record.state for record in store.values(idempotency.IDEMPOTENCY)}
     assert len(remaining) == 2 and set(remaining.values()) == {"done"}  # "running" finished and was kept; the 50 went
     assert idempotency.run(store, clock, "scope", "other", "fp", lambda: "again").result == "other"  # still replayed
+    assert idempotency.sweep_expired(store, clock.timestamp()) == 1  # "running", finished now, was past its time
+
+
+def test_an_expired_key_runs_afresh_whether_swept_or_not():
+    from datetime import timedelta
+
+    from simulator import idempotency
+    from simulator.clock import Clock
+    from simulator.store import InMemoryStore
+
+    store, clock = InMemoryStore(1), Clock()
+    clock.freeze()
+    assert idempotency.run(store, clock, "scope", "key", "fp", lambda: "first").result == "first"
+    clock.advance(timedelta(seconds=idempotency.DEFAULT_TTL_SECONDS + 1))
+    again = idempotency.run(store, clock, "scope", "key", "other-fp", lambda: "second")  # no sweep ran
+    assert (again.result, again.replayed) == ("second", False)

@@ -7,27 +7,37 @@ from simulator.simulation import churn
 
 def test_tick_applies_the_changes_due_on_the_simulated_clock(sim, frozen):
     store = sim.store
-    assert churn.tick(store, frozen, 6.0) == 0  # the first tick only starts the count
+    assert sim.churn.tick(store, frozen, 6.0) == 0  # the first tick only starts the count
     frozen.advance(timedelta(seconds=30))
-    assert churn.tick(store, frozen, 6.0) == 3
+    assert sim.churn.tick(store, frozen, 6.0) == 3
     frozen.advance(timedelta(seconds=15))  # 1.5 due: one now, the half carried over
-    assert churn.tick(store, frozen, 6.0) == 1
+    assert sim.churn.tick(store, frozen, 6.0) == 1
     frozen.advance(timedelta(seconds=5))
-    assert churn.tick(store, frozen, 6.0) == 1
+    assert sim.churn.tick(store, frozen, 6.0) == 1
     assert store.last_seq(PRODUCT) == 5
-    assert churn.tick(store, frozen, 6.0) == 0  # a frozen clock: no churn
+    assert sim.churn.tick(store, frozen, 6.0) == 0  # a frozen clock: no churn
 
 
 def test_a_rate_of_zero_turns_churn_off(sim, frozen):
-    churn.tick(sim.store, frozen, 0)
+    sim.churn.tick(sim.store, frozen, 0)
     frozen.advance(timedelta(hours=1))
-    assert churn.tick(sim.store, frozen, 0) == 0 and sim.store.last_seq(PRODUCT) == 0
+    assert sim.churn.tick(sim.store, frozen, 0) == 0 and sim.store.last_seq(PRODUCT) == 0
 
 
 def test_a_long_jump_of_the_clock_is_capped(sim, frozen):
-    churn.tick(sim.store, frozen, 60)
+    sim.churn.tick(sim.store, frozen, 60)
     frozen.advance(timedelta(days=30))
-    assert churn.tick(sim.store, frozen, 60) == churn.MAX_CHANGES_PER_TICK
+    assert sim.churn.tick(sim.store, frozen, 60) == churn.MAX_CHANGES_PER_TICK
+
+
+def test_a_reset_starts_the_count_afresh(sim, frozen):
+    sim.churn.tick(sim.store, frozen, 60)
+    sim.reset()
+    sim.clock.freeze()
+    sim.clock.advance(timedelta(seconds=30))
+    assert sim.churn.tick(sim.store, sim.clock, 60) == 0  # the first tick after a reset only starts the count
+    sim.clock.advance(timedelta(seconds=30))
+    assert sim.churn.tick(sim.store, sim.clock, 60) == 30
 
 
 def test_changes_follow_the_mix_and_the_catalog_rules(sim, frozen):

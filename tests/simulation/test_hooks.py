@@ -10,7 +10,6 @@ import pytest
 
 from simulator import create_app, domain_faults
 from simulator.catalog.model import PRODUCT
-from simulator.simulation.state import sim_state
 from simulator.http.blueprints import EXTENSION
 from tests.conftest import SMALL, assert_problem
 
@@ -220,7 +219,7 @@ def test_requests_to_one_group_do_not_shift_the_draws_of_another():
 # -- domain faults ---------------------------------------------------------------------------------
 def draws(app, kind: str, times: int) -> list[bool]:
     """What a service asking `times` times meets, with the app's simulation deciding."""
-    state = sim_state(app.extensions[EXTENSION].store)
+    state = app.extensions[EXTENSION].simulation
     with domain_faults.deciding(state.decide_domain):
         return [domain_faults.hit(kind) for _ in range(times)]
 
@@ -299,7 +298,7 @@ def test_stats_count_requests_errors_faults_and_latency_per_group(client, sim):
 
 
 def test_stats_memory_is_bounded(sim):
-    state = sim_state(sim.store)
+    state = sim.simulation
     for index in range(50_000):
         state.stats.record("browse", 200, (index % 997) * 0.37 + 0.01)
     histogram = state.stats.groups["browse"].latency

@@ -78,7 +78,9 @@ def test_product_events_arrive_signed_and_in_order(receiver):
     client.patch(f"/_sim/products/{product['id']}", json={"stock": 9})
     client.delete(f"/_sim/products/{product['id']}")
     assert receiver.received == []  # publishing sends nothing: the dispatcher does
+    assert len(sim.store.set_members(events.OPEN)) == 3
     assert drain(sim) == 3
+    assert sim.store.set_members(events.OPEN) == []  # succeeded: no longer open
 
     got = receiver.wait_for(3)
     assert [r["headers"]["X-Event-Type"] for r in got] == PRODUCT_EVENTS
@@ -269,7 +271,11 @@ def test_old_deliveries_are_forgotten_past_the_limit(sim):
         events.publish(store, sim.clock, "product.updated", product.id, product)
     assert events.DELIVERIES_KEPT <= len(store.by_owner(events.DELIVERY, subscription.id)) <= events.DELIVERIES_KEPT + 100
     assert events.trim(store, subscription.id) > 0
-    assert len(store.by_owner(events.DELIVERY, subscription.id)) == events.DELIVERIES_KEPT
+    kept = store.by_owner(events.DELIVERY, subscription.id)
+    assert len(kept) == events.DELIVERIES_KEPT
+    assert store.set_members(events.OPEN) == [d.id for d in kept]  # the open index lost the trimmed ones too
+    webhooks.delete_subscription(store, subscription.id)
+    assert store.set_members(events.OPEN) == [] and webhooks.dispatch_due(sim) == []
 
 
 # -- where deliveries may go ----------------------------------------------------------------

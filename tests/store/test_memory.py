@@ -80,6 +80,53 @@ def test_ids_are_deterministic_for_a_seed_and_never_repeat():
     assert InMemoryStore(seed=6).new_id("prd") != ids[0]
 
 
+def test_named_sequences_count_from_one_each_on_its_own():
+    store = InMemoryStore()
+    assert [store.next_seq("a") for _ in range(3)] == [1, 2, 3]
+    assert store.next_seq("b") == 1
+    assert store.next_seq("a") == 4
+    assert InMemoryStore().next_seq("a") == 1  # a new store (a reset) starts afresh
+
+
+def test_a_named_sequence_never_repeats_under_concurrent_callers():
+    store = InMemoryStore()
+    seen: list[int] = []
+
+    def draw():
+        seen.extend(store.next_seq("ids") for _ in range(500))
+
+    threads = [threading.Thread(target=draw) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == list(range(1, 4001))
+
+
+def test_a_named_set_keeps_its_members_once_in_lexical_order():
+    store = InMemoryStore()
+    for member in ("m_c", "m_a", "m_b", "m_a"):
+        store.set_add("open", member)
+    assert store.set_members("open") == ["m_a", "m_b", "m_c"]
+    assert store.set_members("other") == []  # sets are independent; an unknown one is empty
+    store.set_remove("open", "m_b")
+    store.set_remove("open", "m_missing")  # absent: nothing happens
+    assert store.set_members("open") == ["m_a", "m_c"]
+
+
+def test_a_named_set_reads_in_pages_after_a_member():
+    store = InMemoryStore()
+    for number in range(10):
+        store.set_add("open", encode_id("m", number))
+    assert store.set_members("open", limit=3) == [encode_id("m", n) for n in range(3)]
+    assert store.set_members("open", after=encode_id("m", 6)) == [encode_id("m", n) for n in (7, 8, 9)]
+    assert store.set_members("open", after=encode_id("m", 2), limit=2) == [encode_id("m", 3), encode_id("m", 4)]
+    assert store.set_members("open", after="m_zzz") == []
+    for number in range(10):
+        store.set_remove("open", encode_id("m", number))
+    assert store.set_members("open", limit=1) == []
+
+
 def test_encode_id_is_fixed_width_and_order_preserving():
     assert encode_id("x", 0) == "x_000000000000"
     assert encode_id("x", 31) < encode_id("x", 32) < encode_id("x", 2**60 - 1)
