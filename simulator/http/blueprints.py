@@ -13,6 +13,7 @@ from flask import Response, current_app, request
 from marshmallow import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
+from simulator.errors import DomainError
 from simulator.runtime import Runtime
 from simulator.versioned import stale
 
