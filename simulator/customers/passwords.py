@@ -5,6 +5,10 @@ hash made at one profile still verifies at another. `secure` follows the OWASP
 Password Storage Cheat Sheet's Argon2id minimum; `fast` keeps a real salted Argon2id
 hash but cheap enough that a load test logging in thousands of times measures the
 shop, not the hash.
+
+A `secure` hash takes tens of milliseconds of CPU: `hash_password` and `verify_password`
+run it off the event loop (simulator/offload.py), so a login does not stall the other
+requests of its worker. Argon2 releases the GIL while it works.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from argon2.low_level import hash_secret
 
 from simulator.errors import DomainError, validation_error
+from simulator.offload import run_blocking
 
 MIN_LENGTH = 8
 MAX_LENGTH = 256
@@ -60,7 +65,7 @@ def hasher(profile: str) -> PasswordHasher:
 
 
 def hash_password(password: str, profile: str) -> str:
-    return hasher(profile).hash(password)
+    return run_blocking(hasher(profile).hash, password)
 
 
 def hash_password_with_salt(password: str, salt_source: str, profile: str) -> str:
@@ -87,7 +92,7 @@ def verify_password(password_hash: str, password: str) -> bool:
     """True when `password` matches; False for a mismatch, an unusable hash or unencodable text."""
     try:
         # Any PasswordHasher verifies any Argon2 hash: the cost is read from the hash itself.
-        return hasher("fast").verify(password_hash, password)
+        return run_blocking(hasher("fast").verify, password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
         return False
 
