@@ -37,6 +37,6 @@ def start(get_runtime: Callable[[], Any]) -> list[threading.Thread]:
     and webhook delivery."""
     return [
         every("catalog-churn", 1.0, get_runtime, lambda sim: churn.tick(sim.store, sim.clock, sim.settings.churn_per_minute)),
-        every("order-lifecycle", 1.0, get_runtime, lambda sim: orders.catch_up_all(sim.store, sim.clock, orders.OrderTimings.from_settings(sim.settings))),
+        every("order-lifecycle", 1.0, get_runtime, lambda sim: orders.lifecycle_tick(sim.store, sim.clock, orders.OrderTimings.from_settings(sim.settings))),
         every("webhook-dispatcher", 0.2, get_runtime, webhooks.dispatch_due),
     ]
