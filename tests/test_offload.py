@@ -105,22 +105,23 @@ def test_under_gevent_a_yield_lets_requests_whose_socket_is_ready_run():
 
 #: The load of the real-server test, in a process of its own so that its threads never
 #: keep the measuring process waiting for its GIL: exports that read without pause and
-#: logins one after another; prints what finished.
+#: logins one after another; prints the bytes exported and the logins' statuses.
 LOAD = """
 import json, sys, threading, time
 import requests
 
 base, exporters, logins, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-stop, done, problems = threading.Event(), {"exports": [], "logins": []}, []
+stop, done, problems = threading.Event(), {"exported": 0, "logins": []}, []
 
 def export():
     while not stop.is_set():
         with requests.get(base + "/api/v1/catalog/export", headers={"Accept": "application/x-ndjson"},
                           stream=True, timeout=120) as answer:
-            for _chunk in answer.iter_content(1 << 16):
+            answer.raise_for_status()
+            for chunk in answer.iter_content(1 << 16):
+                done["exported"] += len(chunk)
                 if stop.is_set():
                     return
-        done["exports"].append(answer.status_code)
 
 def login(n):
     session, body = requests.Session(), {"email": f"customer{n}@example.test", "password": "alegra-sim-2026"}
@@ -147,15 +148,15 @@ print(json.dumps({**done, "problems": problems}))
 
 def test_a_product_read_is_not_held_by_exports_and_secure_logins():
     """On the real server (one gevent worker, `secure` hashing), while two clients export a
-    large catalog without pause and four log in one login after another, product reads
-    still answer quickly. Before, a read could wait for whole exports (hundreds of ms
-    each) or for every queued hash (tens of ms each); the bound is generous for a busy
-    2-core machine."""
+    large catalog without pause and eight log in one login after another, product reads
+    still answer quickly. Before, a read waited for whole exports (seconds on a busy
+    machine) or for the hashes queued before it (tens of ms each: 0.6 to 0.9 s with
+    these eight on a busy 2-core machine); after, the worst is under 0.1 s there."""
     settings = {"SIM_PRODUCTS": "50000", "SIM_CUSTOMERS": "10", "SIM_PASSWORD_HASH_PROFILE": "secure",
                 "SIM_CHURN_PER_MINUTE": "0"}
     with running_server(timeout=120, **settings) as base:
         product_id = requests.get(base + "/api/v1/catalog/export?limit=1", timeout=10).json()["items"][0]["id"]
-        load = subprocess.Popen([sys.executable, "-c", LOAD, base, "2", "4", "6"], stdout=subprocess.PIPE, text=True)
+        load = subprocess.Popen([sys.executable, "-c", LOAD, base, "2", "8", "6"], stdout=subprocess.PIPE, text=True)
         try:
             time.sleep(1)  # the exports and logins are under way
             session, reads = requests.Session(), []
@@ -169,6 +170,7 @@ def test_a_product_read_is_not_held_by_exports_and_secure_logins():
         finally:
             load.kill()
     assert not finished["problems"], finished["problems"]
-    assert set(finished["exports"]) == {200} and set(finished["logins"]) == {200}, finished  # both ran
+    # The load ran meanwhile: megabytes exported (a product is ~700 bytes), logins that succeeded.
+    assert finished["exported"] > 1_000_000 and finished["logins"] and set(finished["logins"]) == {200}, finished
     worst = max(reads)
-    assert worst < 0.15, f"worst of {len(reads)} product reads: {worst * 1000:.0f} ms"
+    assert worst < 0.2, f"worst of {len(reads)} product reads: {worst * 1000:.0f} ms"
