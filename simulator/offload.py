@@ -7,7 +7,9 @@ export) stalls every other request for those 40 ms. Two ways out:
 - `run_blocking(fn, *args)` runs `fn` on a native thread of a small pool while the
   calling greenlet waits cooperatively. It helps only for work that releases the GIL,
   as Argon2 does; Python code would hold the GIL and stall the loop all the same.
-  (concurrent.futures would not do: under gevent its threads are greenlets.)
+  (concurrent.futures would not do: under gevent its threads are greenlets.) The pool's
+  threads run at a lower CPU priority, so on a machine short of cores the loop's thread
+  goes first: logins slow down before every other request does.
 - `cooperative_yield()` lets the other greenlets run: long Python loops call it
   between slices of a millisecond or so (`cooperative_map` does it for a list).
 
@@ -29,9 +31,13 @@ U = TypeVar("U")
 #: large machine; beyond the cores they add memory (19 MiB per `secure` hash), not speed.
 AUTO = 0
 
+#: How much nicer (Linux nice values) the pool's threads run than the event loop's thread.
+POOL_NICENESS = 10
+
 _threads = AUTO
 _pool = None  # gevent.threadpool.ThreadPool, made on first use in the serving process
 _pool_pid = 0  # the process it was made in: a pool does not survive a fork
+_pool_nice = 0  # the nice value its threads take
 
 
 def configure(threads: int) -> None:
@@ -59,7 +65,18 @@ def run_blocking(fn: Callable[..., T], *args) -> T:
     """`fn(*args)`, on a pool thread under gevent; its exception, if any, is raised here."""
     if not under_gevent():
         return fn(*args)
-    return _thread_pool().apply(fn, args)
+    pool = _thread_pool()
+    return pool.apply(_behind_the_loop, (_pool_nice, fn, args))
+
+
+def _behind_the_loop(nice: int, fn: Callable[..., T], args: tuple) -> T:
+    """On a pool thread: `fn(*args)` at a lower CPU priority than the event loop's thread,
+    so that on a machine short of cores the loop goes first and the hash waits."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)  # Linux: who=0 is this thread alone
+    except (AttributeError, OSError):  # no such call here, or not allowed: same priority then
+        pass
+    return fn(*args)
 
 
 def cooperative_yield() -> None:
@@ -87,8 +104,10 @@ def cooperative_map(fn: Callable[[T], U], items: Sequence[T], slice_size: int) -
 
 
 def _thread_pool():
-    global _pool, _pool_pid
+    global _pool, _pool_pid, _pool_nice
     if _pool is None or _pool_pid != os.getpid():
+        loop_nice = os.getpriority(os.PRIO_PROCESS, 0) if hasattr(os, "getpriority") else 0
+        _pool_nice = min(19, loop_nice + POOL_NICENESS)
         from gevent.threadpool import ThreadPool
 
         # A pool of its own, not the hub's: that one also resolves host names (webhook

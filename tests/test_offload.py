@@ -66,6 +66,11 @@ def test_under_gevent_blocking_work_runs_on_another_thread_while_the_loop_goes_o
             return "released" if released.wait(20) else "the loop was held"
 
         print(offload.run_blocking(blocking))
+        # ... at a lower CPU priority than the loop's thread, which keeps its own
+        import os
+        loop_nice = os.getpriority(os.PRIO_PROCESS, 0)
+        pool_nice = offload.run_blocking(os.getpriority, os.PRIO_PROCESS, 0)
+        print(pool_nice == min(19, loop_nice + offload.POOL_NICENESS), os.getpriority(os.PRIO_PROCESS, 0) == loop_nice)
 
         def fails():
             raise ValueError("raised in the pool")
@@ -74,7 +79,7 @@ def test_under_gevent_blocking_work_runs_on_another_thread_while_the_loop_goes_o
             offload.run_blocking(fails)
         except ValueError as error:
             print(error)
-    """) == "released\nraised in the pool"
+    """) == "released\nTrue True\nraised in the pool"
 
 
 def test_under_gevent_a_yield_lets_requests_whose_socket_is_ready_run():
