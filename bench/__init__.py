@@ -9,6 +9,7 @@ Sections (each a module with `run(quick) -> SectionResult`):
 - pricing  price_basket in process: 50 lines x 200 promotion rules (and 10 x 20)
 - basket   requests/s of guest basket adds as a ratio to a bare Flask endpoint (wrk)
 - login    requests/s of customer login as a ratio to a bare Flask endpoint (wrk), fast and secure hash
+- contention  product read p99 on one connection while NDJSON exports and secure logins run
 - latency  100 ms injected on every request, 200 connections: req/s against Little's-law bound
 - load     the Locust default mix: req/s and percentiles per scenario, users while basket updates stay fast
 - checkout complete checkouts/s (8 calls each) against the bare endpoint's req/s per call

@@ -39,10 +39,13 @@ def wrk_binary() -> str:
 
 
 def wrk_argv(wrk: str, plan: dict, seconds: int, server: ServerProcess, prefix: str,
-             ids_file: Path = IDS_FILE, options: dict[str, str] | None = None) -> list[str]:
-    """wrk running bench/wrk_cycle.lua: GET prefix+id, or what `options` (name=value) ask for."""
+             ids_file: Path = IDS_FILE, options: dict[str, str] | None = None, timeout: int | None = None) -> list[str]:
+    """wrk running bench/wrk_cycle.lua: GET prefix+id, or what `options` (name=value) ask for.
+
+    `timeout` (seconds) replaces wrk's 2 s, past which an answer is an error, not a latency."""
     return [
         wrk, f"-t{plan['threads']}", f"-c{plan['connections']}", f"-d{seconds}s", "--latency",
+        *([f"--timeout={timeout}s"] if timeout is not None else []),
         "-s", relative(SCRIPT), server.url, "--", prefix, relative(ids_file),
         *(f"{name}={value}" for name, value in (options or {}).items()),
     ]

@@ -9,6 +9,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
+from . import offload
 from .config import Settings, load_settings
 from .http.errors import register_error_handlers
 from .runtime import Runtime
@@ -71,6 +72,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
     )
     app.json.sort_keys = False
     app.extensions[EXTENSION] = Runtime(settings)
+    offload.configure(settings.offload_threads)  # one pool per process: the last app's setting holds
 
     api = SimulatorApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

@@ -38,7 +38,7 @@ def start(get_runtime: Callable[[], Any]) -> list[threading.Thread]:
     webhook delivery, and the sweeps that keep expired records from piling up."""
     return [
         every("catalog-churn", 1.0, get_runtime, lambda sim: sim.churn.tick(sim.store, sim.clock, sim.settings.churn_per_minute)),
-        every("order-lifecycle", 1.0, get_runtime, lambda sim: orders.catch_up_all(sim.store, sim.clock, orders.OrderTimings.from_settings(sim.settings))),
+        every("order-lifecycle", 1.0, get_runtime, lambda sim: orders.lifecycle_tick(sim.store, sim.clock, orders.OrderTimings.from_settings(sim.settings))),
         every("webhook-dispatcher", 0.2, get_runtime, webhooks.dispatch_due),
         every("idempotency-sweep", idempotency.SWEEP_INTERVAL_SECONDS, get_runtime,
               lambda sim: idempotency.sweep_expired(sim.store, sim.clock.timestamp())),

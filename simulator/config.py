@@ -16,6 +16,7 @@ from simulator.errors import ConfigError, SettingsError
 from simulator.simulation import config as simconfig
 from simulator.hostnames import parse_host_names, parse_origins
 from simulator.webhooks.hosts import parse_allowed_hosts
+from simulator import offload
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ class Settings:
         metadata={"doc": "Server worker processes. Keep 1: each process would hold its own in-memory store."},
     )
     worker_connections: int = field(default=1000, metadata={"doc": "Concurrent connections per worker (gevent)."})
+    offload_threads: int = field(
+        default=offload.AUTO,
+        metadata={"doc": "Native threads per worker that hash passwords beside the event loop; 0: one fewer than the machine's cores (at least 1), leaving a core to the event loop."},
+    )
     log_level: str = field(default="info", metadata={"doc": "Server log level (debug, info, warning, error)."})
     config: str = field(default="", metadata={"doc": "Path of a TOML file with any of these settings (lower case keys)."})
     fault_seed: int | None = field(
@@ -148,7 +153,7 @@ ENV_PREFIX = "SIM_"
 _FIELDS = {f.name: f for f in fields(Settings) if not f.metadata.get("section")}
 _SECTIONS = "_sections"  # key under which _from_mapping hands over raw [latency] / [faults]
 _LIMITS = {
-    "products": (0, 2_000_000), "port": (0, 65535), "workers": (1, 64), "worker_connections": (1, 100_000),
+    "products": (0, 2_000_000), "port": (0, 65535), "workers": (1, 64), "worker_connections": (1, 100_000), "offload_threads": (0, 256),
     "customers": (0, 1_000_000), "max_line_quantity": (1, 10_000), "order_seconds_to_paid": (0, 10**8), "order_seconds_to_processing": (0, 10**8),
     "order_seconds_to_shipped": (0, 10**8), "order_seconds_to_delivered": (0, 10**8), "bank_transfer_timeout_seconds": (0, 10**8), "guest_basket_ttl_seconds": (60, 366 * 24 * 3600), "token_ttl_seconds": (60, 366 * 24 * 3600),
     "reset_token_ttl_seconds": (60, 30 * 24 * 3600), "max_addresses": (1, 1000),

@@ -20,6 +20,8 @@ from simulator.clock import Clock
 from simulator.errors import DomainError
 from simulator import versioned
 from simulator.store import Store
+from simulator.offload import cooperative_yield
+from simulator.sweeps import Sweep
 from simulator.tokens import new_token, token_digest
 
 from simulator.promotions import rules as promotions
@@ -29,6 +31,9 @@ from .pricing import CouponState, LineInput, PricedBasket, PricingContext, price
 ORDER = "order"  # orders are counted for first-order promotions
 #: How often (real seconds) the background loop calls `sweep_expired`.
 SWEEP_INTERVAL_SECONDS = 300
+#: Expired guest baskets are forgotten by a background pass, 500 baskets (well under a
+#: millisecond) between pauses.
+GUEST_SWEEP = Sweep(BASKET, "basket.sweep", batch=500)
 
 
 @dataclass(frozen=True)
@@ -93,19 +98,21 @@ def _expired(basket: Basket, clock: Clock, rules: BasketRules) -> bool:
 
 
 def sweep_expired(store: Store, clock: Clock, rules: BasketRules) -> int:
-    """Forget abandoned guest baskets; returns how many went.
+    """Forget abandoned guest baskets, a batch at a time with a pause between batches;
+    returns how many went.
 
     The background loop calls it every SWEEP_INTERVAL_SECONDS; reading an expired guest
     basket answers BASKET_NOT_FOUND whether it was swept yet or not.
     """
     swept = 0
-    for basket in store.values(BASKET):
+
+    def forget_if_expired(basket: Basket) -> None:  # under the store lock: not changed meanwhile
+        nonlocal swept
         if _expired(basket, clock, rules):
-            with store.atomic():  # one basket at a time: requests are never held for the whole scan
-                current = store.get(BASKET, basket.id)
-                if current is not None and _expired(current, clock, rules):  # not changed meanwhile
-                    store.delete(BASKET, basket.id)
-                    swept += 1
+            store.delete(BASKET, basket.id)
+            swept += 1
+
+    GUEST_SWEEP.run_pass(store, clock.timestamp(), forget_if_expired, cooperative_yield)
     return swept
 
 

@@ -8,6 +8,7 @@ from html import escape
 from flask import Response, request
 
 from simulator.errors import not_found
+from simulator.offload import cooperative_map
 from simulator.schemas import ProblemSchema
 from simulator.http.blueprints import Blueprint, dumps, etag, json_response, not_modified, runtime
 
@@ -85,9 +86,8 @@ def export_catalog(cursor=None, limit=500):
     if request.accept_mimetypes.best_match(["application/json", NDJSON]) == NDJSON and not cursor:
         return _export_ndjson(store)
     page = service.export_page(store, cursor, limit)
-    return json_response(
-        {"items": [_product(p) for p in page.items], "next_cursor": page.next_cursor, "sync_token": page.sync_token}
-    )
+    items = cooperative_map(_product, page.items, service.EXPORT_CHUNK)  # a page may hold 1,000
+    return json_response({"items": items, "next_cursor": page.next_cursor, "sync_token": page.sync_token})
 
 
 def _export_ndjson(store) -> Response:
@@ -113,13 +113,15 @@ def catalog_changes(since, limit=500):
     """Delta pull: what changed since a sync token, oldest first, coalesced per product."""
     sim = runtime()
     page = service.changes_since(sim.store, sim.clock, sim.settings.changes_retention_seconds, since, limit)
-    changes = []
-    for entry in page.changes:
-        change = {"seq": entry.seq, "type": "delete" if entry.product is None else "upsert", "product_id": entry.product_id}
-        if entry.product is not None:
-            change["product"] = _product(entry.product)
-        changes.append(change)
+    changes = cooperative_map(_change, page.changes, service.EXPORT_CHUNK)  # a page may hold 1,000
     return json_response({"changes": changes, "next_token": page.next_token, "has_more": page.has_more})
+
+
+def _change(entry: service.ChangeEntry) -> dict:
+    change = {"seq": entry.seq, "type": "delete" if entry.product is None else "upsert", "product_id": entry.product_id}
+    if entry.product is not None:
+        change["product"] = _product(entry.product)
+    return change
 
 
 @media.route("/products/<product_id>/<int:number>.svg")

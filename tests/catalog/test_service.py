@@ -145,6 +145,19 @@ def test_export_stream_yields_the_catalog_in_chunks(sim):
     assert token == service.export_page(sim.store, None, 1).sync_token
 
 
+def test_exports_pause_for_other_requests_between_chunks(sim, monkeypatch):
+    events = []
+    monkeypatch.setattr(service, "cooperative_yield", lambda: events.append("pause"))
+    _token, chunks = service.export_stream(sim.store, chunk=70)
+    events.extend(len(chunk) for chunk in chunks)
+    assert events == [70, "pause", 70, "pause", 60]
+
+    events.clear()
+    monkeypatch.setattr(service, "EXPORT_CHUNK", 40)
+    assert len(service.export_page(sim.store, None, 100).items) == 100
+    assert events == ["pause", "pause"]  # read as 40 + 40 + 21 (one more tells whether more follow)
+
+
 def test_changes_feed_pages_with_has_more(sim, frozen):
     store = sim.store
     token = service.export_page(store, None, 1).sync_token

@@ -88,3 +88,18 @@ def test_the_fast_profile_is_much_cheaper_than_the_secure_one():
         return time.perf_counter() - started
 
     assert cost("fast") * 20 < cost("secure")
+
+
+def test_only_costly_hashes_leave_the_event_loop(monkeypatch):
+    offloaded = []
+
+    def run_blocking(fn, *args):
+        offloaded.append(fn.__name__)
+        return fn(*args)
+
+    monkeypatch.setattr(passwords, "run_blocking", run_blocking)
+    secure, fast = passwords.hash_password("s3cret-enough", "secure"), passwords.hash_password("s3cret-enough", "fast")
+    assert offloaded == ["hash"]
+    assert passwords.verify_password(secure, "s3cret-enough") and passwords.verify_password(fast, "s3cret-enough")
+    assert offloaded == ["hash", "verify"]
+    assert not passwords.verify_password("not a hash", "s3cret-enough") and offloaded == ["hash", "verify"]

@@ -12,7 +12,7 @@ from tests.helpers.server import running_server
 from tests.helpers.shopping import CARD_OK, INLINE_DE
 
 
-def test_catch_up_all_moves_only_live_orders(shopper, products, sim, frozen):
+def test_a_lifecycle_tick_moves_only_live_orders(shopper, products, sim, frozen):
     shopper.add(products[0])
     checkout = shopper.open()
     shopper.ready_to_pay(checkout)
@@ -20,7 +20,7 @@ def test_catch_up_all_moves_only_live_orders(shopper, products, sim, frozen):
     order_id = shopper.order(checkout).get_json()["id"]
     seeded = {o.id: o.status for o in sim.store.values("order") if not o.auto_progress}
     frozen.advance(timedelta(seconds=sim.settings.order_seconds_to_paid))
-    assert service.catch_up_all(sim.store, frozen, service.OrderTimings.from_settings(sim.settings)) == 1
+    assert service.lifecycle_tick(sim.store, frozen, service.OrderTimings.from_settings(sim.settings)) == 1
     assert sim.store.get("order", order_id).status == "paid"
     assert {o.id: o.status for o in sim.store.values("order") if not o.auto_progress} == seeded
 
