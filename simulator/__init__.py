@@ -24,7 +24,7 @@ from .mail import admin_routes as mail_admin_routes
 from .orders import admin_routes as order_admin_routes, routes as order_routes
 from .promotions import admin_routes as promotion_admin_routes, routes as promotion_routes
 from .simulation import config_routes as simulation_config_routes, middleware, routes as simulation_routes
-from .webhooks import routes as webhook_routes
+from .webhooks import admin_routes as webhook_admin_routes, routes as webhook_routes
 
 __version__ = "0.1.0"
 
@@ -43,7 +43,7 @@ def _blueprints():
         catalog_routes.blp, catalog_routes.media, customer_routes.blp, basket_routes.blp, promotion_routes.blp,
         checkout_routes.blp, checkout_routes.pay_page, order_routes.blp, webhook_routes.blp,
         simulation_routes.blp, simulation_config_routes.blp, catalog_admin_routes.blp, promotion_admin_routes.blp,
-        order_admin_routes.blp, mail_admin_routes.blp,
+        order_admin_routes.blp, mail_admin_routes.blp, webhook_admin_routes.blp,
     )
 
 
