@@ -17,6 +17,7 @@ from . import background as background_work
 from .basket import routes as basket_routes
 from .catalog import admin_routes as catalog_admin_routes, routes as catalog_routes
 from .checkout import routes as checkout_routes
+from .console import routes as console_routes
 from .customers import routes as customer_routes
 from .http import cors, guards
 from .http.blueprints import EXTENSION
@@ -81,6 +82,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
     @app.route(DOCS_ASSETS + "<path:filename>")
     def docs_assets(filename):
         return send_from_directory(swagger_ui_path, filename)
+
+    app.register_blueprint(console_routes.blp)  # a page, not an API operation: outside the OpenAPI document
 
     register_error_handlers(app)  # after Api(), whose own HTTPException handler this replaces
 
