@@ -29,7 +29,7 @@
   const ERROR_STATUSES = [429, 500, 502, 503, 504];
   const DOMAIN_LABELS = { card_declined: "Card declined", sold_out: "Sold out at order", price_changed: "Price changed at order" };
   const ORDER_FLOW = ["placed", "paid", "processing", "shipped", "delivered"];
-  const GOOD = new Set(["delivered", "succeeded", "upsert"]);
+  const GOOD = new Set(["delivered", "succeeded"]);
   const BAD = new Set(["cancelled", "failed", "delete"]);
   const WAITING = new Set(["awaiting_payment", "retrying", "pending"]);
 
@@ -65,7 +65,7 @@
   }
 
   const sum = (values) => Object.values(values || {}).reduce((total, value) => total + value, 0);
-  const simTime = (at) => (at ? at.replace("T", " ").replace("Z", "").slice(5, 16) : "—");
+  const simTime = (at) => (at ? at.replace("T", " ").replace("Z", "").slice(5, 19) : "—");
   const money = (value) => (value ? `${value.amount} ${value.currency}` : "");
 
   function formatMs(value) {
