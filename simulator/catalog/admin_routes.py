@@ -26,12 +26,12 @@ class LatestChangesArgs(Schema):
 
 
 class LatestChangeSchema(ChangeSchema):
-    at = fields.String(metadata={"description": "Simulated time of the change.", "example": "2026-11-29T18:45:09Z"})
+    at = fields.String(required=True, metadata={"description": "Simulated time of the change.", "example": "2026-11-29T18:45:09Z"})
 
 
 class LatestChangesSchema(Schema):
-    last_seq = fields.Integer(metadata={"description": "The feed's latest sequence number."})
-    changes = fields.List(fields.Nested(LatestChangeSchema))
+    last_seq = fields.Integer(required=True, metadata={"description": "The feed's latest sequence number."})
+    changes = fields.List(fields.Nested(LatestChangeSchema), required=True)
 
 
 def _product_answer(product, status=200):

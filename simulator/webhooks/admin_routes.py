@@ -21,12 +21,12 @@ class LatestDeliveriesArgs(Schema):
 
 
 class DeliveredToSchema(Schema):
-    id = fields.String(metadata={"example": "whk_5x2k9m1q0c7d"})
-    url = fields.String(allow_none=True, metadata={"description": "null when the subscription was deleted meanwhile."})
+    id = fields.String(required=True, metadata={"example": "whk_5x2k9m1q0c7d"})
+    url = fields.String(required=True, allow_none=True, metadata={"description": "null when the subscription was deleted meanwhile."})
 
 
 class LatestDeliverySchema(DeliverySchema):
-    subscription = fields.Nested(DeliveredToSchema)
+    subscription = fields.Nested(DeliveredToSchema, required=True)
 
 
 @blp.route("/webhooks/deliveries", methods=["GET"])
