@@ -141,7 +141,7 @@
     token = $("token-input").value.trim();
     $("token-input").value = "";
     sessionStorage.setItem(TOKEN_KEY, token);
-    open();
+    openConsole();
   });
 
   $("forget-token").addEventListener("click", () => {
@@ -149,13 +149,13 @@
     location.reload();
   });
 
-  async function open() {
+  async function openConsole() {
     try {
       await loadConfig();
     } catch (error) {
       if (error.status === 401) return askForToken(Boolean(token));
       showConnection(false, error);
-      timer = setTimeout(open, REFRESH_MS);
+      timer = setTimeout(openConsole, REFRESH_MS);
       return;
     }
     $("login").hidden = true;
@@ -775,5 +775,5 @@
     }, (answer) => `Reset: seed ${answer.seed}, ${answer.products} products.`);
   });
 
-  open();
+  openConsole();
 })();
