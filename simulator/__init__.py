@@ -18,6 +18,7 @@ from . import background as background_work
 from .basket import routes as basket_routes
 from .catalog import admin_routes as catalog_admin_routes, routes as catalog_routes
 from .checkout import routes as checkout_routes
+from .console import routes as console_routes
 from .customers import routes as customer_routes
 from .http import cors, guards
 from .http.blueprints import EXTENSION
@@ -25,7 +26,7 @@ from .mail import admin_routes as mail_admin_routes
 from .orders import admin_routes as order_admin_routes, routes as order_routes
 from .promotions import admin_routes as promotion_admin_routes, routes as promotion_routes
 from .simulation import config_routes as simulation_config_routes, middleware, routes as simulation_routes
-from .webhooks import routes as webhook_routes
+from .webhooks import admin_routes as webhook_admin_routes, routes as webhook_routes
 
 __version__ = "0.1.0"
 
@@ -44,7 +45,7 @@ def _blueprints():
         catalog_routes.blp, catalog_routes.media, customer_routes.blp, basket_routes.blp, promotion_routes.blp,
         checkout_routes.blp, checkout_routes.pay_page, order_routes.blp, webhook_routes.blp,
         simulation_routes.blp, simulation_config_routes.blp, catalog_admin_routes.blp, promotion_admin_routes.blp,
-        order_admin_routes.blp, mail_admin_routes.blp,
+        order_admin_routes.blp, mail_admin_routes.blp, webhook_admin_routes.blp,
     )
 
 
@@ -83,6 +84,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
     @app.route(DOCS_ASSETS + "<path:filename>")
     def docs_assets(filename):
         return send_from_directory(swagger_ui_path, filename)
+
+    app.register_blueprint(console_routes.blp)  # a page, not an API operation: outside the OpenAPI document
 
     register_error_handlers(app)  # after Api(), whose own HTTPException handler this replaces
 

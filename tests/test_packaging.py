@@ -56,6 +56,8 @@ def test_the_installed_copy_is_what_runs_and_it_has_its_data_files(installed):
     assert all(Path(path).is_relative_to(installed) for path in done.stdout.split()), done.stdout
     assert sorted(path.name for path in (installed / "simulator" / "seed").glob("*.json")) == [
         "categories.json", "delivery_options.json", "payment_types.json", "promotions.json"]
+    assert sorted(path.name for path in (installed / "simulator" / "console" / "static").iterdir()) == [
+        "console.css", "console.html", "console.js"]
     assert (installed / "loadtests" / "locust.conf").is_file()
     assert not (installed / "tests").exists() and not (installed / "bench").exists()
 
@@ -89,5 +91,7 @@ def test_alegra_sim_serve_answers(installed, tmp_path):
                 time.sleep(0.2)
         # The categories come from seed/categories.json; the other data files are read on import.
         assert answer.status_code == 200 and answer.json(), answer.text
+        console = requests.get(f"http://127.0.0.1:{port}/_sim/console/static/console.js", timeout=5)
+        assert console.status_code == 200 and "sessionStorage" in console.text  # the console's assets came along
     finally:
         stop_group(server)

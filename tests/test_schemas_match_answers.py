@@ -115,6 +115,7 @@ def _shop(s: Recorder, sim) -> None:
     s.post(f"/_sim/orders/{transfer['id']}/payment-received")
 
     s.get("/api/v1/orders", headers=me)
+    s.get("/_sim/orders", query_string={"page_size": 3})
     s.get(f"/api/v1/orders/{card_order['id']}", headers=me)
     s.post(f"/api/v1/orders/{card_order['id']}/cancel", json={"reason": "Changed my mind"}, headers=me)
 
@@ -132,6 +133,8 @@ def _operate(s: Recorder, sim) -> None:
     s.delete(f"/_sim/products/{product['id']}")
     s.get("/api/v1/catalog/changes", query_string={"since": sync_token})
     s.get(f"/api/v1/webhooks/{hook['id']}/deliveries")
+    s.get("/_sim/webhooks/deliveries")
+    s.get("/_sim/catalog/changes", query_string={"limit": 3})
 
     s.get("/_sim/promotions")
     rule = s.post("/_sim/promotions", json={"name": "Ten off", "kind": "basket_percent", "percent": "10", "coupon_code": "TENOFF", "starts_at": "2026-01-01T00:00:00Z"})

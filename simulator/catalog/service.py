@@ -18,7 +18,7 @@ from simulator.errors import DomainError, not_found, validation_error
 from simulator.offload import cooperative_yield
 from simulator.versioned import stale
 from simulator.webhooks import events
-from simulator.store import RecordNotFound, Store, VersionConflict
+from simulator.store import Change, RecordNotFound, Store, VersionConflict
 
 from . import cursors
 from .model import CATEGORY, PRODUCT, Category, Product, ean13
@@ -310,3 +310,14 @@ def changes_since(store: Store, clock: Clock, retention_seconds: int, since: str
         ]
     next_seq = entries[-1].seq if entries else seq
     return ChangesPage(entries, cursors.encode_sync_token(store.generation, next_seq), len(log) > limit)
+
+
+def latest_changes(store: Store, limit: int) -> tuple[int, list[tuple[Change, Product | None]]]:
+    """The tail of the change log the changes feed reads, newest first: the latest change of
+    each product changed within the last `limit` sequence numbers (coalesced as the feed is),
+    with the product as it is now (None for a deletion); and the last sequence number."""
+    with store.atomic():
+        last = store.last_seq(PRODUCT)
+        log = store.changes_since(PRODUCT, max(0, last - limit), limit)
+        entries = [(change, None if change.deleted else store.get(PRODUCT, change.record_id)) for change in reversed(log)]
+    return last, entries

@@ -168,9 +168,27 @@ def list_orders(store: Store, clock: Clock, timings: OrderTimings, owner_id: str
     orders = [catch_up(store, clock, timings, order.id) for order in store.by_owner(ORDER, owner_id)]
     if status:
         orders = [order for order in orders if order.status == status]
-    orders.sort(key=lambda order: (order.created_at, order.number), reverse=True)
+    orders.sort(key=_creation_order, reverse=True)
     start = (page - 1) * page_size
     return orders[start : start + page_size], len(orders)
+
+
+def list_all_orders(store: Store, clock: Clock, timings: OrderTimings, status: str | None, page: int, page_size: int) -> tuple[list[Order], int]:
+    """Every caller's orders (a simulator control), newest first, optionally of one status.
+
+    Without a status only the page is caught up: the creation order does not move with the
+    clock, so a console polling the latest orders does not walk all of them every time."""
+    orders = sorted(store.values(ORDER), key=_creation_order, reverse=True)
+    start = (page - 1) * page_size
+    if status:
+        orders = [order for order in (catch_up(store, clock, timings, order.id) for order in orders) if order.status == status]
+        return orders[start : start + page_size], len(orders)
+    return [catch_up(store, clock, timings, order.id) for order in orders[start : start + page_size]], len(orders)
+
+
+def _creation_order(order: Order) -> tuple[datetime, str]:
+    """The order in which orders were placed: by time, then number (the clock may be frozen)."""
+    return order.created_at, order.number
 
 
 # -- changing -------------------------------------------------------------------------------

@@ -49,6 +49,14 @@ class LatencySummarySchema(Schema):
     samples = fields.Integer(required=True)
 
 
+class RecentStatsSchema(Schema):
+    seconds = fields.Integer(required=True, metadata={"description": "The window: this many seconds of real time, the current one included."})
+    requests = fields.Integer(required=True)
+    errors = fields.Integer(required=True, metadata={"description": "4xx, 5xx and dropped connections."})
+    injected = fields.Integer(required=True, metadata={"description": "Faults injected."})
+    latency_ms = fields.Nested(LatencySummarySchema, required=True)
+
+
 class GroupStatsSchema(Schema):
     requests = fields.Integer(required=True)
     statuses = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(), metadata={"description": "Status → count."})
@@ -58,6 +66,8 @@ class GroupStatsSchema(Schema):
     latency_ms = fields.Nested(LatencySummarySchema, required=True)
     target_latency_ms = fields.Dict(required=True, metadata={"description": "The configured profile and its p50, p95 and p99."})
     faults = fields.Dict(required=True, metadata={"description": "The fault rule in force."})
+    recent = fields.Nested(RecentStatsSchema, required=True,
+                           metadata={"description": "The same figures over the last `seconds` seconds of real time: latency now."})
 
 
 class DomainFaultStatsSchema(Schema):

@@ -3,12 +3,21 @@
 Latency goes into a log-scaled histogram (buckets 2 % wide from 0.01 ms up): the
 percentiles it reports are within about 1 % of the exact ones, whatever the number
 of requests, and it never holds more than ~900 counters per group.
+
+Beside the totals since the last reset, each group keeps its **recent** figures: the
+requests of the last RECENT_SECONDS seconds of real time (the current second and the
+ones before it), a ring of one slot per second, each with its own histogram. So a
+console sees latency now, not diluted by an hour of history, in memory that does not
+grow (at most RECENT_SECONDS histograms per group). Real time, not the simulator
+clock: freezing or advancing the clock does not stop the window.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from .groups import GROUPS
@@ -17,6 +26,12 @@ _MIN_MS = 0.01
 _RATIO = 1.02
 _LOG_RATIO = math.log(_RATIO)
 PERCENTILES = (("p50", 0.50), ("p95", 0.95), ("p99", 0.99))
+RECENT_SECONDS = 10
+
+
+def is_error(status: str) -> bool:
+    """An error answer: 4xx, 5xx, or none at all ("dropped")."""
+    return not status.isdigit() or int(status) >= 400
 
 
 class Histogram:
@@ -33,6 +48,13 @@ class Histogram:
         self.total_ms += ms
         if ms > self.max_ms:
             self.max_ms = ms
+
+    def absorb(self, other: Histogram) -> None:
+        for index, count in other.buckets.items():
+            self.buckets[index] = self.buckets.get(index, 0) + count
+        self.count += other.count
+        self.total_ms += other.total_ms
+        self.max_ms = max(self.max_ms, other.max_ms)
 
     def percentile(self, q: float) -> float | None:
         if not self.count:
@@ -55,6 +77,47 @@ class Histogram:
         return out
 
 
+class _Second:
+    """One second's requests of one group: a slot of the recent window."""
+
+    __slots__ = ("second", "requests", "errors", "injected", "latency")
+
+    def __init__(self, second: int) -> None:
+        self.second = second
+        self.requests = self.errors = self.injected = 0
+        self.latency = Histogram()
+
+
+class RecentWindow:
+    """The requests of the last RECENT_SECONDS seconds: a ring of one slot per second."""
+
+    def __init__(self) -> None:
+        self.slots: list[_Second | None] = [None] * RECENT_SECONDS
+
+    def add(self, second: int, error: bool, injected: bool, ms: float) -> None:
+        index = second % RECENT_SECONDS
+        slot = self.slots[index]
+        if slot is None or slot.second != second:  # a slot from an earlier turn of the ring: reuse it
+            slot = self.slots[index] = _Second(second)
+        slot.requests += 1
+        slot.errors += int(error)
+        slot.injected += int(injected)
+        slot.latency.add(ms)
+
+    def to_dict(self, now_second: int) -> dict[str, Any]:
+        current = [slot for slot in self.slots if slot is not None and now_second - RECENT_SECONDS < slot.second <= now_second]
+        latency = Histogram()
+        for slot in current:
+            latency.absorb(slot.latency)
+        return {
+            "seconds": RECENT_SECONDS,
+            "requests": sum(slot.requests for slot in current),
+            "errors": sum(slot.errors for slot in current),
+            "injected": sum(slot.injected for slot in current),
+            "latency_ms": latency.to_dict(),
+        }
+
+
 class GroupStats:
     def __init__(self) -> None:
         self.requests = 0
@@ -62,13 +125,16 @@ class GroupStats:
         self.injected: dict[str, int] = {}
         self.latency_overrides = 0
         self.latency = Histogram()
+        self.recent = RecentWindow()
 
 
 class Stats:
-    """Counters of every simulated request since `since` (a simulator-clock timestamp)."""
+    """Counters of every simulated request since `since` (a simulator-clock timestamp), and of
+    the recent ones; `timer` gives the real seconds the recent window is counted in."""
 
-    def __init__(self, since: float) -> None:
+    def __init__(self, since: float, timer: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
+        self._timer = timer
         self.since = since
         self.groups = {group: GroupStats() for group in GROUPS}
         self.domain: dict[str, dict[str, int]] = {}
@@ -77,6 +143,7 @@ class Stats:
                latency_override: bool = False) -> None:
         """One request: its status (or "dropped"), its server-side time, the fault injected if any."""
         key = str(status)
+        second = int(self._timer())
         with self._lock:
             stats = self.groups[group]
             stats.requests += 1
@@ -86,6 +153,7 @@ class Stats:
             if latency_override:
                 stats.latency_overrides += 1
             stats.latency.add(elapsed_ms)
+            stats.recent.add(second, is_error(key), injected is not None, elapsed_ms)
 
     def record_domain(self, kind: str, forced: bool) -> None:
         with self._lock:
@@ -95,16 +163,18 @@ class Stats:
                 counts["forced_by_header"] += 1
 
     def group_dict(self, group: str) -> dict[str, Any]:
+        second = int(self._timer())
         with self._lock:
             stats = self.groups[group]
             statuses = dict(sorted(stats.statuses.items()))
             return {
                 "requests": stats.requests,
                 "statuses": statuses,
-                "errors": {status: count for status, count in statuses.items() if not status.isdigit() or int(status) >= 400},
+                "errors": {status: count for status, count in statuses.items() if is_error(status)},
                 "injected": dict(sorted(stats.injected.items())),
                 "latency_header_overrides": stats.latency_overrides,
                 "latency_ms": stats.latency.to_dict(),
+                "recent": stats.recent.to_dict(second),
             }
 
     def domain_dict(self) -> dict[str, dict[str, int]]:

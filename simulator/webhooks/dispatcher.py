@@ -144,6 +144,15 @@ def delete_subscription(store: Store, subscription_id: str) -> None:
 
 
 # -- the deliveries feed ---------------------------------------------------------------
+def latest_deliveries(store: Store, limit: int) -> list[tuple[Delivery, Subscription | None]]:
+    """The latest deliveries of every subscription, newest first, each with its subscription
+    (None when it was deleted meanwhile). Delivery ids grow in creation order: the tail of the
+    id index is the latest, found without a scan."""
+    ids = store.ids_after(DELIVERY, None, limit, offset=max(0, store.count(DELIVERY) - limit))
+    found = (store.get(DELIVERY, delivery_id) for delivery_id in reversed(ids))  # None: trimmed meanwhile
+    return [(delivery, store.get(SUBSCRIPTION, delivery.owner_id)) for delivery in found if delivery is not None]
+
+
 def _encode_cursor(generation: str, after_id: str) -> str:
     return base64.urlsafe_b64encode(f"{generation}.{after_id}".encode()).decode().rstrip("=")
 

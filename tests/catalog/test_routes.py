@@ -96,3 +96,21 @@ def test_reset_expires_old_tokens_and_cursors(client):
     assert client.post("/_sim/reset", json={}).status_code == 200
     assert_problem(client.get("/api/v1/catalog/changes", query_string={"since": first["sync_token"]}), 410, "SYNC_TOKEN_EXPIRED")
     assert_problem(client.get("/api/v1/catalog/export", query_string={"cursor": first["next_cursor"]}), 410, "EXPORT_CURSOR_EXPIRED")
+
+
+def test_the_simulator_shows_the_latest_changes_as_the_feed_carries_them(client, sim):
+    token = client.get("/api/v1/catalog/export", query_string={"limit": 1}).get_json()["sync_token"]
+    first, second, third = sim.store.values(PRODUCT)[:3]
+    client.patch(f"/_sim/products/{first.id}", json={"stock": 1})
+    client.patch(f"/_sim/products/{second.id}", json={"stock": 2})
+    client.patch(f"/_sim/products/{first.id}", json={"stock": 3})  # coalesced: the feed carries first once
+    client.delete(f"/_sim/products/{third.id}")
+    feed = client.get("/api/v1/catalog/changes", query_string={"since": token}).get_json()["changes"]
+    latest = client.get("/_sim/catalog/changes?limit=4").get_json()
+    assert latest["last_seq"] == feed[-1]["seq"]
+    assert [(c["seq"], c["type"], c["product_id"]) for c in latest["changes"]] == [
+        (c["seq"], c["type"], c["product_id"]) for c in reversed(feed)]
+    assert latest["changes"][1]["product"]["stock"] == 3 and "product" not in latest["changes"][0]
+    assert all(c["at"].endswith("Z") for c in latest["changes"])
+    assert [c["product_id"] for c in client.get("/_sim/catalog/changes?limit=1").get_json()["changes"]] == [third.id]
+    assert_problem(client.get("/_sim/catalog/changes?limit=0"), 422)

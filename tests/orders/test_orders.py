@@ -137,3 +137,19 @@ def test_seeded_history_does_not_move_with_the_clock(client, sim, frozen):
     frozen.advance(timedelta(days=30))
     after = [(o.id, service.catch_up(sim.store, frozen, service.OrderTimings(), o.id).status) for o in sim.store.by_owner("order", customer_id)]
     assert after == before
+
+
+def test_the_simulator_lists_every_callers_orders_newest_first(client, shopper, products, frozen):
+    other = Shopper(client, register_shopper(client))
+    mine = place(shopper, products)["id"]
+    frozen.advance(timedelta(seconds=5))
+    theirs = place(other, products)["id"]
+    listed = client.get("/_sim/orders?page_size=2")
+    assert [o["id"] for o in listed.get_json()] == [theirs, mine]
+    assert json.loads(listed.headers["X-Pagination"])["total"] > 2  # the seeded history follows
+    frozen.advance(timedelta(seconds=60))  # card orders are paid a minute after they are placed
+    assert [o["status"] for o in client.get("/_sim/orders?page_size=2").get_json()] == ["paid", "paid"]
+    paid = client.get("/_sim/orders?status=paid&page_size=100").get_json()
+    assert {mine, theirs} <= {o["id"] for o in paid} and {o["status"] for o in paid} == {"paid"}
+    assert_problem(client.get("/_sim/orders?status=lost"), 422)
+    assert_problem(client.get("/_sim/orders?page_size=1000"), 422)

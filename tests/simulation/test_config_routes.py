@@ -95,6 +95,7 @@ def test_stats_shape(client):
     assert {"requests", "statuses", "errors", "injected", "latency_ms", "target_latency_ms", "faults"} <= set(browse)
     assert {"p50", "p95", "p99", "mean", "max", "samples"} <= set(browse["latency_ms"])
     assert browse["requests"] == 1 and browse["latency_ms"]["samples"] == 1
+    assert browse["recent"]["requests"] == 1 and browse["recent"]["latency_ms"]["samples"] == 1
 
 
 def test_config_and_stats_need_the_admin_token_when_set(make_app):

@@ -243,6 +243,25 @@ def test_deliveries_page_by_cursor(receiver, make):
     assert_problem(client.get(f"/api/v1/webhooks/{resubscribed['id']}/deliveries", query_string={"cursor": cursor}), 410)
 
 
+def test_the_simulator_lists_the_latest_deliveries_of_every_subscription(receiver, make):
+    client, sim = make(webhook_max_attempts=3)
+    first = subscribe(client, receiver.url("/one"))
+    second = subscribe(client, receiver.url("/two"))
+    receiver.statuses["/two"] = [503]
+    for stock in range(3):
+        client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": stock})
+    drain(sim)
+    latest = client.get("/_sim/webhooks/deliveries?limit=4").get_json()
+    assert [d["id"] for d in latest] == sorted((d["id"] for d in latest), reverse=True)  # newest first
+    assert len(latest) == 4 and {d["subscription"]["id"] for d in latest} == {first["id"], second["id"]}
+    assert {d["subscription"]["url"] for d in latest} == {receiver.url("/one"), receiver.url("/two")}
+    failed_once = next(d for d in reversed(client.get("/_sim/webhooks/deliveries").get_json())
+                       if d["subscription"]["id"] == second["id"])  # the oldest one to /two met the 503
+    assert failed_once["status"] == "retrying" and failed_once["attempts"][0]["status_code"] == 503
+    assert len(client.get("/_sim/webhooks/deliveries").get_json()) == 6
+    assert_problem(client.get("/_sim/webhooks/deliveries?limit=0"), 422)
+
+
 def test_unsubscribing_stops_deliveries_and_drops_their_history(receiver, make):
     client, sim = make()
     subscription = subscribe(client, receiver.url())
