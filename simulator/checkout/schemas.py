@@ -116,7 +116,9 @@ class CheckoutPaymentSchema(Schema):
 
 class CheckoutSchema(Schema):
     id = fields.String(required=True)
-    status = fields.String(required=True, metadata={"description": "open or completed"})
+    status = fields.String(required=True, metadata={
+        "description": "open; completed (it became `order_id`); closed (its basket was ordered through another checkout, as `order_id`)",
+    })
     version = fields.Integer(required=True)
     email = fields.String(required=True)
     steps = fields.Dict(required=True, keys=fields.String(), values=fields.Nested(StepSchema))

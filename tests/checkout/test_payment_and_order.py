@@ -106,6 +106,29 @@ def test_placing_takes_stock_empties_the_basket_mails_and_counts_coupons(client,
     assert_problem(shopper.order(checkout), 409, "CHECKOUT_COMPLETED")
 
 
+def test_placing_an_order_closes_the_other_checkouts_of_its_basket(ready):
+    """Found in review: a second checkout of an ordered basket still took a payment for its shipping alone."""
+    shopper, first = ready
+    second = shopper.open()
+    shopper.ready_to_pay(second)
+    shopper.pay(first)
+    order = shopper.order(first).get_json()
+    closed = shopper.call("get", f"/api/v1/checkout/{second}").get_json()
+    assert closed["status"] == "closed" and closed["order_id"] == order["id"] and closed["next_step"] is None
+    body = assert_problem(shopper.call("post", f"/api/v1/checkout/{second}/payment", json={"card": CARD_OK}), 409, "CHECKOUT_CLOSED")
+    assert body["order_id"] == order["id"]
+    assert_problem(shopper.order(second), 409, "CHECKOUT_CLOSED")
+    assert shopper.call("get", f"/api/v1/checkout/{second}").get_json()["payment"] is None
+
+
+def test_a_checkout_whose_basket_was_emptied_takes_no_payment(ready):
+    shopper, checkout = ready
+    shopper.call("delete", "/api/v1/basket")
+    assert_problem(shopper.call("post", f"/api/v1/checkout/{checkout}/payment", json={"card": CARD_OK}), 409, "CHECKOUT_OUTDATED")
+    assert_problem(shopper.call("post", f"/api/v1/checkout/{checkout}/payment", json={"card": CARD_OK}), 409, "BASKET_EMPTY")
+    assert shopper.call("get", f"/api/v1/checkout/{checkout}").get_json()["payment"] is None
+
+
 def test_idempotent_placement(sim, ready):
     shopper, checkout = ready
     shopper.pay(checkout)
