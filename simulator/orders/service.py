@@ -99,6 +99,17 @@ def _moved(order: Order, status: OrderStatus, at: datetime, note: str | None) ->
     return dataclasses.replace(order, status=status, history=order.history + (StatusChange(status, at, note),), payment=payment)
 
 
+def _cancelled(order: Order, at: datetime, reason: str) -> Order:
+    """The order cancelled at `at`, however that came: money taken is refunded, money not
+    yet taken (authorized, or pending a transfer or the courier) is voided."""
+    payment = order.payment
+    if payment.state == OrderPaymentState.CAPTURED:
+        payment = dataclasses.replace(payment, state=OrderPaymentState.REFUNDED, refunded=order.total)
+    elif payment.state in (OrderPaymentState.AUTHORIZED, OrderPaymentState.PENDING):
+        payment = dataclasses.replace(payment, state=OrderPaymentState.VOIDED)
+    return dataclasses.replace(_moved(order, OrderStatus.CANCELLED, at, reason), payment=payment, cancel_reason=reason)
+
+
 def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -> Order:
     """Move an order along to where the clock says it is now."""
     with store.atomic():
@@ -117,7 +128,7 @@ def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -
                 break
             if status == OrderStatus.CANCELLED:
                 return_stock(store, clock, current)
-                current = dataclasses.replace(_moved(current, OrderStatus.CANCELLED, due, note), cancel_reason=note)
+                current = _cancelled(current, due, note)
             else:
                 current = _moved(current, status, due, note)
         if current is not order:
@@ -167,14 +178,8 @@ def cancel(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, ord
     def edit(order: Order) -> Order:
         if order.status not in CANCELLABLE:
             raise DomainError(409, "ORDER_NOT_CANCELLABLE", f"Order {order.number} is {order.status} and can no longer be cancelled.", order_status=order.status)
-        payment = order.payment
-        if payment.state == OrderPaymentState.CAPTURED:
-            payment = dataclasses.replace(payment, state=OrderPaymentState.REFUNDED, refunded=order.total)
-        elif payment.state in (OrderPaymentState.AUTHORIZED, OrderPaymentState.PENDING):
-            payment = dataclasses.replace(payment, state=OrderPaymentState.VOIDED)
         return_stock(store, clock, order)
-        cancelled = _moved(order, OrderStatus.CANCELLED, now, reason)
-        return dataclasses.replace(cancelled, payment=payment, cancel_reason=reason)
+        return _cancelled(order, now, reason)
 
     with store.atomic():
         order = versioned.change(

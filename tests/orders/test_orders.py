@@ -58,6 +58,7 @@ def test_an_unpaid_bank_transfer_is_cancelled_in_time_and_stock_returns(shopper,
     frozen.advance(timedelta(seconds=sim.settings.bank_transfer_timeout_seconds + 1))
     body = shopper.call("get", f"/api/v1/orders/{order['id']}").get_json()
     assert body["status"] == "cancelled" and body["cancel_reason"] == "no payment received in time"
+    assert body["payment"]["state"] == "voided" and body["payment"]["refunded"] is None  # no money is awaited any more
     assert sim.store.get(PRODUCT, products[0].id).stock == before
 
 
