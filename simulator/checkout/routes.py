@@ -27,7 +27,9 @@ from .schemas import (
 from .serialize import checkout_to_dict, payment_choice_to_dict, quote_to_dict
 
 blp = Blueprint("checkout", __name__, url_prefix="/api/v1", description="Checkout: basket → addresses → payment type → delivery → payment → order.")
-pay_page = Blueprint("payment_page", __name__, url_prefix="/payments", description="The simulator's page for redirect payments (PayPal-like).")
+pay_page = Blueprint(
+    "payment_page", __name__, url_prefix="/payments", description="The simulator's page for redirect payments (PayPal-like).", strict_query=False,
+)
 
 STEP_CONFLICT = "A step taken before its predecessor: the code names the missing step."
 

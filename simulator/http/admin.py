@@ -37,5 +37,4 @@ class AdminBlueprint(Blueprint):
     """A blueprint of simulator controls: mounted under `/_sim`, guarded by the admin token."""
 
     def __init__(self, name: str, import_name: str, *, description: str, **kwargs) -> None:
-        super().__init__(name, import_name, url_prefix=ADMIN_PREFIX, description=description, **kwargs)
-        self.before_request(require_admin_token)
+        super().__init__(name, import_name, url_prefix=ADMIN_PREFIX, description=description, guard=require_admin_token, **kwargs)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from simulator.schemas import ProblemSchema
 from simulator.http.admin import AdminBlueprint
-from simulator.http.blueprints import etag, if_match_version, json_response, runtime
+from simulator.http.blueprints import etag, if_match_version, json_response, page_of, runtime
 
 
 from . import rules as promotions
@@ -20,9 +20,10 @@ def _shown(promotion):
 
 @blp.route("/promotions", methods=["GET"])
 @blp.response(200, PromotionRuleSchema(many=True))
-def list_rules():
-    """Every rule, with codes, priorities and conditions, in the order of the rule set."""
-    return json_response([_shown(p) for p in promotions.rule_set(runtime().store)])
+@blp.paginate()
+def list_rules(pagination_parameters):
+    """Every rule, with codes, priorities and conditions, in the order of the rule set; paginated (`X-Pagination`)."""
+    return json_response([_shown(p) for p in page_of(promotions.rule_set(runtime().store), pagination_parameters)])
 
 
 @blp.route("/promotions", methods=["POST"])
