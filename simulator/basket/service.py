@@ -37,10 +37,13 @@ class BasketRules:
     max_lines: int = 100
     guest_ttl_seconds: int = 7 * 24 * 3600
     low_stock_threshold: int = 5
+    currency: str = "EUR"  # of every price, and of amounts an error names
 
     @classmethod
     def from_settings(cls, settings) -> BasketRules:
-        return cls(max_line_quantity=settings.max_line_quantity, guest_ttl_seconds=settings.guest_basket_ttl_seconds)
+        return cls(
+            max_line_quantity=settings.max_line_quantity, guest_ttl_seconds=settings.guest_basket_ttl_seconds, currency=settings.currency,
+        )
 
 
 # -- finding the caller's basket -------------------------------------------------------

@@ -22,7 +22,7 @@ from simulator.basket.pricing import TaxLine, tax_line
 from simulator.clock import Clock
 from simulator.customers import accounts, addresses
 from simulator.errors import DomainError, validation_error
-from simulator.money import ZERO
+from simulator.money import ZERO, money
 from simulator.store import Store
 from simulator.tokens import new_token, token_digest
 
@@ -55,12 +55,12 @@ class CheckoutView:
     messages: list[str]
 
 
-def _outdated(total: Decimal) -> DomainError:
+def _outdated(total: Decimal, rules: baskets.BasketRules) -> DomainError:
     """The totals changed since they were shown: the customer reviews and confirms again."""
     return DomainError(
         409, "CHECKOUT_OUTDATED",
         "The basket or its prices changed since the totals were shown; review the checkout and confirm again.",
-        total=f"{total:.2f}",
+        total=money(total, rules.currency),
     )
 
 
@@ -306,7 +306,7 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
     shown = show(store, clock, rules, owner_id, checkout_id)  # reconciles when outdated
     current = shown.checkout
     if (current.seen_total, current.seen_basket_version) != (checkout.seen_total, checkout.seen_basket_version):
-        raise _outdated(current.seen_total)
+        raise _outdated(current.seen_total, rules)
     _require(current, Step.PAYMENT)
     _ensure_checkoutable(shown.basket)  # never a payment for shipping alone
     flow = options.payment_type(checkout.payment_type).flow if checkout.payment_type else None
@@ -336,7 +336,7 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
     view = show(store, clock, rules, owner_id, checkout_id)
     payment = view.checkout.payment
     if payment is None:  # the totals moved while paying: the payment no longer fits them
-        raise _outdated(view.checkout.seen_total)
+        raise _outdated(view.checkout.seen_total, rules)
     if payment.state == PaymentState.DECLINED:
         raise DomainError(402, payment.decline_code, payments.DECLINE_MESSAGES[payment.decline_code], checkout_id=checkout_id)
     return view, token
@@ -392,7 +392,7 @@ def ensure_current(store: Store, clock: Clock, rules: baskets.BasketRules, check
     are recorded as seen first, so the checkout shown next presents them."""
     if not _is_current(checkout, view, view.basket.basket):
         fitted = _change(store, clock, checkout.id, None, lambda current: _reconcile(store, clock, rules, current))
-        raise _outdated(fitted.seen_total)
+        raise _outdated(fitted.seen_total, rules)
 
 
 def complete(store: Store, clock: Clock, checkout_id: str, order_id: str) -> Checkout:
