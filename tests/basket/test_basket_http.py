@@ -169,7 +169,7 @@ def test_the_sweep_forgets_abandoned_guest_baskets_only(client, sim, guest, froz
 
 def test_no_credentials_or_a_bad_token(client):
     response = client.get("/api/v1/basket")
-    assert_problem(response, 401, "BASKET_CREDENTIALS_REQUIRED")
+    assert_problem(response, 401, "AUTHENTICATION_REQUIRED")
     assert "WWW-Authenticate" in response.headers
     assert_problem(client.get("/api/v1/basket", headers={"X-Basket-Token": "forged"}), 404, "BASKET_NOT_FOUND")
 

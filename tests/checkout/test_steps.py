@@ -149,4 +149,4 @@ def test_reading_orders_creates_nothing(shopper, sim):
     before = sim.store.count(BASKET)
     assert shopper.call("get", "/api/v1/orders").get_json() == []
     assert sim.store.count(BASKET) == before
-    assert_problem(shopper.client.get("/api/v1/orders"), 401, "BASKET_CREDENTIALS_REQUIRED")
+    assert_problem(shopper.client.get("/api/v1/orders"), 401, "AUTHENTICATION_REQUIRED")

@@ -74,9 +74,9 @@ def test_admin_token_guards_every_sim_call(make_app):
     client = app.test_client()
     for method, url in (("get", "/_sim/clock"), ("post", "/_sim/reset"), ("post", "/_sim/churn/run")):
         response = getattr(client, method)(url, json={})
-        assert_problem(response, 401, "ADMIN_TOKEN_REQUIRED")
+        assert_problem(response, 401, "AUTHENTICATION_REQUIRED")
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert_problem(client.get("/_sim/clock", headers={"Authorization": "Bearer wrong"}), 401)
+    assert_problem(client.get("/_sim/clock", headers={"Authorization": "Bearer wrong"}), 401, "INVALID_TOKEN")
     assert client.get("/_sim/clock", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     assert client.get("/api/v1/categories").status_code == 200  # the webservices are not guarded by it
     assert app.extensions[EXTENSION].store.count(PRODUCT) == 200
@@ -95,4 +95,4 @@ def test_every_sim_route_needs_the_admin_token(make_app):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, json={})
             assert response.status_code == 401, (method, rule.rule, response.status_code)
-            assert response.get_json()["code"] == "ADMIN_TOKEN_REQUIRED"
+            assert response.get_json()["code"] == "AUTHENTICATION_REQUIRED"
