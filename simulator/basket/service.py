@@ -23,7 +23,7 @@ from simulator.store import Store
 from simulator.tokens import new_token, token_digest
 
 from simulator.promotions import rules as promotions
-from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine
+from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine, BasketMessage, MessageCode
 from .pricing import CouponState, LineInput, PricedBasket, PricingContext, price_basket
 
 ORDER = "order"  # orders are counted for first-order promotions
@@ -246,19 +246,28 @@ def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_
             for line in guest.lines:
                 product = store.get(PRODUCT, line.product_id)
                 if product is None or product.stock == 0:
-                    notices.append(f"{line.name} is no longer available and was not added.")
+                    notices.append(BasketMessage(
+                        MessageCode.MERGE_NOT_ADDED, f"{line.name} is no longer available and was not added.", product_id=line.product_id,
+                    ))
                     continue
                 existing = lines.get(line.product_id)
                 wanted = line.quantity + (existing.quantity if existing else 0)
                 allowed = min(wanted, product.stock, rules.max_line_quantity)
-                if allowed < wanted:
-                    notices.append(f"{product.name}: quantity lowered from {wanted} to {allowed} (stock or per-line limit).")
                 if existing:
-                    lines[line.product_id] = dataclasses.replace(existing, quantity=allowed)
+                    merged_line = lines[line.product_id] = dataclasses.replace(existing, quantity=allowed)
                 elif len(lines) < rules.max_lines:
-                    lines[line.product_id] = dataclasses.replace(line, quantity=allowed)
+                    merged_line = lines[line.product_id] = dataclasses.replace(line, quantity=allowed)
                 else:
-                    notices.append(f"{product.name} was not added: the basket is full.")
+                    notices.append(BasketMessage(
+                        MessageCode.MERGE_BASKET_FULL, f"{product.name} was not added: the basket is full.", product_id=product.id,
+                    ))
+                    continue
+                if allowed < wanted:
+                    notices.append(BasketMessage(
+                        MessageCode.MERGE_QUANTITY_LOWERED,
+                        f"{product.name}: quantity lowered from {wanted} to {allowed} (stock or per-line limit).",
+                        merged_line.id, product.id,
+                    ))
             coupons = basket.coupons + tuple(c for c in guest.coupons if c not in basket.coupons)
             return dataclasses.replace(basket, lines=tuple(lines.values()), coupons=coupons, notices=tuple(notices))
 
@@ -275,6 +284,10 @@ class LineStatus(StrEnum):
     UNAVAILABLE = "unavailable"  # the product is no longer sold
 
 
+#: The messages that stop a checkout, as long as they hold.
+BLOCKING = (MessageCode.PRODUCT_UNAVAILABLE, MessageCode.SOLD_OUT, MessageCode.INSUFFICIENT_STOCK)
+
+
 @dataclass(frozen=True)
 class LineState:
     line: BasketLine
@@ -288,13 +301,14 @@ class BasketView:
     basket: Basket
     priced: PricedBasket
     lines: list[LineState]
-    messages: list[str]
+    messages: list[BasketMessage]
 
     @property
-    def blocking(self) -> list[str]:
+    def blocking(self) -> list[BasketMessage]:
         """Why checkout cannot proceed (empty when it can)."""
-        problems = [f"{state.line.name}: {state.status.replace('_', ' ')}" for state in self.lines if state.status != LineStatus.OK]
-        return problems or (["the basket is empty"] if not self.lines else [])
+        if not self.lines:
+            return [BasketMessage(MessageCode.BASKET_EMPTY, "The basket is empty.")]
+        return [message for message in self.messages if message.code in BLOCKING]
 
 
 def categories_of(store: Store) -> Callable[[Product], frozenset[str]]:
@@ -332,27 +346,31 @@ def view(store: Store, clock: Clock, basket: Basket, rules: BasketRules) -> Bask
     for line in basket.lines:
         product = store.get(PRODUCT, line.product_id)
         previous = None
+
+        def say(code: MessageCode, text: str) -> None:
+            messages.append(BasketMessage(code, text, line.id, line.product_id))
+
         if product is None:
             status = LineStatus.UNAVAILABLE
-            messages.append(f"{line.name} is no longer available; remove it to check out.")
+            say(MessageCode.PRODUCT_UNAVAILABLE, f"{line.name} is no longer available; remove it to check out.")
         elif product.stock == 0:
             status = LineStatus.SOLD_OUT
-            messages.append(f"{product.name} is sold out; remove it to check out.")
+            say(MessageCode.SOLD_OUT, f"{product.name} is sold out; remove it to check out.")
         else:
             status = LineStatus.OK if line.quantity <= product.stock else LineStatus.INSUFFICIENT_STOCK
             if status != LineStatus.OK:
-                messages.append(f"Only {product.stock} of {product.name} left; lower the quantity to check out.")
+                say(MessageCode.INSUFFICIENT_STOCK, f"Only {product.stock} of {product.name} left; lower the quantity to check out.")
             elif product.stock <= rules.low_stock_threshold:
-                messages.append(f"Only {product.stock} of {product.name} left.")
+                say(MessageCode.LOW_STOCK, f"Only {product.stock} of {product.name} left.")
             if product.price != line.seen_unit_price:
                 previous = line.seen_unit_price
-                messages.append(f"The price of {product.name} changed from {previous:.2f} to {product.price:.2f} since it was added.")
+                say(MessageCode.PRICE_CHANGED, f"The price of {product.name} changed from {previous:.2f} to {product.price:.2f} since it was added.")
             inputs.append(LineInput(line.id, product, line.quantity))
         states.append(LineState(line, product, status, previous))
     priced = price_basket(inputs, store.values(promotions.PROMOTION), pricing_context(store, clock, basket))
     for coupon in priced.coupons:
         if coupon.state != CouponState.APPLIED:
-            messages.append(f"Coupon {coupon.code} does not apply: {coupon.reason}.")
+            messages.append(BasketMessage(MessageCode.COUPON_NOT_APPLICABLE, f"Coupon {coupon.code} does not apply: {coupon.reason}."))
     return BasketView(basket, priced, states, messages)
 
 

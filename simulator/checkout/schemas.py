@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from simulator.basket.schemas import BasketSchema, TaxSchema
+from simulator.basket.schemas import BasketMessageSchema, BasketSchema, TaxSchema
 from simulator.customers.schemas import PostalAddressSchema
 from simulator.schemas import MoneySchema
 
@@ -132,7 +132,7 @@ class CheckoutSchema(Schema):
     basket = fields.Nested(BasketSchema, required=True)
     totals = fields.Nested(CheckoutTotalsSchema, required=True)
     taxes = fields.List(fields.Nested(TaxSchema), required=True)
-    messages = fields.List(fields.String(), required=True)
+    messages = fields.List(fields.Nested(BasketMessageSchema), required=True)
     order_id = fields.String(required=True, allow_none=True)
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)

@@ -73,7 +73,7 @@ def checkout_to_dict(view: CheckoutView, currency: str, base_url: str) -> dict:
         "basket": basket_to_dict(view.basket, currency, base_url),
         "totals": totals_to_dict(view.totals, currency),
         "taxes": taxes_to_dict([(t.rate, t.gross, t.tax) for t in view.totals.taxes], currency),
-        "messages": view.messages,
+        "messages": [message.as_dict() for message in view.messages],
         "order_id": checkout.order_id,
         "created_at": rfc3339(checkout.created_at),
         "updated_at": rfc3339(checkout.updated_at),

@@ -182,7 +182,8 @@ def _ensure_checkoutable(view: baskets.BasketView) -> None:
     if not view.basket.lines:
         raise DomainError(409, "BASKET_EMPTY", "The basket is empty.")
     if view.blocking:
-        raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be checked out as it is.", problems=view.blocking)
+        problems = [problem.as_dict() for problem in view.blocking]
+        raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be checked out as it is.", problems=problems)
 
 
 def _change(store: Store, clock: Clock, checkout_id: str, expected_version: int | None, edit: Callable[[Checkout], Checkout]) -> Checkout:

@@ -76,8 +76,13 @@ def test_reprices_on_read_and_flags_what_blocks_checkout(client, sim, guest):
     assert by_product[cheap.id]["unit_price"]["amount"] == f"{cheap.price + 1:.2f}"
     assert by_product[gone.id]["status"] == "unavailable" and by_product[gone.id]["product"]["name"] == gone.name
     assert by_product[scarce.id]["status"] == "insufficient_stock"
-    assert len(body["checkout_blocked_by"]) == 2
-    assert any("changed from" in m for m in body["messages"]) and any("Only 2" in m for m in body["messages"])
+    # for programs a code and the line, for people the text (found in review: text only)
+    lines = {product.id: by_product[product.id]["id"] for product in (cheap, gone, scarce)}
+    assert [(m["code"], m["line_id"], m["product_id"]) for m in body["checkout_blocked_by"]] == [
+        ("PRODUCT_UNAVAILABLE", lines[gone.id], gone.id), ("INSUFFICIENT_STOCK", lines[scarce.id], scarce.id),
+    ]
+    messages = {(m["code"], m["line_id"]): m["text"] for m in body["messages"]}
+    assert "changed from" in messages["PRICE_CHANGED", lines[cheap.id]] and "Only 2" in messages["INSUFFICIENT_STOCK", lines[scarce.id]]
     # the deleted line is not priced
     assert Decimal(body["totals"]["subtotal"]["amount"]) == cheap.price + 1 + scarce.price * 3
 
@@ -221,12 +226,13 @@ def test_login_merges_the_guest_basket_capping_at_stock(client, sim, guest):
     body = client.get("/api/v1/basket", headers=merged_headers).get_json()
     quantities = {l["product_id"]: l["quantity"] for l in body["lines"]}
     assert quantities == {scarce.id: scarce.stock, plenty.id: 3}
-    assert any("lowered from" in m and scarce.name in m for m in body["messages"])
+    [lowered] = [m for m in body["messages"] if m["code"] == "MERGE_QUANTITY_LOWERED"]
+    assert lowered["product_id"] == scarce.id and lowered["line_id"] == body["lines"][0]["id"] and scarce.name in lowered["text"]
     assert [c["code"] for c in body["coupons"]] == ["FLASH25"]
     assert_problem(client.get("/api/v1/basket", headers=guest), 404, "BASKET_NOT_FOUND")
     # the notice is shown until the next change
     after = client.post("/api/v1/basket/items", json={"product_id": plenty.id}, headers=merged_headers).get_json()
-    assert not any("lowered from" in m for m in after["messages"])
+    assert not any(m["code"] == "MERGE_QUANTITY_LOWERED" for m in after["messages"])
 
 
 def test_login_with_an_expired_guest_basket_still_logs_in(client):
