@@ -95,13 +95,18 @@ class EstimatedDeliverySchema(Schema):
     latest = fields.String(required=True, metadata={"example": "2026-12-05"})
 
 
-class DeliveryQuoteSchema(Schema):
-    id = fields.String(required=True)
+class DeliveryChoiceSchema(Schema):
+    """A delivery option as the checkout that chose it, and then its order, show it."""
+
+    id = fields.String(required=True, metadata={"example": "dhl-standard"})
     name = fields.String(required=True)
     carrier = fields.String(required=True)
     price = fields.Nested(MoneySchema, required=True)
-    regular_price = fields.Nested(MoneySchema, required=True)
     estimated_delivery = fields.Nested(EstimatedDeliverySchema, required=True)
+
+
+class DeliveryQuoteSchema(DeliveryChoiceSchema):
+    regular_price = fields.Nested(MoneySchema, required=True, metadata={"description": "Before a free-shipping promotion."})
 
 
 class CheckoutPaymentSchema(Schema):

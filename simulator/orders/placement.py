@@ -132,6 +132,6 @@ def _order(store: Store, clock: Clock, checkout: Checkout, view: checkouts.Check
         payment=OrderPayment(
             payment_type.id, payment_type.flow, OrderPaymentState(checkout.payment.state), totals.total, checkout.payment.brand, checkout.payment.last4,
         ),
-        status=status, history=(StatusChange(status, now, comment),), auto_progress=True,
-        cancel_reason=None, created_at=now, updated_at=now,
+        status=status, history=(StatusChange(status, now),), auto_progress=True,
+        cancel_reason=None, created_at=now, updated_at=now, comment=comment,
     )

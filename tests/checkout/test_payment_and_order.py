@@ -129,6 +129,17 @@ def test_a_checkout_whose_basket_was_emptied_takes_no_payment(ready):
     assert shopper.call("get", f"/api/v1/checkout/{checkout}").get_json()["payment"] is None
 
 
+def test_an_order_names_what_its_checkout_named_alike(ready):
+    """Found in review: the checkout's `delivery_option.id` was the order's `delivery.option_id`,
+    and the comment given when placing showed only as a status note."""
+    shopper, checkout = ready
+    chosen = shopper.pay(checkout)["delivery_option"]
+    order = shopper.order(checkout, body={"comment": "Leave it at the door"}).get_json()
+    assert order["delivery_option"] == {key: value for key, value in chosen.items() if key != "regular_price"}
+    assert order["delivery_option"]["id"] == "dhl-standard" and "delivery" not in order
+    assert order["comment"] == "Leave it at the door" and order["status_history"][0]["note"] is None
+
+
 def test_idempotent_placement(sim, ready):
     shopper, checkout = ready
     shopper.pay(checkout)
