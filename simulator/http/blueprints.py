@@ -93,6 +93,7 @@ class Blueprint(flask_smorest.Blueprint):
             self.before_request(guard)
         if strict_query:
             self.before_request(self._refuse_unknown_query_parameters)
+        self.after_request(_no_content_is_empty)
 
     def _refuse_unknown_query_parameters(self) -> None:
         if not request.args or request.method == "OPTIONS":
@@ -110,6 +111,14 @@ def page_of(items: Sequence[Any], pagination_parameters) -> list[Any]:
     pagination_parameters.item_count = len(items)
     start = (pagination_parameters.page - 1) * pagination_parameters.page_size
     return list(items[start : start + pagination_parameters.page_size])
+
+
+def _no_content_is_empty(response: Response) -> Response:
+    """A 204 carries nothing: no body and so no content type, however the view returned it."""
+    if response.status_code == 204:
+        response.set_data(b"")
+        response.headers.remove("Content-Type")
+    return response
 
 
 def runtime() -> Runtime:

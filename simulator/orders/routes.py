@@ -27,7 +27,7 @@ def order_answer(order, status: int = 200, headers: dict | None = None):
 # Documented with the checkout steps, where a frontend looks for it; placing is the orders' business.
 @blp.route("/checkout/<checkout_id>/order", methods=["POST"], tags=["checkout"])
 @blp.arguments(PlaceOrderSchema(), required=False)
-@blp.response(201, OrderSchema)
+@blp.response(201, OrderSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.alt_response(409, schema=ProblemSchema, description="A missing step, CHECKOUT_OUTDATED, INSUFFICIENT_STOCK, CHECKOUT_COMPLETED")
 @blp.alt_response(422, schema=ProblemSchema, description="IDEMPOTENCY_KEY_REUSED")
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},

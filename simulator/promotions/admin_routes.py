@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import url_for
+
 from simulator.schemas import ProblemSchema
 from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import etag, if_match_version, json_response, page_of, runtime
@@ -28,13 +30,13 @@ def list_rules(pagination_parameters):
 
 @blp.route("/promotions", methods=["POST"])
 @blp.arguments(PromotionWriteSchema)
-@blp.response(201, PromotionRuleSchema)
+@blp.response(201, PromotionRuleSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.alt_response(409, schema=ProblemSchema, description="COUPON_CODE_TAKEN")
 @blp.alt_response(422, schema=ProblemSchema)
 def create_rule(fields):
     """Add a rule."""
     promotion = promotions.create_promotion(runtime().store, fields)
-    return json_response(_shown(promotion), 201, {"ETag": etag(promotion.version)})
+    return json_response(_shown(promotion), 201, {"ETag": etag(promotion.version), "Location": url_for(".get_rule", promotion_id=promotion.id)})
 
 
 @blp.route("/promotions", methods=["PUT"])
