@@ -230,14 +230,16 @@ def remove_coupon(store, clock, basket_id: str, code: str, *, expected_version=N
     return _change(store, clock, basket_id, expected_version, edit)
 
 
-def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_id: str, token: str) -> Basket:
-    """Move a guest basket into the customer's at login: quantities of the same product add
-    up, capped at stock and the per-line maximum, with a notice for each capped line."""
+def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_id: str, token: str) -> tuple[Basket, bool]:
+    """Move a guest basket into the customer's at login or registration: quantities of the
+    same product add up, capped at stock and the per-line maximum, with a notice for each
+    capped line. Returns (the customer's basket, whether a guest basket was merged): an
+    expired or unknown token merges nothing, and the login still succeeds."""
     with store.atomic():
         try:
             guest = guest_basket(store, clock, rules, token)
-        except DomainError:  # expired or unknown: nothing to merge, the login still succeeds
-            return customer_basket(store, clock, customer_id)
+        except DomainError:
+            return customer_basket(store, clock, customer_id), False
         target = customer_basket(store, clock, customer_id)
 
         def edit(basket: Basket) -> Basket:
@@ -273,7 +275,7 @@ def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_
 
         merged = _change(store, clock, target.id, None, edit)
         store.delete(BASKET, guest.id)
-    return merged
+    return merged, True
 
 
 # -- pricing a basket ---------------------------------------------------------------------

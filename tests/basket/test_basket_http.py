@@ -1,6 +1,7 @@
 """Baskets through HTTP: guests and customers, lines, stock, coupons, versions."""
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -235,8 +236,32 @@ def test_login_merges_the_guest_basket_capping_at_stock(client, sim, guest):
     assert not any(m["code"] == "MERGE_QUANTITY_LOWERED" for m in after["messages"])
 
 
-def test_login_with_an_expired_guest_basket_still_logs_in(client):
-    assert client.post("/api/v1/auth/login", json={"email": "demo@example.com", "password": PASSWORD, "basket_token": "gone"}).status_code == 200
+def test_login_with_an_expired_guest_basket_still_logs_in_and_says_so(client, frozen, sim, guest):
+    """Found in review: a stale basket_token was ignored without a word."""
+    frozen.advance(timedelta(seconds=sim.settings.guest_basket_ttl_seconds + 1))
+    for token in ("gone", guest["X-Basket-Token"]):
+        response = client.post("/api/v1/auth/login", json={"email": "demo@example.com", "password": PASSWORD, "basket_token": token})
+        assert response.status_code == 200
+        merge = response.get_json()["basket_merge"]
+        assert merge["state"] == "not_found" and merge["basket_id"].startswith("bsk_")
+    plain = client.post("/api/v1/auth/login", json={"email": "demo@example.com", "password": PASSWORD}).get_json()
+    assert plain["basket_merge"] is None
+
+
+def test_registration_merges_the_guest_basket_as_login_does(client, sim, guest):
+    """Found in review: a guest who registered at checkout lost the basket."""
+    product = stocked(sim)
+    client.post("/api/v1/basket/items", json={"product_id": product.id, "quantity": 2}, headers=guest)
+    response = client.post("/api/v1/customers", json={
+        "email": "new.guest@example.org", "password": "a fine long secret", "first_name": "Gia", "last_name": "Guest",
+        "basket_token": guest["X-Basket-Token"],
+    })
+    assert response.status_code == 201
+    session = response.get_json()
+    basket = client.get("/api/v1/basket", headers={"Authorization": f"Bearer {session['token']}"}).get_json()
+    assert session["basket_merge"] == {"state": "merged", "basket_id": basket["id"]}
+    assert [(line["product_id"], line["quantity"]) for line in basket["lines"]] == [(product.id, 2)]
+    assert_problem(client.get("/api/v1/basket", headers=guest), 404, "BASKET_NOT_FOUND")
 
 
 def test_welcome_coupon_for_a_signed_in_first_order(client, sim):

@@ -11,7 +11,7 @@ from simulator.seed.customers import DEMO_EMAIL, SEEDED_PASSWORD, seeded_email
 from tests.helpers.accounts import PASSWORD, address, bearer, register, registration
 from tests.helpers.problems import assert_problem
 
-SESSION_KEYS = {"token", "token_type", "expires_at", "expires_in", "customer"}
+SESSION_KEYS = {"token", "token_type", "expires_at", "expires_in", "customer", "basket_merge"}
 CUSTOMER_KEYS = {
     "id", "email", "first_name", "last_name", "phone", "marketing_consent",
     "default_shipping_address_id", "default_billing_address_id", "version", "created_at", "updated_at",
