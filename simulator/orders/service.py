@@ -56,8 +56,11 @@ class OrderTimings:
         )
 
 
+NUMBER_PREFIX = "AS-"
+
+
 def next_number(store: Store) -> str:
-    return f"AS-{FIRST_NUMBER - 1 + store.next_seq(NUMBER_SEQ)}"
+    return f"{NUMBER_PREFIX}{FIRST_NUMBER - 1 + store.next_seq(NUMBER_SEQ)}"
 
 
 def not_found() -> DomainError:
@@ -152,10 +155,13 @@ def catch_up_all(store: Store, clock: Clock, timings: OrderTimings) -> int:
 
 # -- reading ------------------------------------------------------------------------------
 def get_order(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, order_id: str) -> Order:
+    """The caller's order by its id or by its number (`AS-100042`, as mails and receipts show it)."""
     order = store.get(ORDER, order_id)
+    if order is None and order_id.startswith(NUMBER_PREFIX):
+        order = next((mine for mine in store.by_owner(ORDER, owner_id) if mine.number == order_id), None)
     if order is None or order.owner_id != owner_id:
         raise not_found()
-    return catch_up(store, clock, timings, order_id)
+    return catch_up(store, clock, timings, order.id)
 
 
 def list_orders(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, status: str | None, page: int, page_size: int) -> tuple[list[Order], int]:
@@ -172,7 +178,7 @@ def list_orders(store: Store, clock: Clock, timings: OrderTimings, owner_id: str
 def cancel(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, order_id: str, reason: str, expected_version: int | None = None) -> Order:
     """Cancel while awaiting payment, placed, paid or processing: stock returns, a paid
     order records a refund, a mail goes out; otherwise 409 ORDER_NOT_CANCELLABLE."""
-    get_order(store, clock, timings, owner_id, order_id)
+    order_id = get_order(store, clock, timings, owner_id, order_id).id  # it may have been named by its number
     now = clock.now()
 
     def edit(order: Order) -> Order:

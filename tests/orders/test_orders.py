@@ -111,9 +111,19 @@ def test_list_newest_first_filter_and_paginate(shopper, products, frozen):
     assert_problem(shopper.call("get", "/api/v1/orders?status=lost"), 422)
 
 
+def test_an_order_is_found_by_its_number_too(shopper, products):
+    """Found in review: the number in the confirmation mail (`AS-100042`) found nothing."""
+    order = place(shopper, products)
+    assert shopper.call("get", f"/api/v1/orders/{order['number']}").get_json() == order
+    cancelled = shopper.call("post", f"/api/v1/orders/{order['number']}/cancel", json={"reason": "typo"}).get_json()
+    assert cancelled["id"] == order["id"] and cancelled["status"] == "cancelled"
+    assert_problem(shopper.call("get", "/api/v1/orders/AS-1"), 404, "ORDER_NOT_FOUND")
+
+
 def test_orders_are_private(client, shopper, products):
     order = place(shopper, products)
     stranger = Shopper(client, register_shopper(client))
+    assert_problem(stranger.call("get", f"/api/v1/orders/{order['number']}"), 404, "ORDER_NOT_FOUND")
     assert_problem(stranger.call("get", f"/api/v1/orders/{order['id']}"), 404, "ORDER_NOT_FOUND")
     assert_problem(stranger.call("post", f"/api/v1/orders/{order['id']}/cancel", json={"reason": "x"}), 404)
     assert stranger.call("get", "/api/v1/orders").get_json() == []
