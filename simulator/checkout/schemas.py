@@ -8,6 +8,8 @@ from simulator.basket.schemas import BasketMessageSchema, BasketSchema, TaxSchem
 from simulator.customers.schemas import PostalAddressSchema
 from simulator.schemas import MoneySchema
 
+from .options import PaymentFlow
+
 ID = validate.Length(min=1, max=64)
 
 
@@ -146,7 +148,15 @@ class CheckoutSchema(Schema):
 class PaymentChoiceSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
-    flow = fields.String(required=True)
+    flow = fields.String(required=True, validate=validate.OneOf([flow.value for flow in PaymentFlow]), metadata={
+        "description": "What `POST /checkout/{id}/payment` takes: card, the card details; redirect, `{}` or a `return_url` "
+                       "(the answer has the `redirect_url` to send the shopper to); bank_transfer and on_delivery, `{}` "
+                       "(the payment is recorded as pending, paid by transfer or to the courier later).",
+    })
+    payment_call_required = fields.Boolean(required=True, metadata={
+        "description": "Whether `POST /checkout/{id}/payment` must still be called before the order; true for every type, "
+                       "those that need no card too.",
+    })
     fee = fields.Nested(MoneySchema, required=True)
     available = fields.Boolean(required=True)
     reason = fields.String(required=True, allow_none=True)

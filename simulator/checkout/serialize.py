@@ -40,6 +40,7 @@ def payment_choice_to_dict(choice: PaymentChoice, currency: str) -> dict:
         "id": choice.type.id,
         "name": choice.type.name,
         "flow": choice.type.flow,
+        "payment_call_required": choice.type.flow.payment_call_required,
         "fee": money(choice.type.fee, currency),
         "available": choice.available,
         "reason": choice.reason,

@@ -194,6 +194,18 @@ def test_bank_transfer_waits_for_the_money(client, shopper, products):
     assert_problem(client.post(f"/_sim/orders/{order['id']}/payment-received"), 409, "ORDER_NOT_AWAITING_PAYMENT")
 
 
+@pytest.mark.parametrize("payment_type", ["bank_transfer", "cash_on_delivery", "paypal"])
+def test_types_without_a_card_say_the_payment_call_is_still_needed_and_it_is(shopper, products, payment_type):
+    """Found in review: nothing told a frontend whether POST …/payment was needed without a card."""
+    shopper.add(products[0])
+    checkout = shopper.open()
+    shopper.ready_to_pay(checkout, payment_type=payment_type)
+    choices = {c["id"]: c for c in shopper.call("get", f"/api/v1/checkout/{checkout}/payment-types").get_json()}
+    assert choices[payment_type]["payment_call_required"] is True and choices[payment_type]["flow"] != "card"
+    assert_problem(shopper.order(checkout), 409, "PAYMENT_NOT_AUTHORIZED")  # as it says
+    assert shopper.pay(checkout, {})["next_step"] == (None if payment_type != "paypal" else "payment")
+
+
 def test_cash_on_delivery_places_the_order_unpaid_with_its_fee(shopper, products):
     shopper.add(products[0])
     checkout = shopper.open()
