@@ -17,7 +17,7 @@ from . import background as background_work
 from .basket import routes as basket_routes
 from .catalog import admin_routes as catalog_admin_routes, routes as catalog_routes
 from .checkout import routes as checkout_routes
-from .customers import routes as customer_routes
+from .customers import page_routes as account_pages, routes as customer_routes
 from .http import cors, guards
 from .http.blueprints import EXTENSION
 from .mail import admin_routes as mail_admin_routes
@@ -41,7 +41,7 @@ def _blueprints():
     """Every blueprint, public webservices first, then the simulator controls (`/_sim`)."""
     return (
         catalog_routes.blp, catalog_routes.media, customer_routes.blp, basket_routes.blp, promotion_routes.blp,
-        checkout_routes.blp, checkout_routes.pay_page, order_routes.blp, webhook_routes.blp,
+        checkout_routes.blp, checkout_routes.pay_page, order_routes.blp, webhook_routes.blp, account_pages.blp,
         simulation_routes.blp, simulation_config_routes.blp, catalog_admin_routes.blp, promotion_admin_routes.blp,
         order_admin_routes.blp, mail_admin_routes.blp,
     )
