@@ -78,7 +78,8 @@ class Settings:
     )
     storefront_url: str = field(
         default="",
-        metadata={"doc": "Base URL of the storefront that links in mails point at (`/account`, `/account/reset-password?token=…`). Empty: the simulator's own small account pages."},
+        metadata={"doc": "Base URL of the storefront that links in mails point at (`/account`, `/account/reset-password?token=…`). "
+                         "Empty: the simulator's own small account pages."},
     )
     workers: int = field(
         default=1,

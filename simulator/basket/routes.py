@@ -30,7 +30,7 @@ def change_caller_basket(action, *args, **kwargs):
 
 
 @blp.route("/baskets", methods=["POST"])
-@blp.response(201, GuestBasketSchema, headers={"Location": {"schema": {"type": "string"}, "description": "Where the basket is read, with its token."}})
+@blp.response(201, GuestBasketSchema, headers={"Location": {"schema": {"type": "string"}, "description": "Where it is read, with its token."}})
 def create_guest_basket():
     """A new guest basket; its token reaches it (send it as X-Basket-Token)."""
     sim = runtime()
