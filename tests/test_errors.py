@@ -50,9 +50,9 @@ CREDENTIAL_ROUTES = [("get", "/api/v1/customers/me"), ("get", "/api/v1/orders"),
                      ("post", "/api/v1/checkout"), ("get", "/_sim/clock")]
 
 
-def test_missing_or_bad_credentials_answer_the_same_codes_everywhere():
+def test_missing_or_bad_credentials_answer_the_same_codes_everywhere(make_app):
     """Found in review: /customers/me said UNAUTHORIZED where /orders said BASKET_CREDENTIALS_REQUIRED."""
-    client = create_app({**SMALL, "admin_token": "s3cret"}).test_client()
+    client = make_app(admin_token="s3cret").test_client()
     for method, url in CREDENTIAL_ROUTES:
         missing = client.open(url, method=method)
         assert_problem(missing, 401, "AUTHENTICATION_REQUIRED")
