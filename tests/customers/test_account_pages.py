@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-
 PASSWORD, NEW_PASSWORD = "a fine long secret", "another fine secret"
 
 
