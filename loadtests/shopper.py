@@ -75,7 +75,8 @@ class Shopper(ApiUser):
         if basket_token:
             body["basket_token"] = basket_token
         previous, self.auth = self.auth, {}
-        answer = self.api("POST", "/api/v1/auth/login", name="/api/v1/auth/login", json_body=body, check=self._session_problems)
+        answer = self.api("POST", "/api/v1/auth/login", name="/api/v1/auth/login", json_body=body,
+                          check=lambda answered: self._session_problems(answered, merging=bool(basket_token)))
         if not answer.ok:
             if self.load_run:
                 self.load_run.release_customer(number)
@@ -101,9 +102,14 @@ class Shopper(ApiUser):
         return True
 
     @staticmethod
-    def _session_problems(body) -> list[str]:
+    def _session_problems(body, merging: bool = False) -> list[str]:
         if not isinstance(body, dict) or not body.get("token") or not isinstance(body.get("customer"), dict):
             return ["a session answer needs token and customer"]
+        merge = body.get("basket_merge")
+        if merging and not (isinstance(merge, dict) and merge.get("state") in ("merged", "not_found")):
+            return [f"a login with a basket_token must say what became of it, not basket_merge={merge!r}"]
+        if not merging and merge is not None:
+            return [f"a login without a basket_token merged something: basket_merge={merge!r}"]
         return []
 
     def new_guest_basket(self) -> bool:

@@ -9,24 +9,31 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
-from . import offload
-from .config import Settings, load_settings
-from .http.errors import register_error_handlers
-from .runtime import Runtime
-from .schemas import ProblemSchema
 from . import background as background_work
+from . import offload
 from .basket import routes as basket_routes
-from .catalog import admin_routes as catalog_admin_routes, routes as catalog_routes
+from .catalog import admin_routes as catalog_admin_routes
+from .catalog import routes as catalog_routes
 from .checkout import routes as checkout_routes
+from .config import Settings, load_settings
 from .console import routes as console_routes
+from .customers import page_routes as account_pages
 from .customers import routes as customer_routes
 from .http import cors, guards
 from .http.blueprints import EXTENSION
+from .http.errors import register_error_handlers
 from .mail import admin_routes as mail_admin_routes
-from .orders import admin_routes as order_admin_routes, routes as order_routes
-from .promotions import admin_routes as promotion_admin_routes, routes as promotion_routes
-from .simulation import config_routes as simulation_config_routes, middleware, routes as simulation_routes
-from .webhooks import admin_routes as webhook_admin_routes, routes as webhook_routes
+from .orders import admin_routes as order_admin_routes
+from .orders import routes as order_routes
+from .promotions import admin_routes as promotion_admin_routes
+from .promotions import routes as promotion_routes
+from .runtime import Runtime
+from .schemas import ProblemSchema
+from .simulation import config_routes as simulation_config_routes
+from .simulation import middleware
+from .simulation import routes as simulation_routes
+from .webhooks import admin_routes as webhook_admin_routes
+from .webhooks import routes as webhook_routes
 
 __version__ = "0.1.0"
 
@@ -43,7 +50,7 @@ def _blueprints():
     """Every blueprint, public webservices first, then the simulator controls (`/_sim`)."""
     return (
         catalog_routes.blp, catalog_routes.media, customer_routes.blp, basket_routes.blp, promotion_routes.blp,
-        checkout_routes.blp, checkout_routes.pay_page, order_routes.blp, webhook_routes.blp,
+        checkout_routes.blp, checkout_routes.pay_page, order_routes.blp, webhook_routes.blp, account_pages.blp,
         simulation_routes.blp, simulation_config_routes.blp, catalog_admin_routes.blp, promotion_admin_routes.blp,
         order_admin_routes.blp, mail_admin_routes.blp, webhook_admin_routes.blp,
     )

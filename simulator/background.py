@@ -33,12 +33,30 @@ def every(name: str, interval: float, get_runtime: Callable[[], Any], work: Call
     return thread
 
 
+def churn(sim: Any) -> int:
+    """The catalog changes due since the previous call."""
+    return sim.churn.tick(sim.store, sim.clock, sim.settings.churn_per_minute)
+
+
+def order_lifecycle(sim: Any) -> int:
+    """The next bounded part of the sweep over live orders (so status events go out on time, read or not)."""
+    return orders.lifecycle_tick(sim.store, sim.clock, orders.OrderTimings.from_settings(sim.settings))
+
+
+def apply_due(sim: Any) -> None:
+    """Apply now what the clock makes due: catalog churn and order moves, with the events
+    they publish. The loops below do it every second; the clock controls call it so that
+    their answer already shows what moving the clock made due."""
+    churn(sim)
+    orders.catch_up_all(sim.store, sim.clock, orders.OrderTimings.from_settings(sim.settings))
+
+
 def start(get_runtime: Callable[[], Any]) -> list[threading.Thread]:
-    """Catalog churn, the order lifecycle (so status events go out on time, read or not),
-    webhook delivery, and the sweeps that keep expired records from piling up."""
+    """Catalog churn, the order lifecycle, webhook delivery, and the sweeps that keep
+    expired records from piling up."""
     return [
-        every("catalog-churn", 1.0, get_runtime, lambda sim: sim.churn.tick(sim.store, sim.clock, sim.settings.churn_per_minute)),
-        every("order-lifecycle", 1.0, get_runtime, lambda sim: orders.lifecycle_tick(sim.store, sim.clock, orders.OrderTimings.from_settings(sim.settings))),
+        every("catalog-churn", 1.0, get_runtime, churn),
+        every("order-lifecycle", 1.0, get_runtime, order_lifecycle),
         every("webhook-dispatcher", 0.2, get_runtime, webhooks.dispatch_due),
         every("idempotency-sweep", idempotency.SWEEP_INTERVAL_SECONDS, get_runtime,
               lambda sim: idempotency.sweep_expired(sim.store, sim.clock.timestamp())),

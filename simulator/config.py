@@ -77,6 +77,11 @@ class Settings:
         default="",
         metadata={"doc": "Base URL used in links the simulator hands out (image URLs); defaults to http://HOST:PORT."},
     )
+    storefront_url: str = field(
+        default="",
+        metadata={"doc": "Base URL of the storefront that links in mails point at (`/account`, `/account/reset-password?token=…`). "
+                         "Empty: the simulator's own small account pages."},
+    )
     workers: int = field(
         default=1,
         metadata={"doc": "Server worker processes. Keep 1: each process would hold its own in-memory store."},
@@ -135,6 +140,11 @@ class Settings:
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def storefront_base_url(self) -> str:
+        """Where links in mails go: the storefront, or the simulator's own account pages."""
+        return (self.storefront_url or self.base_url).rstrip("/")
 
     def replace(self, **changes: Any) -> "Settings":
         """A copy with some settings changed, each checked as any other source is.

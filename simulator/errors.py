@@ -55,6 +55,25 @@ def not_found(code: str, detail: str) -> DomainError:
     return DomainError(404, code, detail)
 
 
+#: 401 answers: one code when no credentials came, one when those sent are no good
+#: (unknown, revoked, expired or malformed), whichever credentials a route takes. They
+#: follow RFC 6750: the `WWW-Authenticate` challenge names `invalid_token` for the second.
+AUTHENTICATION_REQUIRED = "AUTHENTICATION_REQUIRED"
+INVALID_TOKEN = "INVALID_TOKEN"
+REALM = "alegra-sim"
+
+
+def authentication_required(detail: str, realm: str = REALM) -> DomainError:
+    """401: the call needs credentials and none came."""
+    return DomainError(401, AUTHENTICATION_REQUIRED, detail, headers={"WWW-Authenticate": f'Bearer realm="{realm}"'})
+
+
+def invalid_token(detail: str, realm: str = REALM) -> DomainError:
+    """401: the token sent is unknown, revoked, expired or malformed; `detail` says which."""
+    challenge = f'Bearer realm="{realm}", error="invalid_token", error_description="{detail.rstrip(".")}"'
+    return DomainError(401, INVALID_TOKEN, detail, headers={"WWW-Authenticate": challenge})
+
+
 def validation_error(errors: Mapping[str, Any], detail: str = "The request has invalid fields.") -> DomainError:
     return DomainError(422, "VALIDATION_FAILED", detail, errors=errors)
 

@@ -79,4 +79,4 @@ def clock():
 @pytest.fixture
 def rules():
     """Customer rules for service tests."""
-    return CustomerRules(hash_profile="fast", max_addresses=4, base_url="http://shop.test")
+    return CustomerRules(hash_profile="fast", max_addresses=4, storefront_url="http://shop.test")

@@ -44,3 +44,19 @@ def test_oversized_body_is_refused(client):
 def test_flatten_messages_drops_the_location_level_and_joins_messages():
     messages = {"json": {"address": {"city": ["Missing data."]}, "_schema": ["Bad."]}, "query": {"page": ["Too big.", "Odd."]}}
     assert flatten_messages(messages) == {"address.city": "Missing data.", "_body": "Bad.", "page": "Too big. Odd."}
+
+
+CREDENTIAL_ROUTES = [("get", "/api/v1/customers/me"), ("get", "/api/v1/orders"), ("get", "/api/v1/basket"),
+                     ("post", "/api/v1/checkout"), ("get", "/_sim/clock")]
+
+
+def test_missing_or_bad_credentials_answer_the_same_codes_everywhere(make_app):
+    """Found in review: /customers/me said UNAUTHORIZED where /orders said BASKET_CREDENTIALS_REQUIRED."""
+    client = make_app(admin_token="s3cret").test_client()
+    for method, url in CREDENTIAL_ROUTES:
+        missing = client.open(url, method=method)
+        assert_problem(missing, 401, "AUTHENTICATION_REQUIRED")
+        assert missing.headers["WWW-Authenticate"].startswith("Bearer realm=") and "error=" not in missing.headers["WWW-Authenticate"]
+        bad = client.open(url, method=method, headers={"Authorization": "Bearer not-a-token"})
+        assert_problem(bad, 401, "INVALID_TOKEN")
+        assert 'error="invalid_token"' in bad.headers["WWW-Authenticate"]

@@ -35,12 +35,14 @@ class Recorder:
         self.app, self.client = app, app.test_client()
         self.urls = app.url_map.bind("localhost")
         self.answers: list[tuple[str, int, object]] = []  # (endpoint, status, body)
+        self.responses: list[tuple[str, object]] = []  # (endpoint, response): every answer, JSON or not
 
     def call(self, method: str, url: str, headers: dict | None = None, **kwargs):
         response = self.client.open(url, method=method, headers=headers or {}, **kwargs)
         assert response.status_code < 400, (method, url, response.get_data(as_text=True))
+        endpoint, _ = self.urls.match(urlsplit(url).path, method=method)
+        self.responses.append((endpoint, response))
         if response.mimetype == "application/json" and response.data:
-            endpoint, _ = self.urls.match(urlsplit(url).path, method=method)
             self.answers.append((endpoint, response.status_code, response.get_json()))
         return response.get_json(silent=True)
 
@@ -119,6 +121,14 @@ def _shop(s: Recorder, sim) -> None:
     s.get(f"/api/v1/orders/{card_order['id']}", headers=me)
     s.post(f"/api/v1/orders/{card_order['id']}/cancel", json={"reason": "Changed my mind"}, headers=me)
 
+    s.delete(f"/api/v1/customers/me/addresses/{address['id']}", headers=me)
+    s.post("/api/v1/customers/me/password", json={"current_password": PASSWORD, "new_password": "a new horse battery"}, headers=me)
+    s.post("/api/v1/auth/password/forgot", json={"email": "ada@example.org"})  # the change voided the earlier link
+    reset_token = s.get("/_sim/outbox", query_string={"recipient": "ada@example.org"})[0]["tokens"]["reset_token"]
+    s.post("/api/v1/auth/password/reset", json={"token": reset_token, "password": "another horse battery"})
+    session = s.post("/api/v1/auth/login", json={"email": "ada@example.org", "password": "another horse battery"})
+    s.post("/api/v1/auth/logout", headers={"Authorization": f"Bearer {session['token']}"})
+
 
 def _operate(s: Recorder, sim) -> None:
     """An operator's session: webhooks, catalog edits and the feed, promotions, the /_sim controls."""
@@ -141,6 +151,8 @@ def _operate(s: Recorder, sim) -> None:
     s.get(f"/_sim/promotions/{rule['id']}")
     s.put(f"/_sim/promotions/{rule['id']}", json={"name": "Tiers", "kind": "tiered_spend", "tiers": [{"threshold": "50", "amount": "5"}]})
     s.put("/_sim/promotions", json={"promotions": [{"name": "Free shipping", "kind": "free_shipping", "min_subtotal": "30"}]})
+    s.delete(f"/_sim/promotions/{s.get('/_sim/promotions')[0]['id']}")
+    s.delete(f"/api/v1/webhooks/{hook['id']}")
 
     s.get("/_sim/outbox")
     s.get("/_sim/clock")
@@ -150,6 +162,7 @@ def _operate(s: Recorder, sim) -> None:
     s.get("/_sim/churn")
     s.post("/_sim/churn/run", json={"changes": 5})
     s.get("/_sim/stats")
+    s.delete("/_sim/stats")
     s.post("/_sim/reset")
 
 
@@ -163,9 +176,12 @@ def recorded(make_app) -> Recorder:
     return s
 
 
+def _responses(app, endpoint: str) -> dict:
+    return getattr(app.view_functions[endpoint], "_apidoc", {}).get("response", {}).get("responses", {})
+
+
 def _documented(app, endpoint: str, status: int) -> Schema | None:
-    responses = getattr(app.view_functions[endpoint], "_apidoc", {}).get("response", {}).get("responses", {})
-    for code, answers in responses.items():
+    for code, answers in _responses(app, endpoint).items():
         for answer in answers:
             if int(code) == status and isinstance(answer, dict) and answer.get("schema") is not None:
                 return answer["schema"]
@@ -229,3 +245,24 @@ def test_fields_sent_in_every_answer_are_documented_as_required(recorded):
         f"{schema}.{name}" for (schema, name, required), seen in presence.items() if all(seen) and not required
     )
     assert always_sent_but_optional == []
+
+
+def test_every_201_says_where_and_every_204_is_empty(recorded):
+    """Found in review: some 201s had no Location; 204s carried a content type."""
+    created, empty = set(), set()
+    for endpoint, response in recorded.responses:
+        if response.status_code == 201:
+            location = response.headers.get("Location")
+            assert location and recorded.urls.match(location, method="GET"), endpoint
+            created.add(endpoint)
+        elif response.status_code == 204:
+            assert response.data == b"" and "Content-Type" not in response.headers, endpoint
+            empty.add(endpoint)
+    def documenting(status: int) -> set[str]:
+        return {
+            rule.endpoint for rule in recorded.app.url_map.iter_rules()
+            if status in {int(code) for code in _responses(recorded.app, rule.endpoint)}
+        }
+
+    assert documenting(201) - created == set()
+    assert documenting(204) - empty == set()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import request
 
 from simulator.customers.auth import optional_customer
-from simulator.errors import DomainError
+from simulator.errors import authentication_required
 from simulator.http.blueprints import runtime
 
 from . import service
@@ -21,11 +21,7 @@ def basket_rules() -> service.BasketRules:
 def _guest_token() -> str:
     token = request.headers.get(BASKET_TOKEN)
     if token is None:
-        raise DomainError(
-            401, "BASKET_CREDENTIALS_REQUIRED",
-            f"Send `Authorization: Bearer <token>` as a customer, or `{BASKET_TOKEN}` as a guest.",
-            headers={"WWW-Authenticate": 'Bearer realm="alegra-sim"'},
-        )
+        raise authentication_required(f"Send `Authorization: Bearer <token>` as a customer, or `{BASKET_TOKEN}` as a guest.")
     return token.strip()
 
 

@@ -3,6 +3,8 @@ X-Basket-Token), its lines and coupons."""
 
 from __future__ import annotations
 
+from flask import url_for
+
 from simulator.schemas import ProblemSchema
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
 
@@ -28,12 +30,12 @@ def change_caller_basket(action, *args, **kwargs):
 
 
 @blp.route("/baskets", methods=["POST"])
-@blp.response(201, GuestBasketSchema)
+@blp.response(201, GuestBasketSchema, headers={"Location": {"schema": {"type": "string"}, "description": "Where it is read, with its token."}})
 def create_guest_basket():
     """A new guest basket; its token reaches it (send it as X-Basket-Token)."""
     sim = runtime()
     basket, token = service.create_guest_basket(sim.store, sim.clock, basket_rules())
-    return json_response({"id": basket.id, "token": token}, 201)
+    return json_response({"id": basket.id, "token": token}, 201, {"Location": url_for("basket.get_basket")})
 
 
 @blp.route("/basket", methods=["GET"])

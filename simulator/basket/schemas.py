@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from simulator.schemas import MoneySchema
 
+from .model import MessageCode
 from .pricing import CouponState
 from .service import LineStatus
 
@@ -92,6 +93,15 @@ class TaxSchema(Schema):
     tax = fields.Nested(MoneySchema, required=True)
 
 
+class BasketMessageSchema(Schema):
+    """A message about the basket: a stable code and the line (or product) it is about, beside the English text."""
+
+    code = fields.String(required=True, validate=validate.OneOf([code.value for code in MessageCode]), metadata={"example": "SOLD_OUT"})
+    text = fields.String(required=True, metadata={"description": "English, to show as it is."})
+    line_id = fields.String(required=True, allow_none=True, metadata={"description": "The basket line it is about, if any."})
+    product_id = fields.String(required=True, allow_none=True, metadata={"description": "The product it is about, if any."})
+
+
 class BasketSchema(Schema):
     id = fields.String(required=True)
     customer_id = fields.String(required=True, allow_none=True)
@@ -103,7 +113,10 @@ class BasketSchema(Schema):
     free_shipping = fields.Boolean(required=True)
     totals = fields.Nested(TotalsSchema, required=True)
     taxes = fields.List(fields.Nested(TaxSchema), required=True)
-    checkout_blocked_by = fields.List(fields.String(), required=True)
-    messages = fields.List(fields.String(), required=True)
+    checkout_blocked_by = fields.List(
+        fields.Nested(BasketMessageSchema), required=True,
+        metadata={"description": "What stops a checkout now (PRODUCT_UNAVAILABLE, SOLD_OUT, INSUFFICIENT_STOCK, BASKET_EMPTY); empty if nothing."},
+    )
+    messages = fields.List(fields.Nested(BasketMessageSchema), required=True)
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)

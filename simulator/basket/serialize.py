@@ -68,8 +68,8 @@ def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
             "total": money(priced.total, currency),
         },
         "taxes": [{"rate": str(t.rate), "gross": money(t.gross, currency), "tax": money(t.tax, currency)} for t in priced.taxes],
-        "checkout_blocked_by": view.blocking,
-        "messages": view.messages,
+        "checkout_blocked_by": [message.as_dict() for message in view.blocking],
+        "messages": [message.as_dict() for message in view.messages],
         "created_at": rfc3339(view.basket.created_at),
         "updated_at": rfc3339(view.basket.updated_at),
     }

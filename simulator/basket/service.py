@@ -25,7 +25,7 @@ from simulator.sweeps import Sweep
 from simulator.tokens import new_token, token_digest
 
 from simulator.promotions import rules as promotions
-from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine
+from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine, BasketMessage, MessageCode
 from .pricing import CouponState, LineInput, PricedBasket, PricingContext, price_basket
 
 ORDER = "order"  # orders are counted for first-order promotions
@@ -42,10 +42,13 @@ class BasketRules:
     max_lines: int = 100
     guest_ttl_seconds: int = 7 * 24 * 3600
     low_stock_threshold: int = 5
+    currency: str = "EUR"  # of every price, and of amounts an error names
 
     @classmethod
     def from_settings(cls, settings) -> BasketRules:
-        return cls(max_line_quantity=settings.max_line_quantity, guest_ttl_seconds=settings.guest_basket_ttl_seconds)
+        return cls(
+            max_line_quantity=settings.max_line_quantity, guest_ttl_seconds=settings.guest_basket_ttl_seconds, currency=settings.currency,
+        )
 
 
 # -- finding the caller's basket -------------------------------------------------------
@@ -234,14 +237,16 @@ def remove_coupon(store, clock, basket_id: str, code: str, *, expected_version=N
     return _change(store, clock, basket_id, expected_version, edit)
 
 
-def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_id: str, token: str) -> Basket:
-    """Move a guest basket into the customer's at login: quantities of the same product add
-    up, capped at stock and the per-line maximum, with a notice for each capped line."""
+def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_id: str, token: str) -> tuple[Basket, bool]:
+    """Move a guest basket into the customer's at login or registration: quantities of the
+    same product add up, capped at stock and the per-line maximum, with a notice for each
+    capped line. Returns (the customer's basket, whether a guest basket was merged): an
+    expired or unknown token merges nothing, and the login still succeeds."""
     with store.atomic():
         try:
             guest = guest_basket(store, clock, rules, token)
-        except DomainError:  # expired or unknown: nothing to merge, the login still succeeds
-            return customer_basket(store, clock, customer_id)
+        except DomainError:
+            return customer_basket(store, clock, customer_id), False
         target = customer_basket(store, clock, customer_id)
 
         def edit(basket: Basket) -> Basket:
@@ -250,25 +255,34 @@ def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_
             for line in guest.lines:
                 product = store.get(PRODUCT, line.product_id)
                 if product is None or product.stock == 0:
-                    notices.append(f"{line.name} is no longer available and was not added.")
+                    notices.append(BasketMessage(
+                        MessageCode.MERGE_NOT_ADDED, f"{line.name} is no longer available and was not added.", product_id=line.product_id,
+                    ))
                     continue
                 existing = lines.get(line.product_id)
                 wanted = line.quantity + (existing.quantity if existing else 0)
                 allowed = min(wanted, product.stock, rules.max_line_quantity)
-                if allowed < wanted:
-                    notices.append(f"{product.name}: quantity lowered from {wanted} to {allowed} (stock or per-line limit).")
                 if existing:
-                    lines[line.product_id] = dataclasses.replace(existing, quantity=allowed)
+                    merged_line = lines[line.product_id] = dataclasses.replace(existing, quantity=allowed)
                 elif len(lines) < rules.max_lines:
-                    lines[line.product_id] = dataclasses.replace(line, quantity=allowed)
+                    merged_line = lines[line.product_id] = dataclasses.replace(line, quantity=allowed)
                 else:
-                    notices.append(f"{product.name} was not added: the basket is full.")
+                    notices.append(BasketMessage(
+                        MessageCode.MERGE_BASKET_FULL, f"{product.name} was not added: the basket is full.", product_id=product.id,
+                    ))
+                    continue
+                if allowed < wanted:
+                    notices.append(BasketMessage(
+                        MessageCode.MERGE_QUANTITY_LOWERED,
+                        f"{product.name}: quantity lowered from {wanted} to {allowed} (stock or per-line limit).",
+                        merged_line.id, product.id,
+                    ))
             coupons = basket.coupons + tuple(c for c in guest.coupons if c not in basket.coupons)
             return dataclasses.replace(basket, lines=tuple(lines.values()), coupons=coupons, notices=tuple(notices))
 
         merged = _change(store, clock, target.id, None, edit)
         store.delete(BASKET, guest.id)
-    return merged
+    return merged, True
 
 
 # -- pricing a basket ---------------------------------------------------------------------
@@ -277,6 +291,10 @@ class LineStatus(StrEnum):
     INSUFFICIENT_STOCK = "insufficient_stock"  # fewer in stock than the line asks for
     SOLD_OUT = "sold_out"
     UNAVAILABLE = "unavailable"  # the product is no longer sold
+
+
+#: The messages that stop a checkout, as long as they hold.
+BLOCKING = (MessageCode.PRODUCT_UNAVAILABLE, MessageCode.SOLD_OUT, MessageCode.INSUFFICIENT_STOCK)
 
 
 @dataclass(frozen=True)
@@ -292,13 +310,14 @@ class BasketView:
     basket: Basket
     priced: PricedBasket
     lines: list[LineState]
-    messages: list[str]
+    messages: list[BasketMessage]
 
     @property
-    def blocking(self) -> list[str]:
+    def blocking(self) -> list[BasketMessage]:
         """Why checkout cannot proceed (empty when it can)."""
-        problems = [f"{state.line.name}: {state.status.replace('_', ' ')}" for state in self.lines if state.status != LineStatus.OK]
-        return problems or (["the basket is empty"] if not self.lines else [])
+        if not self.lines:
+            return [BasketMessage(MessageCode.BASKET_EMPTY, "The basket is empty.")]
+        return [message for message in self.messages if message.code in BLOCKING]
 
 
 def categories_of(store: Store) -> Callable[[Product], frozenset[str]]:
@@ -336,27 +355,31 @@ def view(store: Store, clock: Clock, basket: Basket, rules: BasketRules) -> Bask
     for line in basket.lines:
         product = store.get(PRODUCT, line.product_id)
         previous = None
+
+        def say(code: MessageCode, text: str) -> None:
+            messages.append(BasketMessage(code, text, line.id, line.product_id))
+
         if product is None:
             status = LineStatus.UNAVAILABLE
-            messages.append(f"{line.name} is no longer available; remove it to check out.")
+            say(MessageCode.PRODUCT_UNAVAILABLE, f"{line.name} is no longer available; remove it to check out.")
         elif product.stock == 0:
             status = LineStatus.SOLD_OUT
-            messages.append(f"{product.name} is sold out; remove it to check out.")
+            say(MessageCode.SOLD_OUT, f"{product.name} is sold out; remove it to check out.")
         else:
             status = LineStatus.OK if line.quantity <= product.stock else LineStatus.INSUFFICIENT_STOCK
             if status != LineStatus.OK:
-                messages.append(f"Only {product.stock} of {product.name} left; lower the quantity to check out.")
+                say(MessageCode.INSUFFICIENT_STOCK, f"Only {product.stock} of {product.name} left; lower the quantity to check out.")
             elif product.stock <= rules.low_stock_threshold:
-                messages.append(f"Only {product.stock} of {product.name} left.")
+                say(MessageCode.LOW_STOCK, f"Only {product.stock} of {product.name} left.")
             if product.price != line.seen_unit_price:
                 previous = line.seen_unit_price
-                messages.append(f"The price of {product.name} changed from {previous:.2f} to {product.price:.2f} since it was added.")
+                say(MessageCode.PRICE_CHANGED, f"The price of {product.name} changed from {previous:.2f} to {product.price:.2f} since it was added.")
             inputs.append(LineInput(line.id, product, line.quantity))
         states.append(LineState(line, product, status, previous))
     priced = price_basket(inputs, store.values(promotions.PROMOTION), pricing_context(store, clock, basket))
     for coupon in priced.coupons:
         if coupon.state != CouponState.APPLIED:
-            messages.append(f"Coupon {coupon.code} does not apply: {coupon.reason}.")
+            messages.append(BasketMessage(MessageCode.COUPON_NOT_APPLICABLE, f"Coupon {coupon.code} does not apply: {coupon.reason}."))
     return BasketView(basket, priced, states, messages)
 
 

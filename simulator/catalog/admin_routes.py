@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask import url_for
 from marshmallow import Schema, fields, validate
 
 from simulator.clock import rfc3339
@@ -34,21 +35,22 @@ class LatestChangesSchema(Schema):
     changes = fields.List(fields.Nested(LatestChangeSchema), required=True)
 
 
-def _product_answer(product, status=200):
+def _product_answer(product, status=200, headers=None):
     settings = runtime().settings
     return json_response(
-        product_to_dict(product, settings.currency, settings.base_url), status, {"ETag": etag(product.version)}
+        product_to_dict(product, settings.currency, settings.base_url), status, {"ETag": etag(product.version), **(headers or {})}
     )
 
 
 @blp.route("/products", methods=["POST"])
 @blp.arguments(ProductWriteSchema)
-@blp.response(201, ProductSchema)
+@blp.response(201, ProductSchema, headers={"Location": {"schema": {"type": "string"}, "description": "Where the product is read."}})
 @blp.alt_response(422, schema=ProblemSchema)
 def create_product(fields):
     """Create a product by hand; it shows in the changes feed like any change."""
     sim = runtime()
-    return _product_answer(catalog.create_product(sim.store, sim.clock, fields), 201)
+    product = catalog.create_product(sim.store, sim.clock, fields)
+    return _product_answer(product, 201, {"Location": url_for("catalog.get_product", product_id=product.id)})
 
 
 @blp.route("/products/<product_id>", methods=["PATCH"])

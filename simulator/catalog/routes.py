@@ -25,7 +25,7 @@ from .schemas import (
 from .serialize import category_tree_to_list, product_to_dict
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Product catalog: browse, bulk export, delta sync.")
-media = Blueprint("media", __name__, url_prefix="/media", description="Placeholder product images.")
+media = Blueprint("media", __name__, url_prefix="/media", description="Placeholder product images.", strict_query=False)
 
 NDJSON = "application/x-ndjson"
 

@@ -14,6 +14,7 @@ CHECKOUT = "checkout"
 class CheckoutStatus(StrEnum):
     OPEN = "open"  # steps may be taken
     COMPLETED = "completed"  # it became an order
+    CLOSED = "closed"  # its basket was ordered through another checkout
 
 
 class PaymentState(StrEnum):
@@ -78,7 +79,7 @@ class Checkout:
     seen_basket_version: int  # what the totals last shown were computed from
     seen_total: Decimal
     status: CheckoutStatus
-    order_id: str | None
+    order_id: str | None  # completed: the order it became; closed: the order its basket became
     created_at: datetime
     updated_at: datetime
     version: int = 1

@@ -22,6 +22,13 @@ class PaymentFlow(StrEnum):
     BANK_TRANSFER = "bank_transfer"  # the order waits for the money
     ON_DELIVERY = "on_delivery"  # paid to the courier
 
+    @property
+    def payment_call_required(self) -> bool:
+        """Whether `POST /checkout/{id}/payment` comes before the order. Every flow has the
+        payment step, those that need no card too: with `{}` it records the payment as
+        pending (bank transfer, on delivery) or answers the provider's `redirect_url`."""
+        return True
+
 
 @dataclass(frozen=True)
 class PaymentType:

@@ -27,7 +27,9 @@ from .schemas import (
 from .serialize import checkout_to_dict, payment_choice_to_dict, quote_to_dict
 
 blp = Blueprint("checkout", __name__, url_prefix="/api/v1", description="Checkout: basket → addresses → payment type → delivery → payment → order.")
-pay_page = Blueprint("payment_page", __name__, url_prefix="/payments", description="The simulator's page for redirect payments (PayPal-like).")
+pay_page = Blueprint(
+    "payment_page", __name__, url_prefix="/payments", description="The simulator's page for redirect payments (PayPal-like).", strict_query=False,
+)
 
 STEP_CONFLICT = "A step taken before its predecessor: the code names the missing step."
 
@@ -50,13 +52,13 @@ def _address(args) -> dict:
 
 @blp.route("/checkout", methods=["POST"])
 @blp.arguments(OpenCheckoutSchema(), required=False)
-@blp.response(201, CheckoutSchema)
+@blp.response(201, CheckoutSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.alt_response(409, schema=ProblemSchema, description="BASKET_EMPTY, BASKET_NOT_READY")
 def open_checkout(args):
     """Open a checkout for the caller's basket (guests give an email)."""
     sim = runtime()
     view = service.open_checkout(sim.store, sim.clock, basket_rules(), caller_basket(), args.get("email"))
-    return _answer(view, 201)
+    return _answer(view, 201, {"Location": url_for("checkout.get_checkout", checkout_id=view.checkout.id)})
 
 
 @blp.route("/checkout/<checkout_id>", methods=["GET"])

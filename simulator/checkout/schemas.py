@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from simulator.basket.schemas import BasketSchema, TaxSchema
+from simulator.basket.schemas import BasketMessageSchema, BasketSchema, TaxSchema
 from simulator.customers.schemas import PostalAddressSchema
 from simulator.schemas import MoneySchema
+
+from .options import PaymentFlow
 
 ID = validate.Length(min=1, max=64)
 
@@ -95,13 +97,18 @@ class EstimatedDeliverySchema(Schema):
     latest = fields.String(required=True, metadata={"example": "2026-12-05"})
 
 
-class DeliveryQuoteSchema(Schema):
-    id = fields.String(required=True)
+class DeliveryChoiceSchema(Schema):
+    """A delivery option as the checkout that chose it, and then its order, show it."""
+
+    id = fields.String(required=True, metadata={"example": "dhl-standard"})
     name = fields.String(required=True)
     carrier = fields.String(required=True)
     price = fields.Nested(MoneySchema, required=True)
-    regular_price = fields.Nested(MoneySchema, required=True)
     estimated_delivery = fields.Nested(EstimatedDeliverySchema, required=True)
+
+
+class DeliveryQuoteSchema(DeliveryChoiceSchema):
+    regular_price = fields.Nested(MoneySchema, required=True, metadata={"description": "Before a free-shipping promotion."})
 
 
 class CheckoutPaymentSchema(Schema):
@@ -116,7 +123,9 @@ class CheckoutPaymentSchema(Schema):
 
 class CheckoutSchema(Schema):
     id = fields.String(required=True)
-    status = fields.String(required=True, metadata={"description": "open or completed"})
+    status = fields.String(required=True, metadata={
+        "description": "open; completed (it became `order_id`); closed (its basket was ordered through another checkout, as `order_id`)",
+    })
     version = fields.Integer(required=True)
     email = fields.String(required=True)
     steps = fields.Dict(required=True, keys=fields.String(), values=fields.Nested(StepSchema))
@@ -130,7 +139,7 @@ class CheckoutSchema(Schema):
     basket = fields.Nested(BasketSchema, required=True)
     totals = fields.Nested(CheckoutTotalsSchema, required=True)
     taxes = fields.List(fields.Nested(TaxSchema), required=True)
-    messages = fields.List(fields.String(), required=True)
+    messages = fields.List(fields.Nested(BasketMessageSchema), required=True)
     order_id = fields.String(required=True, allow_none=True)
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)
@@ -139,7 +148,15 @@ class CheckoutSchema(Schema):
 class PaymentChoiceSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
-    flow = fields.String(required=True)
+    flow = fields.String(required=True, validate=validate.OneOf([flow.value for flow in PaymentFlow]), metadata={
+        "description": "What `POST /checkout/{id}/payment` takes: card, the card details; redirect, `{}` or a `return_url` "
+                       "(the answer has the `redirect_url` to send the shopper to); bank_transfer and on_delivery, `{}` "
+                       "(the payment is recorded as pending, paid by transfer or to the courier later).",
+    })
+    payment_call_required = fields.Boolean(required=True, metadata={
+        "description": "Whether `POST /checkout/{id}/payment` must still be called before the order; true for every type, "
+                       "those that need no card too.",
+    })
     fee = fields.Nested(MoneySchema, required=True)
     available = fields.Boolean(required=True)
     reason = fields.String(required=True, allow_none=True)

@@ -22,7 +22,7 @@ from simulator.basket.pricing import TaxLine, tax_line
 from simulator.clock import Clock
 from simulator.customers import accounts, addresses
 from simulator.errors import DomainError, validation_error
-from simulator.money import ZERO
+from simulator.money import ZERO, money
 from simulator.store import Store
 from simulator.tokens import new_token, token_digest
 
@@ -55,12 +55,12 @@ class CheckoutView:
     messages: list[str]
 
 
-def _outdated(total: Decimal) -> DomainError:
+def _outdated(total: Decimal, rules: baskets.BasketRules) -> DomainError:
     """The totals changed since they were shown: the customer reviews and confirms again."""
     return DomainError(
         409, "CHECKOUT_OUTDATED",
         "The basket or its prices changed since the totals were shown; review the checkout and confirm again.",
-        total=f"{total:.2f}",
+        total=money(total, rules.currency),
     )
 
 
@@ -163,10 +163,7 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
     elif not email:
         raise validation_error({"email": "guests give an email to check out"})
     view = baskets.view(store, clock, basket, rules)
-    if not basket.lines:
-        raise DomainError(409, "BASKET_EMPTY", "The basket is empty.")
-    if view.blocking:
-        raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be checked out as it is.", problems=view.blocking)
+    _ensure_checkoutable(view)
     now = clock.now()
     with store.atomic():
         checkout = Checkout(
@@ -180,6 +177,15 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
     return show(store, clock, rules, checkout.owner_id, checkout.id)
 
 
+def _ensure_checkoutable(view: baskets.BasketView) -> None:
+    """409 unless the basket can be checked out as it is: not empty, every line available."""
+    if not view.basket.lines:
+        raise DomainError(409, "BASKET_EMPTY", "The basket is empty.")
+    if view.blocking:
+        problems = [problem.as_dict() for problem in view.blocking]
+        raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be checked out as it is.", problems=problems)
+
+
 def _change(store: Store, clock: Clock, checkout_id: str, expected_version: int | None, edit: Callable[[Checkout], Checkout]) -> Checkout:
     return versioned.change(
         store, CHECKOUT, checkout_id, edit,
@@ -188,9 +194,14 @@ def _change(store: Store, clock: Clock, checkout_id: str, expected_version: int 
 
 
 def _require(checkout: Checkout, step: Step) -> None:
-    """409 naming the first missing step before `step`; 409 once the checkout is completed."""
-    if checkout.status != CheckoutStatus.OPEN:
-        raise DomainError(409, "CHECKOUT_COMPLETED", f"This checkout already became order {checkout.order_id}.")
+    """409 naming the first missing step before `step`; 409 once the checkout is completed or closed."""
+    if checkout.status == CheckoutStatus.COMPLETED:
+        raise DomainError(409, "CHECKOUT_COMPLETED", f"This checkout already became order {checkout.order_id}.", order_id=checkout.order_id)
+    if checkout.status == CheckoutStatus.CLOSED:
+        raise DomainError(
+            409, "CHECKOUT_CLOSED", "The basket of this checkout was ordered through another checkout; open a new one.",
+            order_id=checkout.order_id,
+        )
     for name, code in STEPS:
         if name == step:
             return
@@ -293,9 +304,12 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
     Totals that changed since they were shown answer 409 CHECKOUT_OUTDATED: nobody pays
     an amount they have not seen."""
     checkout = get_checkout(store, owner_id, checkout_id)
-    current = show(store, clock, rules, owner_id, checkout_id).checkout  # reconciles when outdated
+    shown = show(store, clock, rules, owner_id, checkout_id)  # reconciles when outdated
+    current = shown.checkout
     if (current.seen_total, current.seen_basket_version) != (checkout.seen_total, checkout.seen_basket_version):
-        raise _outdated(current.seen_total)
+        raise _outdated(current.seen_total, rules)
+    _require(current, Step.PAYMENT)
+    _ensure_checkoutable(shown.basket)  # never a payment for shipping alone
     flow = options.payment_type(checkout.payment_type).flow if checkout.payment_type else None
     if flow == PaymentFlow.CARD and card is None:
         raise validation_error({"card": "required for card payments"})
@@ -323,7 +337,7 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
     view = show(store, clock, rules, owner_id, checkout_id)
     payment = view.checkout.payment
     if payment is None:  # the totals moved while paying: the payment no longer fits them
-        raise _outdated(view.checkout.seen_total)
+        raise _outdated(view.checkout.seen_total, rules)
     if payment.state == PaymentState.DECLINED:
         raise DomainError(402, payment.decline_code, payments.DECLINE_MESSAGES[payment.decline_code], checkout_id=checkout_id)
     return view, token
@@ -379,9 +393,17 @@ def ensure_current(store: Store, clock: Clock, rules: baskets.BasketRules, check
     are recorded as seen first, so the checkout shown next presents them."""
     if not _is_current(checkout, view, view.basket.basket):
         fitted = _change(store, clock, checkout.id, None, lambda current: _reconcile(store, clock, rules, current))
-        raise _outdated(fitted.seen_total)
+        raise _outdated(fitted.seen_total, rules)
 
 
 def complete(store: Store, clock: Clock, checkout_id: str, order_id: str) -> Checkout:
-    """The checkout became order `order_id`: no step can be taken any more."""
-    return _change(store, clock, checkout_id, None, lambda current: dataclasses.replace(current, status=CheckoutStatus.COMPLETED, order_id=order_id))
+    """The checkout became order `order_id`: no step can be taken on it any more, nor on
+    any other checkout of the same basket (closed, so nobody pays for a basket already ordered)."""
+    def ended(status: CheckoutStatus) -> Callable[[Checkout], Checkout]:
+        return lambda current: dataclasses.replace(current, status=status, order_id=order_id)
+
+    completed = _change(store, clock, checkout_id, None, ended(CheckoutStatus.COMPLETED))
+    for other in store.by_owner(CHECKOUT, completed.owner_id):
+        if other.basket_id == completed.basket_id and other.status == CheckoutStatus.OPEN:
+            _change(store, clock, other.id, None, ended(CheckoutStatus.CLOSED))
+    return completed

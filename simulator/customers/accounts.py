@@ -105,7 +105,7 @@ def _register(store: Store, clock: Clock, rules: CustomerRules, email: str, pass
         subject="Welcome to the shop",
         text=f"Hello {customer.first_name},\n\nyour customer account is ready. Log in with {email}.\n",
         template="welcome",
-        links=(f"{rules.base_url}/account",),
+        links=(f"{rules.storefront_url}/account",),
     )
     return session
 
@@ -225,7 +225,7 @@ def _send_password_changed(store: Store, clock: Clock, rules: CustomerRules, cus
         text=f"Hello {customer.first_name},\n\nthe password of your account was changed and other sessions were "
         "signed out. If you did not do this, reset your password now.\n",
         template="password_changed",
-        links=(f"{rules.base_url}/account/forgot-password",),
+        links=(f"{rules.storefront_url}/account/forgot-password",),
     )
 
 
@@ -250,7 +250,7 @@ def forgot_password(store: Store, clock: Clock, rules: CustomerRules, email: str
             store.delete(RESET_TOKEN, older.id)
         store.put(RESET_TOKEN, ResetToken(digest, customer.id, now, expires_at))
     minutes = rules.reset_token_ttl_seconds // 60
-    link = f"{rules.base_url}/account/reset-password?token={raw}"
+    link = f"{rules.storefront_url}/account/reset-password?token={raw}"
     outbox.send(
         store,
         clock,

@@ -14,8 +14,9 @@ body should be. It also documents the bearer scheme and the 401 in the OpenAPI
 document. `current_customer()` refuses to work in a view without it, so a route
 cannot read the customer without having authenticated first.
 
-A token that is sent but unknown, revoked or expired answers 401 in both: a caller
-holding a dead session must log in again, not be served silently as a guest.
+A token that is sent but unknown, revoked or expired answers 401 `INVALID_TOKEN` in
+both: a caller holding a dead session must log in again, not be served silently as a
+guest. No token where one is needed answers 401 `AUTHENTICATION_REQUIRED`.
 The raw token is only hashed here; it is never logged or stored.
 """
 
@@ -27,6 +28,7 @@ from typing import Callable
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 
+from simulator.errors import invalid_token
 from simulator.http.blueprints import runtime
 from simulator.schemas import ProblemSchema
 from simulator.tokens import token_digest
@@ -34,7 +36,7 @@ from simulator.tokens import token_digest
 from . import sessions
 from .model import Customer
 
-UNAUTHORIZED_DOC = "Missing, unknown, revoked or expired bearer token (`WWW-Authenticate` says which)."
+UNAUTHORIZED_DOC = "AUTHENTICATION_REQUIRED: no bearer token; INVALID_TOKEN: an unknown, revoked or expired one."
 _CACHE = "alegra_sim_customer"  # flask.g attribute: one token lookup per request
 
 _document_bearer = Blueprint.doc(
@@ -80,7 +82,7 @@ def bearer_token() -> str | None:
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise sessions.unauthorized("Send `Authorization: Bearer <token>`.")
+        raise invalid_token("Send `Authorization: Bearer <token>`.")
     return token
 
 

@@ -26,7 +26,7 @@ from .schemas import (
     ResetPasswordSchema,
     SessionSchema,
 )
-from .serialize import address_to_dict, customer_to_dict, session_to_dict
+from .serialize import address_to_dict, basket_merge_to_dict, customer_to_dict, session_to_dict
 
 blp = Blueprint(
     "customers",
@@ -60,9 +60,14 @@ def _context():
     return sim, CustomerRules.from_settings(sim.settings)
 
 
-def _session_answer(session: sessions.Session, status: int, headers: dict | None = None) -> Response:
+def _session_answer(session: sessions.Session, status: int, basket_token: str | None, headers: dict | None = None) -> Response:
+    """The session, after merging the guest basket of `basket_token` (if sent) into the customer's."""
     sim = runtime()
-    body = session_to_dict(session, sim.clock.now(), addresses.default_address_ids(sim.store, session.customer.id))
+    merge = None
+    if basket_token:
+        basket, merged = basket_service.merge_guest_basket(sim.store, sim.clock, basket_rules(), session.customer.id, basket_token)
+        merge = basket_merge_to_dict(basket.id, merged)
+    body = session_to_dict(session, sim.clock.now(), addresses.default_address_ids(sim.store, session.customer.id), merge)
     return json_response(body, status, {**NO_STORE, **(headers or {})})
 
 
@@ -84,13 +89,15 @@ def _address_answer(address, status: int = 200, headers: dict | None = None) -> 
 @blp.alt_response(422, schema=ProblemSchema, description="VALIDATION_FAILED, WEAK_PASSWORD or IDEMPOTENCY_KEY_REUSED.")
 @blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
 def register(fields):
-    """Register a customer: answers the customer and a bearer token; a welcome mail goes to the outbox."""
+    """Register a customer: answers the customer and a bearer token; a welcome mail goes to the outbox.
+
+    With `basket_token`, that guest basket is merged into the new customer's basket, as at login."""
     sim, rules = _context()
     session, replayed = accounts.register(sim.store, sim.clock, rules, fields, idempotency.header_key(request.headers))
     headers = {"Location": ME}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return _session_answer(session, 201, headers)
+    return _session_answer(session, 201, fields.get("basket_token"), headers)
 
 
 @blp.route("/auth/login", methods=["POST"])
@@ -101,12 +108,11 @@ def register(fields):
 def login(fields):
     """Log in with email and password: answers a bearer token, its expiry and the customer.
 
-    With `basket_token`, that guest basket is merged into the customer's basket."""
+    With `basket_token`, that guest basket is merged into the customer's basket; `basket_merge`
+    says whether it was (an unknown or expired token merges nothing, and the login succeeds)."""
     sim, rules = _context()
     session = sessions.login(sim.store, sim.clock, rules, fields["email"], fields["password"])
-    if fields.get("basket_token"):
-        basket_service.merge_guest_basket(sim.store, sim.clock, basket_rules(), session.customer.id, fields["basket_token"])
-    return _session_answer(session, 200)
+    return _session_answer(session, 200, fields.get("basket_token"))
 
 
 @blp.route("/auth/logout", methods=["POST"])

@@ -11,7 +11,7 @@ class CustomerRules:
     reset_token_ttl_seconds: int = 3600
     max_addresses: int = 20
     hash_profile: str = "secure"
-    base_url: str = "http://127.0.0.1:8000"  # links in mails
+    storefront_url: str = "http://127.0.0.1:8000"  # the base of links in mails (/account/…)
 
     @classmethod
     def from_settings(cls, settings) -> "CustomerRules":
@@ -20,5 +20,5 @@ class CustomerRules:
             reset_token_ttl_seconds=settings.reset_token_ttl_seconds,
             max_addresses=settings.max_addresses,
             hash_profile=settings.password_hash_profile,
-            base_url=settings.base_url,
+            storefront_url=settings.storefront_base_url,
         )

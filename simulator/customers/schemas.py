@@ -57,6 +57,15 @@ def Phone(**kwargs) -> Text:
     return Text(allow_none=True, validate=[validate.Length(max=30), _phone], **kwargs)
 
 
+def BasketToken() -> fields.String:
+    """A guest basket's token, sent at login or registration to keep what the guest chose."""
+    return fields.String(
+        validate=TOKEN,
+        metadata={"description": "A guest basket's token: its lines merge into the customer's basket (quantities add up, capped at stock); "
+                                 "`basket_merge` in the answer says whether it was found."},
+    )
+
+
 class RegisterSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=EMAIL_MAX), metadata={"example": "ada@example.com"})
     password = fields.String(
@@ -68,15 +77,13 @@ class RegisterSchema(Schema):
     last_name = Text(required=True, validate=NAME, metadata={"example": "Lovelace"})
     phone = Phone(metadata={"example": "+49 30 1234567"})
     marketing_consent = fields.Boolean(load_default=False)
+    basket_token = BasketToken()
 
 
 class LoginSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=EMAIL_MAX), metadata={"example": "demo@example.com"})
     password = fields.String(required=True, validate=PASSWORD, metadata={"example": "alegra-sim-2026"})
-    basket_token = fields.String(
-        validate=TOKEN,
-        metadata={"description": "A guest basket's token: its lines merge into the customer's basket (quantities add up, capped at stock)."},
-    )
+    basket_token = BasketToken()
 
 
 class ForgotPasswordSchema(Schema):
@@ -116,12 +123,23 @@ class CustomerSchema(Schema):
     updated_at = fields.String(required=True, metadata=TIMESTAMP)
 
 
+class BasketMergeSchema(Schema):
+    state = fields.String(
+        required=True, validate=validate.OneOf(["merged", "not_found"]),
+        metadata={"description": "merged, or not_found: the token named no live guest basket (unknown or expired), nothing was merged."},
+    )
+    basket_id = fields.String(required=True, metadata={"description": "The customer's basket."})
+
+
 class SessionSchema(Schema):
     token = fields.String(required=True, metadata={"description": "Send as `Authorization: Bearer <token>`."})
     token_type = fields.String(required=True, metadata={"example": "Bearer"})
     expires_at = fields.String(required=True, metadata=TIMESTAMP)
     expires_in = fields.Integer(required=True, metadata={"description": "Seconds until the token expires (simulator clock)."})
     customer = fields.Nested(CustomerSchema, required=True)
+    basket_merge = fields.Nested(
+        BasketMergeSchema, required=True, allow_none=True, metadata={"description": "null unless the request sent a `basket_token`."},
+    )
 
 
 class AcceptedSchema(Schema):

@@ -30,14 +30,20 @@ def customer_to_dict(customer: Customer, default_ids: tuple[str | None, str | No
     }
 
 
-def session_to_dict(session: Session, now: datetime, default_ids: tuple[str | None, str | None]) -> dict:
+def session_to_dict(session: Session, now: datetime, default_ids: tuple[str | None, str | None], basket_merge: dict | None = None) -> dict:
     return {
         "token": session.token,
         "token_type": "Bearer",
         "expires_at": rfc3339(session.expires_at),
         "expires_in": max(0, int((session.expires_at - now).total_seconds())),
         "customer": customer_to_dict(session.customer, default_ids),
+        "basket_merge": basket_merge,
     }
+
+
+def basket_merge_to_dict(basket_id: str, merged: bool) -> dict:
+    """What became of the guest basket a login or registration named."""
+    return {"state": "merged" if merged else "not_found", "basket_id": basket_id}
 
 
 def address_to_dict(address: Address) -> dict:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from simulator.clock import Clock
-from simulator.errors import DomainError
+from simulator.errors import REALM, DomainError, authentication_required, invalid_token
 from simulator.store import Store
 from simulator.tokens import MAX_LENGTH as MAX_TOKEN_LENGTH
 from simulator.tokens import new_token, token_digest
@@ -22,7 +22,6 @@ from .rules import CustomerRules
 
 #: Open sessions per customer; past it the oldest is revoked.
 MAX_SESSIONS = 100
-REALM = "alegra-sim"
 
 
 @dataclass(frozen=True)
@@ -32,14 +31,6 @@ class Session:
     customer: Customer
     token: str
     expires_at: datetime
-
-
-def unauthorized(detail: str, code: str = "UNAUTHORIZED", token_given: bool = True) -> DomainError:
-    """401 with a `WWW-Authenticate` challenge (RFC 6750)."""
-    challenge = f'Bearer realm="{REALM}"'
-    if token_given:
-        challenge += f', error="invalid_token", error_description="{detail.rstrip(".")}"'
-    return DomainError(401, code, detail, headers={"WWW-Authenticate": challenge})
 
 
 def invalid_credentials() -> DomainError:
@@ -83,19 +74,19 @@ def open_session(store: Store, clock: Clock, rules: CustomerRules, customer: Cus
 def authenticate(store: Store, clock: Clock, raw_token: str | None) -> Customer:
     """The customer a bearer token belongs to; 401 when missing, unknown, revoked or expired."""
     if not raw_token:
-        raise unauthorized("This call needs `Authorization: Bearer <token>` from login or registration.", token_given=False)
+        raise authentication_required("This call needs `Authorization: Bearer <token>` from login or registration.")
     if len(raw_token) > MAX_TOKEN_LENGTH:
-        raise unauthorized("The bearer token is not valid.")
+        raise invalid_token("The bearer token is not valid.")
     digest = token_digest(raw_token)
     record = store.get(AUTH_TOKEN, digest)
     if record is None:
-        raise unauthorized("The bearer token is not valid.")
+        raise invalid_token("The bearer token is not valid.")
     if record.expires_at <= clock.now():
         store.delete(AUTH_TOKEN, digest)
-        raise unauthorized("The bearer token expired; log in again.", code="TOKEN_EXPIRED")
+        raise invalid_token("The bearer token expired; log in again.")
     customer = store.get(CUSTOMER, record.owner_id)
     if customer is None:
-        raise unauthorized("The bearer token is not valid.")
+        raise invalid_token("The bearer token is not valid.")
     return customer
 
 

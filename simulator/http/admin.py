@@ -10,11 +10,12 @@ import hmac
 
 from flask import request
 
-from simulator.errors import DomainError
+from simulator.errors import authentication_required, invalid_token
 
 from .blueprints import Blueprint, runtime
 
 ADMIN_PREFIX = "/_sim"
+ADMIN_REALM = "alegra-sim admin"
 
 
 def require_admin_token() -> None:
@@ -22,14 +23,12 @@ def require_admin_token() -> None:
     token = runtime().settings.admin_token
     if not token:
         return None
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    header = request.headers.get("Authorization")
+    if header is None:
+        raise authentication_required("Simulator controls need `Authorization: Bearer <admin token>`.", ADMIN_REALM)
+    scheme, _, given = header.partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
-        raise DomainError(
-            401,
-            "ADMIN_TOKEN_REQUIRED",
-            "Simulator controls need `Authorization: Bearer <admin token>`.",
-            headers={"WWW-Authenticate": 'Bearer realm="alegra-sim admin"'},
-        )
+        raise invalid_token("This is not the admin token.", ADMIN_REALM)
     return None
 
 
@@ -37,5 +36,4 @@ class AdminBlueprint(Blueprint):
     """A blueprint of simulator controls: mounted under `/_sim`, guarded by the admin token."""
 
     def __init__(self, name: str, import_name: str, *, description: str, **kwargs) -> None:
-        super().__init__(name, import_name, url_prefix=ADMIN_PREFIX, description=description, **kwargs)
-        self.before_request(require_admin_token)
+        super().__init__(name, import_name, url_prefix=ADMIN_PREFIX, description=description, guard=require_admin_token, **kwargs)

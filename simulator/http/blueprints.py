@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import orjson
 
@@ -13,7 +13,7 @@ from flask import Response, current_app, request
 from marshmallow import missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from simulator.errors import DomainError
+from simulator.errors import DomainError, validation_error
 from simulator.runtime import Runtime
 from simulator.versioned import stale
 
@@ -58,12 +58,67 @@ class BodyParser(FlaskParser):
         return data
 
 
+PAGING_PARAMETERS = frozenset({"page", "page_size"})
+
+
+def _query_parameters(view: Callable) -> frozenset[str]:
+    """The query parameters a view documents: those of its query arguments schemas, and
+    `page` and `page_size` when it is paginated."""
+    apidoc = getattr(view, "_apidoc", {})
+    names = set(PAGING_PARAMETERS) if "pagination" in apidoc else set()
+    for parameter in apidoc.get("arguments", {}).get("parameters", []):
+        if parameter["in"] in ("query", "querystring"):
+            schema = parameter["schema"]
+            schema = schema() if isinstance(schema, type) else schema
+            names.update(field.data_key or name for name, field in schema.fields.items())
+    return frozenset(names)
+
+
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with the contract's paging (20 a page by default, 100 at
-    most) and the body parser above."""
+    most), the body parser above, and strict query strings: a query parameter the route
+    does not document answers 422, so a misspelt filter or `limit` for `page_size` is
+    never silently ignored. Blueprints of pages and images (`strict_query=False`) ignore
+    query strings they do not read, as cache-busting links expect. `guard` runs before
+    anything else of every request, the query check included."""
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
     ARGUMENTS_PARSER = BodyParser()
+
+    def __init__(self, *args: Any, guard: Callable[[], None] | None = None, strict_query: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.strict_query = strict_query
+        self._known_query: dict[str, frozenset[str]] = {}  # endpoint → its query parameters
+        if guard is not None:
+            self.before_request(guard)
+        if strict_query:
+            self.before_request(self._refuse_unknown_query_parameters)
+        self.after_request(_no_content_is_empty)
+
+    def _refuse_unknown_query_parameters(self) -> None:
+        if not request.args or request.method == "OPTIONS":
+            return
+        known = self._known_query.get(request.endpoint)
+        if known is None:
+            known = self._known_query[request.endpoint] = _query_parameters(current_app.view_functions[request.endpoint])
+        unknown = sorted(name for name in request.args if name not in known)
+        if unknown:
+            raise validation_error({name: "Unknown field." for name in unknown})
+
+
+def page_of(items: Sequence[Any], pagination_parameters) -> list[Any]:
+    """The requested page of a list held whole; its length goes to `X-Pagination`."""
+    pagination_parameters.item_count = len(items)
+    start = (pagination_parameters.page - 1) * pagination_parameters.page_size
+    return list(items[start : start + pagination_parameters.page_size])
+
+
+def _no_content_is_empty(response: Response) -> Response:
+    """A 204 carries nothing: no body and so no content type, however the view returned it."""
+    if response.status_code == 204:
+        response.set_data(b"")
+        response.headers.remove("Content-Type")
+    return response
 
 
 def runtime() -> Runtime:

@@ -23,7 +23,7 @@ log = logging.getLogger("simulator.errors")
 # Codes for errors raised by the HTTP layer itself (werkzeug / webargs), by status.
 HTTP_CODES = {
     400: "MALFORMED_REQUEST",
-    401: "UNAUTHORIZED",
+    401: "AUTHENTICATION_REQUIRED",
     403: "FORBIDDEN",
     404: "ROUTE_NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",

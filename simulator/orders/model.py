@@ -104,4 +104,5 @@ class Order:
     cancel_reason: str | None
     created_at: datetime
     updated_at: datetime
+    comment: str | None = None  # the customer's, given when placing it
     version: int = 1

@@ -93,7 +93,8 @@ def _place(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Che
         view = checkouts.priced(store, clock, rules, checkout)
     ensure_stock(store, {state.line.product_id: state.line.quantity for state in view.basket.lines if state.product})
     if view.basket.blocking:
-        raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be ordered as it is.", problems=view.basket.blocking)
+        problems = [problem.as_dict() for problem in view.basket.blocking]
+        raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be ordered as it is.", problems=problems)
     checkouts.ensure_current(store, clock, rules, checkout, view)
     priced = view.basket.priced
     take_stock(store, clock, {line.product.id: line.quantity for line in priced.lines})
@@ -131,6 +132,6 @@ def _order(store: Store, clock: Clock, checkout: Checkout, view: checkouts.Check
         payment=OrderPayment(
             payment_type.id, payment_type.flow, OrderPaymentState(checkout.payment.state), totals.total, checkout.payment.brand, checkout.payment.last4,
         ),
-        status=status, history=(StatusChange(status, now, comment),), auto_progress=True,
-        cancel_reason=None, created_at=now, updated_at=now,
+        status=status, history=(StatusChange(status, now),), auto_progress=True,
+        cancel_reason=None, created_at=now, updated_at=now, comment=comment,
     )

@@ -27,7 +27,7 @@ def order_answer(order, status: int = 200, headers: dict | None = None):
 # Documented with the checkout steps, where a frontend looks for it; placing is the orders' business.
 @blp.route("/checkout/<checkout_id>/order", methods=["POST"], tags=["checkout"])
 @blp.arguments(PlaceOrderSchema(), required=False)
-@blp.response(201, OrderSchema)
+@blp.response(201, OrderSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.alt_response(409, schema=ProblemSchema, description="A missing step, CHECKOUT_OUTDATED, INSUFFICIENT_STOCK, CHECKOUT_COMPLETED")
 @blp.alt_response(422, schema=ProblemSchema, description="IDEMPOTENCY_KEY_REUSED")
 @blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},
@@ -63,7 +63,7 @@ def list_orders(pagination_parameters, status=None):
 @blp.response(200, OrderSchema)
 @blp.alt_response(404, schema=ProblemSchema)
 def get_order(order_id):
-    """One order: lines as placed, totals, addresses, payment, delivery, status history."""
+    """One order, by its id or its number (`AS-100042`): lines as placed, totals, addresses, payment, delivery, status history."""
     sim = runtime()
     return order_answer(service.get_order(sim.store, sim.clock, timings(), caller_owner_id(), order_id))
 
@@ -73,7 +73,7 @@ def get_order(order_id):
 @blp.response(200, OrderSchema)
 @blp.alt_response(409, schema=ProblemSchema, description="ORDER_NOT_CANCELLABLE")
 def cancel_order(args, order_id):
-    """Cancel with a reason while awaiting payment, placed, paid or processing."""
+    """Cancel (the order named by its id or number) with a reason while awaiting payment, placed, paid or processing."""
     sim = runtime()
     order = service.cancel(sim.store, sim.clock, timings(), caller_owner_id(), order_id, args["reason"], if_match_version())
     return order_answer(order)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from simulator.basket.schemas import DiscountSchema, TaxSchema
-from simulator.checkout.schemas import AddressSnapshotSchema, CheckoutTotalsSchema, EstimatedDeliverySchema
+from simulator.checkout.schemas import AddressSnapshotSchema, CheckoutTotalsSchema, DeliveryChoiceSchema
 from simulator.schemas import MoneySchema
 
 from .model import OrderStatus
 
 
 class PlaceOrderSchema(Schema):
-    comment = fields.String(validate=validate.Length(max=500))
+    comment = fields.String(validate=validate.Length(max=500), metadata={"description": "Shown on the order as `comment`."})
 
 
 class CancelOrderSchema(Schema):
@@ -40,14 +40,6 @@ class OrderPromotionSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     amount = fields.Nested(MoneySchema, required=True)
-
-
-class OrderDeliverySchema(Schema):
-    option_id = fields.String(required=True)
-    name = fields.String(required=True)
-    carrier = fields.String(required=True)
-    price = fields.Nested(MoneySchema, required=True)
-    estimated_delivery = fields.Nested(EstimatedDeliverySchema, required=True)
 
 
 class OrderPaymentSchema(Schema):
@@ -79,9 +71,10 @@ class OrderSchema(Schema):
     taxes = fields.List(fields.Nested(TaxSchema), required=True)
     shipping_address = fields.Nested(AddressSnapshotSchema, required=True)
     billing_address = fields.Nested(AddressSnapshotSchema, required=True)
-    delivery = fields.Nested(OrderDeliverySchema, required=True)
+    delivery_option = fields.Nested(DeliveryChoiceSchema, required=True)
     payment = fields.Nested(OrderPaymentSchema, required=True)
     status_history = fields.List(fields.Nested(StatusChangeSchema), required=True)
     cancel_reason = fields.String(required=True, allow_none=True)
+    comment = fields.String(required=True, allow_none=True, metadata={"description": "The customer's, as given when placing the order."})
     created_at = fields.String(required=True)
     updated_at = fields.String(required=True)

@@ -33,8 +33,8 @@ def order_to_dict(order: Order, currency: str) -> dict:
         "taxes": taxes_to_dict(order.taxes, currency),
         "shipping_address": order.shipping_address,
         "billing_address": order.billing_address,
-        "delivery": {
-            "option_id": order.delivery.option_id, "name": order.delivery.name, "carrier": order.delivery.carrier,
+        "delivery_option": {  # named and shaped as the checkout's, which it was
+            "id": order.delivery.option_id, "name": order.delivery.name, "carrier": order.delivery.carrier,
             "price": money(order.delivery.price, currency),
             "estimated_delivery": {"earliest": order.delivery.earliest.isoformat(), "latest": order.delivery.latest.isoformat()},
         },
@@ -43,6 +43,7 @@ def order_to_dict(order: Order, currency: str) -> dict:
             "brand": order.payment.brand, "last4": order.payment.last4,
             "refunded": money(order.payment.refunded, currency) if order.payment.refunded is not None else None,
         },
+        "comment": order.comment,
         "status_history": [{"status": c.status, "at": rfc3339(c.at), "note": c.note} for c in order.history],
         "cancel_reason": order.cancel_reason,
         "created_at": rfc3339(order.created_at),

@@ -63,8 +63,11 @@ class OrderTimings:
         )
 
 
+NUMBER_PREFIX = "AS-"
+
+
 def next_number(store: Store) -> str:
-    return f"AS-{FIRST_NUMBER - 1 + store.next_seq(NUMBER_SEQ)}"
+    return f"{NUMBER_PREFIX}{FIRST_NUMBER - 1 + store.next_seq(NUMBER_SEQ)}"
 
 
 def not_found() -> DomainError:
@@ -106,6 +109,17 @@ def _moved(order: Order, status: OrderStatus, at: datetime, note: str | None) ->
     return dataclasses.replace(order, status=status, history=order.history + (StatusChange(status, at, note),), payment=payment)
 
 
+def _cancelled(order: Order, at: datetime, reason: str) -> Order:
+    """The order cancelled at `at`, however that came: money taken is refunded, money not
+    yet taken (authorized, or pending a transfer or the courier) is voided."""
+    payment = order.payment
+    if payment.state == OrderPaymentState.CAPTURED:
+        payment = dataclasses.replace(payment, state=OrderPaymentState.REFUNDED, refunded=order.total)
+    elif payment.state in (OrderPaymentState.AUTHORIZED, OrderPaymentState.PENDING):
+        payment = dataclasses.replace(payment, state=OrderPaymentState.VOIDED)
+    return dataclasses.replace(_moved(order, OrderStatus.CANCELLED, at, reason), payment=payment, cancel_reason=reason)
+
+
 def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -> Order:
     """Move an order along to where the clock says it is now."""
     with store.atomic():
@@ -124,7 +138,7 @@ def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -
                 break
             if status == OrderStatus.CANCELLED:
                 return_stock(store, clock, current)
-                current = dataclasses.replace(_moved(current, OrderStatus.CANCELLED, due, note), cancel_reason=note)
+                current = _cancelled(current, due, note)
             else:
                 current = _moved(current, status, due, note)
         if current is not order:
@@ -136,6 +150,29 @@ def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -
         return current
 
 
+def _move_if_due(store: Store, clock: Clock, timings: OrderTimings, order: Order) -> bool:
+    """Move a live order to where the clock says it is; True when it moved."""
+    if order.auto_progress and order.status not in (OrderStatus.DELIVERED, OrderStatus.CANCELLED):
+        return catch_up(store, clock, timings, order.id) is not order
+    return False
+
+
+def catch_up_all(store: Store, clock: Clock, timings: OrderTimings) -> int:
+    """Every live order moved now, a whole pass in batches with a pause between them (the
+    clock controls call it, so that their answer already shows what they made due)."""
+    moved, after = 0, None
+    while True:
+        ids = store.ids_after(ORDER, after, LIFECYCLE_SWEEP.batch)
+        for order_id in ids:
+            order = store.get(ORDER, order_id)
+            if order is not None:
+                moved += _move_if_due(store, clock, timings, order)
+        if len(ids) < LIFECYCLE_SWEEP.batch:
+            return moved
+        after = ids[-1]
+        cooperative_yield()
+
+
 def lifecycle_tick(store: Store, clock: Clock, timings: OrderTimings) -> int:
     """Move live orders along, a bounded part of the sweep over all orders (the server
     ticks every second, so status events go out when due, whether or not anyone reads
@@ -144,8 +181,7 @@ def lifecycle_tick(store: Store, clock: Clock, timings: OrderTimings) -> int:
 
     def visit(order: Order) -> None:
         nonlocal moved
-        if order.auto_progress and order.status not in (OrderStatus.DELIVERED, OrderStatus.CANCELLED):
-            moved += catch_up(store, clock, timings, order.id) is not order
+        moved += _move_if_due(store, clock, timings, order)
 
     for step in range(LIFECYCLE_STEPS_PER_TICK):
         if step:
@@ -157,10 +193,13 @@ def lifecycle_tick(store: Store, clock: Clock, timings: OrderTimings) -> int:
 
 # -- reading ------------------------------------------------------------------------------
 def get_order(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, order_id: str) -> Order:
+    """The caller's order by its id or by its number (`AS-100042`, as mails and receipts show it)."""
     order = store.get(ORDER, order_id)
+    if order is None and order_id.startswith(NUMBER_PREFIX):
+        order = next((mine for mine in store.by_owner(ORDER, owner_id) if mine.number == order_id), None)
     if order is None or order.owner_id != owner_id:
         raise not_found()
-    return catch_up(store, clock, timings, order_id)
+    return catch_up(store, clock, timings, order.id)
 
 
 def list_orders(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, status: str | None, page: int, page_size: int) -> tuple[list[Order], int]:
@@ -195,20 +234,14 @@ def _creation_order(order: Order) -> tuple[datetime, str]:
 def cancel(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, order_id: str, reason: str, expected_version: int | None = None) -> Order:
     """Cancel while awaiting payment, placed, paid or processing: stock returns, a paid
     order records a refund, a mail goes out; otherwise 409 ORDER_NOT_CANCELLABLE."""
-    get_order(store, clock, timings, owner_id, order_id)
+    order_id = get_order(store, clock, timings, owner_id, order_id).id  # it may have been named by its number
     now = clock.now()
 
     def edit(order: Order) -> Order:
         if order.status not in CANCELLABLE:
             raise DomainError(409, "ORDER_NOT_CANCELLABLE", f"Order {order.number} is {order.status} and can no longer be cancelled.", order_status=order.status)
-        payment = order.payment
-        if payment.state == OrderPaymentState.CAPTURED:
-            payment = dataclasses.replace(payment, state=OrderPaymentState.REFUNDED, refunded=order.total)
-        elif payment.state in (OrderPaymentState.AUTHORIZED, OrderPaymentState.PENDING):
-            payment = dataclasses.replace(payment, state=OrderPaymentState.VOIDED)
         return_stock(store, clock, order)
-        cancelled = _moved(order, OrderStatus.CANCELLED, now, reason)
-        return dataclasses.replace(cancelled, payment=payment, cancel_reason=reason)
+        return _cancelled(order, now, reason)
 
     with store.atomic():
         order = versioned.change(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from flask import url_for
+
 from simulator.schemas import ProblemSchema
 from simulator.http.admin import AdminBlueprint
-from simulator.http.blueprints import etag, if_match_version, json_response, runtime
+from simulator.http.blueprints import etag, if_match_version, json_response, page_of, runtime
 
 
 from . import rules as promotions
@@ -20,20 +22,21 @@ def _shown(promotion):
 
 @blp.route("/promotions", methods=["GET"])
 @blp.response(200, PromotionRuleSchema(many=True))
-def list_rules():
-    """Every rule, with codes, priorities and conditions, in the order of the rule set."""
-    return json_response([_shown(p) for p in promotions.rule_set(runtime().store)])
+@blp.paginate()
+def list_rules(pagination_parameters):
+    """Every rule, with codes, priorities and conditions, in the order of the rule set; paginated (`X-Pagination`)."""
+    return json_response([_shown(p) for p in page_of(promotions.rule_set(runtime().store), pagination_parameters)])
 
 
 @blp.route("/promotions", methods=["POST"])
 @blp.arguments(PromotionWriteSchema)
-@blp.response(201, PromotionRuleSchema)
+@blp.response(201, PromotionRuleSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.alt_response(409, schema=ProblemSchema, description="COUPON_CODE_TAKEN")
 @blp.alt_response(422, schema=ProblemSchema)
 def create_rule(fields):
     """Add a rule."""
     promotion = promotions.create_promotion(runtime().store, fields)
-    return json_response(_shown(promotion), 201, {"ETag": etag(promotion.version)})
+    return json_response(_shown(promotion), 201, {"ETag": etag(promotion.version), "Location": url_for(".get_rule", promotion_id=promotion.id)})
 
 
 @blp.route("/promotions", methods=["PUT"])

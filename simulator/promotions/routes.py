@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from simulator.http.blueprints import Blueprint, json_response, runtime
+from simulator.http.blueprints import Blueprint, json_response, page_of, runtime
 
 from . import rules as promotions
 from .schemas import PromotionSchema
@@ -13,8 +13,9 @@ blp = Blueprint("promotions", __name__, url_prefix="/api/v1", description="Promo
 
 @blp.route("/promotions", methods=["GET"])
 @blp.response(200, PromotionSchema(many=True))
-def list_promotions():
-    """The promotions in force now, for display (coupon codes are not revealed)."""
+@blp.paginate()
+def list_promotions(pagination_parameters):
+    """The promotions in force now, for display (coupon codes are not revealed); paginated (`X-Pagination`)."""
     sim = runtime()
-    active = promotions.active_promotions(sim.store, sim.clock.now())
+    active = page_of(promotions.active_promotions(sim.store, sim.clock.now()), pagination_parameters)
     return json_response([promotion_to_dict(p, sim.settings.currency, reveal_code=False) for p in active])

@@ -48,8 +48,12 @@ STATUS_WEIGHTS = (
 STANDARD = next(option for option in DELIVERY_OPTIONS if option.id == "dhl-standard")
 
 
+#: Past orders per customer: every one has some, most a few.
+ORDER_COUNTS = (1, 1, 2, 2, 3, 4)
+
+
 def seed_orders(store: Store, customers_with_history: int) -> int:
-    """Give up to that many seeded customers 0–4 past orders; returns how many were made."""
+    """Give up to that many seeded customers 1–4 past orders each; returns how many were made."""
     rng = random.Random(f"{store.seed}:orders")
     products = store.values(PRODUCT)
     if not products:
@@ -60,7 +64,7 @@ def seed_orders(store: Store, customers_with_history: int) -> int:
         addresses = store.by_owner(ADDRESS, customer.id)
         if not addresses:
             continue
-        for _ in range(rng.choice((0, 1, 1, 2, 2, 3, 4))):
+        for _ in range(rng.choice(ORDER_COUNTS)):
             made.append(_order(store, rng, customer, addresses[0], products, rng.choices(statuses, weights)[0]))
     store.load(ORDER, made)
     return len(made)

@@ -8,7 +8,8 @@ All changes go through the catalog service, the same rules as a manual edit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
@@ -71,16 +72,19 @@ class Churn:
 
     last_tick: float | None = None  # simulated timestamp of the previous tick
     carry: float = 0.0  # the fraction of a change due but not applied yet
+    # The background loop and the clock controls both tick: one at a time, so none is counted twice.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def tick(self, store: Store, clock: Clock, rate_per_minute: float) -> int:
         """Apply the changes that fell due since the last tick; returns how many."""
-        now = clock.timestamp()
-        last, self.last_tick = self.last_tick, now
-        if last is None or rate_per_minute <= 0 or now <= last:
-            return 0
-        due = self.carry + (now - last) / 60 * rate_per_minute
-        count = min(int(due), MAX_CHANGES_PER_TICK)
-        self.carry = due - int(due)
-        if count:
-            apply_changes(store, clock, count)
-        return count
+        with self._lock:
+            now = clock.timestamp()
+            last, self.last_tick = self.last_tick, now
+            if last is None or rate_per_minute <= 0 or now <= last:
+                return 0
+            due = self.carry + (now - last) / 60 * rate_per_minute
+            count = min(int(due), MAX_CHANGES_PER_TICK)
+            self.carry = due - int(due)
+            if count:
+                apply_changes(store, clock, count)
+            return count

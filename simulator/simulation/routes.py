@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from simulator import background
 from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import json_response, runtime
 
@@ -42,8 +43,11 @@ def get_clock():
 @blp.arguments(ClockActionSchema)
 @blp.response(200, ClockSchema)
 def change_clock(args):
-    """Freeze, resume, set, advance or reset the simulator clock."""
-    clock = runtime().clock
+    """Freeze, resume, set, advance or reset the simulator clock. What the new time makes
+    due (catalog churn, order moves and their events) is applied before the answer."""
+    sim = runtime()
+    clock = sim.clock
+    background.apply_due(sim)  # what fell due before the clock moves happens at the old time
     action = args["action"]
     if action == "freeze":
         clock.freeze()
@@ -55,6 +59,7 @@ def change_clock(args):
         clock.advance(timedelta(seconds=args["seconds"]))
     else:
         clock.reset()
+    background.apply_due(sim)
     return json_response(clock.describe())
 
 

@@ -52,6 +52,7 @@ MAX_URL_LENGTH = 2048
 MAX_IN_FLIGHT = 64
 MAX_BACKOFF_SECONDS = 24 * 3600
 RESPONSE_READ_LIMIT = 64 * 1024
+IN_FLIGHT_POLL_SECONDS = 0.01  # how often unsubscribing looks whether attempts under way ended
 USER_AGENT = "alegra-sim-webhooks/1"
 _SUBSCRIPTION_SEQ = "webhooks.subscription_seq"
 STATUSES = tuple(status.value for status in DeliveryStatus)
@@ -134,13 +135,28 @@ def list_subscriptions(store: Store, page: int, page_size: int) -> tuple[list[Su
     return subscriptions[start : start + page_size], len(subscriptions)
 
 
-def delete_subscription(store: Store, subscription_id: str) -> None:
-    """Unsubscribe; its deliveries (and their history) go with it."""
+def delete_subscription(store: Store, subscription_id: str, in_flight_wait: float = 0.0) -> None:
+    """Unsubscribe: once this returns, nothing more is sent to it. Its deliveries (and their
+    history) go with it. An attempt already under way cannot be called back: it is waited
+    for, at most `in_flight_wait` real seconds (its timeouts), so it too arrives before
+    the answer. An attempt started but not yet sending sees the subscription gone and
+    sends nothing (`_attempt`)."""
     with store.atomic():
         get_subscription(store, subscription_id)
-        for delivery in store.by_owner(DELIVERY, subscription_id):
-            forget(store, delivery.id)
         store.delete(SUBSCRIPTION, subscription_id)
+        in_flight = []
+        for delivery in store.by_owner(DELIVERY, subscription_id):
+            if delivery.status == DeliveryStatus.DELIVERING:
+                in_flight.append(delivery.id)
+            else:
+                forget(store, delivery.id)
+    deadline = time.monotonic() + in_flight_wait
+    waiting = in_flight
+    while waiting and time.monotonic() < deadline:
+        time.sleep(IN_FLIGHT_POLL_SECONDS)
+        waiting = [i for i in waiting if getattr(store.get(DELIVERY, i), "status", None) == DeliveryStatus.DELIVERING]
+    for delivery_id in in_flight:
+        forget(store, delivery_id)
 
 
 # -- the deliveries feed ---------------------------------------------------------------
@@ -300,6 +316,10 @@ def _attempt(store: Store, clock: Clock, settings: Any, policy: HostPolicy,
              subscription: Subscription, delivery: Delivery) -> None:
     number = len(delivery.attempts) + 1
     body = delivery.body or b""
+    with store.atomic():  # unsubscribed since it was picked: send nothing (see delete_subscription)
+        if store.get(SUBSCRIPTION, subscription.id) is None or store.get(DELIVERY, delivery.id) is None:
+            forget(store, delivery.id)
+            return
     at = clock.now()
     started = time.perf_counter()
     try:

@@ -149,8 +149,10 @@ def get_webhook(subscription_id):
 @blp.response(204)
 @blp.alt_response(404, schema=ProblemSchema, description="WEBHOOK_NOT_FOUND")
 def delete_webhook(subscription_id):
-    """Unsubscribe: nothing more is sent, and its delivery history goes."""
-    webhooks.delete_subscription(runtime().store, subscription_id)
+    """Unsubscribe: nothing more is sent once this answers, and its delivery history goes."""
+    sim = runtime()
+    attempt_limit = sim.settings.webhook_connect_timeout_seconds + sim.settings.webhook_read_timeout_seconds
+    webhooks.delete_subscription(sim.store, subscription_id, in_flight_wait=attempt_limit + 1)
     return "", 204
 
 

@@ -56,7 +56,7 @@ def test_every_authenticated_route_answers_401_before_422(app, client):
     routes = _authenticated_routes(app)
     assert sum(parses for _, _, parses in routes) >= 4
     for method, url, parses_a_body in routes:
-        assert_problem(client.open(url, method=method, json=BAD_BODY), 401, "UNAUTHORIZED")
+        assert_problem(client.open(url, method=method, json=BAD_BODY), 401, "AUTHENTICATION_REQUIRED")
         token, _ = register(client)  # a fresh one each time: one of the routes is logout
         authenticated = client.open(url, method=method, json=BAD_BODY, headers=bearer(token))
         if parses_a_body:  # the body was bad indeed: authentication went first
@@ -68,7 +68,7 @@ def test_every_authenticated_route_answers_401_before_422(app, client):
 @pytest.mark.parametrize("body", ["{broken", "[]", '{"line1": 5}'])
 def test_an_unauthenticated_caller_learns_nothing_about_the_body(client, body):
     response = client.post("/api/v1/customers/me/addresses", data=body, content_type="application/json")
-    assert_problem(response, 401, "UNAUTHORIZED")
+    assert_problem(response, 401, "AUTHENTICATION_REQUIRED")
 
 
 def test_the_openapi_document_shows_which_routes_need_a_bearer_token(app, client):

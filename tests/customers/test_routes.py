@@ -11,7 +11,7 @@ from simulator.seed.customers import DEMO_EMAIL, SEEDED_PASSWORD, seeded_email
 from tests.helpers.accounts import PASSWORD, address, bearer, register, registration
 from tests.helpers.problems import assert_problem
 
-SESSION_KEYS = {"token", "token_type", "expires_at", "expires_in", "customer"}
+SESSION_KEYS = {"token", "token_type", "expires_at", "expires_in", "customer", "basket_merge"}
 CUSTOMER_KEYS = {
     "id", "email", "first_name", "last_name", "phone", "marketing_consent",
     "default_shipping_address_id", "default_billing_address_id", "version", "created_at", "updated_at",
@@ -182,9 +182,9 @@ def test_logout_revokes_the_token(client):
     token, _ = register(client, "ada@example.org")
     response = client.post("/api/v1/auth/logout", headers=bearer(token))
     assert response.status_code == 204 and response.get_data() == b""
-    assert_problem(client.get("/api/v1/customers/me", headers=bearer(token)), 401, "UNAUTHORIZED")
-    assert_problem(client.post("/api/v1/auth/logout", headers=bearer(token)), 401, "UNAUTHORIZED")
-    assert_problem(client.post("/api/v1/auth/logout"), 401, "UNAUTHORIZED")
+    assert_problem(client.get("/api/v1/customers/me", headers=bearer(token)), 401, "INVALID_TOKEN")
+    assert_problem(client.post("/api/v1/auth/logout", headers=bearer(token)), 401, "INVALID_TOKEN")
+    assert_problem(client.post("/api/v1/auth/logout"), 401, "AUTHENTICATION_REQUIRED")
 
 
 # -- forgotten password ----------------------------------------------------------------------------
@@ -278,7 +278,7 @@ def test_change_password_signs_out_other_sessions_but_not_this_one(client):
     )
     assert response.status_code == 204
     assert client.get("/api/v1/customers/me", headers=bearer(token)).status_code == 200
-    assert_problem(client.get("/api/v1/customers/me", headers=bearer(other)), 401, "UNAUTHORIZED")
+    assert_problem(client.get("/api/v1/customers/me", headers=bearer(other)), 401, "INVALID_TOKEN")
     assert [m["template"] for m in _outbox(client, "ada@example.org")][0] == "password_changed"
 
 

@@ -58,6 +58,7 @@ def test_an_unpaid_bank_transfer_is_cancelled_in_time_and_stock_returns(shopper,
     frozen.advance(timedelta(seconds=sim.settings.bank_transfer_timeout_seconds + 1))
     body = shopper.call("get", f"/api/v1/orders/{order['id']}").get_json()
     assert body["status"] == "cancelled" and body["cancel_reason"] == "no payment received in time"
+    assert body["payment"]["state"] == "voided" and body["payment"]["refunded"] is None  # no money is awaited any more
     assert sim.store.get(PRODUCT, products[0].id).stock == before
 
 
@@ -110,15 +111,28 @@ def test_list_newest_first_filter_and_paginate(shopper, products, frozen):
     assert_problem(shopper.call("get", "/api/v1/orders?status=lost"), 422)
 
 
+def test_an_order_is_found_by_its_number_too(shopper, products):
+    """Found in review: the number in the confirmation mail (`AS-100042`) found nothing."""
+    order = place(shopper, products)
+    assert shopper.call("get", f"/api/v1/orders/{order['number']}").get_json() == order
+    cancelled = shopper.call("post", f"/api/v1/orders/{order['number']}/cancel", json={"reason": "typo"}).get_json()
+    assert cancelled["id"] == order["id"] and cancelled["status"] == "cancelled"
+    assert_problem(shopper.call("get", "/api/v1/orders/AS-1"), 404, "ORDER_NOT_FOUND")
+
+
 def test_orders_are_private(client, shopper, products):
     order = place(shopper, products)
     stranger = Shopper(client, register_shopper(client))
+    assert_problem(stranger.call("get", f"/api/v1/orders/{order['number']}"), 404, "ORDER_NOT_FOUND")
     assert_problem(stranger.call("get", f"/api/v1/orders/{order['id']}"), 404, "ORDER_NOT_FOUND")
     assert_problem(stranger.call("post", f"/api/v1/orders/{order['id']}/cancel", json={"reason": "x"}), 404)
     assert stranger.call("get", "/api/v1/orders").get_json() == []
 
 
 def test_seeded_customers_have_a_history_in_every_status(client, sim):
+    """Every seeded customer has past orders, as the docs say (found in review: many had none)."""
+    with_orders = {o.customer_id for o in sim.store.values("order")}
+    assert {c.id for c in sim.store.values("customer")} == with_orders
     login = client.post("/api/v1/auth/login", json={"email": "demo@example.com", "password": "alegra-sim-2026"})
     statuses = Counter(o.status for o in sim.store.values("order"))
     assert set(statuses) == {"placed", "paid", "processing", "shipped", "delivered", "cancelled"}

@@ -101,7 +101,7 @@ def test_stats_shape(client):
 def test_config_and_stats_need_the_admin_token_when_set(make_app):
     client = make_app(admin_token="s3cret").test_client()
     for method, url in (("get", "/_sim/config"), ("patch", "/_sim/config"), ("get", "/_sim/stats"), ("delete", "/_sim/stats")):
-        assert_problem(getattr(client, method)(url, json={}), 401, "ADMIN_TOKEN_REQUIRED")
+        assert_problem(getattr(client, method)(url, json={}), 401, "AUTHENTICATION_REQUIRED")
     assert client.get("/_sim/stats", headers={"Authorization": "Bearer s3cret"}).status_code == 200
     ok = client.patch("/_sim/config", json={"latency": {"default": "1ms"}}, headers={"Authorization": "Bearer s3cret"})
     assert ok.status_code == 200

@@ -77,7 +77,7 @@ def test_the_outbox_is_paginated(app, client):
 def test_the_outbox_needs_the_admin_token_when_one_is_set(make_app):
     client = make_app(admin_token="s3cret").test_client()
     response = client.get("/_sim/outbox")
-    assert_problem(response, 401, "ADMIN_TOKEN_REQUIRED")
+    assert_problem(response, 401, "AUTHENTICATION_REQUIRED")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/_sim/outbox", headers={"Authorization": "Bearer s3cret"}).status_code == 200
 

@@ -272,6 +272,23 @@ def test_unsubscribing_stops_deliveries_and_drops_their_history(receiver, make):
     assert_problem(client.get(f"/api/v1/webhooks/{subscription['id']}"), 404, "WEBHOOK_NOT_FOUND")
 
 
+def test_nothing_is_sent_after_unsubscribing_answered_not_even_what_was_under_way(receiver, make):
+    """Found in review: deliveries already picked for sending still arrived after the 204."""
+    client, sim = make()
+    subscription = subscribe(client, receiver.url())
+    for product in sim.store.values(PRODUCT)[:20]:  # one resource each: all due at once
+        client.patch(f"/_sim/products/{product.id}", json={"stock": 7})
+    threads = webhooks.dispatch_due(sim)
+    assert len(threads) == 20
+    assert client.delete(f"/api/v1/webhooks/{subscription['id']}").status_code == 204
+    answered = time.monotonic()
+    for thread in threads:
+        thread.join(5)
+    time.sleep(0.1)
+    assert [r for r in receiver.received if r["at"] > answered] == []
+    assert sim.store.count(events.DELIVERY) == 0 and drain(sim) == 0
+
+
 def test_list_subscriptions_is_paginated(receiver, make):
     client, _ = make()
     ids = [subscribe(client, receiver.url(f"/{n}"))["id"] for n in range(3)]
