@@ -25,7 +25,7 @@ def test_the_page_and_its_assets_load_without_the_token(shared):
     for name, mimetypes in (("console.js", ("text/javascript", "application/javascript")), ("console.css", ("text/css",))):
         asset = shared.get(f"/_sim/console/static/{name}")
         assert asset.status_code == 200 and asset.mimetype in mimetypes, name
-    assert_problem(shared.get("/_sim/stats"), 401, "ADMIN_TOKEN_REQUIRED")  # the data it shows stays guarded
+    assert_problem(shared.get("/_sim/stats"), 401, "AUTHENTICATION_REQUIRED")  # the data it shows stays guarded
 
 
 def test_every_asset_is_local_and_nothing_runs_inline(shared):

@@ -125,7 +125,7 @@
     $("forget-token").hidden = true;
     $("login").hidden = false;
     $("token-error").textContent = refused
-      ? "The simulator refused that token (401 ADMIN_TOKEN_REQUIRED): check SIM_ADMIN_TOKEN."
+      ? "The simulator refused that token (401 INVALID_TOKEN): check SIM_ADMIN_TOKEN."
       : "";
     if (refused) forgetToken();
     $("token-input").focus();
