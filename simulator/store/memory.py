@@ -10,7 +10,8 @@ import random
 import threading
 import uuid
 from collections import defaultdict, deque
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sortedcontainers import SortedDict, SortedList
 
@@ -157,6 +158,9 @@ class InMemoryStore(Store):
             return updated
 
     def atomic(self):
+        return self._lock
+
+    def snapshot(self):
         return self._lock
 
     # -- ids and randomness ----------------------------------------------------
