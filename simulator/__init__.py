@@ -11,14 +11,14 @@ from swagger_ui_bundle import swagger_ui_path
 
 from .config import Settings, load_settings
 from .http.errors import register_error_handlers
-from .runtime import Runtime
+from .runtime import open_runtime
 from .schemas import ProblemSchema
 from . import background as background_work
 from .basket import routes as basket_routes
 from .catalog import admin_routes as catalog_admin_routes, routes as catalog_routes
 from .checkout import routes as checkout_routes
 from .customers import routes as customer_routes
-from .http import cors, guards
+from .http import cors, guards, shared_state
 from .http.blueprints import EXTENSION
 from .mail import admin_routes as mail_admin_routes
 from .orders import admin_routes as order_admin_routes, routes as order_routes
@@ -70,7 +70,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.json.sort_keys = False
-    app.extensions[EXTENSION] = Runtime(settings)
+    runtime = app.extensions[EXTENSION] = open_runtime(settings)
 
     api = SimulatorApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -82,10 +82,12 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
     def docs_assets(filename):
         return send_from_directory(swagger_ui_path, filename)
 
-    register_error_handlers(app)  # after Api(), whose own HTTPException handler this replaces
+    register_error_handlers(app, runtime.unavailable)  # after Api(), whose own HTTPException handler this replaces
 
     cors.install(app, settings.cors_origins)
     middleware.install(app)  # latency, faults and stats around every route
+    if runtime.shared:
+        shared_state.install(app)  # outside the simulation: each request first catches up with the other workers
     guards.install(app, settings)  # outermost: Host, cross-site /_sim, who may use X-Sim-* headers
 
     if background:
