@@ -11,7 +11,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from .config import Settings, load_settings
 from .http.errors import register_error_handlers
-from .runtime import open_runtime
+from .runtime import Runtime
 from .schemas import ProblemSchema
 from . import background as background_work
 from .basket import routes as basket_routes
@@ -45,6 +45,15 @@ def _blueprints():
         simulation_routes.blp, simulation_config_routes.blp, catalog_admin_routes.blp, promotion_admin_routes.blp,
         order_admin_routes.blp, mail_admin_routes.blp,
     )
+
+
+def open_runtime(settings: Settings) -> Runtime:
+    """The Runtime the settings ask for: everything in this process, or shared through Redis."""
+    if settings.store == "memory":
+        return Runtime(settings)
+    from .shared.runtime import SharedRuntime
+
+    return SharedRuntime(settings)
 
 
 def create_app(config: Mapping[str, Any] | Settings | None = None, *, background: bool = False) -> Flask:

@@ -99,11 +99,3 @@ class Runtime:
             products=self.settings.products if products is None else products,
         )
 
-
-def open_runtime(settings: Settings, clock: Clock | None = None) -> Runtime:
-    """The Runtime the settings ask for: in this process, or shared through Redis."""
-    if settings.store == "memory":
-        return Runtime(settings, clock)
-    from simulator.shared.runtime import SharedRuntime
-
-    return SharedRuntime(settings)
