@@ -120,7 +120,8 @@ def test_one_order_per_idempotency_key_across_replicas(shared):
 
 def test_failed_logins_are_counted_across_replicas(shared):
     email = f"lock{uuid.uuid4().hex[:8]}@example.org"
-    assert shared.call("post", "/api/v1/customers", json={"email": email, "password": PASSWORD, "first_name": "L", "last_name": "O"}).status_code == 201
+    registration = {"email": email, "password": PASSWORD, "first_name": "L", "last_name": "O"}
+    assert shared.call("post", "/api/v1/customers", json=registration).status_code == 201
     for index in range(5):
         assert shared.call("post", "/api/v1/auth/login", index, json={"email": email, "password": "wrong guess"}).status_code == 401
     for index in range(2):
