@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import tempfile
-import time
-from pathlib import Path
 
 import pytest
 
-from simulator.launch import free_port
+from simulator.launch import RedisProcess
 
 REASON = "the shared-store tests need Debian's redis-server (apt-get install redis-server)"
 
@@ -32,51 +28,8 @@ def redis_server_or_skip() -> str:
     pytest.skip(REASON)
 
 
-class RedisServer:
-    """One redis-server; `stop()` and `start()` again on the same port play a Redis that went away."""
-
-    def __init__(self, executable: str, port: int | None = None) -> None:
-        self.executable = executable
-        self.port = port or free_port()
-        self.directory = Path(tempfile.mkdtemp(prefix="alegra-sim-redis-"))
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self, timeout: float = 10.0) -> RedisServer:
-        self.process = subprocess.Popen(
-            [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory), "--protected-mode", "yes"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + timeout
-        import redis
-
-        while True:
-            try:
-                redis.Redis(port=self.port, socket_timeout=0.5).ping()
-                return self
-            except redis.exceptions.ConnectionError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"redis-server did not start on port {self.port}") from None
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def client(self):
-        import redis
-
-        return redis.Redis(port=self.port)
+class RedisServer(RedisProcess):
+    """simulator.launch.RedisProcess, its temporary folder removed at the end."""
 
     def close(self) -> None:
         self.stop()

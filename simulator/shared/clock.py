@@ -25,9 +25,9 @@ def encode(offset: float, frozen_at: float | None) -> dict[str, str]:
 
 
 class RedisClock(Clock):
-    def __init__(self, client: redis.Redis, key: str, wall=time.time) -> None:
+    def __init__(self, client: redis.Redis, key: str, version_key: str, wall=time.time) -> None:
         super().__init__(wall)
-        self._client, self.key = client, key
+        self._client, self.key, self._version_key = client, key, version_key
 
     def load(self, state: Mapping[bytes, bytes]) -> None:
         """The state as read from Redis (HGETALL of `key`)."""
@@ -44,6 +44,7 @@ class RedisClock(Clock):
                     offset, frozen_at = transition(*parse(pipe.hgetall(self.key)), self._wall())
                     pipe.multi()
                     pipe.hset(self.key, mapping=encode(offset, frozen_at))
+                    pipe.incr(self._version_key)
                     pipe.execute()
                     break
                 except redis.WatchError:

@@ -81,7 +81,10 @@ def new_id() -> str:
 
 def publish(client: redis.Redis, namespace: str, generation: Generation) -> Generation:
     """Point every process at `generation`; the one it replaces is deleted after a grace period."""
-    previous = client.getset(f"{namespace}:current", generation.to_json())
+    pipe = client.pipeline(transaction=True)
+    pipe.getset(f"{namespace}:current", generation.to_json())
+    pipe.incr(f"{namespace}:version")  # every process catches up on its next request
+    previous, _ = pipe.execute()
     if previous is not None:
         client.zadd(f"{namespace}:retired", {parse(previous).generation: time.time()})
     delete_retired(client, namespace)

@@ -2,9 +2,10 @@
 
 At start it adopts the current generation (the state survives a restart) or, in an
 empty Redis, seeds one while other workers wait. At the start of each request (and
-each round of background work) `refresh` reads in one round trip what other workers
-may have changed: the current generation (a reset elsewhere), the clock, the config
-version, the stats epoch and the journal counts of the locally kept kinds.
+each round of background work) `refresh` reads one counter, `<namespace>:version`,
+which every change another worker must see bumps: a reset (the current generation),
+the clock, the config, the stats epoch, a change of a locally kept kind. Only when it
+moved does it read, in one more round trip, what changed.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ class SharedRuntime(Runtime):
     def __init__(self, settings: Settings) -> None:  # noqa: D107 (no super().__init__: nothing here is local)
         self.client = connect(settings.store)
         self.codec = Codec(KINDS)
-        self.clock = RedisClock(self.client, f"{NAMESPACE}:clock")
+        self.version_key = f"{NAMESPACE}:version"
+        self.seen_version: bytes | None = None
+        self.clock = RedisClock(self.client, f"{NAMESPACE}:clock", self.version_key)
         self.simulation = RedisSimState(self.client, NAMESPACE, settings.simulation or simconfig.normalize({}), settings.fault_seed, 0.0)
         self.lease = Lease(self.client, f"{NAMESPACE}:leader")
         generation = generations.adopt_or_seed(self.client, NAMESPACE, lambda generation_id: self._seed(settings, generation_id))
@@ -65,6 +68,13 @@ class SharedRuntime(Runtime):
         self.churn = Churn()
 
     def refresh(self) -> None:
+        version = self.client.get(self.version_key)
+        if version is not None and version == self.seen_version:
+            return  # nothing changed since this process last looked: the common case, one GET
+        self._catch_up()
+        self.seen_version = version
+
+    def _catch_up(self) -> None:
         store = self.store
         pipe = self.client.pipeline(transaction=False)
         pipe.get(f"{NAMESPACE}:current")

@@ -31,6 +31,7 @@ class RedisSimState(SimState):
         super().__init__(config, fault_seed, now)
         self._client = client
         self._key = f"{namespace}:sim:"
+        self._version_key = f"{namespace}:version"
         self.worker = uuid.uuid4().hex[:12]
         self.version: int | None = None
         self.epoch: int | None = None
@@ -53,6 +54,7 @@ class RedisSimState(SimState):
         pipe.delete(f"{self._key}stats:{self.epoch}")
         pipe.incr(self.epoch_key)
         pipe.delete(self._key + "draws")
+        pipe.incr(self._version_key)
         pipe.execute()
         self.pull()
 
@@ -86,7 +88,8 @@ class RedisSimState(SimState):
                     pipe.multi()
                     pipe.set(key, json.dumps(config))
                     pipe.incr(self.version_key)
-                    version = pipe.execute()[-1]
+                    pipe.incr(self._version_key)
+                    version = pipe.execute()[-2]
                     break
                 except redis.WatchError:
                     continue
@@ -111,6 +114,7 @@ class RedisSimState(SimState):
         pipe.set(self._key + "since", repr(now))
         pipe.delete(f"{self._key}stats:{self.epoch}")
         pipe.incr(self.epoch_key)
+        pipe.incr(self._version_key)
         pipe.execute()
         self.pull()
 

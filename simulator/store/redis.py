@@ -60,12 +60,13 @@ LOCK_WAIT_SECONDS = 5.0
 JOURNAL_CAP = 20_000
 #: Records read or written per round trip in bulk operations.
 CHUNK = 2000
-OPTIMISTIC_ATTEMPTS = 50
+OPTIMISTIC_ATTEMPTS = 200
 
 _DELETED = object()  # a buffered deletion
 
 # One script applies every write: checks first (the lock, compare-and-set), then the ops.
-# ARGV: prefix, lock token ('' = the lock must be free), release (0/1), number of checks,
+# ARGV: prefix, lock token ('' = the lock must be free), release (0/1), the shared-state
+# version key (bumped when a local kind changes), number of checks,
 # checks (kind, id, expected raw) ..., then ops:
 #   P kind id raw owner journal | D kind id journal | A name member | R name member
 #   L kind id deleted at seq
@@ -78,13 +79,14 @@ if token == '' then
 elseif lock ~= token then
   return 'LOST'
 end
-local i = 5
-for _ = 1, tonumber(ARGV[4]) do
+local i = 6
+for _ = 1, tonumber(ARGV[5]) do
   local current = redis.call('GET', P .. 'r:' .. ARGV[i] .. ':' .. ARGV[i + 1])
   if current ~= ARGV[i + 2] then return 'CONFLICT' end
   i = i + 3
 end
 local function journal(kind, id)
+  redis.call('INCR', ARGV[4])
   redis.call('INCR', P .. 'js:' .. kind)
   redis.call('LPUSH', P .. 'j:' .. kind, id)
   redis.call('LTRIM', P .. 'j:' .. kind, 0, JOURNAL_LAST)
@@ -258,6 +260,8 @@ class RedisStore(Store):
         self.generation = generation
         self.seed = seed
         self.prefix = f"{namespace}:g:{generation}:"
+        #: Counts every change a request of another process must catch up with (see shared/runtime.py).
+        self.version_key = f"{namespace}:version"
         self.auto_refresh = auto_refresh
         self._process_lock = threading.RLock()  # greenlets of this process queue here, not by polling Redis
         self._local_lock = threading.RLock()
@@ -359,6 +363,7 @@ class RedisStore(Store):
         if kind in self._local:
             # Past the journal's reach: every process reloads the kind on its next read.
             self.client.incrby(f"{self.prefix}js:{kind}", JOURNAL_CAP + 1)
+            self.client.incr(self.version_key)
             self._local[kind].dirty = True
 
     def count(self, kind: str) -> int:
@@ -454,7 +459,7 @@ class RedisStore(Store):
         """Read one record, compute its successor (`step` → (new record or _DELETED, answer)),
         and write it only if the record is still the one read; else read again."""
         key = self._record_key(kind, record_id)
-        for _ in range(OPTIMISTIC_ATTEMPTS):
+        for attempt in range(OPTIMISTIC_ATTEMPTS):
             raw = self.client.get(key)
             current = None if raw is None else self.codec.decode(kind, raw)
             if current is None and missing_ok:
@@ -465,6 +470,8 @@ class RedisStore(Store):
                 self._written((kind,))
                 return answer
             self._wait_out(outcome)
+            if outcome == "CONFLICT":  # racers on one record: spread their retries out
+                time.sleep(random.uniform(0, min(0.02, 0.0005 * 2 ** min(attempt, 6))))
         raise StoreUnavailable(f"{kind} {record_id} changed on every one of {OPTIMISTIC_ATTEMPTS} attempts")
 
     def _apply(self, kind, record_id, current, change, expected_version, buffer=True):
@@ -520,7 +527,7 @@ class RedisStore(Store):
 
     def _try_commit(self, ops: list, *, token: str, release: bool = False, checks: list | None = None) -> str:
         checks = checks or []
-        outcome = self._commit(args=[self.prefix, token, "1" if release else "0", len(checks) // 3, *checks, *ops])
+        outcome = self._commit(args=[self.prefix, token, "1" if release else "0", self.version_key, len(checks) // 3, *checks, *ops])
         return outcome.decode() if isinstance(outcome, bytes) else outcome
 
     def _commit_now(self, ops: list, kinds: Iterable[str]) -> None:
