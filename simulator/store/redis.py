@@ -180,6 +180,18 @@ end
 return out
 """
 
+# ARGV: prefix, kind, owner: the owner's ids and records, id order, in one round trip.
+BY_OWNER = """
+local P, kind = ARGV[1], ARGV[2]
+local out = {}
+for _, member in ipairs(redis.call('ZRANGEBYLEX', P .. 'w:' .. kind, '[' .. ARGV[3] .. '\\0', '(' .. ARGV[3] .. '\\1')) do
+  local id = string.sub(member, #ARGV[3] + 2)
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('GET', P .. 'r:' .. kind .. ':' .. id) or false
+end
+return out
+"""
+
 # ARGV: prefix, kind, before: forget deletions older than `before`; returns how many.
 PURGE = """
 local base = ARGV[1] .. 'l:' .. ARGV[2]
@@ -273,6 +285,7 @@ class RedisStore(Store):
         self._release = client.register_script(RELEASE)
         self._catch_up = client.register_script(CATCH_UP)
         self._purge = client.register_script(PURGE)
+        self._by_owner = client.register_script(BY_OWNER)
 
     # -- keys --------------------------------------------------------------------------
     def _record_key(self, kind: str, record_id: str) -> str:
@@ -441,9 +454,14 @@ class RedisStore(Store):
         return sorted(ids)[offset : offset + limit]
 
     def by_owner(self, kind: str, owner_id: str) -> list[Any]:
-        members = self.client.zrangebylex(f"{self.prefix}w:{kind}", f"[{owner_id}\0", f"({owner_id}\x01")
-        ids = [member.decode().partition("\0")[2] for member in members]
-        return self._merged(kind, ids, self._get_many(kind, ids), keep=lambda r: getattr(r, "owner_id", None) == owner_id)
+        keep = lambda r: getattr(r, "owner_id", None) == owner_id  # noqa: E731
+        if kind in self._local:
+            members = self.client.zrangebylex(f"{self.prefix}w:{kind}", f"[{owner_id}\0", f"({owner_id}\x01")
+            ids = [member.decode().partition("\0")[2] for member in members]
+            return self._merged(kind, ids, self._get_many(kind, ids), keep=keep)
+        pairs = self._by_owner(args=[self.prefix, kind, owner_id])
+        ids = [raw_id.decode() for raw_id in pairs[0::2]]
+        return self._merged(kind, ids, self.codec.decode_many(kind, pairs[1::2]), keep=keep)
 
     def update(self, kind, record_id, change, expected_version=None):
         if self._section() is not None:
