@@ -17,8 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import requests
 
@@ -87,7 +87,7 @@ class SimulatorProcess:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def __enter__(self) -> "SimulatorProcess":
+    def __enter__(self) -> SimulatorProcess:
         try:
             self.start()
             self.wait_ready()
@@ -177,7 +177,7 @@ class RedisProcess:
 
         return redis.Redis(host=HOST, port=self.port, socket_timeout=5)
 
-    def start(self, timeout: float = 10.0) -> "RedisProcess":
+    def start(self, timeout: float = 10.0) -> RedisProcess:
         import redis
 
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -204,7 +204,7 @@ class RedisProcess:
                 process.kill()
                 process.wait()
 
-    def __enter__(self) -> "RedisProcess":
+    def __enter__(self) -> RedisProcess:
         return self.start()
 
     def __exit__(self, *exc_info) -> None:

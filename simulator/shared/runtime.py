@@ -11,7 +11,7 @@ moved does it read, in one more round trip, what changed.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from simulator.config import Settings
 from simulator.records import KINDS, LOCAL_KINDS
@@ -37,7 +37,7 @@ class SharedRuntime(Runtime):
     shared = True
     unavailable = (*Runtime.unavailable, *UNAVAILABLE)
 
-    def __init__(self, settings: Settings) -> None:  # noqa: D107 (no super().__init__: nothing here is local)
+    def __init__(self, settings: Settings) -> None:
         self.client = connect(settings.store)
         self.codec = Codec(KINDS)
         self.version_key = f"{NAMESPACE}:version"

@@ -17,7 +17,8 @@ import copy
 import json
 import random
 import uuid
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import redis
 
