@@ -78,7 +78,10 @@ class Settings:
     )
     store: str = field(
         default="memory",
-        metadata={"doc": "Where the shop's state lives: `memory` (one worker process) or a Redis URL `redis://HOST:PORT/DB`, shared by every worker on every host and kept across restarts (docs/scale-out.md)."},
+        metadata={"doc": (
+            "Where the shop's state lives: `memory` (one worker process) or a Redis URL `redis://HOST:PORT/DB`, "
+            "shared by every worker on every host and kept across restarts (docs/scale-out.md)."
+        )},
     )
     workers: int = field(
         default=1,
