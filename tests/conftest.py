@@ -1,18 +1,37 @@
-"""Shared fixtures: a small seeded app, its client, its runtime, a frozen clock."""
+"""The fixtures every test folder shares: an app factory, a small seeded app, its client,
+its runtime and a frozen clock, a shopper, and bare store, clock and customer rules for
+service tests. Helpers that are not fixtures live in tests/helpers/."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from flask import Flask
 
 from simulator import create_app
+from simulator.clock import Clock
+from simulator.customers.rules import CustomerRules
 from simulator.http.blueprints import EXTENSION
+from simulator.store import InMemoryStore
+from tests.helpers.apps import SMALL
+from tests.helpers.shopping import Shopper, affordable_products, register_shopper
 
-SMALL = {"products": 200, "customers": 50, "password_hash_profile": "fast", "churn_per_minute": 0, "log_level": "warning"}
+
+@pytest.fixture(scope="session")
+def make_app() -> Callable[..., Flask]:
+    """`make_app(**settings)`: a new app on the small settings, with these on top (a factory:
+    each call seeds a fresh app, so any test scope may use it)."""
+
+    def make(**settings) -> Flask:
+        return create_app({**SMALL, **settings})
+
+    return make
 
 
 @pytest.fixture
-def app():
-    return create_app(SMALL)
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture
@@ -33,29 +52,31 @@ def frozen(sim):
     return sim.clock
 
 
-def assert_problem(response, status: int, code: str | None = None) -> dict:
-    """The answer is problem+json with this status (and code)."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json(force=True)
-    assert body["status"] == status
-    assert body["code"] and body["code"] == body["code"].upper()
-    assert {"type", "title", "detail"} <= set(body)
-    if code is not None:
-        assert body["code"] == code, body
-    return body
-
-
 @pytest.fixture
 def shopper(client):
     """A freshly registered customer, driven through the HTTP API."""
-    from tests.shopping import Shopper, register
-
-    return Shopper(client, register(client))
+    return Shopper(client, register_shopper(client))
 
 
 @pytest.fixture
 def products(sim):
-    from tests.shopping import affordable_products
-
     return affordable_products(sim.store)
+
+
+@pytest.fixture
+def store():
+    """A bare store, for service tests."""
+    return InMemoryStore(7)
+
+
+@pytest.fixture
+def clock():
+    clock = Clock()
+    clock.freeze()
+    return clock
+
+
+@pytest.fixture
+def rules():
+    """Customer rules for service tests."""
+    return CustomerRules(hash_profile="fast", max_addresses=4, base_url="http://shop.test")

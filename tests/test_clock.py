@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -37,11 +37,11 @@ def test_frozen_clock_stands_still_until_advanced_then_resumes_from_there():
 def test_set_and_reset():
     wall = FakeWall(1_000_000.0)
     clock = Clock(wall)
-    target = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    target = datetime(2030, 1, 1, tzinfo=UTC)
     clock.set(target)
     assert clock.now() == target
     clock.set(datetime(2030, 1, 2))  # naive means UTC
-    assert clock.now() == datetime(2030, 1, 2, tzinfo=timezone.utc)
+    assert clock.now() == datetime(2030, 1, 2, tzinfo=UTC)
     clock.reset()
     assert clock.timestamp() == wall.now
 
@@ -52,7 +52,7 @@ def test_clock_never_moves_backwards_by_advance():
 
 
 def test_rfc3339_round_trip():
-    moment = datetime(2026, 11, 29, 18, 45, 9, tzinfo=timezone.utc)
+    moment = datetime(2026, 11, 29, 18, 45, 9, tzinfo=UTC)
     assert rfc3339(moment) == "2026-11-29T18:45:09Z"
     assert parse_rfc3339("2026-11-29T18:45:09Z") == moment
     assert parse_rfc3339("2026-11-29T19:45:09+01:00") == moment

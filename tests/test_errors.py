@@ -1,8 +1,7 @@
 """Every failure answers problem+json with a stable code; no traceback reaches a client."""
 
-from simulator import create_app
 from simulator.http.errors import flatten_messages
-from tests.conftest import SMALL, assert_problem
+from tests.helpers.problems import assert_problem
 
 
 def test_unknown_route(client):
@@ -25,8 +24,8 @@ def test_validation_failures_map_fields_to_messages(client):
     assert set(body["errors"]) >= {"name", "price", "category_ids"}
 
 
-def test_unexpected_exception_is_a_problem_without_traceback():
-    app = create_app(SMALL)
+def test_unexpected_exception_is_a_problem_without_traceback(make_app):
+    app = make_app()
 
     @app.route("/boom")
     def boom():

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.catalog.model import PRODUCT
-from tests.conftest import assert_problem
+from tests.helpers.problems import assert_problem
 
 PID = "{pid}"
 HOSTILE = [

@@ -3,13 +3,14 @@ and nothing changed."""
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 import pytest
 
 from simulator.catalog.model import PRODUCT
-from tests.conftest import assert_problem
-from tests.shopping import INLINE_DE
+from tests.helpers.problems import assert_problem
+from tests.helpers.shopping import INLINE_DE
 
 STALE = '"999"'
 NEVER_ISSUED = "garbage"

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import pytest
 from marshmallow import Schema, ValidationError, fields
 
-from simulator import create_app
 from simulator.catalog.model import CATEGORY, PRODUCT
 from simulator.http.blueprints import EXTENSION
 
@@ -152,8 +151,8 @@ def _operate(s: Recorder, sim) -> None:
 
 
 @pytest.fixture(scope="module")
-def recorded() -> Recorder:
-    app = create_app(SETTINGS)
+def recorded(make_app) -> Recorder:
+    app = make_app(**SETTINGS)
     s = Recorder(app)
     sim = app.extensions[EXTENSION]
     _shop(s, sim)

@@ -8,7 +8,7 @@ import time
 
 import requests
 
-from tests.server import ROOT, running_server
+from tests.helpers.server import ROOT, running_server
 
 
 def test_serves_under_gunicorn_with_a_gevent_worker_that_does_not_block():

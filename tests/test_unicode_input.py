@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import assert_problem
+from tests.helpers.problems import assert_problem
 
 SURROGATE = '"\\ud800A"'  # JSON escape of a lone UTF-16 surrogate
 

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from simulator.basket.model import BASKET
 from simulator.promotions.rules import PROMOTION
-from tests.conftest import assert_problem
+from tests.helpers.problems import assert_problem
 from tests.test_hostile_input import json_values
 
 

@@ -5,11 +5,11 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.promotions import rules as promotions
 from simulator.basket.model import BASKET
 from simulator.catalog import service as catalog
 from simulator.catalog.model import PRODUCT
-from tests.conftest import assert_problem
+from simulator.promotions import rules as promotions
+from tests.helpers.problems import assert_problem
 
 
 @pytest.fixture

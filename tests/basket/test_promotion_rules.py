@@ -4,21 +4,20 @@ import json
 
 import pytest
 
-from simulator import create_app
-from simulator.promotions.rules import PROMOTION
 from simulator.config import SettingsError
 from simulator.http.blueprints import EXTENSION
 from simulator.money import quantize
-from tests.conftest import SMALL, assert_problem
+from simulator.promotions.rules import PROMOTION
+from tests.helpers.problems import assert_problem
 
 
-def test_a_promotions_file_replaces_the_default_rules(tmp_path):
+def test_a_promotions_file_replaces_the_default_rules(tmp_path, make_app):
     rules = tmp_path / "rules.json"
     rules.write_text(json.dumps({"promotions": [
         {"name": "Books 10 %", "kind": "line_percent", "percent": "10", "category_slugs": ["books-media/books"]},
         {"name": "HELLO", "kind": "basket_amount", "amount": "2.50", "coupon_code": "hello"},
     ]}))
-    sim = create_app({**SMALL, "promotions_file": str(rules)}).extensions[EXTENSION]
+    sim = make_app(promotions_file=str(rules)).extensions[EXTENSION]
     loaded = {p.name: p for p in sim.store.values(PROMOTION)}
     assert set(loaded) == {"Books 10 %", "HELLO"}
     assert loaded["HELLO"].coupon_code == "HELLO" and loaded["Books 10 %"].category_ids
@@ -29,11 +28,11 @@ def test_a_promotions_file_replaces_the_default_rules(tmp_path):
     (json.dumps({"promotions": [{"name": "x", "kind": "teleport"}]}), "invalid rules"),
     (json.dumps({"promotions": [{"name": "x", "kind": "line_percent", "percent": "5", "category_slugs": ["nowhere"]}]}), "unknown category slugs"),
 ])
-def test_a_bad_promotions_file_stops_start_up_with_a_reason(tmp_path, content, message):
+def test_a_bad_promotions_file_stops_start_up_with_a_reason(tmp_path, content, message, make_app):
     rules = tmp_path / "rules.json"
     rules.write_text(content)
     with pytest.raises(SettingsError, match=message):
-        create_app({**SMALL, "promotions_file": str(rules)})
+        make_app(promotions_file=str(rules))
 
 
 def test_edit_rules_at_run_time(client):

@@ -3,7 +3,7 @@
 import json
 
 from simulator.catalog.model import CATEGORY, PRODUCT
-from tests.conftest import assert_problem
+from tests.helpers.problems import assert_problem
 
 
 def test_category_tree_nests_children(client, sim):

@@ -7,12 +7,10 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator import create_app
 from simulator.catalog import service
 from simulator.catalog.model import CATEGORY, PRODUCT
 from simulator.catalog.serialize import product_to_dict
 from simulator.http.blueprints import EXTENSION
-from tests.conftest import SMALL
 
 mutation = st.tuples(st.sampled_from(["create", "price", "stock", "delete"]), st.integers(0, 10**9))
 # A run: a page size, then for each export step the mutations made before it.
@@ -54,9 +52,9 @@ def replay(sim, replica, token, page_size):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(run=runs)
-def test_cursor_export_then_changes_reproduces_the_live_catalog(run):
+def test_cursor_export_then_changes_reproduces_the_live_catalog(run, make_app):
     page_size, steps = run
-    app = create_app({**SMALL, "products": 80})
+    app = make_app(products=80)
     sim = app.extensions[EXTENSION]
     replica, cursor, token = {}, None, None
     for before_page in steps + [[]] * 200:
@@ -74,10 +72,10 @@ def test_cursor_export_then_changes_reproduces_the_live_catalog(run):
     assert replay(sim, replica, token, page_size) == live(sim)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(st.lists(mutation, max_size=8), min_size=1, max_size=6))
-def test_streamed_ndjson_export_then_changes_reproduces_the_live_catalog(steps):
-    app = create_app({**SMALL, "products": 1200})
+def test_streamed_ndjson_export_then_changes_reproduces_the_live_catalog(steps, make_app):
+    app = make_app(products=1200)
     sim = app.extensions[EXTENSION]
     client = app.test_client()
     response = client.get("/api/v1/catalog/export", headers={"Accept": "application/x-ndjson"}, buffered=False)

@@ -4,12 +4,11 @@ from decimal import Decimal
 
 import pytest
 
-from simulator.promotions.rules import PROMOTION_USAGE, find_by_coupon
 from simulator.catalog import service as catalog
 from simulator.catalog.model import PRODUCT
-from tests.conftest import assert_problem
-
-from tests.shopping import CARD_OK, card
+from simulator.promotions.rules import PROMOTION_USAGE, find_by_coupon
+from tests.helpers.problems import assert_problem
+from tests.helpers.shopping import CARD_OK, card
 
 
 @pytest.fixture
@@ -202,11 +201,11 @@ def test_a_limit_of_zero_allows_no_order_the_discount(client, sim, shopper, prod
 
 
 def test_a_usage_limit_of_one_allows_one_order_even_when_two_checkouts_saw_it(client, sim, products):
-    from tests.shopping import Shopper, register
+    from tests.helpers.shopping import Shopper, register_shopper
 
     rule = {"name": "Once", "kind": "basket_amount", "amount": "5.00", "coupon_code": "ONCE", "usage_limit": 1}
     assert client.put("/_sim/promotions", json={"promotions": [rule]}).status_code == 200
-    first, second = Shopper(client, register(client)), Shopper(client, register(client))
+    first, second = Shopper(client, register_shopper(client)), Shopper(client, register_shopper(client))
     (state, first_checkout), (_, second_checkout) = (_paid_with_coupon(s, products[0], "ONCE") for s in (first, second))
     assert state["state"] == "applied"
     order = first.order(first_checkout).get_json()

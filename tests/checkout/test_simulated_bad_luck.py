@@ -7,9 +7,9 @@ import pytest
 
 from simulator.catalog.model import PRODUCT
 from simulator.webhooks import dispatcher as webhooks
-from tests.conftest import assert_problem
-from tests.shopping import CARD_OK
-from tests.simulation.receiver import Receiver
+from tests.helpers.problems import assert_problem
+from tests.helpers.receiver import Receiver
+from tests.helpers.shopping import CARD_OK
 
 
 @pytest.fixture

@@ -5,9 +5,8 @@ from decimal import Decimal
 import pytest
 
 from simulator.catalog import service as catalog
-from tests.conftest import assert_problem
-
-from tests.shopping import INLINE_DE, INLINE_FR, Shopper, card, register
+from tests.helpers.problems import assert_problem
+from tests.helpers.shopping import INLINE_DE, INLINE_FR, Shopper, card, register_shopper
 
 
 def amount(money):
@@ -95,13 +94,13 @@ def test_cash_on_delivery_has_a_total_limit(shopper, sim):
 
 
 def test_address_from_the_address_book_and_bad_addresses(client, sim, products):
-    shopper = Shopper(client, register(client))
+    shopper = Shopper(client, register_shopper(client))
     address = shopper.call("post", "/api/v1/customers/me/addresses", json={**INLINE_DE, "phone": "+49 30 1234567"}).get_json()
     shopper.add(products[0])
     checkout = shopper.open()
     body = shopper.step(checkout, "shipping-address", {"address_id": address["id"]})
     assert body["shipping_address"]["line1"] == INLINE_DE["line1"]
-    other = Shopper(client, register(client))
+    other = Shopper(client, register_shopper(client))
     foreign = other.call("post", "/api/v1/customers/me/addresses", json=INLINE_FR).get_json()
     assert_problem(shopper.call("put", f"/api/v1/checkout/{checkout}/shipping-address", json={"address_id": foreign["id"]}), 404, "ADDRESS_NOT_FOUND")
     assert_problem(shopper.call("put", f"/api/v1/checkout/{checkout}/shipping-address", json={"address": {**INLINE_DE, "postal_code": "ABC"}}), 422)
@@ -110,10 +109,10 @@ def test_address_from_the_address_book_and_bad_addresses(client, sim, products):
 
 
 def test_someone_elses_checkout_is_not_found(client, products):
-    owner = Shopper(client, register(client))
+    owner = Shopper(client, register_shopper(client))
     owner.add(products[0])
     checkout = owner.open()
-    stranger = Shopper(client, register(client))
+    stranger = Shopper(client, register_shopper(client))
     assert_problem(stranger.call("get", f"/api/v1/checkout/{checkout}"), 404, "CHECKOUT_NOT_FOUND")
     assert_problem(stranger.call("put", f"/api/v1/checkout/{checkout}/shipping-address", json={"address": INLINE_DE}), 404)
 

@@ -12,8 +12,7 @@ from simulator.customers.model import CUSTOMER, EMAIL_KEY, RESET_TOKEN
 from simulator.errors import DomainError
 from simulator.mail import outbox
 from simulator.tokens import token_digest
-
-from .conftest import PASSWORD, code_of, mails_to, registration, signup
+from tests.helpers.accounts import PASSWORD, code_of, mails_to, registration, signup
 
 
 # -- registration ---------------------------------------------------------------------

@@ -9,8 +9,7 @@ import pytest
 from simulator.customers import addresses
 from simulator.customers.model import ADDRESS
 from simulator.errors import DomainError
-
-from .conftest import address, code_of, signup
+from tests.helpers.accounts import address, code_of, signup
 
 
 @pytest.fixture

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from simulator.customers.auth import current_customer
-from tests.conftest import assert_problem
-
-from .conftest import bearer, register
+from tests.helpers.accounts import bearer, register
+from tests.helpers.problems import assert_problem
 
 #: What a view calls when it acts for the authenticated customer.
 CUSTOMER_READERS = {"current_customer", "bearer_token", "bearer_digest"}

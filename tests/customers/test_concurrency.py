@@ -7,8 +7,7 @@ import threading
 from simulator.customers import accounts, lockout, passwords, sessions
 from simulator.customers.model import CUSTOMER, EMAIL_KEY
 from simulator.errors import DomainError
-
-from .conftest import registration
+from tests.helpers.accounts import registration
 
 THREADS = 12
 
@@ -116,7 +115,7 @@ def _interleave(monkeypatch, during_check):
 
 
 def test_a_login_that_checked_the_old_password_does_not_outlive_a_change(store, clock, rules, monkeypatch):
-    from .conftest import PASSWORD
+    from tests.helpers.accounts import PASSWORD
 
     session, _ = accounts.register(store, clock, rules, registration("ada@example.org"))
     new_password = "an entirely new secret"
@@ -130,7 +129,7 @@ def test_a_login_that_checked_the_old_password_does_not_outlive_a_change(store, 
 
 
 def test_a_password_change_that_checked_a_password_replaced_meanwhile_is_refused(store, clock, rules, monkeypatch):
-    from .conftest import PASSWORD
+    from tests.helpers.accounts import PASSWORD
 
     session, _ = accounts.register(store, clock, rules, registration("bea@example.org"))
     customer_id = session.customer.id

@@ -9,8 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.customers.model import ADDRESS, AUTH_TOKEN, CUSTOMER
-
-from .conftest import PASSWORD, address, bearer, register
+from tests.helpers.accounts import PASSWORD, address, bearer, register
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),

@@ -6,10 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from simulator.customers import lockout, passwords, sessions
+from simulator.customers import passwords, sessions
 from simulator.errors import DomainError
-
-from .conftest import PASSWORD, code_of, signup
+from tests.helpers.accounts import PASSWORD, code_of, signup
 
 
 def _fail(store, clock, rules, email="ada@example.org"):

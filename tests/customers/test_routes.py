@@ -6,11 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from simulator.seed.customers import DEMO_EMAIL, SEEDED_PASSWORD, seeded_email
 from simulator.customers.model import CUSTOMER
-from tests.conftest import assert_problem
-
-from .conftest import PASSWORD, address, bearer, register, registration
+from simulator.seed.customers import DEMO_EMAIL, SEEDED_PASSWORD, seeded_email
+from tests.helpers.accounts import PASSWORD, address, bearer, register, registration
+from tests.helpers.problems import assert_problem
 
 SESSION_KEYS = {"token", "token_type", "expires_at", "expires_in", "customer"}
 CUSTOMER_KEYS = {
@@ -132,15 +131,16 @@ def test_login_answers_a_token_its_expiry_and_the_customer(client, frozen):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_the_demo_account_and_seeded_customer_n_log_in_with_the_documented_password(client):
+def test_the_demo_account_and_seeded_customer_n_log_in_with_the_documented_password(client, sim):
+    seeded = sim.settings.customers
     demo = client.post("/api/v1/auth/login", json={"email": DEMO_EMAIL, "password": SEEDED_PASSWORD})
     assert demo.status_code == 200
     assert demo.get_json()["customer"]["default_shipping_address_id"] is not None
-    for n in (1, 7, 12):
+    for n in (1, 7, seeded):
         response = client.post("/api/v1/auth/login", json={"email": seeded_email(n), "password": SEEDED_PASSWORD})
         assert response.status_code == 200, n
         assert response.get_json()["customer"]["email"] == seeded_email(n)
-    missing = client.post("/api/v1/auth/login", json={"email": seeded_email(13), "password": SEEDED_PASSWORD})
+    missing = client.post("/api/v1/auth/login", json={"email": seeded_email(seeded + 1), "password": SEEDED_PASSWORD})
     assert_problem(missing, 401, "INVALID_CREDENTIALS")
 
 

@@ -6,8 +6,7 @@ import pytest
 from marshmallow import ValidationError
 
 from simulator.customers.schemas import AddressWriteSchema, ProfilePatchSchema, RegisterSchema
-
-from .conftest import address, registration
+from tests.helpers.accounts import address, registration
 
 
 def _refused(schema, body) -> dict:

@@ -9,9 +9,8 @@ import pytest
 
 from simulator.customers.model import AUTH_TOKEN
 from simulator.tokens import token_digest
-from tests.conftest import assert_problem
-
-from .conftest import PASSWORD, address, bearer, register
+from tests.helpers.accounts import PASSWORD, address, bearer, register
+from tests.helpers.problems import assert_problem
 
 PROTECTED = [
     ("GET", "/api/v1/customers/me"),

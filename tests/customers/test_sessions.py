@@ -10,8 +10,7 @@ from simulator.customers import sessions
 from simulator.customers.model import AUTH_TOKEN
 from simulator.errors import DomainError
 from simulator.tokens import token_digest
-
-from .conftest import PASSWORD, code_of, signup
+from tests.helpers.accounts import PASSWORD, code_of, signup
 
 
 def test_login_is_case_insensitive_on_the_email_and_opens_a_new_session(store, clock, rules):

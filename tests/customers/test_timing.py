@@ -5,9 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from simulator import create_app
-
-from .conftest import PASSWORD, SMALL_CUSTOMERS, registration
+from tests.helpers.accounts import PASSWORD, registration
 
 
 def _median_seconds(send, rounds: int) -> float:
@@ -34,8 +32,8 @@ def test_forgot_takes_as_long_for_an_unknown_email_as_for_a_known_one(client):
     assert abs(known_median - unknown_median) < 0.5 * max(known_median, unknown_median), (known_median, unknown_median)
 
 
-def test_login_with_an_unknown_email_costs_the_same_hash_as_a_wrong_password_at_the_secure_cost():
-    app = create_app({**SMALL_CUSTOMERS, "customers": 0, "password_hash_profile": "secure"})
+def test_login_with_an_unknown_email_costs_the_same_hash_as_a_wrong_password_at_the_secure_cost(make_app):
+    app = make_app(customers=0, password_hash_profile="secure")
     client = app.test_client()
     assert client.post("/api/v1/customers", json=registration("ada@example.org")).status_code == 201
     wrong = lambda: client.post("/api/v1/auth/login", json={"email": "ada@example.org", "password": "not " + PASSWORD})  # noqa: E731

@@ -7,9 +7,9 @@ from datetime import timedelta
 import requests
 
 from simulator.orders import service
-from tests.server import running_server
-from tests.shopping import CARD_OK, INLINE_DE
-from tests.simulation.receiver import Receiver
+from tests.helpers.receiver import Receiver
+from tests.helpers.server import running_server
+from tests.helpers.shopping import CARD_OK, INLINE_DE
 
 
 def test_catch_up_all_moves_only_live_orders(shopper, products, sim, frozen):

@@ -8,8 +8,8 @@ import pytest
 
 from simulator.catalog.model import PRODUCT
 from simulator.clock import parse_rfc3339
-from tests.shopping import Shopper, register
-from tests.conftest import assert_problem
+from tests.helpers.problems import assert_problem
+from tests.helpers.shopping import Shopper, register_shopper
 
 
 @pytest.fixture(autouse=True)
@@ -112,7 +112,7 @@ def test_list_newest_first_filter_and_paginate(shopper, products, frozen):
 
 def test_orders_are_private(client, shopper, products):
     order = place(shopper, products)
-    stranger = Shopper(client, register(client))
+    stranger = Shopper(client, register_shopper(client))
     assert_problem(stranger.call("get", f"/api/v1/orders/{order['id']}"), 404, "ORDER_NOT_FOUND")
     assert_problem(stranger.call("post", f"/api/v1/orders/{order['id']}/cancel", json={"reason": "x"}), 404)
     assert stranger.call("get", "/api/v1/orders").get_json() == []

@@ -4,8 +4,8 @@ import threading
 
 import requests
 
-from tests.server import running_server
-from tests.shopping import CARD_OK, INLINE_DE
+from tests.helpers.server import running_server
+from tests.helpers.shopping import CARD_OK, INLINE_DE
 
 BUYERS = 16
 UNITS = 5

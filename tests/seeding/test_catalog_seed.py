@@ -3,10 +3,10 @@ from collections import Counter
 
 import pytest
 
-from simulator.seed import seed_catalog
-from simulator.seed.catalog import generate_categories, generate_products
 from simulator.catalog.model import CATEGORY, PRODUCT
 from simulator.catalog.serialize import category_to_dict, product_to_dict
+from simulator.seed import seed_catalog
+from simulator.seed.catalog import generate_categories, generate_products
 from simulator.store import InMemoryStore
 
 

@@ -7,12 +7,12 @@ from collections import Counter
 
 import pytest
 
-from simulator.seed import customers as seeding
-from simulator.seed.customers import DEMO_EMAIL, SEEDED_PASSWORD, seed_customers, seeded_email
 from simulator.customers import addresses, passwords
 from simulator.customers.model import ADDRESS, CUSTOMER, EMAIL_KEY, normalize_email
 from simulator.customers.schemas import PostalAddressSchema
 from simulator.customers.serialize import address_to_dict, customer_to_dict
+from simulator.seed import customers as seeding
+from simulator.seed.customers import DEMO_EMAIL, SEEDED_PASSWORD, seed_customers, seeded_email
 from simulator.store import InMemoryStore
 
 

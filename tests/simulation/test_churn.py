@@ -56,13 +56,11 @@ def test_changes_follow_the_mix_and_the_catalog_rules(sim, frozen):
     assert feed.changes == []  # the token taken now is after every change
 
 
-def test_churn_is_deterministic_for_a_seed(app):
-    from simulator import create_app
+def test_churn_is_deterministic_for_a_seed(make_app):
     from simulator.http.blueprints import EXTENSION
-    from tests.conftest import SMALL
 
     def run():
-        sim = create_app(SMALL).extensions[EXTENSION]
+        sim = make_app().extensions[EXTENSION]
         sim.clock.freeze()
         churn.apply_changes(sim.store, sim.clock, 50)
         return [(p.id, p.price, p.stock) for p in sim.store.values(PRODUCT)]

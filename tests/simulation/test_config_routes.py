@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import create_app
-from tests.conftest import SMALL, assert_problem
+from tests.helpers.problems import assert_problem
 
 
 def test_get_config_shows_defaults_groups_and_seed(client):
@@ -32,8 +31,8 @@ def test_patch_changes_only_what_it_names(client):
     assert client.patch("/_sim/config", json={}).get_json() == again
 
 
-def test_config_file_settings_are_what_reset_returns_to():
-    app = create_app({**SMALL, "latency": {"default": "3ms"}, "fault_seed": 8})
+def test_config_file_settings_are_what_reset_returns_to(make_app):
+    app = make_app(latency={"default": "3ms"}, fault_seed=8)
     client = app.test_client()
     assert client.get("/_sim/config").get_json()["latency"]["default"] == {"profile": "fixed", "ms": 3.0}
     client.patch("/_sim/config", json={"latency": {"default": None}})
@@ -98,8 +97,8 @@ def test_stats_shape(client):
     assert browse["requests"] == 1 and browse["latency_ms"]["samples"] == 1
 
 
-def test_config_and_stats_need_the_admin_token_when_set():
-    client = create_app({**SMALL, "admin_token": "s3cret"}).test_client()
+def test_config_and_stats_need_the_admin_token_when_set(make_app):
+    client = make_app(admin_token="s3cret").test_client()
     for method, url in (("get", "/_sim/config"), ("patch", "/_sim/config"), ("get", "/_sim/stats"), ("delete", "/_sim/stats")):
         assert_problem(getattr(client, method)(url, json={}), 401, "ADMIN_TOKEN_REQUIRED")
     assert client.get("/_sim/stats", headers={"Authorization": "Bearer s3cret"}).status_code == 200
@@ -114,11 +113,9 @@ def test_the_openapi_document_lists_the_new_endpoints(client):
         assert path in paths, path
 
 
-def test_values_of_the_wrong_type_are_422_not_500():
-    from simulator import create_app
-    from tests.conftest import SMALL
+def test_values_of_the_wrong_type_are_422_not_500(make_app):
 
-    client = create_app(SMALL).test_client()
+    client = make_app().test_client()
     for patch in ({"latency": {"default": {"profile": ["fixed"]}}}, {"latency": {"default": {"profile": {"a": 1}}}},
                   {"faults": {"default": {"error_status": 503.0, "error_rate": 1}}}):
         response = client.patch("/_sim/config", json=patch)

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from simulator import create_app, domain_faults
+from simulator import domain_faults
 from simulator.catalog.model import PRODUCT
 from simulator.http.blueprints import EXTENSION
-from tests.conftest import SMALL, assert_problem
+from tests.helpers.problems import assert_problem
 
 BROWSE = "/api/v1/products?page_size=2"
 
@@ -178,8 +178,8 @@ MIXED = {
 }
 
 
-def run_sequence(fault_seed):
-    app = create_app({**SMALL, "fault_seed": fault_seed, **MIXED})
+def run_sequence(make_app, fault_seed):
+    app = make_app(fault_seed=fault_seed, **MIXED)
     client = app.test_client()
     outcome = []
     for path in ["/api/v1/categories", BROWSE, "/api/v1/catalog/changes?since=x"] * 25:
@@ -188,10 +188,10 @@ def run_sequence(fault_seed):
     return outcome, app
 
 
-def test_the_same_seed_gives_the_same_faults_and_delays_in_the_same_order():
-    first, app = run_sequence(1234)
-    second, _ = run_sequence(1234)
-    other, _ = run_sequence(99)
+def test_the_same_seed_gives_the_same_faults_and_delays_in_the_same_order(make_app):
+    first, app = run_sequence(make_app, 1234)
+    second, _ = run_sequence(make_app, 1234)
+    other, _ = run_sequence(make_app, 99)
     assert first == second
     assert first != other
     assert {status for status, _, _ in first} >= {200, 500}
@@ -205,9 +205,9 @@ def test_the_same_seed_gives_the_same_faults_and_delays_in_the_same_order():
     assert again == first
 
 
-def test_requests_to_one_group_do_not_shift_the_draws_of_another():
-    app_a = create_app({**SMALL, "fault_seed": 5, **MIXED})
-    app_b = create_app({**SMALL, "fault_seed": 5, **MIXED})
+def test_requests_to_one_group_do_not_shift_the_draws_of_another(make_app):
+    app_a = make_app(fault_seed=5, **MIXED)
+    app_b = make_app(fault_seed=5, **MIXED)
     a, b = app_a.test_client(), app_b.test_client()
     for _ in range(10):
         b.get("/api/v1/catalog/changes?since=x")  # only app_b serves this group in between
@@ -224,12 +224,12 @@ def draws(app, kind: str, times: int) -> list[bool]:
         return [domain_faults.hit(kind) for _ in range(times)]
 
 
-def test_domain_fault_rates_and_seed():
-    app = create_app({**SMALL, "fault_seed": 3, "faults": {"domain": {"card_declined": 0.5}}})
+def test_domain_fault_rates_and_seed(make_app):
+    app = make_app(fault_seed=3, faults={"domain": {"card_declined": 0.5}})
     first = draws(app, "card_declined", 200)
     assert 60 <= sum(first) <= 140
     assert not any(draws(app, "sold_out", 50))  # rate 0
-    again = create_app({**SMALL, "fault_seed": 3, "faults": {"domain": {"card_declined": 0.5}}})
+    again = make_app(fault_seed=3, faults={"domain": {"card_declined": 0.5}})
     assert draws(again, "card_declined", 200) == first
     stats = app.test_client().get("/_sim/stats").get_json()["domain_faults"]
     assert stats["card_declined"] == {"rate": 0.5, "injected": sum(first), "forced_by_header": 0}

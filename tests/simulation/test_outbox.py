@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from simulator import create_app
 from simulator.clock import Clock
 from simulator.mail import outbox
 from simulator.store import InMemoryStore
-from tests.conftest import assert_problem
+from tests.helpers.problems import assert_problem
 
 SMALL = {"products": 10, "churn_per_minute": 0, "log_level": "warning", "customers": 0, "password_hash_profile": "fast"}
 
 
 @pytest.fixture
-def app():
-    return create_app(SMALL)
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture
@@ -36,7 +35,7 @@ def _send(store, clock, recipient, n):
 def test_mails_list_newest_first_with_their_fields(app, client):
     sim = app.extensions["alegra_sim"]
     sim.clock.freeze()
-    sim.clock.set(datetime(2026, 11, 29, 18, 0, tzinfo=timezone.utc))
+    sim.clock.set(datetime(2026, 11, 29, 18, 0, tzinfo=UTC))
     for n in range(3):
         _send(sim.store, sim.clock, "Ada@Example.org", n)
         sim.clock.advance(timedelta(minutes=1))
@@ -75,8 +74,8 @@ def test_the_outbox_is_paginated(app, client):
     assert_problem(client.get("/_sim/outbox", query_string={"recipient": ""}), 422)
 
 
-def test_the_outbox_needs_the_admin_token_when_one_is_set():
-    client = create_app({**SMALL, "admin_token": "s3cret"}).test_client()
+def test_the_outbox_needs_the_admin_token_when_one_is_set(make_app):
+    client = make_app(admin_token="s3cret").test_client()
     response = client.get("/_sim/outbox")
     assert_problem(response, 401, "ADMIN_TOKEN_REQUIRED")
     assert response.headers["WWW-Authenticate"].startswith("Bearer")

@@ -1,7 +1,6 @@
-from simulator import create_app
 from simulator.catalog.model import PRODUCT
 from simulator.http.blueprints import EXTENSION
-from tests.conftest import SMALL, assert_problem
+from tests.helpers.problems import assert_problem
 
 
 def test_reset_reseeds_with_another_seed_and_size(client, sim):
@@ -48,8 +47,8 @@ def test_churn_run_on_demand(client, sim):
     assert client.get("/_sim/churn").get_json()["per_minute"] == 0
 
 
-def test_admin_token_guards_every_sim_call():
-    app = create_app({**SMALL, "admin_token": "s3cret"})
+def test_admin_token_guards_every_sim_call(make_app):
+    app = make_app(admin_token="s3cret")
     client = app.test_client()
     for method, url in (("get", "/_sim/clock"), ("post", "/_sim/reset"), ("post", "/_sim/churn/run")):
         response = getattr(client, method)(url, json={})
@@ -61,9 +60,9 @@ def test_admin_token_guards_every_sim_call():
     assert app.extensions[EXTENSION].store.count(PRODUCT) == 200
 
 
-def test_every_sim_route_needs_the_admin_token():
+def test_every_sim_route_needs_the_admin_token(make_app):
     """Every /_sim blueprint, today's and tomorrow's: the URL map is the list."""
-    app = create_app({**SMALL, "admin_token": "s3cret"})
+    app = make_app(admin_token="s3cret")
     client = app.test_client()
     rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/_sim")]
     assert len(rules) >= 10

@@ -11,8 +11,8 @@ import pytest
 import requests
 
 from simulator.webhooks.dispatcher import verify
-from tests.server import running_server
-from tests.simulation.receiver import Receiver
+from tests.helpers.receiver import Receiver
+from tests.helpers.server import running_server
 
 BROWSE = "/api/v1/products?page_size=3"
 

@@ -10,15 +10,14 @@ from datetime import timedelta
 
 import pytest
 
-from simulator import create_app
 from simulator.catalog.model import PRODUCT
-from simulator.webhooks import events
-from simulator.webhooks import dispatcher as webhooks
-from simulator.webhooks.hosts import parse_allowed_hosts
 from simulator.http.blueprints import EXTENSION
-from tests.conftest import SMALL, assert_problem
-from tests.server import free_port
-from tests.simulation.receiver import Receiver
+from simulator.webhooks import dispatcher as webhooks
+from simulator.webhooks import events
+from simulator.webhooks.hosts import parse_allowed_hosts
+from tests.helpers.problems import assert_problem
+from tests.helpers.receiver import Receiver
+from tests.helpers.server import free_port
 
 PRODUCT_EVENTS = ["product.created", "product.updated", "product.deleted"]
 
@@ -29,11 +28,17 @@ def receiver():
         yield running
 
 
-def make(**settings):
-    app = create_app({**SMALL, **settings})
-    sim = app.extensions[EXTENSION]
-    sim.clock.freeze()
-    return app.test_client(), sim
+@pytest.fixture
+def make(make_app):
+    """`make(**settings)`: a client and its runtime, the clock frozen."""
+
+    def build(**settings):
+        app = make_app(**settings)
+        sim = app.extensions[EXTENSION]
+        sim.clock.freeze()
+        return app.test_client(), sim
+
+    return build
 
 
 def subscribe(client, url, events=PRODUCT_EVENTS, **extra):
@@ -68,7 +73,7 @@ def new_product_fields(sim):
     return {"name": "Hook Mug", "category_ids": [leaf.id], "price": "9.90", "stock": 3}
 
 
-def test_product_events_arrive_signed_and_in_order(receiver):
+def test_product_events_arrive_signed_and_in_order(receiver, make):
     client, sim = make()
     created = subscribe(client, receiver.url(), description="catalog sync")
     assert created["secret"].startswith("whsec_") and created["id"].startswith("whk_")
@@ -107,7 +112,7 @@ def test_product_events_arrive_signed_and_in_order(receiver):
     assert attempt["duration_ms"] >= 0 and listed["items"][0]["next_attempt_at"] is None
 
 
-def test_a_failing_receiver_is_retried_with_backoff_on_the_simulator_clock_then_marked_failed(receiver):
+def test_a_failing_receiver_is_retried_with_backoff_on_the_simulator_clock_then_marked_failed(receiver, make):
     client, sim = make(webhook_max_attempts=3, webhook_retry_base_seconds=10)
     subscription = subscribe(client, receiver.url("/down"))
     receiver.statuses["/down"] = [500, 502, 500]
@@ -140,7 +145,7 @@ def test_a_failing_receiver_is_retried_with_backoff_on_the_simulator_clock_then_
     assert deliveries(client, subscription["id"], status="succeeded")["items"] == []
 
 
-def test_a_refused_connection_is_an_attempt_with_an_error():
+def test_a_refused_connection_is_an_attempt_with_an_error(make):
     client, sim = make(webhook_max_attempts=2)
     subscription = subscribe(client, f"http://127.0.0.1:{free_port()}/nobody")
     client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
@@ -149,7 +154,7 @@ def test_a_refused_connection_is_an_attempt_with_an_error():
     assert attempt["status_code"] is None and attempt["error"] == "connection refused"
 
 
-def test_a_resource_waits_for_its_earlier_event_but_others_go_on(receiver):
+def test_a_resource_waits_for_its_earlier_event_but_others_go_on(receiver, make):
     client, sim = make(webhook_retry_base_seconds=5)
     subscribe(client, receiver.url("/sync"))
     receiver.statuses["/sync"] = [503]  # the very first delivery fails once
@@ -170,7 +175,7 @@ def test_a_resource_waits_for_its_earlier_event_but_others_go_on(receiver):
     assert sent() == [(first.id, 1), (other.id, 3), (first.id, 1), (first.id, 2)]
 
 
-def test_a_hanging_receiver_never_blocks_other_deliveries(receiver):
+def test_a_hanging_receiver_never_blocks_other_deliveries(receiver, make):
     client, sim = make(webhook_read_timeout_seconds=1.0)
     slow = subscribe(client, receiver.url("/slow"))
     fast = subscribe(client, receiver.url("/fast"))
@@ -192,7 +197,7 @@ def test_a_hanging_receiver_never_blocks_other_deliveries(receiver):
     assert deliveries(client, fast["id"])["items"][0]["status"] == "succeeded"
 
 
-def test_order_events_with_a_plain_payload_and_subscriptions_by_event_type(receiver):
+def test_order_events_with_a_plain_payload_and_subscriptions_by_event_type(receiver, make):
     client, sim = make()
     orders_only = subscribe(client, receiver.url("/orders"), events=["order.created", "order.cancelled"])
     subscribe(client, receiver.url("/catalog"))
@@ -214,14 +219,14 @@ def test_publishing_without_subscriptions_queues_nothing(sim):
     assert sim.store.count(events.DELIVERY) == 0
 
 
-def test_churn_changes_publish_too(receiver):
+def test_churn_changes_publish_too(receiver, make):
     client, sim = make()
     subscription = subscribe(client, receiver.url())
     client.post("/_sim/churn/run", json={"changes": 10})
     assert len(deliveries(client, subscription["id"], limit=500)["items"]) == 10
 
 
-def test_deliveries_page_by_cursor(receiver):
+def test_deliveries_page_by_cursor(receiver, make):
     client, sim = make()
     subscription = subscribe(client, receiver.url())
     for stock in range(5):
@@ -238,7 +243,7 @@ def test_deliveries_page_by_cursor(receiver):
     assert_problem(client.get(f"/api/v1/webhooks/{resubscribed['id']}/deliveries", query_string={"cursor": cursor}), 410)
 
 
-def test_unsubscribing_stops_deliveries_and_drops_their_history(receiver):
+def test_unsubscribing_stops_deliveries_and_drops_their_history(receiver, make):
     client, sim = make()
     subscription = subscribe(client, receiver.url())
     client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 1})
@@ -248,7 +253,7 @@ def test_unsubscribing_stops_deliveries_and_drops_their_history(receiver):
     assert_problem(client.get(f"/api/v1/webhooks/{subscription['id']}"), 404, "WEBHOOK_NOT_FOUND")
 
 
-def test_list_subscriptions_is_paginated(receiver):
+def test_list_subscriptions_is_paginated(receiver, make):
     client, _ = make()
     ids = [subscribe(client, receiver.url(f"/{n}"))["id"] for n in range(3)]
     response = client.get("/api/v1/webhooks?page_size=2")
@@ -257,7 +262,7 @@ def test_list_subscriptions_is_paginated(receiver):
     assert all("secret" not in s for s in response.get_json())
 
 
-def test_a_given_secret_is_used():
+def test_a_given_secret_is_used(make):
     client, _ = make()
     body = subscribe(client, "http://localhost:9/x", secret="my-own-secret-0123456789")
     assert body["secret"] == "my-own-secret-0123456789"
@@ -281,21 +286,21 @@ def test_old_deliveries_are_forgotten_past_the_limit(sim):
 # -- where deliveries may go ----------------------------------------------------------------
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8080/h", "http://localhost/h", "https://127.0.0.2/h", "http://[::1]:9000/",
                                  "http://app.localhost/h"])
-def test_loopback_urls_are_allowed(url):
+def test_loopback_urls_are_allowed(url, make):
     client, _ = make()
     subscribe(client, url)
 
 
 @pytest.mark.parametrize("url", ["http://example.com/h", "http://8.8.8.8/h", "http://10.0.0.5/h", "http://169.254.169.254/latest",
                                  "http://[2001:db8::1]/h", "http://0.0.0.0/h"])
-def test_other_hosts_are_refused_by_default(url):
+def test_other_hosts_are_refused_by_default(url, make):
     client, sim = make()
     body = assert_problem(client.post("/api/v1/webhooks", json={"url": url, "events": PRODUCT_EVENTS}), 422, "WEBHOOK_URL_NOT_ALLOWED")
     assert "SIM_WEBHOOK_ALLOWED_HOSTS" in body["detail"]
     assert sim.store.count(events.SUBSCRIPTION) == 0
 
 
-def test_the_allowed_hosts_setting_opens_more():
+def test_the_allowed_hosts_setting_opens_more(make):
     client, _ = make(webhook_allowed_hosts="hooks.example.test, 10.0.0.0/8")
     subscribe(client, "https://hooks.example.test/x")
     subscribe(client, "http://10.1.2.3/x")
@@ -346,7 +351,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("method, url, body, status", HOSTILE)
-def test_bad_webhook_requests_are_refused_and_change_nothing(method, url, body, status):
+def test_bad_webhook_requests_are_refused_and_change_nothing(method, url, body, status, make):
     client, sim = make()
     existing = subscribe(client, "http://127.0.0.1:9/existing")
     before = (sim.store.values(events.SUBSCRIPTION), sim.store.count(events.DELIVERY))
@@ -355,7 +360,7 @@ def test_bad_webhook_requests_are_refused_and_change_nothing(method, url, body, 
     assert (sim.store.values(events.SUBSCRIPTION), sim.store.count(events.DELIVERY)) == before
 
 
-def test_the_subscription_limit():
+def test_the_subscription_limit(make):
     client, sim = make()
     for n in range(webhooks.MAX_SUBSCRIPTIONS):
         webhooks.create_subscription(sim.store, sim.clock, parse_allowed_hosts(""), f"http://127.0.0.1:9/{n}", ["product.created"])

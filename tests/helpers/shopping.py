@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import itertools
-
 from simulator.catalog.model import PRODUCT
+from tests.helpers.accounts import bearer, register
 
-PASSWORD = "a fine long secret"
 CARD_OK = {"number": "4242 4242 4242 4242", "expiry_month": 12, "expiry_year": 2031, "cvc": "123"}
-_emails = itertools.count(1)
 
 
 def card(number: str) -> dict:
@@ -59,11 +56,10 @@ class Shopper:
         return self.call("post", f"/api/v1/checkout/{checkout_id}/order", json=body or {}, extra=extra)
 
 
-def register(client) -> dict:
-    email = f"shopper{next(_emails)}@example.org"
-    response = client.post("/api/v1/customers", json={"email": email, "password": PASSWORD, "first_name": "Sam", "last_name": "Shopper"})
-    assert response.status_code == 201, response.get_json()
-    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+def register_shopper(client) -> dict:
+    """A new customer's bearer header."""
+    token, _customer = register(client)
+    return bearer(token)
 
 
 

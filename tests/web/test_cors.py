@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import create_app
 from simulator.config import SettingsError, load_settings
 from simulator.hostnames import parse_origins
-from tests.conftest import SMALL
 
 STOREFRONT = "http://localhost:3000"
 
@@ -51,14 +49,14 @@ def test_the_simulator_controls_answer_no_cors(client):
     assert "Access-Control-Allow-Origin" not in preflight(client, "/_sim/reset").headers
 
 
-def test_a_list_of_origins_allows_only_those():
-    client = create_app({**SMALL, "cors_origins": "http://a.test:3000, https://shop.example"}).test_client()
+def test_a_list_of_origins_allows_only_those(make_app):
+    client = make_app(cors_origins="http://a.test:3000, https://shop.example").test_client()
     assert client.get("/api/v1/categories", headers={"Origin": "https://shop.example"}).headers["Access-Control-Allow-Origin"] == "https://shop.example"
     assert "Access-Control-Allow-Origin" not in client.get("/api/v1/categories", headers={"Origin": "http://b.test:3000"}).headers
 
 
-def test_empty_turns_cors_off():
-    client = create_app({**SMALL, "cors_origins": ""}).test_client()
+def test_empty_turns_cors_off(make_app):
+    client = make_app(cors_origins="").test_client()
     assert "Access-Control-Allow-Origin" not in client.get("/api/v1/categories", headers={"Origin": STOREFRONT}).headers
 
 

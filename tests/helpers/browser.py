@@ -15,15 +15,15 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMEDRIVER = ("/usr/bin/chromedriver",)
-PAGES = Path(__file__).resolve().parent / "browser_pages"
+PAGES = Path(__file__).resolve().parent.parent / "browser_pages"
 
 
 def _first(paths: tuple[str, ...], name: str) -> str | None:
@@ -46,7 +46,7 @@ def chromium_or_skip() -> tuple[str, str]:
 
 
 @contextmanager
-def chromium() -> Iterator["webdriver.Chrome"]:  # noqa: F821
+def chromium() -> Iterator[webdriver.Chrome]:  # noqa: F821
     """A headless Chromium session, closed afterwards. Flags as the machine's docs advise:
     no sandbox as root, and no background network (this machine has none)."""
     from selenium import webdriver
@@ -85,5 +85,5 @@ def page_server(host: str = "127.0.0.1", directory: Path = PAGES) -> Iterator[st
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (the stdlib's name)
+    def log_message(self, format, *args):
         pass

@@ -1,67 +1,15 @@
-"""Customer fixtures: a small app at the cheap hash cost, and helpers to register and log in,
-over HTTP or through the services."""
+"""Customers for tests: registration bodies, registering over HTTP or through the services,
+bearer headers, addresses, and reading what a service refused."""
 
 from __future__ import annotations
 
 import itertools
 
-import pytest
-
-from simulator import create_app
-from simulator.clock import Clock
 from simulator.customers import accounts
-from simulator.customers.rules import CustomerRules
 from simulator.mail import outbox
-from simulator.store import InMemoryStore
-from simulator.http.blueprints import EXTENSION
 
-SMALL_CUSTOMERS = {
-    "products": 20,
-    "churn_per_minute": 0,
-    "log_level": "warning",
-    "customers": 12,
-    "password_hash_profile": "fast",
-}
 PASSWORD = "correct horse battery"
 _numbers = itertools.count(1)
-
-
-@pytest.fixture
-def app():
-    return create_app(SMALL_CUSTOMERS)
-
-
-@pytest.fixture
-def sim(app):
-    return app.extensions[EXTENSION]
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def frozen(sim):
-    sim.clock.freeze()
-    return sim.clock
-
-
-@pytest.fixture
-def store():
-    return InMemoryStore(7)
-
-
-@pytest.fixture
-def clock():
-    clock = Clock()
-    clock.freeze()
-    return clock
-
-
-@pytest.fixture
-def rules():
-    return CustomerRules(hash_profile="fast", max_addresses=4, base_url="http://shop.test")
 
 
 def registration(email: str | None = None, **overrides) -> dict:

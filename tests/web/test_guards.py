@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from simulator import create_app
 from simulator.catalog.model import PRODUCT
 from simulator.config import SettingsError, load_settings
-from simulator.http.blueprints import EXTENSION
 from simulator.hostnames import host_name
-from tests.conftest import SMALL, assert_problem
+from simulator.http.blueprints import EXTENSION
+from tests.helpers.problems import assert_problem
 
 ADMIN = "s3cret-admin"
 
 
 @pytest.fixture
-def shared():
+def shared(make_app):
     """A simulator with an admin token, as a team puts it on a shared host."""
-    return create_app({**SMALL, "admin_token": ADMIN}).test_client()
+    return make_app(admin_token=ADMIN).test_client()
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1.nip.io", "[::2]:80"])
@@ -32,15 +31,15 @@ def test_loopback_host_names_are_served(client, host):
     assert client.get("/api/v1/categories", headers={"Host": host}).status_code == 200
 
 
-def test_allowed_hosts_names_a_load_balancer():
-    client = create_app({**SMALL, "allowed_hosts": "sim.internal, 10.0.0.5"}).test_client()
+def test_allowed_hosts_names_a_load_balancer(make_app):
+    client = make_app(allowed_hosts="sim.internal, 10.0.0.5").test_client()
     assert client.get("/api/v1/categories", headers={"Host": "sim.internal:8000"}).status_code == 200
     assert client.get("/api/v1/categories", headers={"Host": "10.0.0.5"}).status_code == 200
     assert_problem(client.get("/api/v1/categories", headers={"Host": "other.internal"}), 421, "MISDIRECTED_REQUEST")
 
 
-def test_bound_to_all_interfaces_without_allowed_hosts_any_host_is_served():
-    client = create_app({**SMALL, "host": "0.0.0.0", "admin_token": ADMIN}).test_client()
+def test_bound_to_all_interfaces_without_allowed_hosts_any_host_is_served(make_app):
+    client = make_app(host="0.0.0.0", admin_token=ADMIN).test_client()
     assert client.get("/api/v1/categories", headers={"Host": "sim.example.com"}).status_code == 200
 
 
@@ -83,8 +82,8 @@ def test_header_controls_need_the_admin_token_when_one_is_set(shared):
     assert shared.get("/api/v1/categories", headers={"X-Sim-Latency": "1ms", "Authorization": f"Bearer {ADMIN}"}).status_code == 200
 
 
-def test_header_controls_off_refuses_them_for_everyone():
-    client = create_app({**SMALL, "header_controls": False}).test_client()
+def test_header_controls_off_refuses_them_for_everyone(make_app):
+    client = make_app(header_controls=False).test_client()
     assert_problem(client.get("/api/v1/categories", headers={"X-Sim-Fault": "503"}), 403, "HEADER_CONTROLS_OFF")
     assert client.get("/api/v1/categories").status_code == 200
 

@@ -1,13 +1,13 @@
 """CORS as a browser sees it: headless Chromium on one loopback origin calls a real
-simulator on another. Needs Debian's chromium + chromium-driver (see tests/browser.py)."""
+simulator on another. Needs Debian's chromium + chromium-driver (see tests/helpers/browser.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from simulator.seed.customers import SEEDED_PASSWORD
-from tests.browser import chromium, chromium_or_skip, page_server
-from tests.server import running_server
+from tests.helpers.browser import chromium, chromium_or_skip, page_server
+from tests.helpers.server import running_server
 
 pytestmark = pytest.mark.usefixtures("browser_available")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from simulator.launch import SimulatorProcess, free_port  # noqa: F401 (free_port: for tests that need a port)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @contextmanager
