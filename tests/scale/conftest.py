@@ -1,6 +1,6 @@
 """Replicas of the simulator for the multi-replica suite: the same tests run against one
 in-memory worker, and against two simulator servers on two ports sharing one Redis
-(tests/redis_server.py), alternating requests between them."""
+(tests/helpers/redis_server.py), alternating requests between them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from simulator.launch import SimulatorProcess
-from tests.redis_server import RedisServer, redis_server, redis_server_or_skip  # noqa: F401 (fixtures)
+from tests.helpers.redis_server import RedisServer, redis_server, redis_server_or_skip  # noqa: F401 (fixtures)
 
 #: Replicas behind one load balancer share its URL: the links they hand out (image URLs) are the same.
 SETTINGS = {"products": 300, "customers": 20, "password_hash_profile": "fast", "churn_per_minute": 0, "log_level": "warning",

@@ -7,8 +7,9 @@ import threading
 import time
 import uuid
 
-from tests.shopping import CARD_OK, INLINE_DE, PASSWORD
-from tests.simulation.receiver import Receiver
+from tests.helpers.accounts import PASSWORD
+from tests.helpers.receiver import Receiver
+from tests.helpers.shopping import CARD_OK, INLINE_DE
 
 
 def register(shared, index: int | None = None) -> dict:

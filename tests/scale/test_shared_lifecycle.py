@@ -10,8 +10,8 @@ import requests
 
 from simulator.config import Settings, check_serving
 from simulator.errors import SettingsError
-from tests.shopping import PASSWORD
-from tests.simulation.receiver import Receiver
+from tests.helpers.accounts import PASSWORD
+from tests.helpers.receiver import Receiver
 
 from .conftest import SETTINGS, start_servers
 

@@ -368,7 +368,7 @@ def test_the_subscription_limit(make):
                    "WEBHOOK_LIMIT_REACHED")
 
 
-def test_an_attempt_lost_with_the_worker_making_it_is_made_again(receiver):
+def test_an_attempt_lost_with_the_worker_making_it_is_made_again(receiver, make):
     """With a shared store, the worker sending a delivery may die mid-attempt: once the
     attempt has outlived both timeouts, the next dispatcher (on another worker) sends it."""
     import dataclasses

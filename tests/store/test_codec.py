@@ -23,7 +23,8 @@ from simulator.catalog.model import PRODUCT
 from simulator.records import KINDS
 from simulator.store.codec import Codec, CodecError
 from simulator.webhooks import dispatcher
-from tests.shopping import CARD_OK, PASSWORD, Shopper, affordable_products, register
+from tests.helpers.accounts import PASSWORD
+from tests.helpers.shopping import CARD_OK, Shopper, affordable_products, register_shopper
 
 CODEC = Codec(KINDS)
 
@@ -33,7 +34,7 @@ def lived_in_store():
     """A store after the app's flows ran against it (a module fixture: the flows take a while)."""
     from simulator import create_app
     from simulator.http.blueprints import EXTENSION
-    from tests.conftest import SMALL
+    from tests.helpers.apps import SMALL
 
     app = create_app(SMALL)
     sim = app.extensions[EXTENSION]
@@ -45,7 +46,7 @@ def lived_in_store():
     promotion = client.post("/_sim/promotions", json={"name": "Ten off", "kind": "basket_percent", "percent": "10", "coupon_code": "TENOFF"})
     assert promotion.status_code == 201, promotion.get_json()
 
-    shopper = Shopper(client, register(client))
+    shopper = Shopper(client, register_shopper(client))
     shopper.call("post", "/api/v1/customers/me/addresses", json={
         "first_name": "Ada", "last_name": "Lovelace", "line1": "Unter den Linden 1", "postal_code": "10117", "city": "Berlin", "country": "DE",
     })

@@ -1,5 +1,5 @@
 """The store interface, held by each implementation: in memory, and Redis (a real
-redis-server, tests/redis_server.py)."""
+redis-server, tests/helpers/redis_server.py)."""
 
 import threading
 import uuid
@@ -9,7 +9,7 @@ import pytest
 
 from simulator.store import InMemoryStore, RecordNotFound, VersionConflict, encode_id
 from simulator.store.codec import Codec
-from tests.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
+from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
 
 
 @dataclass(frozen=True, slots=True)
