@@ -54,4 +54,5 @@ KINDS = MappingProxyType({
 
 #: Kinds read on most requests and written rarely: a shared store keeps a copy of them in
 #: every process, brought up to date by a cheap freshness check (see store/redis.py).
-LOCAL_KINDS = (PRODUCT, CATEGORY, PROMOTION, PROMOTION_USAGE)
+#: Webhook subscriptions are among them: every product or order change asks whether any wants it.
+LOCAL_KINDS = (PRODUCT, CATEGORY, PROMOTION, PROMOTION_USAGE, SUBSCRIPTION)
