@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench load openapi clean
+.PHONY: run test lint bench load openapi redis clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ bench: $(STAMP)  ## benchmarks: print their figures and the commands behind them
 
 load: $(STAMP)  ## a short headless Locust run against a fresh local simulator; reports in reports/ (LOAD_ARGS="-u 50 -t 2m")
 	$(BIN)/python -m loadtests.run $(LOAD_ARGS)
+
+redis:  ## a local Redis for SIM_STORE in the foreground, data under .data/ (REDIS_PORT=6379, else a free port)
+	@scripts/redis
 
 openapi: $(STAMP)  ## write openapi.json
 	$(BIN)/python -m simulator export-openapi -o openapi.json

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .report import RESULTS, SectionResult, relative, render, summary
 
-SECTIONS = ("seeding", "export", "http", "memory", "pricing", "basket", "login", "contention", "latency", "load", "checkout")
+SECTIONS = ("seeding", "export", "http", "memory", "pricing", "basket", "login", "contention", "latency", "load", "checkout", "scale")
 DEFAULT_JSON = RESULTS / "latest.json"
 
 

@@ -19,7 +19,7 @@ from .config import Settings, load_settings
 from .console import routes as console_routes
 from .customers import page_routes as account_pages
 from .customers import routes as customer_routes
-from .http import cors, guards
+from .http import cors, guards, shared_state
 from .http.blueprints import EXTENSION
 from .http.errors import register_error_handlers
 from .mail import admin_routes as mail_admin_routes
@@ -56,6 +56,15 @@ def _blueprints():
     )
 
 
+def open_runtime(settings: Settings) -> Runtime:
+    """The Runtime the settings ask for: everything in this process, or shared through Redis."""
+    if settings.store == "memory":
+        return Runtime(settings)
+    from .shared.runtime import SharedRuntime
+
+    return SharedRuntime(settings)
+
+
 def create_app(config: Mapping[str, Any] | Settings | None = None, *, background: bool = False) -> Flask:
     """The app factory. `config` overrides the environment (SIM_*) and the config file.
 
@@ -79,7 +88,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.json.sort_keys = False
-    app.extensions[EXTENSION] = Runtime(settings)
+    runtime = app.extensions[EXTENSION] = open_runtime(settings)
     offload.configure(settings.offload_threads)  # one pool per process: the last app's setting holds
 
     api = SimulatorApi(app)
@@ -94,10 +103,12 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
 
     app.register_blueprint(console_routes.blp)  # a page, not an API operation: outside the OpenAPI document
 
-    register_error_handlers(app)  # after Api(), whose own HTTPException handler this replaces
+    register_error_handlers(app, runtime.unavailable)  # after Api(), whose own HTTPException handler this replaces
 
     cors.install(app, settings.cors_origins)
     middleware.install(app)  # latency, faults and stats around every route
+    if runtime.shared:
+        shared_state.install(app)  # outside the simulation: each request first catches up with the other workers
     guards.install(app, settings)  # outermost: Host, cross-site /_sim, who may use X-Sim-* headers
 
     if background:

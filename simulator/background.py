@@ -1,6 +1,11 @@
 """Work the server does on its own, between requests: one loop per job, each a greenlet
 under gevent. Tests drive the same functions directly instead (`create_app` starts
-these only with `background=True`, as the server does)."""
+these only with `background=True`, as the server does).
+
+With several workers sharing a store, every worker runs the loops, but a round of work
+that must happen once (churn, the order lifecycle, webhook delivery, sweeps) runs only
+on the worker holding the leader lease (`Runtime.takes_turn`); when it dies another
+takes over within a few seconds."""
 
 from __future__ import annotations
 
@@ -17,14 +22,23 @@ from simulator.webhooks import dispatcher as webhooks
 log = logging.getLogger(__name__)
 
 
-def every(name: str, interval: float, get_runtime: Callable[[], Any], work: Callable[[Any], object]) -> threading.Thread:
+def every(name: str, interval: float, get_runtime: Callable[[], Any], work: Callable[[Any], object],
+          leader_only: bool = True) -> threading.Thread:
     """Run `work(runtime)` every `interval` real seconds; one failing round never ends the loop."""
 
     def run() -> None:
+        unavailable_since = None
         while True:
             time.sleep(interval)
+            runtime = get_runtime()
             try:
-                work(get_runtime())
+                if runtime.takes_turn(leader_only):
+                    work(runtime)
+                unavailable_since = None
+            except runtime.unavailable as error:
+                if unavailable_since is None:  # said once, not every round while the store is away
+                    log.warning("%s paused: the store is unavailable (%s)", name, error)
+                    unavailable_since = time.monotonic()
             except Exception:
                 log.exception("%s failed", name)
 
@@ -52,9 +66,10 @@ def apply_due(sim: Any) -> None:
 
 
 def start(get_runtime: Callable[[], Any]) -> list[threading.Thread]:
-    """Catalog churn, the order lifecycle, webhook delivery, and the sweeps that keep
-    expired records from piling up."""
-    return [
+    """Catalog churn, the order lifecycle (so status events go out on time, read or not),
+    webhook delivery, and the sweeps that keep expired records from piling up."""
+    shared = [every(name, interval, get_runtime, work, leader_only=False) for name, interval, work in get_runtime().shared_jobs()]
+    return shared + [
         every("catalog-churn", 1.0, get_runtime, churn),
         every("order-lifecycle", 1.0, get_runtime, order_lifecycle),
         every("webhook-dispatcher", 0.2, get_runtime, webhooks.dispatch_due),

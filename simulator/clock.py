@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 
 UTC = timezone.utc
@@ -29,6 +30,9 @@ def parse_rfc3339(text: str) -> datetime:
 
 
 class Clock:
+    """Its state is (offset, frozen_at): each change is a pure transition of it, applied under a
+    lock here, and atomically in Redis by a clock shared between processes (shared/clock.py)."""
+
     def __init__(self, wall=time.time):
         self._wall = wall
         self._lock = threading.Lock()
@@ -47,40 +51,42 @@ class Clock:
         return self._frozen_at is not None
 
     def freeze(self) -> None:
-        with self._lock:
-            if self._frozen_at is None:
-                self._frozen_at = self._wall() + self._offset
+        self._apply(_freeze)
 
     def resume(self) -> None:
         """Run again from the current simulated time."""
-        with self._lock:
-            if self._frozen_at is not None:
-                self._offset = self._frozen_at - self._wall()
-                self._frozen_at = None
+        self._apply(_resume)
 
     def set(self, moment: datetime) -> None:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
-        with self._lock:
-            target = moment.timestamp()
-            if self._frozen_at is not None:
-                self._frozen_at = target
-            else:
-                self._offset = target - self._wall()
+        target = moment.timestamp()
+        self._apply(lambda offset, frozen_at, wall: (offset, target) if frozen_at is not None else (target - wall, None))
 
     def advance(self, delta: timedelta) -> None:
         if delta < timedelta(0):
             raise ValueError("the clock only moves forward")
-        with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at += delta.total_seconds()
-            else:
-                self._offset += delta.total_seconds()
+        step = delta.total_seconds()
+        self._apply(lambda offset, frozen_at, wall: (offset, frozen_at + step) if frozen_at is not None else (offset + step, None))
 
     def reset(self) -> None:
-        with self._lock:
-            self._offset = 0.0
-            self._frozen_at = None
+        self._apply(lambda offset, frozen_at, wall: (0.0, None))
 
     def describe(self) -> dict:
         return {"now": rfc3339(self.now()), "frozen": self.frozen, "offset_seconds": round(self._offset, 3)}
+
+    def _apply(self, transition: Transition) -> None:
+        with self._lock:
+            self._offset, self._frozen_at = transition(self._offset, self._frozen_at, self._wall())
+
+
+#: (offset, frozen_at, wall time now) → the new (offset, frozen_at)
+Transition = Callable[[float, "float | None", float], "tuple[float, float | None]"]
+
+
+def _freeze(offset: float, frozen_at: float | None, wall: float) -> tuple[float, float | None]:
+    return (offset, wall + offset) if frozen_at is None else (offset, frozen_at)
+
+
+def _resume(offset: float, frozen_at: float | None, wall: float) -> tuple[float, float | None]:
+    return (frozen_at - wall, None) if frozen_at is not None else (offset, None)

@@ -82,9 +82,16 @@ class Settings:
         metadata={"doc": "Base URL of the storefront that links in mails point at (`/account`, `/account/reset-password?token=…`). "
                          "Empty: the simulator's own small account pages."},
     )
+    store: str = field(
+        default="memory",
+        metadata={"doc": (
+            "Where the shop's state lives: `memory` (one worker process) or a Redis URL `redis://HOST:PORT/DB`, "
+            "shared by every worker on every host and kept across restarts (docs/scale-out.md)."
+        )},
+    )
     workers: int = field(
         default=1,
-        metadata={"doc": "Server worker processes. Keep 1: each process would hold its own in-memory store."},
+        metadata={"doc": "Server worker processes. More than 1 needs SIM_STORE=redis://…: each process would hold its own in-memory store."},
     )
     worker_connections: int = field(default=1000, metadata={"doc": "Concurrent connections per worker (gevent)."})
     offload_threads: int = field(
@@ -171,7 +178,14 @@ _LIMITS = {
     "webhook_connect_timeout_seconds": (0.05, 60), "webhook_read_timeout_seconds": (0.05, 300),
 }
 #: Checks of string settings beyond their type: raise ValueError saying what is wrong.
-_VALIDATORS = {"webhook_allowed_hosts": parse_allowed_hosts, "cors_origins": parse_origins, "allowed_hosts": parse_host_names}
+def _check_store(text: str) -> None:
+    if text != "memory" and not text.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"must be `memory` or a Redis URL such as redis://127.0.0.1:6379/0, got {text!r}")
+
+
+_VALIDATORS = {
+    "webhook_allowed_hosts": parse_allowed_hosts, "cors_origins": parse_origins, "allowed_hosts": parse_host_names, "store": _check_store,
+}
 _CHOICES = {"password_hash_profile": ("secure", "fast")}
 
 
@@ -281,6 +295,16 @@ def load_settings(
         base_sections = base.simulation if base else {}
         layered["simulation"] = _simulation({**base_sections, **sections}, "the config")
     return dataclasses.replace(base or Settings(), **layered)
+
+
+def check_serving(settings: Settings) -> None:
+    """Settings that only make sense together when serving; raises SettingsError saying what to do."""
+    if settings.workers > 1 and settings.store == "memory":
+        raise SettingsError(
+            f"SIM_WORKERS={settings.workers} needs a shared store: with SIM_STORE=memory each worker process would "
+            "hold its own catalog, baskets and orders, and requests would see whichever worker they reached. "
+            "Start Redis (`make redis`) and set SIM_STORE=redis://127.0.0.1:6379/0, or keep SIM_WORKERS=1."
+        )
 
 
 def settings_table() -> list[tuple[str, str, Any, str]]:

@@ -1,6 +1,7 @@
 """Run a simulator in a child process: on a free loopback port, ready once it answers,
 stopped as a whole. The tests, the bench and the load runs all start servers this way,
-and so can a frontend team's own test suite:
+and so can a frontend team's own test suite (RedisProcess starts the Redis that several
+simulators share, SIM_STORE=redis://…):
 
     from simulator.launch import SimulatorProcess
 
@@ -16,8 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import requests
 
@@ -86,7 +87,7 @@ class SimulatorProcess:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def __enter__(self) -> "SimulatorProcess":
+    def __enter__(self) -> SimulatorProcess:
         try:
             self.start()
             self.wait_ready()
@@ -146,3 +147,65 @@ class SimulatorProcess:
         except OSError:
             return "(no log)"
         return "\n".join(text.strip().splitlines()[-lines:]) or "(empty log)"
+
+
+class RedisProcess:
+    """Debian's `redis-server` on a free loopback port (or `port`), its files under `directory`
+    (a temporary folder by default). `persist=False`: nothing written to disk unless asked
+    (SAVE); stopped with `stop()`, started again on the same port with `start()`."""
+
+    def __init__(self, executable: str = "redis-server", port: int | None = None, directory: Path | None = None,
+                 persist: bool = False) -> None:
+        import tempfile
+
+        self.executable = executable
+        self.port = port or free_port()
+        self.directory = directory or Path(tempfile.mkdtemp(prefix="alegra-sim-redis-"))
+        self.persist = persist
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://{HOST}:{self.port}/0"
+
+    def argv(self) -> list[str]:
+        saving = ["--appendonly", "yes"] if self.persist else ["--save", "", "--appendonly", "no"]
+        return [self.executable, "--port", str(self.port), "--bind", HOST, "--dir", str(self.directory), *saving]
+
+    def client(self):
+        import redis
+
+        return redis.Redis(host=HOST, port=self.port, socket_timeout=5)
+
+    def start(self, timeout: float = 10.0) -> RedisProcess:
+        import redis
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.client().ping()
+                return self
+            except redis.exceptions.ConnectionError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise LaunchError(f"redis-server did not start on port {self.port}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def __enter__(self) -> RedisProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from .clock import Clock
 from .config import Settings
@@ -21,7 +22,7 @@ from simulator.seed.orders import seed_orders
 from simulator.seed.promotions import load_promotions
 from simulator.simulation.churn import Churn
 from simulator.simulation.state import SimState
-from .store import InMemoryStore, Store
+from .store import InMemoryStore, Store, StoreUnavailable
 
 log = logging.getLogger("simulator.seed")
 
@@ -52,6 +53,13 @@ def build_store(settings: Settings) -> Store:
 
 
 class Runtime:
+    """Everything in this one process (SIM_STORE=memory); see shared/runtime.py for Redis."""
+
+    #: True when several worker processes share the state (the store, the clock, the config).
+    shared = False
+    #: Exceptions that mean the store cannot be reached: answered 503 STORE_UNAVAILABLE.
+    unavailable: tuple[type[BaseException], ...] = (StoreUnavailable,)
+
     def __init__(self, settings: Settings, clock: Clock | None = None):
         self.settings = settings
         self.clock = clock or Clock()
@@ -59,14 +67,22 @@ class Runtime:
         self.simulation = SimState.from_settings(settings, self.clock.timestamp())
         self.churn = Churn()
 
+    def refresh(self) -> None:
+        """Catch up with what other workers changed; at the start of each request and each
+        round of background work. One process has nothing to catch up with."""
+
+    def takes_turn(self, leader_only: bool) -> bool:
+        """Whether a round of background work runs here now (after catching up). One process
+        always runs it; of several, only the leader runs work that must run once."""
+        return True
+
+    def shared_jobs(self) -> list[tuple[str, float, Callable[[Runtime], object]]]:
+        """Background loops of a shared runtime itself (the leader lease, stats): none here."""
+        return []
+
     def reset(self, seed: int | None = None, products: int | None = None) -> Store:
         """Back to a freshly seeded state (optionally with another seed or size)."""
-        settings = self.settings
-        if seed is not None or products is not None:
-            settings = settings.replace(
-                seed=settings.seed if seed is None else seed,
-                products=settings.products if products is None else products,
-            )
+        settings = self.reset_settings(seed, products)
         store = build_store(settings)
         self.clock.reset()
         # Config overrides, stats, fault streams and the churn count start afresh from the
@@ -74,3 +90,12 @@ class Runtime:
         simulation = SimState.from_settings(settings, self.clock.timestamp())
         self.settings, self.store, self.simulation, self.churn = settings, store, simulation, Churn()
         return store
+
+    def reset_settings(self, seed: int | None, products: int | None) -> Settings:
+        if seed is None and products is None:
+            return self.settings
+        return self.settings.replace(
+            seed=self.settings.seed if seed is None else seed,
+            products=self.settings.products if products is None else products,
+        )
+

@@ -2,8 +2,9 @@
 
 gevent workers park a sleeping request (injected latency, a slow stream) on a
 greenlet instead of holding an OS thread, so one process serves hundreds of slow
-requests. One worker process by default: each process would hold its own
-in-memory store, and every request must see one consistent state.
+requests. One worker process by default: with the in-memory store each process
+would hold its own state, and every request must see one consistent state. With a
+shared store (SIM_STORE=redis://…) SIM_WORKERS=N runs N worker processes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Callable
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
-from .config import Settings
+from .config import Settings, check_serving
 
 
 class UnsafeBind(SystemExit):
@@ -70,6 +71,7 @@ class SimulatorServer(BaseApplication):
 
 
 def serve(settings: Settings, app_factory: Callable[[], Flask]) -> None:
+    check_serving(settings)  # a SettingsError: the command line prints it and exits 2
     try:
         check_bind(settings)
     except UnsafeBind as refusal:
@@ -77,7 +79,8 @@ def serve(settings: Settings, app_factory: Callable[[], Flask]) -> None:
         raise SystemExit(2) from None
     print(
         f"alegra-sim: seeding {settings.products} products (seed {settings.seed}), then serving on "
-        f"http://{settings.host}:{settings.port}  (API docs: /docs)",
+        f"http://{settings.host}:{settings.port}  (API docs: /docs)"
+        + (f"; {settings.workers} worker(s) sharing a Redis store" if settings.store != "memory" else ""),
         file=sys.stderr,
         flush=True,
     )

@@ -108,7 +108,7 @@ def browse(store: Store, query: ProductQuery, page: int, page_size: int) -> tupl
     start = (page - 1) * page_size
     if not checks and query.sort is None:
         # The common unfiltered listing is a slice of the id index: no scan.
-        with store.atomic():  # ids and records from one moment: none deleted in between
+        with store.snapshot():  # ids and records from one moment: none deleted in between
             ids = store.ids_after(PRODUCT, None, page_size, offset=start)
             return [store.get(PRODUCT, i) for i in ids], store.count(PRODUCT)
     matching = [p for p in store.values(PRODUCT) if all(check(p) for check in checks)]
@@ -231,7 +231,7 @@ class ExportPage:
 
 def _export_chunk(store: Store, after: str | None, limit: int) -> tuple[list[Product], bool]:
     """Up to `limit` products after id `after`, and whether more follow."""
-    with store.atomic():
+    with store.snapshot():
         ids = store.ids_after(PRODUCT, after, limit + 1)
         return [store.get(PRODUCT, i) for i in ids[:limit]], len(ids) > limit
 
@@ -298,7 +298,7 @@ class ChangesPage:
 def changes_since(store: Store, clock: Clock, retention_seconds: int, since: str, limit: int) -> ChangesPage:
     store.purge_deletions(PRODUCT, clock.timestamp() - retention_seconds)
     seq = cursors.decode_sync_token(since, store.generation)
-    with store.atomic():
+    with store.snapshot():
         if seq < store.oldest_valid_seq(PRODUCT):
             raise cursors.sync_token_expired()
         if seq > store.last_seq(PRODUCT):

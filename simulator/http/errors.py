@@ -67,7 +67,12 @@ def flatten_messages(messages: Any) -> dict[str, str]:
     return {("_body" if key == "_schema" else key): text for key, text in flat.items()}
 
 
-def register_error_handlers(app) -> None:
+STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+STORE_UNAVAILABLE_DETAIL = "The simulator's shared store cannot be reached right now; nothing was changed. Retry shortly."
+
+
+def register_error_handlers(app, unavailable: tuple[type[BaseException], ...] = ()) -> None:
+    """`unavailable`: exceptions that mean the store cannot be reached (503 STORE_UNAVAILABLE)."""
 
     def respond(status: int, body: dict, headers: Mapping[str, str] | None = None) -> Response:
         response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
@@ -101,6 +106,13 @@ def register_error_handlers(app) -> None:
         if status >= 500:
             detail = "The simulator hit an unexpected error."
         return respond(status, problem_body(status, code, detail, errors), headers)
+
+    def handle_unavailable(error: BaseException):
+        log.warning("store unavailable: %s", error)
+        return respond(503, problem_body(503, STORE_UNAVAILABLE, STORE_UNAVAILABLE_DETAIL), {"Retry-After": "1"})
+
+    for exception in unavailable:
+        app.register_error_handler(exception, handle_unavailable)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):

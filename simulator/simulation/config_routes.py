@@ -133,16 +133,17 @@ def get_stats():
     sim = runtime()
     state = _state()
     compiled = state.compiled
+    stats = state.stats_view()
     groups = {}
     for group in GROUPS:
-        groups[group] = {**state.stats.group_dict(group), "target_latency_ms": _target(compiled.latency[group]),
+        groups[group] = {**stats.group_dict(group), "target_latency_ms": _target(compiled.latency[group]),
                          "faults": compiled.faults[group].to_dict()}
     return json_response({
-        "since": rfc3339(datetime.fromtimestamp(state.stats.since, timezone.utc)),
+        "since": rfc3339(datetime.fromtimestamp(stats.since, timezone.utc)),
         "now": rfc3339(sim.clock.now()),
         "fault_seed": state.fault_seed,
         "groups": groups,
-        "domain_faults": {kind: {"rate": rate, **state.stats.domain_dict().get(kind, {"injected": 0, "forced_by_header": 0})}
+        "domain_faults": {kind: {"rate": rate, **stats.domain_dict().get(kind, {"injected": 0, "forced_by_header": 0})}
                           for kind, rate in compiled.domain.items()},
     })
 

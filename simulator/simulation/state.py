@@ -77,3 +77,7 @@ class SimState:
     def reset_stats(self, now: float) -> None:
         self.stats = Stats(now)
 
+    def stats_view(self) -> Stats:
+        """The stats to show: this process's (a shared state merges every worker's)."""
+        return self.stats
+

@@ -180,3 +180,47 @@ class Stats:
     def domain_dict(self) -> dict[str, dict[str, int]]:
         with self._lock:
             return {kind: dict(counts) for kind, counts in sorted(self.domain.items())}
+
+    # -- several processes: each keeps its own counts, a reader merges them ---------------
+    def snapshot(self) -> dict[str, Any]:
+        """The counts as plain JSON-ready data (a worker publishes it for the others to merge)."""
+        with self._lock:
+            return {
+                "since": self.since,
+                "groups": {
+                    group: {
+                        "requests": stats.requests, "statuses": dict(stats.statuses), "injected": dict(stats.injected),
+                        "latency_overrides": stats.latency_overrides, "buckets": {str(i): n for i, n in stats.latency.buckets.items()},
+                        "count": stats.latency.count, "total_ms": stats.latency.total_ms, "max_ms": stats.latency.max_ms,
+                    }
+                    for group, stats in self.groups.items() if stats.requests
+                },
+                "domain": {kind: dict(counts) for kind, counts in self.domain.items()},
+            }
+
+    @classmethod
+    def merged(cls, since: float, snapshots: list[dict[str, Any]]) -> Stats:
+        """One Stats holding the sum of several snapshots (percentiles from the summed histograms)."""
+        total = cls(since)
+        for snapshot in snapshots:
+            for group, counts in snapshot.get("groups", {}).items():
+                stats = total.groups.get(group)
+                if stats is None:
+                    continue
+                stats.requests += counts["requests"]
+                _add(stats.statuses, counts["statuses"])
+                _add(stats.injected, counts["injected"])
+                stats.latency_overrides += counts["latency_overrides"]
+                histogram = stats.latency
+                _add(histogram.buckets, {int(index): n for index, n in counts["buckets"].items()})
+                histogram.count += counts["count"]
+                histogram.total_ms += counts["total_ms"]
+                histogram.max_ms = max(histogram.max_ms, counts["max_ms"])
+            for kind, counts in snapshot.get("domain", {}).items():
+                _add(total.domain.setdefault(kind, {"injected": 0, "forced_by_header": 0}), counts)
+        return total
+
+
+def _add(into: dict, counts: dict) -> None:
+    for key, count in counts.items():
+        into[key] = into.get(key, 0) + count

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import random
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -33,6 +34,11 @@ class VersionConflict(Exception):
     def __init__(self, kind: str, record_id: str, expected: int, actual: int):
         super().__init__(f"{kind} {record_id} is at version {actual}, not {expected}")
         self.kind, self.record_id, self.expected, self.actual = kind, record_id, expected, actual
+
+
+class StoreUnavailable(ConnectionError):
+    """A shared store cannot be reached, or stayed locked too long: the request answers 503
+    STORE_UNAVAILABLE and nothing was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +101,11 @@ class Store(ABC):
     @abstractmethod
     def atomic(self) -> AbstractContextManager:
         """Hold the store's write lock across several reads and writes."""
+
+    @abstractmethod
+    def snapshot(self) -> AbstractContextManager:
+        """Several reads that must see one moment (ids, then their records), without a write
+        lock in a shared store: it answers them from its local copy of the catalog."""
 
     # -- ids and randomness ----------------------------------------------------
     @abstractmethod

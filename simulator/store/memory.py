@@ -10,7 +10,8 @@ import random
 import threading
 import uuid
 from collections import defaultdict, deque
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sortedcontainers import SortedDict, SortedList
 
@@ -158,6 +159,18 @@ class InMemoryStore(Store):
 
     def atomic(self):
         return self._lock
+
+    def snapshot(self):
+        return self._lock
+
+    def contents(self) -> tuple[dict[str, list[Any]], dict[str, int], dict[str, list[str]]]:
+        """Records by kind (in id order), named sequences and named sets: what a seeded store
+        holds, for copying it into a shared store. Its change logs must still be empty."""
+        with self._lock:
+            if any(log.seq for log in self._logs.values()):
+                raise ValueError("contents() copies a freshly seeded store: its change logs are not empty")
+            records = {kind: self.values(kind) for kind in self._records if self._records[kind]}
+            return records, dict(self._seqs), {name: list(members) for name, members in self._sets.items() if members}
 
     # -- ids and randomness ----------------------------------------------------
     def rng(self, stream: str) -> random.Random:

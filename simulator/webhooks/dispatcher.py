@@ -56,6 +56,8 @@ IN_FLIGHT_POLL_SECONDS = 0.01  # how often unsubscribing looks whether attempts 
 USER_AGENT = "alegra-sim-webhooks/1"
 _SUBSCRIPTION_SEQ = "webhooks.subscription_seq"
 STATUSES = tuple(status.value for status in DeliveryStatus)
+#: Beyond both timeouts, how long an attempt may seem under way before it counts as lost.
+LOST_ATTEMPT_MARGIN_SECONDS = 5.0
 
 
 # -- signing ---------------------------------------------------------------------------
@@ -373,6 +375,9 @@ def dispatch_due(runtime: Any) -> list[threading.Thread]:
         return []  # the common case, every tick: nothing to send
     policy = parse_allowed_hosts(settings.webhook_allowed_hosts)
     now = clock.timestamp()
+    started = time.time()
+    # An attempt under way longer than this was lost with the worker that made it (shared store).
+    lost_after = settings.webhook_connect_timeout_seconds + settings.webhook_read_timeout_seconds + LOST_ATTEMPT_MARGIN_SECONDS
     chosen: list[tuple[Subscription, Delivery]] = []
     with store.atomic():
         blocked: set[tuple[str, str]] = set()
@@ -388,7 +393,10 @@ def dispatch_due(runtime: Any) -> list[threading.Thread]:
                 continue
             blocked.add(key)
             if delivery.status == DeliveryStatus.DELIVERING:
-                in_flight += 1
+                if delivery.sending_since is None or started - delivery.sending_since < lost_after:
+                    in_flight += 1
+                else:
+                    due.append(delivery)
             elif delivery.next_attempt_at <= now:
                 due.append(delivery)
         for delivery in due[: max(0, MAX_IN_FLIGHT - in_flight)]:
@@ -398,7 +406,8 @@ def dispatch_due(runtime: Any) -> list[threading.Thread]:
             body = delivery.body if delivery.body is not None else render_body(delivery, settings)
             updated = store.update(
                 DELIVERY, delivery.id,
-                lambda current: dataclasses.replace(current, status=DeliveryStatus.DELIVERING, body=body, version=current.version + 1),
+                lambda current: dataclasses.replace(current, status=DeliveryStatus.DELIVERING, body=body, sending_since=started,
+                                                    version=current.version + 1),
             )
             chosen.append((subscription, updated))
     threads = []

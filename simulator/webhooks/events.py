@@ -84,6 +84,9 @@ class Delivery:
     body: bytes | None = None  # the exact bytes signed and sent, fixed at the first attempt
     attempts: tuple[Attempt, ...] = ()
     version: int = 1
+    #: Real time (epoch seconds) the attempt under way began: a DELIVERING delivery whose
+    #: attempt outlived every timeout was lost with the worker sending it, and is due again.
+    sending_since: float | None = None
 
     @property
     def finished(self) -> bool:

@@ -402,3 +402,22 @@ def test_the_subscription_limit(make):
         webhooks.create_subscription(sim.store, sim.clock, parse_allowed_hosts(""), f"http://127.0.0.1:9/{n}", ["product.created"])
     assert_problem(client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": PRODUCT_EVENTS}), 409,
                    "WEBHOOK_LIMIT_REACHED")
+
+
+def test_an_attempt_lost_with_the_worker_making_it_is_made_again(receiver, make):
+    """With a shared store, the worker sending a delivery may die mid-attempt: once the
+    attempt has outlived both timeouts, the next dispatcher (on another worker) sends it."""
+    import dataclasses
+
+    client, sim = make()
+    subscribe(client, receiver.url())
+    product = a_product(sim)
+    client.patch(f"/_sim/products/{product.id}", json={"stock": 7})
+    (delivery,) = sim.store.values(events.DELIVERY)
+    lost = dataclasses.replace(delivery, status=events.DeliveryStatus.DELIVERING, sending_since=time.time() - 1)
+    sim.store.put(events.DELIVERY, lost)
+    assert webhooks.dispatch_due(sim) == []  # under way, as far as anyone can tell
+    sim.store.put(events.DELIVERY, dataclasses.replace(lost, sending_since=time.time() - 3600))
+    assert drain(sim) == 1
+    assert len(receiver.wait_for(1)) == 1
+    assert sim.store.get(events.DELIVERY, delivery.id).status == events.DeliveryStatus.SUCCEEDED

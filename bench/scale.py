@@ -1,0 +1,177 @@
+"""Section: scaling out on Redis (SIM_STORE=redis://…) against one in-memory worker.
+
+One redis-server (simulator.launch.RedisProcess, nothing written to disk) and three
+simulators, alive for the whole section, churn off: `memory` (1 worker, the default
+store), `redis-1` (1 worker on Redis) and `redis-2` (2 workers on the same Redis: it
+adopts the catalog redis-1 seeded). wrk drives one at a time, as in sections 3 and 6:
+
+1. product read, GET /api/v1/products/{id} cycling over 1,000 ids: redis-1 / memory
+   (target ≥ 0.8) and redis-2 / memory (target ≥ 1.4);
+2. guest basket add, POST /api/v1/basket/items (the requests of section 6):
+   redis-1 / memory (target ≥ 0.5);
+3. the Locust default mix with the same users on memory and on redis-2: requests/s
+   and basket-update p95 (reported; redis-2 / memory ≥ 1.0 is the aim);
+4. Redis memory (INFO used_memory) per 100,000 products and per 10,000 orders, written
+   into an empty Redis through the store (reported).
+
+Runs alternate memory, redis-1, redis-2 after a warm-up of each; the best run of each counts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from contextlib import ExitStack
+
+from simulator.launch import RedisProcess
+
+from .basket import ADD_PATH, TOKENS_FILE, new_baskets, raise_stock, wrk_options
+from .basket import IDS_FILE as BASKET_IDS_FILE
+from .http import (
+    IDS_FILE,
+    PRODUCT_PREFIX,
+    alternate,
+    best_runs,
+    fetch_product_ids,
+    rate_rows,
+    socket_errors_note,
+    write_lines,
+    wrk_argv,
+    wrk_binary,
+)
+from .load import basket_p95, mix, reset
+from .report import Row, SectionResult, Target, python_command, shell_command
+from .server import SERVING, ServerProcess, simulator_server
+
+FULL = {"products": 10_000, "threads": 2, "connections": 50, "seconds": 8, "warmup": 2, "rounds": 2,
+        "basket_threads": 4, "basket_connections": 4, "basket_products": 8, "customers": 1000, "mix_users": 40, "mix_seconds": 30,
+        "memory_products": 100_000, "memory_orders": 10_000}
+QUICK = {"products": 2_000, "threads": 2, "connections": 20, "seconds": 3, "warmup": 1, "rounds": 1,
+         "basket_threads": 4, "basket_connections": 4, "basket_products": 8, "customers": 200, "mix_users": 10, "mix_seconds": 8,
+         "memory_products": 10_000, "memory_orders": 1_000}
+APP = {"max_line_quantity": 10_000, "password_hash_profile": "fast"}
+READ_TARGETS = {"redis-1": 0.8, "redis-2": 1.4}
+BASKET_TARGET = 0.5
+MIX_AIM = 1.0
+MB = 1024 * 1024
+
+
+def redis_server(products: int, customers: int, store: str, workers: int, name: str) -> ServerProcess:
+    """A simulator on Redis: the serving settings of the bare server but for the number of workers."""
+    return ServerProcess(name, "simulator serve", {
+        "products": products, "customers": customers, "churn_per_minute": 0, "store": store, **APP, **SERVING, "workers": workers,
+    }, ready_path="/api/v1/categories")
+
+
+def run(quick: bool = False) -> SectionResult:
+    plan = QUICK if quick else FULL
+    section = SectionResult("scale", "10. Scale-out on Redis: 1 and 2 workers sharing Redis vs 1 in-memory worker")
+    if not shutil.which("redis-server"):
+        raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
+    wrk = wrk_binary()
+    with ExitStack() as stack:
+        redis = stack.enter_context(RedisProcess())
+        memory = stack.enter_context(simulator_server(plan["products"], name="scale-memory", customers=plan["customers"], **APP))
+        one = stack.enter_context(redis_server(plan["products"], plan["customers"], redis.url, 1, "scale-redis-1"))
+        two = stack.enter_context(redis_server(plan["products"], plan["customers"], redis.url, 2, "scale-redis-2"))
+        servers = {"memory": memory, "redis-1": one, "redis-2": two}
+
+        # 1. product reads
+        write_lines(IDS_FILE, fetch_product_ids(memory))
+        reads = alternate(plan, {name: (lambda seconds, s=server: wrk_argv(wrk, plan, seconds, s, PRODUCT_PREFIX))
+                                 for name, server in servers.items()})
+        best = best_runs(reads)
+        section.rows.extend(rate_rows(reads, {name: f"GET /api/v1/products/{{id}}, {name}" for name in servers}))
+        for name, target in READ_TARGETS.items():
+            ratio = best[name]["rps"] / best["memory"]["rps"]
+            section.rows.append(Row(f"product read {name} / memory", f"{ratio:.2f}",
+                                    Target(f"product read {name} vs 1 in-memory worker", ratio, ">=", target, "")))
+
+        # 2. basket adds, memory vs redis-1
+        basket_plan = {**plan, "threads": plan["basket_threads"], "connections": plan["basket_connections"]}
+        product_ids = fetch_product_ids(memory, plan["basket_products"])
+        write_lines(BASKET_IDS_FILE, product_ids)
+        for server in (memory, one):
+            raise_stock(server, product_ids)
+
+        def fresh_baskets(name: str) -> None:
+            write_lines(TOKENS_FILE, new_baskets(servers[name], basket_plan["connections"]))
+
+        adds = alternate(basket_plan, {
+            name: (lambda seconds, s=servers[name]: wrk_argv(wrk, basket_plan, seconds, s, ADD_PATH, BASKET_IDS_FILE, wrk_options()))
+            for name in ("memory", "redis-1")
+        }, before=fresh_baskets)
+        best_adds = best_runs(adds)
+        section.rows.extend(rate_rows(adds, {"memory": "basket add, memory", "redis-1": "basket add, redis-1"}))
+        ratio = best_adds["redis-1"]["rps"] / best_adds["memory"]["rps"]
+        section.rows.append(Row("basket add redis-1 / memory", f"{ratio:.2f}",
+                                Target("basket add redis-1 vs 1 in-memory worker", ratio, ">=", BASKET_TARGET, "")))
+
+        # 3. the Locust default mix, the same users on memory and on redis-2
+        summaries = {}
+        for name in ("memory", "redis-2"):
+            reset(servers[name].url, plan["products"])
+            summaries[name] = mix(servers[name].url, f"scale-{name}", plan["mix_users"], plan["mix_seconds"], plan["customers"])
+        for name, summary in summaries.items():
+            section.rows.append(Row(f"Locust default mix, {plan['mix_users']} users, {name}",
+                                    f"{summary['total']['rps']:,.1f} req/s, basket-update p95 {basket_p95(summary)} ms, "
+                                    f"{summary['total']['failures']} failures"))
+        mix_ratio = summaries["redis-2"]["total"]["rps"] / max(summaries["memory"]["total"]["rps"], 1e-9)
+        section.rows.append(Row("Locust mix req/s redis-2 / memory", f"{mix_ratio:.2f}",
+                                Target.informational("Locust mix redis-2 vs memory (aim >= 1.0)", mix_ratio)))
+        section.commands = [
+            shell_command([python_command(), "-m", "bench", "scale"]),
+            shell_command(RedisProcess(port=redis.port).argv()) + " &",
+            *(f"{server.command} &" for server in servers.values()),
+            shell_command(wrk_argv("wrk", plan, plan["seconds"], one, PRODUCT_PREFIX)),
+            shell_command(wrk_argv("wrk", basket_plan, plan["seconds"], one, ADD_PATH, BASKET_IDS_FILE, wrk_options())),
+        ]
+
+    # 4. Redis memory per 100,000 products and per 10,000 orders
+    per_products, per_orders = redis_memory(plan["memory_products"], plan["memory_orders"])
+    section.rows.append(Row("Redis memory per 100,000 products", f"{per_products / MB:,.0f} MiB",
+                            Target.informational("Redis MiB per 100,000 products", per_products / MB)))
+    section.rows.append(Row("Redis memory per 10,000 orders", f"{per_orders / MB:,.1f} MiB",
+                            Target.informational("Redis MiB per 10,000 orders", per_orders / MB)))
+    section.figures = {
+        "plan": plan,
+        "product_read_rps": {name: run["rps"] for name, run in best.items()},
+        "basket_add_rps": {name: run["rps"] for name, run in best_adds.items()},
+        "mix": {name: {"rps": s["total"]["rps"], "basket_update_p95_ms": basket_p95(s), "failures": s["total"]["failures"]}
+                for name, s in summaries.items()},
+        "redis_bytes_per_100k_products": per_products,
+        "redis_bytes_per_10k_orders": per_orders,
+    }
+    for runs in (reads, adds):
+        if socket_errors_note(runs):
+            section.notes.append(socket_errors_note(runs))
+    section.notes.append("all servers and Redis share this machine's CPUs: a worker on Redis pays a round trip per request "
+                         "(the freshness check), and the second worker of redis-2 competes with wrk and Redis for the 2 CPUs")
+    return section
+
+
+def redis_memory(products: int, orders: int) -> tuple[float, float]:
+    """Bytes of Redis memory per 100,000 products and per 10,000 orders, as the store writes them."""
+    from simulator.catalog.model import PRODUCT
+    from simulator.config import Settings
+    from simulator.orders.model import ORDER
+    from simulator.records import KINDS, LOCAL_KINDS
+    from simulator.runtime import build_store
+    from simulator.seed.catalog import faker_pools, generate_categories, generate_products
+    from simulator.store.codec import Codec
+    from simulator.store.redis import RedisStore, connect
+
+    template = build_store(Settings(products=100, customers=20)).values(ORDER)[0]
+    with RedisProcess() as redis:
+        client = connect(redis.url)
+        store = RedisStore(client, Codec(KINDS), "bench", 42, local_kinds=LOCAL_KINDS)
+
+        def used() -> int:
+            return int(client.info("memory")["used_memory"])
+
+        empty = used()
+        store.load(PRODUCT, generate_products(42, products, generate_categories(42)[1], faker_pools(42)))
+        with_products = used()
+        store.load(ORDER, (dataclasses.replace(template, id=f"ord_{n:012d}", owner_id=f"cus_{n % 1000:012d}") for n in range(orders)))
+        with_orders = used()
+    return (with_products - empty) * 100_000 / products, (with_orders - with_products) * 10_000 / orders

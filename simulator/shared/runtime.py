@@ -1,0 +1,113 @@
+"""The Runtime of a worker that shares its state through Redis with other workers and hosts.
+
+At start it adopts the current generation (the state survives a restart) or, in an
+empty Redis, seeds one while other workers wait. At the start of each request (and
+each round of background work) `refresh` reads one counter, `<namespace>:version`,
+which every change another worker must see bumps: a reset (the current generation),
+the clock, the config, the stats epoch, a change of a locally kept kind. Only when it
+moved does it read, in one more round trip, what changed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from simulator.config import Settings
+from simulator.records import KINDS, LOCAL_KINDS
+from simulator.runtime import Runtime, build_store
+from simulator.simulation import config as simconfig
+from simulator.simulation.churn import Churn
+from simulator.store.codec import Codec
+from simulator.store.redis import UNAVAILABLE, RedisStore, connect
+
+from . import generations
+from .clock import RedisClock
+from .lease import RENEW_SECONDS, Lease
+from .simulation import RedisSimState
+
+log = logging.getLogger("simulator.shared")
+
+NAMESPACE = "alegra-sim"
+#: How often (real seconds) each worker publishes its stats for the others to merge.
+STATS_SECONDS = 1.0
+
+
+class SharedRuntime(Runtime):
+    shared = True
+    unavailable = (*Runtime.unavailable, *UNAVAILABLE)
+
+    def __init__(self, settings: Settings) -> None:
+        self.client = connect(settings.store)
+        self.codec = Codec(KINDS)
+        self.version_key = f"{NAMESPACE}:version"
+        self.seen_version: bytes | None = None
+        self.clock = RedisClock(self.client, f"{NAMESPACE}:clock", self.version_key)
+        self.simulation = RedisSimState(self.client, NAMESPACE, settings.simulation or simconfig.normalize({}), settings.fault_seed, 0.0)
+        self.lease = Lease(self.client, f"{NAMESPACE}:leader")
+        generation = generations.adopt_or_seed(self.client, NAMESPACE, lambda generation_id: self._seed(settings, generation_id))
+        self.clock.pull()
+        self.simulation.pull()
+        self._adopt(settings, generation)
+
+    def _seed(self, settings: Settings, generation_id: str) -> generations.Generation:
+        """Seed a new generation as the in-memory store would be seeded, and start the clock,
+        the config and the stats afresh for it."""
+        store = self._open(generation_id, settings.seed)
+        generations.copy_into(build_store(settings), store)
+        self.clock.reset()
+        self.simulation.start_afresh(settings.simulation or simconfig.normalize({}), self.clock.timestamp())
+        return generations.Generation(generation_id, settings.seed, settings.products)
+
+    def _open(self, generation_id: str, seed: int) -> RedisStore:
+        return RedisStore(self.client, self.codec, generation_id, seed, namespace=NAMESPACE, local_kinds=LOCAL_KINDS, auto_refresh=False)
+
+    def _adopt(self, settings: Settings, generation: generations.Generation) -> None:
+        self.settings = settings.replace(seed=generation.seed, products=generation.products)
+        self.store = self._open(generation.generation, generation.seed)
+        self.churn = Churn()
+
+    def refresh(self) -> None:
+        version = self.client.get(self.version_key)
+        if version is not None and version == self.seen_version:
+            return  # nothing changed since this process last looked: the common case, one GET
+        self._catch_up()
+        self.seen_version = version
+
+    def _catch_up(self) -> None:
+        store = self.store
+        pipe = self.client.pipeline(transaction=False)
+        pipe.get(f"{NAMESPACE}:current")
+        pipe.hgetall(self.clock.key)
+        pipe.mget(self.simulation.version_key, self.simulation.epoch_key)
+        pipe.mget(store.journal_count_keys())
+        current, clock_state, (version, epoch), counts = pipe.execute()
+        if current is None:  # Redis lost its data (restarted without persistence): seed it again
+            log.warning("the shared store is empty: seeding it again")
+            self._adopt(self.settings, generations.adopt_or_seed(self.client, NAMESPACE, lambda g: self._seed(self.settings, g)))
+            self.clock.pull()
+            self.simulation.pull()
+            return
+        generation = generations.parse(current)
+        if generation.generation != store.generation:
+            self._adopt(self.settings, generation)
+        else:
+            store.observe({kind: int(count or 0) for kind, count in zip(store.local_kinds(), counts)})
+        self.clock.load(clock_state)
+        self.simulation.sync(version, epoch)
+
+    def reset(self, seed: int | None = None, products: int | None = None) -> RedisStore:
+        settings = self.reset_settings(seed, products)
+        generation = generations.publish(self.client, NAMESPACE, self._seed(settings, generations.new_id()))
+        self._adopt(settings, generation)
+        return self.store
+
+    def takes_turn(self, leader_only: bool) -> bool:
+        self.refresh()
+        return not leader_only or self.lease.leads()
+
+    def shared_jobs(self) -> list[tuple[str, float, Callable[[Runtime], object]]]:
+        return [
+            ("leader-lease", RENEW_SECONDS, lambda runtime: runtime.lease.renew()),
+            ("stats-publisher", STATS_SECONDS, lambda runtime: runtime.simulation.publish_stats()),
+        ]

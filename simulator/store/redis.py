@@ -1,0 +1,754 @@
+"""The Redis store: the store interface shared by every worker process on every host.
+
+Layout, under `<namespace>:g:<generation>:` (a reset writes a new generation and
+points every process at it at once; see `generations.py`):
+
+    r:<kind>:<id>       the record, msgpack (codec.py)
+    o:<kind>            ids of the kind (sorted set, equal scores: lexical order)
+    w:<kind>, wo:<kind> the owner index (`owner \\0 id`) and each record's owner
+    seq                 named sequences (a hash, HINCRBY)
+    s:<name>            named ordered sets
+    l:<kind>:e|i|t|n|f  change log: latest seq per record, (deleted, at) per record,
+                        deletions by time, last seq, oldest valid seq
+    j:<kind>, js:<kind> the journal of local kinds: ids changed, newest first, and its count
+    lock                the write lock of `atomic()`
+
+Atomicity. Every write reaches Redis in one Lua script (COMMIT below), so nothing is
+ever half written. `atomic()` takes the lock (SET NX PX: a lease, so a dead holder
+blocks others for LOCK_TTL at most), buffers the section's writes, reads them back
+from the buffer, and commits them and releases the lock in one script that first
+checks the lease is still its own. A write outside a section commits only while no
+section holds the lock. A single-record `update` outside a section is optimistic: it
+reads the record, applies the change and commits only if the record is still the one
+it read (compare and set in the script), retrying otherwise.
+
+Local kinds (`local_kinds`: the catalog and the promotion rules, read on most requests
+and written rarely) are kept in this process too, brought up to date from their
+journal: a freshness check is one GET of the journal count, and catching up reads
+only what changed. With `auto_refresh` (the default) every read checks; a Runtime
+turns it off and instead tells the store the counts it read at the start of each
+request (`observe`), so a request touches Redis for them once at most. Whatever is
+read from the change log of a local kind brings that kind up to date as well, so a
+sync token never promises more than the products read with it show.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import redis
+from sortedcontainers import SortedList
+
+from .base import Change, RecordNotFound, Store, StoreUnavailable, VersionConflict
+from .codec import Codec
+from .memory import encode_id
+
+T = TypeVar("T")
+
+#: Lease of the write lock (ms): a holder that died blocks the others this long at most.
+LOCK_TTL_MS = 5000
+#: How long a writer waits for the lock before answering 503.
+LOCK_WAIT_SECONDS = 5.0
+#: Journal entries kept per local kind; a process further behind reloads the kind.
+JOURNAL_CAP = 20_000
+#: Records read or written per round trip in bulk operations.
+CHUNK = 2000
+OPTIMISTIC_ATTEMPTS = 200
+
+_DELETED = object()  # a buffered deletion
+
+# One script applies every write: checks first (the lock, compare-and-set), then the ops.
+# ARGV: prefix, lock token ('' = the lock must be free), release (0/1), the shared-state
+# version key (bumped when a local kind changes), number of checks,
+# checks (kind, id, expected raw) ..., then ops:
+#   P kind id raw owner journal | D kind id journal | A name member | R name member
+#   L kind id deleted at seq
+COMMIT = """
+local P = ARGV[1]
+local token = ARGV[2]
+local lock = redis.call('GET', P .. 'lock')
+if token == '' then
+  if lock then return 'BUSY' end
+elseif lock ~= token then
+  return 'LOST'
+end
+local i = 6
+for _ = 1, tonumber(ARGV[5]) do
+  local current = redis.call('GET', P .. 'r:' .. ARGV[i] .. ':' .. ARGV[i + 1])
+  if current ~= ARGV[i + 2] then return 'CONFLICT' end
+  i = i + 3
+end
+local function journal(kind, id)
+  redis.call('INCR', ARGV[4])
+  redis.call('INCR', P .. 'js:' .. kind)
+  redis.call('LPUSH', P .. 'j:' .. kind, id)
+  redis.call('LTRIM', P .. 'j:' .. kind, 0, JOURNAL_LAST)
+end
+local function unowned(kind, id)
+  local old = redis.call('HGET', P .. 'wo:' .. kind, id)
+  if old then
+    redis.call('ZREM', P .. 'w:' .. kind, old .. '\\0' .. id)
+    redis.call('HDEL', P .. 'wo:' .. kind, id)
+  end
+  return old
+end
+while i <= #ARGV do
+  local op = ARGV[i]
+  if op == 'P' then
+    local kind, id, owner = ARGV[i + 1], ARGV[i + 2], ARGV[i + 4]
+    local key = P .. 'r:' .. kind .. ':' .. id
+    if redis.call('EXISTS', key) == 0 then redis.call('ZADD', P .. 'o:' .. kind, 0, id) end
+    redis.call('SET', key, ARGV[i + 3])
+    local old = redis.call('HGET', P .. 'wo:' .. kind, id)
+    if (old or '') ~= owner then
+      unowned(kind, id)
+      if owner ~= '' then
+        redis.call('ZADD', P .. 'w:' .. kind, 0, owner .. '\\0' .. id)
+        redis.call('HSET', P .. 'wo:' .. kind, id, owner)
+      end
+    end
+    if ARGV[i + 5] == '1' then journal(kind, id) end
+    i = i + 6
+  elseif op == 'D' then
+    local kind, id = ARGV[i + 1], ARGV[i + 2]
+    if redis.call('DEL', P .. 'r:' .. kind .. ':' .. id) == 1 then
+      redis.call('ZREM', P .. 'o:' .. kind, id)
+      unowned(kind, id)
+      if ARGV[i + 3] == '1' then journal(kind, id) end
+    end
+    i = i + 4
+  elseif op == 'A' then
+    redis.call('ZADD', P .. 's:' .. ARGV[i + 1], 0, ARGV[i + 2])
+    i = i + 3
+  elseif op == 'R' then
+    redis.call('ZREM', P .. 's:' .. ARGV[i + 1], ARGV[i + 2])
+    i = i + 3
+  elseif op == 'L' then
+    local base = P .. 'l:' .. ARGV[i + 1]
+    local id, deleted, at, seq = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+    redis.call('ZADD', base .. ':e', seq, id)
+    redis.call('HSET', base .. ':i', id, deleted .. '|' .. at)
+    if deleted == '1' then redis.call('ZADD', base .. ':t', at, id) else redis.call('ZREM', base .. ':t', id) end
+    redis.call('SET', base .. ':n', seq)
+    i = i + 6
+  else
+    return redis.error_reply('unknown op ' .. tostring(op))
+  end
+end
+if ARGV[3] == '1' then redis.call('DEL', P .. 'lock') end
+return 'OK'
+""".replace("JOURNAL_LAST", str(JOURNAL_CAP - 1))
+
+# ARGV: prefix, token, ttl ms, local kinds...: {1, journal counts...} when taken, else 0.
+ACQUIRE = """
+if not redis.call('SET', ARGV[1] .. 'lock', ARGV[2], 'NX', 'PX', ARGV[3]) then return 0 end
+local out = {1}
+for i = 4, #ARGV do out[#out + 1] = redis.call('GET', ARGV[1] .. 'js:' .. ARGV[i]) or '0' end
+return out
+"""
+
+# ARGV: prefix, token: release the lock only if it is still ours.
+RELEASE = """
+if redis.call('GET', ARGV[1] .. 'lock') == ARGV[2] then return redis.call('DEL', ARGV[1] .. 'lock') end
+return 0
+"""
+
+# ARGV: prefix, kind, since: {count} when nothing changed, {count, 'reload'} when the
+# journal no longer reaches back to `since`, else {count, 'delta', id, raw|nil, ...}.
+CATCH_UP = """
+local P, kind, since = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local count = tonumber(redis.call('GET', P .. 'js:' .. kind) or '0')
+if count == since then return {count} end
+local behind = count - since
+if behind < 0 or behind > tonumber(redis.call('LLEN', P .. 'j:' .. kind)) then return {count, 'reload'} end
+local out = {count, 'delta'}
+local seen = {}
+for _, id in ipairs(redis.call('LRANGE', P .. 'j:' .. kind, 0, behind - 1)) do
+  if not seen[id] then
+    seen[id] = true
+    out[#out + 1] = id
+    out[#out + 1] = redis.call('GET', P .. 'r:' .. kind .. ':' .. id) or false
+  end
+end
+return out
+"""
+
+# ARGV: prefix, kind, owner: the owner's ids and records, id order, in one round trip.
+BY_OWNER = """
+local P, kind = ARGV[1], ARGV[2]
+local out = {}
+for _, member in ipairs(redis.call('ZRANGEBYLEX', P .. 'w:' .. kind, '[' .. ARGV[3] .. '\\0', '(' .. ARGV[3] .. '\\1')) do
+  local id = string.sub(member, #ARGV[3] + 2)
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('GET', P .. 'r:' .. kind .. ':' .. id) or false
+end
+return out
+"""
+
+# ARGV: prefix, kind, before: forget deletions older than `before`; returns how many.
+PURGE = """
+local base = ARGV[1] .. 'l:' .. ARGV[2]
+local doomed = redis.call('ZRANGEBYSCORE', base .. ':t', '-inf', '(' .. ARGV[3])
+local floor = tonumber(redis.call('GET', base .. ':f') or '0')
+for _, id in ipairs(doomed) do
+  local seq = tonumber(redis.call('ZSCORE', base .. ':e', id))
+  if seq and seq > floor then floor = seq end
+  redis.call('ZREM', base .. ':e', id)
+  redis.call('HDEL', base .. ':i', id)
+  redis.call('ZREM', base .. ':t', id)
+end
+if #doomed > 0 then redis.call('SET', base .. ':f', floor) end
+return #doomed
+"""
+
+#: What a store that Redis cannot serve raises: the HTTP layer answers 503 STORE_UNAVAILABLE.
+UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
+
+
+def connect(url: str) -> redis.Redis:
+    """A client with short timeouts: a Redis that is down or stuck answers an error within a
+    second or two instead of holding a request. One connection pool per process, made
+    when first used (after gunicorn forked the worker)."""
+    return redis.Redis.from_url(
+        url, socket_timeout=1.0, socket_connect_timeout=1.0, health_check_interval=10, retry_on_timeout=False,
+        client_name="alegra-sim",
+    )
+
+
+def feistel_id(seed: int, number: int) -> int:
+    """A bijection of 60-bit numbers keyed by the seed: counter values become ids that look
+    random, are the same for the same seed and call order, and never repeat."""
+    left, right = number >> 30, number & (2**30 - 1)
+    for round_number in range(4):
+        digest = hashlib.blake2b(f"{seed}:{round_number}:{right}".encode(), digest_size=4).digest()
+        left, right = right, left ^ (int.from_bytes(digest, "big") & (2**30 - 1))
+    return (left << 30) | right
+
+
+class _Section:
+    """The writes of one `atomic()` block, buffered until it commits."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.records: dict[str, dict[str, Any]] = {}  # kind → id → record or _DELETED
+        self.sets: dict[str, dict[str, bool]] = {}  # name → member → present
+        self.ops: list[str] = []
+        self.log_seqs: dict[str, int] = {}
+        self.local_written: set[str] = set()
+
+
+class _LocalKind:
+    """This process's copy of a local kind: its records, ids in order, and the journal count it reflects."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, Any] = {}
+        self.ids: SortedList = SortedList()
+        self.count = -1  # journal count applied; -1: never loaded
+        self.known = 0  # the latest journal count seen in Redis
+        self.dirty = True  # check Redis before the next read
+
+    def apply(self, record_id: str, record: Any | None) -> None:
+        if record is None:
+            if self.records.pop(record_id, None) is not None:
+                self.ids.remove(record_id)
+        else:
+            if record_id not in self.records:
+                self.ids.add(record_id)
+            self.records[record_id] = record
+
+
+class RedisStore(Store):
+    def __init__(self, client: redis.Redis, codec: Codec, generation: str, seed: int, *,
+                 namespace: str = "alegra-sim", local_kinds: Iterable[str] = (), auto_refresh: bool = True) -> None:
+        self.client = client
+        self.codec = codec
+        self.generation = generation
+        self.seed = seed
+        self.prefix = f"{namespace}:g:{generation}:"
+        #: Counts every change a request of another process must catch up with (see shared/runtime.py).
+        self.version_key = f"{namespace}:version"
+        self.auto_refresh = auto_refresh
+        self._process_lock = threading.RLock()  # greenlets of this process queue here, not by polling Redis
+        self._local_lock = threading.RLock()
+        self._sections = threading.local()
+        self._local = {kind: _LocalKind() for kind in local_kinds}
+        self._rngs: dict[str, random.Random] = {}
+        self._commit = client.register_script(COMMIT)
+        self._acquire = client.register_script(ACQUIRE)
+        self._release = client.register_script(RELEASE)
+        self._catch_up = client.register_script(CATCH_UP)
+        self._purge = client.register_script(PURGE)
+        self._by_owner = client.register_script(BY_OWNER)
+
+    # -- keys --------------------------------------------------------------------------
+    def _record_key(self, kind: str, record_id: str) -> str:
+        return f"{self.prefix}r:{kind}:{record_id}"
+
+    def _section(self) -> _Section | None:
+        return getattr(self._sections, "current", None)
+
+    # -- records -------------------------------------------------------------------------
+    def get(self, kind: str, record_id: str) -> Any | None:
+        section = self._section()
+        if section is not None:
+            buffered = section.records.get(kind, {}).get(record_id)
+            if buffered is not None:
+                return None if buffered is _DELETED else buffered
+        local = self._local.get(kind)
+        if local is not None:
+            with self._local_lock:
+                self._refresh(kind, local)
+                return local.records.get(record_id)
+        raw = self.client.get(self._record_key(kind, record_id))
+        return None if raw is None else self.codec.decode(kind, raw)
+
+    def _get_many(self, kind: str, ids: list[str]) -> list[Any]:
+        local = self._local.get(kind)
+        if local is not None:
+            with self._local_lock:
+                self._refresh(kind, local)
+                return [local.records.get(record_id) for record_id in ids]
+        found: list[Any] = []
+        for start in range(0, len(ids), CHUNK):
+            keys = [self._record_key(kind, record_id) for record_id in ids[start : start + CHUNK]]
+            found.extend(self.codec.decode_many(kind, self.client.mget(keys)))
+        return found
+
+    def put(self, kind: str, record: Any) -> None:
+        self._write(kind, record.id, record)
+
+    def delete(self, kind: str, record_id: str) -> Any | None:
+        if self._section() is not None:
+            previous = self.get(kind, record_id)
+            if previous is not None:
+                self._write(kind, record_id, _DELETED)
+            return previous
+        return self._optimistic(kind, record_id, lambda current: (_DELETED, current), missing_ok=True)
+
+    def _write(self, kind: str, record_id: str, record: Any) -> None:
+        section = self._section()
+        ops = self._ops(kind, record_id, record)
+        if section is None:
+            self._commit_now(ops, kinds=(kind,))
+            return
+        section.records.setdefault(kind, {})[record_id] = record
+        section.ops.extend(ops)
+        if kind in self._local:
+            section.local_written.add(kind)
+
+    def _ops(self, kind: str, record_id: str, record: Any) -> list[str]:
+        journal = "1" if kind in self._local else "0"
+        if record is _DELETED:
+            return ["D", kind, record_id, journal]
+        owner = getattr(record, "owner_id", None)
+        return ["P", kind, record_id, self.codec.encode(kind, record), owner or "", journal]
+
+    def load(self, kind: str, records: Iterable[Any]) -> None:
+        """Bulk insert (seeding): pipelined in chunks, no change-log entries. Local copies of
+        the kind reload afterwards."""
+        encode = self.codec.encode
+        batch: list[Any] = []
+
+        def flush() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.mset({self._record_key(kind, r.id): encode(kind, r) for r in batch})
+            pipe.zadd(f"{self.prefix}o:{kind}", {r.id: 0 for r in batch})
+            owned = {r.id: r.owner_id for r in batch if getattr(r, "owner_id", None)}
+            if owned:
+                pipe.zadd(f"{self.prefix}w:{kind}", {f"{owner}\0{record_id}": 0 for record_id, owner in owned.items()})
+                pipe.hset(f"{self.prefix}wo:{kind}", mapping=owned)
+            pipe.execute()
+            batch.clear()
+
+        for record in records:
+            batch.append(record)
+            if len(batch) >= CHUNK:
+                flush()
+        if batch:
+            flush()
+        if kind in self._local:
+            # Past the journal's reach: every process reloads the kind on its next read.
+            self.client.incrby(f"{self.prefix}js:{kind}", JOURNAL_CAP + 1)
+            self.client.incr(self.version_key)
+            self._local[kind].dirty = True
+
+    def count(self, kind: str) -> int:
+        section = self._section()
+        buffered = section.records.get(kind) if section is not None else None
+        local = self._local.get(kind)
+        if not buffered:
+            if local is not None:
+                with self._local_lock:
+                    self._refresh(kind, local)
+                    return len(local.records)
+            return self.client.zcard(f"{self.prefix}o:{kind}")
+        # Buffered writes: count the stored ids, then what the buffer adds or takes away.
+        ids = list(buffered)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.zcard(f"{self.prefix}o:{kind}")
+        for record_id in ids:
+            pipe.zscore(f"{self.prefix}o:{kind}", record_id)
+        total, *scores = pipe.execute()
+        for record_id, score in zip(ids, scores):
+            exists, wanted = score is not None, buffered[record_id] is not _DELETED
+            total += (wanted and not exists) - (exists and not wanted)
+        return total
+
+    def values(self, kind: str) -> list[Any]:
+        local = self._local.get(kind)
+        if local is not None and not self._buffered(kind):
+            with self._local_lock:
+                self._refresh(kind, local)
+                return [local.records[record_id] for record_id in local.ids]
+        ids = self._stored_ids(kind, None, None)
+        return self._merged(kind, ids, self._get_many(kind, ids))
+
+    def _stored_ids(self, kind: str, after: str | None, limit: int | None, offset: int = 0) -> list[str]:
+        local = self._local.get(kind)
+        if local is not None:
+            with self._local_lock:
+                self._refresh(kind, local)
+                start = (0 if after is None else local.ids.bisect_right(after)) + offset
+                return list(local.ids.islice(start, None if limit is None else start + limit))
+        low = "-" if after is None else f"({after}"
+        if limit is None:
+            ids = self.client.zrangebylex(f"{self.prefix}o:{kind}", low, "+")
+            return [i.decode() for i in ids[offset:]]
+        ids = self.client.zrangebylex(f"{self.prefix}o:{kind}", low, "+", start=offset, num=limit)
+        return [i.decode() for i in ids]
+
+    def _buffered(self, kind: str) -> dict[str, Any]:
+        section = self._section()
+        return section.records.get(kind, {}) if section is not None else {}
+
+    def _merged(self, kind: str, ids: list[str], records: list[Any], keep: Callable[[Any], bool] | None = None) -> list[Any]:
+        """Stored records (in id order) with the section's buffered writes laid over them."""
+        buffered = self._buffered(kind)
+        found = {record_id: record for record_id, record in zip(ids, records) if record is not None}
+        if buffered:
+            for record_id, record in buffered.items():
+                if record is _DELETED or (keep is not None and not keep(record)):
+                    found.pop(record_id, None)
+                else:
+                    found[record_id] = record
+        return [found[record_id] for record_id in sorted(found)]
+
+    def ids_after(self, kind: str, after: str | None, limit: int, offset: int = 0) -> list[str]:
+        buffered = self._buffered(kind)
+        if not buffered:
+            return self._stored_ids(kind, after, limit, offset)
+        deleted = sum(record is _DELETED for record in buffered.values())
+        ids = set(self._stored_ids(kind, after, offset + limit + deleted))
+        for record_id, record in buffered.items():
+            if record is _DELETED:
+                ids.discard(record_id)
+            elif after is None or record_id > after:
+                ids.add(record_id)
+        return sorted(ids)[offset : offset + limit]
+
+    def by_owner(self, kind: str, owner_id: str) -> list[Any]:
+        keep = lambda r: getattr(r, "owner_id", None) == owner_id  # noqa: E731
+        if kind in self._local:
+            members = self.client.zrangebylex(f"{self.prefix}w:{kind}", f"[{owner_id}\0", f"({owner_id}\x01")
+            ids = [member.decode().partition("\0")[2] for member in members]
+            return self._merged(kind, ids, self._get_many(kind, ids), keep=keep)
+        pairs = self._by_owner(args=[self.prefix, kind, owner_id])
+        ids = [raw_id.decode() for raw_id in pairs[0::2]]
+        return self._merged(kind, ids, self.codec.decode_many(kind, pairs[1::2]), keep=keep)
+
+    def update(self, kind, record_id, change, expected_version=None):
+        if self._section() is not None:
+            return self._apply(kind, record_id, self.get(kind, record_id), change, expected_version)
+
+        def step(current):
+            updated = self._apply(kind, record_id, current, change, expected_version, buffer=False)
+            return updated, updated
+
+        return self._optimistic(kind, record_id, step)
+
+    def _optimistic(self, kind: str, record_id: str, step: Callable[[Any], tuple[Any, Any]], missing_ok: bool = False) -> Any:
+        """Read one record, compute its successor (`step` → (new record or _DELETED, answer)),
+        and write it only if the record is still the one read; else read again."""
+        key = self._record_key(kind, record_id)
+        for attempt in range(OPTIMISTIC_ATTEMPTS):
+            raw = self.client.get(key)
+            current = None if raw is None else self.codec.decode(kind, raw)
+            if current is None and missing_ok:
+                return None
+            new, answer = step(current)
+            outcome = self._try_commit(self._ops(kind, record_id, new), token="", checks=[kind, record_id, raw])
+            if outcome == "OK":
+                self._written((kind,))
+                return answer
+            self._wait_out(outcome)
+            if outcome == "CONFLICT":  # racers on one record: spread their retries out
+                time.sleep(random.uniform(0, min(0.02, 0.0005 * 2 ** min(attempt, 6))))
+        raise StoreUnavailable(f"{kind} {record_id} changed on every one of {OPTIMISTIC_ATTEMPTS} attempts")
+
+    def _apply(self, kind, record_id, current, change, expected_version, buffer=True):
+        if current is None:
+            raise RecordNotFound(kind, record_id)
+        if expected_version is not None and current.version != expected_version:
+            raise VersionConflict(kind, record_id, expected_version, current.version)
+        updated = change(current)
+        if buffer:
+            self._write(kind, record_id, updated)
+        return updated
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        if self._section() is not None:
+            yield  # re-entrant: the outermost block commits
+            return
+        with self._process_lock:
+            token = uuid.uuid4().hex
+            self._take_lock(token)
+            section = self._sections.current = _Section(token)
+            try:
+                yield
+            except BaseException:
+                self._sections.current = None
+                self._safely_release(token)
+                raise
+            self._sections.current = None
+            outcome = self._try_commit(section.ops, token=token, release=True)
+            if outcome != "OK":
+                raise StoreUnavailable("the store lock expired before the change was written; nothing was written")
+            self._written(section.local_written)
+
+    def _take_lock(self, token: str) -> None:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        pause = 0.001
+        kinds = list(self._local)
+        while True:
+            taken = self._acquire(args=[self.prefix, token, LOCK_TTL_MS, *kinds])
+            if taken:
+                self._observe_counts(dict(zip(kinds, (int(count) for count in taken[1:]))))
+                return
+            if time.monotonic() > deadline:
+                raise StoreUnavailable(f"the store stayed locked for {LOCK_WAIT_SECONDS:g} s")
+            time.sleep(pause * (0.5 + random.random()))
+            pause = min(pause * 2, 0.02)
+
+    def _safely_release(self, token: str) -> None:
+        try:
+            self._release(args=[self.prefix, token])
+        except UNAVAILABLE:
+            pass  # the lease ends by itself
+
+    def _try_commit(self, ops: list, *, token: str, release: bool = False, checks: list | None = None) -> str:
+        checks = checks or []
+        outcome = self._commit(args=[self.prefix, token, "1" if release else "0", self.version_key, len(checks) // 3, *checks, *ops])
+        return outcome.decode() if isinstance(outcome, bytes) else outcome
+
+    def _commit_now(self, ops: list, kinds: Iterable[str]) -> None:
+        """Commit writes made outside a section: once no section holds the lock."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            outcome = self._try_commit(ops, token="")
+            if outcome == "OK":
+                self._written(kinds)
+                return
+            if time.monotonic() > deadline:
+                raise StoreUnavailable(f"the store stayed locked for {LOCK_WAIT_SECONDS:g} s")
+            self._wait_out(outcome)
+
+    def _wait_out(self, outcome: str) -> None:
+        if outcome == "BUSY":
+            with self._process_lock:  # when a section of this process holds it, wait for that section
+                pass
+            time.sleep(0.001 * (0.5 + random.random()))
+
+    def _written(self, kinds: Iterable[str]) -> None:
+        for kind in kinds:
+            local = self._local.get(kind)
+            if local is not None:
+                local.dirty = True
+
+    # -- ids and randomness ----------------------------------------------------------------
+    def new_id(self, prefix: str) -> str:
+        return encode_id(prefix, feistel_id(self.seed, self.client.hincrby(f"{self.prefix}ids", prefix, 1)))
+
+    def rng(self, stream: str) -> random.Random:
+        """A stream of this process: each process claims its own index of the stream, so two
+        workers never draw the same numbers (two churned products, two SKUs)."""
+        found = self._rngs.get(stream)
+        if found is None:
+            claim = self.client.hincrby(f"{self.prefix}rng", stream, 1)
+            found = self._rngs.setdefault(stream, random.Random(f"{self.seed}:{stream}:{claim}"))
+        return found
+
+    def next_seq(self, name: str) -> int:
+        return self.client.hincrby(f"{self.prefix}seq", name, 1)
+
+    # -- named ordered sets ------------------------------------------------------------------
+    def set_add(self, name: str, member: str) -> None:
+        self._set_write(name, member, True)
+
+    def set_remove(self, name: str, member: str) -> None:
+        self._set_write(name, member, False)
+
+    def _set_write(self, name: str, member: str, present: bool) -> None:
+        ops = ["A" if present else "R", name, member]
+        section = self._section()
+        if section is None:
+            self._commit_now(ops, kinds=())
+            return
+        section.sets.setdefault(name, {})[member] = present
+        section.ops.extend(ops)
+
+    def set_members(self, name: str, after: str | None = None, limit: int | None = None) -> list[str]:
+        section = self._section()
+        buffered = section.sets.get(name, {}) if section is not None else {}
+        low = "-" if after is None else f"({after}"
+        fetch = None if limit is None else limit + sum(not present for present in buffered.values())
+        if fetch is None:
+            members = self.client.zrangebylex(f"{self.prefix}s:{name}", low, "+")
+        else:
+            members = self.client.zrangebylex(f"{self.prefix}s:{name}", low, "+", start=0, num=fetch)
+        found = {member.decode() for member in members}
+        for member, present in buffered.items():
+            if not present:
+                found.discard(member)
+            elif after is None or member > after:
+                found.add(member)
+        ordered = sorted(found)
+        return ordered if limit is None else ordered[:limit]
+
+    # -- change log --------------------------------------------------------------------------
+    def log_change(self, kind: str, record_id: str, deleted: bool, at: float) -> int:
+        section = self._section()
+        if section is None:
+            with self.atomic():
+                return self.log_change(kind, record_id, deleted, at)
+        # Under the lock no one else logs: the next number is known without a round trip each.
+        if kind not in section.log_seqs:
+            section.log_seqs[kind] = int(self.client.get(f"{self.prefix}l:{kind}:n") or 0)
+        seq = section.log_seqs[kind] = section.log_seqs[kind] + 1
+        section.ops.extend(["L", kind, record_id, "1" if deleted else "0", repr(float(at)), seq])
+        return seq
+
+    def last_seq(self, kind: str) -> int:
+        section = self._section()
+        if section is not None and kind in section.log_seqs:
+            return section.log_seqs[kind]
+        value, *counts = self._read_with_counts(kind, lambda pipe: pipe.get(f"{self.prefix}l:{kind}:n"))
+        return int(value or 0)
+
+    def oldest_valid_seq(self, kind: str) -> int:
+        return int(self.client.get(f"{self.prefix}l:{kind}:f") or 0)
+
+    def changes_since(self, kind: str, seq: int, limit: int) -> list[Change]:
+        base = f"{self.prefix}l:{kind}"
+
+        def read(pipe) -> None:
+            pipe.zrangebyscore(f"{base}:e", f"({seq}", "+inf", start=0, num=limit, withscores=True)
+
+        entries, *_ = self._read_with_counts(kind, read)
+        ids = [member.decode() for member, _ in entries]
+        infos = self.client.hmget(f"{base}:i", ids) if ids else []
+        changes = []
+        for (record_id, (_, score)), info in zip(zip(ids, entries), infos):
+            deleted, _, at = (info or b"0|0").decode().partition("|")
+            changes.append(Change(int(score), record_id, deleted == "1", float(at)))
+        return changes
+
+    def purge_deletions(self, kind: str, before: float) -> int:
+        return int(self._purge(args=[self.prefix, kind, repr(float(before))]))
+
+    def _read_with_counts(self, kind: str, read: Callable[[Any], None]) -> list[Any]:
+        """Read from the change log of a kind, and, for a local kind, its journal count in the same
+        transaction: the local copy then catches up to at least what the log promised."""
+        pipe = self.client.pipeline(transaction=True)
+        read(pipe)
+        local = self._local.get(kind)
+        if local is not None:
+            pipe.get(f"{self.prefix}js:{kind}")
+        results = pipe.execute()
+        if local is not None:
+            with self._local_lock:
+                local.known = max(local.known, int(results[-1] or 0))
+                if local.known != local.count:
+                    local.dirty = True
+        return results
+
+    # -- local kinds ---------------------------------------------------------------------------
+    def observe(self, counts: Mapping[str, int]) -> None:
+        """The journal counts of local kinds as read at the start of a request: a copy behind
+        them catches up on its next read."""
+        self._observe_counts(counts)
+
+    def _observe_counts(self, counts: Mapping[str, int]) -> None:
+        with self._local_lock:
+            for kind, count in counts.items():
+                local = self._local.get(kind)
+                if local is not None and count != local.count:
+                    local.known = count
+                    local.dirty = True
+
+    def local_kinds(self) -> tuple[str, ...]:
+        return tuple(self._local)
+
+    def journal_count_keys(self) -> list[str]:
+        return [f"{self.prefix}js:{kind}" for kind in self._local]
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads of local kinds see one moment: each kind catches up once, at its first read."""
+        with self._local_lock:
+            outer = getattr(self._sections, "pinned", None)
+            if outer is None:
+                self._sections.pinned = set()
+            try:
+                yield
+            finally:
+                if outer is None:
+                    self._sections.pinned = None
+
+    def _refresh(self, kind: str, local: _LocalKind) -> None:
+        """Bring a local kind up to date (the caller holds the local lock)."""
+        pinned = getattr(self._sections, "pinned", None)
+        if pinned is not None:
+            if kind in pinned:
+                return
+            pinned.add(kind)
+        if not (local.dirty or self.auto_refresh):
+            return
+        if local.count < 0:
+            self._reload(kind, local)
+        reply = self._catch_up(args=[self.prefix, kind, local.count])
+        if len(reply) > 1 and reply[1] == b"reload":
+            self._reload(kind, local)
+            reply = self._catch_up(args=[self.prefix, kind, local.count])
+        if len(reply) > 1:
+            pairs = reply[2:]
+            ids = [raw_id.decode() for raw_id in pairs[0::2]]
+            for record_id, record in zip(ids, self.codec.decode_many(kind, pairs[1::2])):
+                local.apply(record_id, record)
+        local.count = local.known = max(int(reply[0]), local.count)
+        local.dirty = False
+
+    def _reload(self, kind: str, local: _LocalKind) -> None:
+        """Read the whole kind, then let the journal catch up with what changed meanwhile."""
+        count = int(self.client.get(f"{self.prefix}js:{kind}") or 0)
+        records: dict[str, Any] = {}
+        after = "-"
+        while True:
+            ids = [i.decode() for i in self.client.zrangebylex(f"{self.prefix}o:{kind}", after, "+", start=0, num=CHUNK)]
+            if not ids:
+                break
+            raws = self.client.mget([self._record_key(kind, record_id) for record_id in ids])
+            for record_id, record in zip(ids, self.codec.decode_many(kind, raws)):
+                if record is not None:
+                    records[record_id] = record
+            after = f"({ids[-1]}"
+        local.records = records
+        local.ids = SortedList(records)
+        local.count = count

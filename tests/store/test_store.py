@@ -1,0 +1,294 @@
+"""The store interface, held by each implementation: in memory, and Redis (a real
+redis-server, tests/helpers/redis_server.py)."""
+
+import threading
+import uuid
+from dataclasses import dataclass, replace
+
+import pytest
+
+from simulator.store import InMemoryStore, RecordNotFound, VersionConflict, encode_id
+from simulator.store.codec import Codec
+from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
+
+
+@dataclass(frozen=True, slots=True)
+class Thing:
+    id: str
+    owner_id: str | None = None
+    count: int = 0
+    version: int = 1
+
+
+CODEC = Codec({"thing": Thing})
+
+
+@pytest.fixture(params=["memory", "redis"])
+def make_store(request):
+    """store(seed=0): a new, empty store of the implementation under test."""
+    if request.param == "memory":
+        return InMemoryStore
+    from simulator.store.redis import RedisStore, connect
+
+    client = connect(request.getfixturevalue("redis_url"))
+    return lambda seed=0: RedisStore(client, CODEC, uuid.uuid4().hex[:10], seed)
+
+
+def test_put_get_delete_and_order(make_store):
+    store = make_store()
+    for record_id in ("t_c", "t_a", "t_b"):
+        store.put("thing", Thing(record_id))
+    assert [t.id for t in store.values("thing")] == ["t_a", "t_b", "t_c"]
+    assert store.ids_after("thing", "t_a", 5) == ["t_b", "t_c"]
+    assert store.ids_after("thing", None, 2) == ["t_a", "t_b"]
+    assert store.delete("thing", "t_b").id == "t_b"
+    assert store.get("thing", "t_b") is None and store.delete("thing", "t_b") is None
+    assert store.count("thing") == 2
+
+
+def test_owner_index_follows_changes_of_owner(make_store):
+    store = make_store()
+    store.put("thing", Thing("t_1", owner_id="alice"))
+    store.put("thing", Thing("t_2", owner_id="alice"))
+    store.put("thing", Thing("t_1", owner_id="bob"))
+    assert [t.id for t in store.by_owner("thing", "alice")] == ["t_2"]
+    assert [t.id for t in store.by_owner("thing", "bob")] == ["t_1"]
+    store.delete("thing", "t_2")
+    assert store.by_owner("thing", "alice") == []
+
+
+def test_update_checks_version_and_writes_nothing_on_failure(make_store):
+    store = make_store()
+    store.put("thing", Thing("t_1"))
+    bumped = store.update("thing", "t_1", lambda t: replace(t, count=1, version=t.version + 1), expected_version=1)
+    assert bumped.version == 2
+    with pytest.raises(VersionConflict):
+        store.update("thing", "t_1", lambda t: replace(t, count=99), expected_version=1)
+    with pytest.raises(RecordNotFound):
+        store.update("thing", "t_missing", lambda t: t)
+
+    def refuse(thing):
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        store.update("thing", "t_1", refuse)
+    assert store.get("thing", "t_1").count == 1
+
+
+def test_concurrent_updates_lose_nothing(make_store):
+    store = make_store()
+    store.put("thing", Thing("t_1"))
+
+    def bump():
+        for _ in range(500):
+            store.update("thing", "t_1", lambda t: replace(t, count=t.count + 1))
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.get("thing", "t_1").count == 4000
+
+
+def test_ids_are_deterministic_for_a_seed_and_never_repeat(make_store):
+    first, second = make_store(seed=5), make_store(seed=5)
+    ids = [first.new_id("prd") for _ in range(1000)]
+    assert ids == [second.new_id("prd") for _ in range(1000)]
+    assert len(set(ids)) == 1000
+    assert all(i.startswith("prd_") and len(i) == 16 for i in ids)
+    assert make_store(seed=6).new_id("prd") != ids[0]
+
+
+def test_named_sequences_count_from_one_each_on_its_own(make_store):
+    store = make_store()
+    assert [store.next_seq("a") for _ in range(3)] == [1, 2, 3]
+    assert store.next_seq("b") == 1
+    assert store.next_seq("a") == 4
+    assert make_store().next_seq("a") == 1  # a new store (a reset) starts afresh
+
+
+def test_a_named_sequence_never_repeats_under_concurrent_callers(make_store):
+    store = make_store()
+    seen: list[int] = []
+
+    def draw():
+        seen.extend(store.next_seq("ids") for _ in range(500))
+
+    threads = [threading.Thread(target=draw) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(seen) == list(range(1, 4001))
+
+
+def test_a_named_set_keeps_its_members_once_in_lexical_order(make_store):
+    store = make_store()
+    for member in ("m_c", "m_a", "m_b", "m_a"):
+        store.set_add("open", member)
+    assert store.set_members("open") == ["m_a", "m_b", "m_c"]
+    assert store.set_members("other") == []  # sets are independent; an unknown one is empty
+    store.set_remove("open", "m_b")
+    store.set_remove("open", "m_missing")  # absent: nothing happens
+    assert store.set_members("open") == ["m_a", "m_c"]
+
+
+def test_a_named_set_reads_in_pages_after_a_member(make_store):
+    store = make_store()
+    for number in range(10):
+        store.set_add("open", encode_id("m", number))
+    assert store.set_members("open", limit=3) == [encode_id("m", n) for n in range(3)]
+    assert store.set_members("open", after=encode_id("m", 6)) == [encode_id("m", n) for n in (7, 8, 9)]
+    assert store.set_members("open", after=encode_id("m", 2), limit=2) == [encode_id("m", 3), encode_id("m", 4)]
+    assert store.set_members("open", after="m_zzz") == []
+    for number in range(10):
+        store.set_remove("open", encode_id("m", number))
+    assert store.set_members("open", limit=1) == []
+
+
+def test_encode_id_is_fixed_width_and_order_preserving():
+    assert encode_id("x", 0) == "x_000000000000"
+    assert encode_id("x", 31) < encode_id("x", 32) < encode_id("x", 2**60 - 1)
+
+
+def test_change_log_coalesces_per_record_and_reads_in_sequence_order(make_store):
+    store = make_store()
+    assert store.log_change("product", "p_a", False, at=1.0) == 1
+    store.log_change("product", "p_b", False, at=2.0)
+    store.log_change("product", "p_a", False, at=3.0)  # supersedes seq 1
+    store.log_change("product", "p_c", True, at=4.0)
+    changes = store.changes_since("product", 0, 10)
+    assert [(c.seq, c.record_id, c.deleted) for c in changes] == [(2, "p_b", False), (3, "p_a", False), (4, "p_c", True)]
+    assert [c.seq for c in store.changes_since("product", 2, 10)] == [3, 4]
+    assert [c.seq for c in store.changes_since("product", 0, 2)] == [2, 3]
+    assert store.last_seq("product") == 4
+
+
+def test_purging_old_deletions_raises_the_oldest_valid_token(make_store):
+    store = make_store()
+    store.log_change("product", "p_a", True, at=10.0)
+    store.log_change("product", "p_b", False, at=20.0)
+    store.log_change("product", "p_c", True, at=30.0)
+    assert store.purge_deletions("product", before=25.0) == 1
+    assert store.oldest_valid_seq("product") == 1
+    assert [c.record_id for c in store.changes_since("product", 0, 10)] == ["p_b", "p_c"]
+    assert store.purge_deletions("product", before=25.0) == 0
+
+
+def test_a_section_reads_its_own_writes(make_store):
+    store = make_store()
+    for record_id in ("t_a", "t_b", "t_c"):
+        store.put("thing", Thing(record_id, owner_id="alice"))
+    with store.atomic():
+        store.put("thing", Thing("t_d", owner_id="alice"))
+        store.delete("thing", "t_b")
+        store.put("thing", Thing("t_a", owner_id="bob"))
+        store.set_add("open", "m_1")
+        assert store.get("thing", "t_d") is not None and store.get("thing", "t_b") is None
+        assert store.count("thing") == 3
+        assert [t.id for t in store.values("thing")] == ["t_a", "t_c", "t_d"]
+        assert store.ids_after("thing", "t_a", 5) == ["t_c", "t_d"]
+        assert store.ids_after("thing", None, 2, offset=1) == ["t_c", "t_d"]
+        assert [t.id for t in store.by_owner("thing", "alice")] == ["t_c", "t_d"]
+        assert store.set_members("open") == ["m_1"]
+    assert [t.id for t in store.by_owner("thing", "bob")] == ["t_a"]
+
+
+# -- Redis: what several processes sharing one store see ----------------------------------
+@pytest.fixture
+def two_processes(redis_url):  # noqa: F811
+    """Two stores over the same generation, as two worker processes would hold them."""
+    from simulator.store.redis import RedisStore, connect
+
+    generation = uuid.uuid4().hex[:10]
+    return [RedisStore(connect(redis_url), CODEC, generation, 0, local_kinds=("thing",)) for _ in range(2)]
+
+
+def test_a_failing_section_writes_nothing(two_processes):
+    store, _ = two_processes
+    store.put("thing", Thing("t_c"))
+    with pytest.raises(RuntimeError), store.atomic():
+        store.put("thing", Thing("t_e"))
+        store.delete("thing", "t_c")
+        store.log_change("thing", "t_e", False, at=1.0)
+        raise RuntimeError("refused halfway")
+    assert store.get("thing", "t_e") is None and store.get("thing", "t_c") is not None
+    assert store.last_seq("thing") == 0
+
+
+def test_local_kinds_catch_up_with_other_processes(two_processes):
+    one, other = two_processes
+    one.put("thing", Thing("t_a"))
+    assert other.get("thing", "t_a") == Thing("t_a")  # first read loads the kind
+    one.update("thing", "t_a", lambda t: replace(t, count=5, version=2))
+    one.put("thing", Thing("t_b"))
+    one.delete("thing", "t_a")
+    assert other.get("thing", "t_a") is None and [t.id for t in other.values("thing")] == ["t_b"]
+    other.auto_refresh = False  # as under a Runtime: fresh only as of what it was told
+    one.put("thing", Thing("t_c"))
+    assert other.count("thing") == 1
+    other.observe({"thing": int(other.client.get(other.journal_count_keys()[0]))})
+    assert other.count("thing") == 2
+
+
+def test_a_change_log_read_brings_the_local_copy_up_to_it(two_processes):
+    one, other = two_processes
+    other.auto_refresh = False
+    assert other.values("thing") == []
+    with one.atomic():
+        one.put("thing", Thing("t_a", count=1))
+        one.log_change("thing", "t_a", False, at=1.0)
+    assert other.last_seq("thing") == 1
+    assert other.get("thing", "t_a").count == 1  # never older than the sync token just handed out
+
+
+def test_sections_of_two_processes_exclude_each_other(two_processes):
+    one, other = two_processes
+    one.put("thing", Thing("t_1"))
+
+    def bump(store):
+        for _ in range(100):
+            with store.atomic():
+                current = store.get("thing", "t_1")
+                store.put("thing", replace(current, count=current.count + 1))
+
+    threads = [threading.Thread(target=bump, args=(store,)) for store in (one, other, one, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert one.get("thing", "t_1").count == 400
+
+
+def test_optimistic_updates_of_two_processes_lose_nothing(two_processes):
+    one, other = two_processes
+    one.put("thing", Thing("t_1"))
+
+    def bump(store):
+        for _ in range(100):
+            store.update("thing", "t_1", lambda t: replace(t, count=t.count + 1))
+
+    threads = [threading.Thread(target=bump, args=(store,)) for store in (one, other, one, other)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert other.get("thing", "t_1").count == 400
+
+
+def test_ids_are_unique_across_processes(two_processes):
+    one, other = two_processes
+    ids = [store.new_id("t") for _ in range(200) for store in (one, other)]
+    assert len(set(ids)) == 400
+    assert one.rng("churn").random() != other.rng("churn").random()  # each process its own stream
+
+
+def test_a_lost_lease_writes_nothing(two_processes):
+    from simulator.store import StoreUnavailable
+
+    one, _ = two_processes
+    with pytest.raises(StoreUnavailable), one.atomic():
+        one.put("thing", Thing("t_1"))
+        one.client.delete(one.prefix + "lock")  # the lease ran out; another process may hold it now
+    assert one.get("thing", "t_1") is None
