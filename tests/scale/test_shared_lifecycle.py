@@ -12,8 +12,7 @@ from simulator.config import Settings, check_serving
 from simulator.errors import SettingsError
 from tests.helpers.accounts import PASSWORD
 from tests.helpers.receiver import Receiver
-
-from tests.helpers.accounts import SETTINGS, start_servers
+from tests.helpers.replicas import SETTINGS, start_servers
 
 
 def test_several_workers_need_a_shared_store():
