@@ -20,7 +20,9 @@ from pathlib import Path
 
 from .report import RESULTS, SectionResult, relative, render, summary
 
-SECTIONS = ("seeding", "export", "http", "memory", "pricing", "basket", "login", "contention", "latency", "load", "checkout", "scale")
+SECTIONS = (
+    "seeding", "export", "http", "memory", "pricing", "basket", "login", "contention", "latency", "load", "checkout", "catalog", "scale",
+)
 DEFAULT_JSON = RESULTS / "latest.json"
 
 

@@ -22,12 +22,16 @@ from .schemas import (
     ProductQueryArgs,
     ProductSchema,
 )
-from .serialize import category_tree_to_list, product_to_dict
+from .serialize import RecentJson, category_tree_to_list, product_to_dict
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Product catalog: browse, bulk export, delta sync.")
 media = Blueprint("media", __name__, url_prefix="/media", description="Placeholder product images.", strict_query=False)
 
 NDJSON = "application/x-ndjson"
+#: Browse and detail answers reuse the JSON of the products answered lately (not the
+#: export and the feed: they read the whole catalog once, and would only push the others
+#: out). 20,000 products, some 25 MB at most: a shop's pages and searches in use.
+recent_json = RecentJson(size=20_000)
 
 
 def _product(product) -> dict:
@@ -39,7 +43,12 @@ def _product(product) -> dict:
 @blp.response(200, CategorySchema(many=True))
 def list_categories():
     """The category tree: top-level categories with nested children."""
-    return json_response(category_tree_to_list(service.category_tree(runtime().store)))
+    return Response(service.category_tree(runtime().store, render=_tree_json), mimetype="application/json")
+
+
+def _tree_json(tree: list[dict]) -> bytes:
+    """The answer's body: the same for every request until the categories change."""
+    return dumps(category_tree_to_list(tree))
 
 
 @blp.route("/products")
@@ -56,7 +65,8 @@ def browse_products(pagination_parameters, **filters):
         pagination_parameters.page_size,
     )
     pagination_parameters.item_count = total
-    return json_response([_product(p) for p in page])
+    settings = runtime().settings
+    return Response(recent_json.products(page, settings.currency, settings.base_url), mimetype="application/json")
 
 
 @blp.route("/products/<product_id>")
@@ -69,7 +79,9 @@ def get_product(product_id):
     tag = etag(product.version)
     if not_modified(tag):
         return Response(status=304, headers={"ETag": tag})
-    return json_response(_product(product), headers={"ETag": tag})
+    settings = runtime().settings
+    body = recent_json.product(product, settings.currency, settings.base_url)
+    return Response(body, mimetype="application/json", headers={"ETag": tag})
 
 
 @blp.route("/catalog/export")

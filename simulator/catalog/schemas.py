@@ -8,7 +8,8 @@ from marshmallow import Schema, fields, validate
 
 from simulator.schemas import Amount, MoneySchema
 
-from .service import CHANGES_MAX_LIMIT, EXPORT_MAX_LIMIT, SORTS
+from .index import SORTS
+from .service import CHANGES_MAX_LIMIT, EXPORT_MAX_LIMIT
 
 ID = validate.Length(min=1, max=64)
 
@@ -44,7 +45,8 @@ class ProductSchema(Schema):
 
 class ProductQueryArgs(Schema):
     category = fields.String(validate=ID, metadata={"description": "A category id; includes its sub-categories."})
-    q = fields.String(validate=validate.Length(max=200), metadata={"description": "Words that must all appear in name or brand, or an exact SKU."})
+    q = fields.String(validate=validate.Length(max=200), metadata={
+        "description": "Search words: each must be a word of the product's name, brand or SKU; the last may be the start of one (as typed)."})
     min_price = fields.Decimal(validate=validate.Range(min=Decimal(0), max=Decimal(10**9)))
     max_price = fields.Decimal(validate=validate.Range(min=Decimal(0), max=Decimal(10**9)))
     in_stock = fields.Boolean()

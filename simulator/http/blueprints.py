@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+from datetime import date
+from decimal import Decimal
+from types import NoneType
 from typing import Any, Callable, Mapping, Sequence
 
 import orjson
 
 import flask_smorest
 from flask import Response, current_app, request
-from marshmallow import missing
+from marshmallow import Schema, missing
+from webargs.core import _UNKNOWN_DEFAULT_PARAM
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from simulator.errors import DomainError, validation_error
@@ -36,7 +41,67 @@ def _has_lone_surrogate(value: Any) -> bool:
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-class BodyParser(FlaskParser):
+class _OneSchemaPerClass:
+    """webargs makes a new instance of a Schema class for every request it parses, which
+    costs more than the parsing; one instance per class serves every request (loading
+    keeps no state on it)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type[Schema], Schema] = {}
+
+    def _get_schema(self, argmap, req) -> Schema:
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
+
+
+class _RepeatedQueries:
+    """The same query string parsed with the same schema gives the same arguments, and
+    listings are asked for with the same query strings over and over (a category's
+    pages): the arguments of the query strings parsed lately are kept, when they are
+    plain values. Each request gets a copy of its own; a query string that fails is
+    parsed again every time."""
+
+    KEPT = 4096
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._parsed: dict[tuple, object] = {}
+
+    def parse(self, argmap, req=None, *, location=None, unknown=_UNKNOWN_DEFAULT_PARAM, validate=None, **kwargs):
+        if location not in ("query", "querystring") or validate is not None or not isinstance(argmap, (type, Schema)):
+            return super().parse(argmap, req, location=location, unknown=unknown, validate=validate, **kwargs)
+        key = (argmap, unknown, (req if req is not None else self.get_default_request()).query_string)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            parsed = super().parse(argmap, req, location=location, unknown=unknown, validate=validate, **kwargs)
+            if not _plain(parsed):
+                return parsed
+            if len(self._parsed) >= self.KEPT:
+                self._parsed = {}
+            self._parsed[key] = parsed
+        return copy.copy(parsed)
+
+
+_PLAIN = (str, int, float, Decimal, date, NoneType)  # bool is an int; datetime is a date
+
+
+def _plain(arguments: object) -> bool:
+    """Whether parsed arguments hold only immutable values (a dict, or an object such as
+    flask-smorest's PaginationParameters), so that a shallow copy shares nothing."""
+    values = arguments.values() if isinstance(arguments, dict) else vars(arguments).values()
+    return all(isinstance(value, _PLAIN) for value in values)
+
+
+class QueryParser(_RepeatedQueries, _OneSchemaPerClass, FlaskParser):
+    """webargs' parser for query arguments (pagination)."""
+
+
+class BodyParser(_RepeatedQueries, _OneSchemaPerClass, FlaskParser):
     """webargs' parser, refusing a body that is not JSON (415) and JSON nested deeper than the
     parser goes (400), and JSON whose strings hold a lone UTF-16 surrogate (such as U+D800):
     valid JSON syntax, but not text. Stored, such a string could never be written out again,
@@ -76,7 +141,7 @@ def _query_parameters(view: Callable) -> frozenset[str]:
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with the contract's paging (20 a page by default, 100 at
-    most), the body parser above, and strict query strings: a query parameter the route
+    most), the parsers above, and strict query strings: a query parameter the route
     does not document answers 422, so a misspelt filter or `limit` for `page_size` is
     never silently ignored. Blueprints of pages and images (`strict_query=False`) ignore
     query strings they do not read, as cache-busting links expect. `guard` runs before
@@ -84,6 +149,23 @@ class Blueprint(flask_smorest.Blueprint):
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
     ARGUMENTS_PARSER = BodyParser()
+    PAGINATION_ARGUMENTS_PARSER = QueryParser()
+
+    @staticmethod
+    def _make_pagination_metadata(page: int, page_size: int, item_count: int) -> dict:
+        """flask-smorest's `X-Pagination` content, without making a PaginationMetadataSchema
+        per request to dump this dict of ints as it is."""
+        metadata = {"total": item_count, "total_pages": 0}
+        if item_count:
+            last = (item_count - 1) // page_size + 1
+            metadata.update(total_pages=last, first_page=1, last_page=last)
+            if page <= last:
+                metadata["page"] = page
+                if page > 1:
+                    metadata["previous_page"] = page - 1
+                if page < last:
+                    metadata["next_page"] = page + 1
+        return metadata
 
     def __init__(self, *args: Any, guard: Callable[[], None] | None = None, strict_query: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
