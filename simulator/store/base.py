@@ -122,6 +122,10 @@ class Store(ABC):
         """Remove `member` from the named set (no-op when absent). O(log n) (Redis: ZREM)."""
 
     @abstractmethod
+    def set_size(self, name: str) -> int:
+        """How many members the named set holds. O(1) (Redis: ZCARD)."""
+
+    @abstractmethod
     def set_members(self, name: str, after: str | None = None, limit: int | None = None) -> list[str]:
         """Up to `limit` (None: all) members greater than `after`, in lexical order.
 
