@@ -13,8 +13,9 @@ since (its stamp no longer matches) is stale: it is dropped when met, never acte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from simulator.store import Store
 

@@ -91,6 +91,12 @@ class Settings:
         default=offload.AUTO,
         metadata={"doc": "Native threads per worker that hash passwords beside the event loop; 0: one fewer than the machine's cores (at least 1), leaving a core to the event loop."},
     )
+    max_delayed_requests: int | None = field(
+        default=None,
+        metadata={"doc": "Most requests one worker holds at once for injected latency or a timeout fault; past it such a request "
+                         "answers 503 SIMULATION_BUSY at once, with Retry-After. Unset: half of SIM_WORKER_CONNECTIONS, so normal "
+                         "traffic always finds a connection."},
+    )
     log_level: str = field(default="info", metadata={"doc": "Server log level (debug, info, warning, error)."})
     config: str = field(default="", metadata={"doc": "Path of a TOML file with any of these settings (lower case keys)."})
     fault_seed: int | None = field(
@@ -138,6 +144,11 @@ class Settings:
     )
 
     @property
+    def delayed_request_slots(self) -> int:
+        """How many requests one worker may hold for latency or a timeout fault at once."""
+        return self.max_delayed_requests if self.max_delayed_requests is not None else max(1, self.worker_connections // 2)
+
+    @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
@@ -164,6 +175,7 @@ _FIELDS = {f.name: f for f in fields(Settings) if not f.metadata.get("section")}
 _SECTIONS = "_sections"  # key under which _from_mapping hands over raw [latency] / [faults]
 _LIMITS = {
     "products": (0, 2_000_000), "port": (0, 65535), "workers": (1, 64), "worker_connections": (1, 100_000), "offload_threads": (0, 256),
+    "max_delayed_requests": (1, 100_000),
     "customers": (0, 1_000_000), "max_line_quantity": (1, 10_000), "order_seconds_to_paid": (0, 10**8), "order_seconds_to_processing": (0, 10**8),
     "order_seconds_to_shipped": (0, 10**8), "order_seconds_to_delivered": (0, 10**8), "bank_transfer_timeout_seconds": (0, 10**8), "guest_basket_ttl_seconds": (60, 366 * 24 * 3600), "token_ttl_seconds": (60, 366 * 24 * 3600),
     "reset_token_ttl_seconds": (60, 30 * 24 * 3600), "max_addresses": (1, 1000),

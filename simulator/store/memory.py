@@ -10,7 +10,8 @@ import random
 import threading
 import uuid
 from collections import defaultdict, deque
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sortedcontainers import SortedDict, SortedList
 
