@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from simulator import idempotency
 from simulator.basket import service as baskets
+from simulator.customers import lockout
 from simulator.orders import service as orders
 from simulator.webhooks import dispatcher as webhooks
 
@@ -62,4 +64,5 @@ def start(get_runtime: Callable[[], Any]) -> list[threading.Thread]:
               lambda sim: idempotency.sweep_expired(sim.store, sim.clock.timestamp())),
         every("guest-basket-sweep", baskets.SWEEP_INTERVAL_SECONDS, get_runtime,
               lambda sim: baskets.sweep_expired(sim.store, sim.clock, baskets.BasketRules.from_settings(sim.settings))),
+        every("login-failures-sweep", lockout.SWEEP_INTERVAL_SECONDS, get_runtime, lambda sim: lockout.sweep_expired(sim.store, sim.clock)),
     ]

@@ -51,6 +51,16 @@ class Settings:
         metadata={"doc": "Argon2id cost: `secure` (t=2, 19 MiB, as OWASP advises) or `fast` (t=1, 64 KiB) for load tests."},
     )
     max_addresses: int = field(default=20, metadata={"doc": "Most addresses one customer may keep in the address book."})
+    login_failures_per_address: int = field(
+        default=50,
+        metadata={"doc": "Failed logins from one client address (IPv6: its /64) within 15 minutes after which logins from "
+                         "there answer 429 with Retry-After, whatever the email. Behind a proxy every client shares its address."},
+    )
+    max_login_failure_records: int = field(
+        default=100_000,
+        metadata={"doc": "Most failed-login records kept, per email and per client address each; past it the longest idle are "
+                         "forgotten. Records also go once their 15-minute window has passed."},
+    )
     max_line_quantity: int = field(default=99, metadata={"doc": "Most units of one product a basket line may hold."})
     guest_basket_ttl_seconds: int = field(
         default=7 * 24 * 3600,
@@ -179,6 +189,7 @@ _LIMITS = {
     "customers": (0, 1_000_000), "max_line_quantity": (1, 10_000), "order_seconds_to_paid": (0, 10**8), "order_seconds_to_processing": (0, 10**8),
     "order_seconds_to_shipped": (0, 10**8), "order_seconds_to_delivered": (0, 10**8), "bank_transfer_timeout_seconds": (0, 10**8), "guest_basket_ttl_seconds": (60, 366 * 24 * 3600), "token_ttl_seconds": (60, 366 * 24 * 3600),
     "reset_token_ttl_seconds": (60, 30 * 24 * 3600), "max_addresses": (1, 1000),
+    "login_failures_per_address": (1, 1_000_000), "max_login_failure_records": (1, 10_000_000),
     "fault_seed": (0, 2**63 - 1), "webhook_max_attempts": (1, 20), "webhook_retry_base_seconds": (0.001, 86400),
     "webhook_connect_timeout_seconds": (0.05, 60), "webhook_read_timeout_seconds": (0.05, 300),
 }
