@@ -12,6 +12,7 @@ from typing import Any
 
 from simulator import idempotency
 from simulator.basket import service as baskets
+from simulator.checkout import service as checkouts
 from simulator.customers import lockout
 from simulator.orders import service as orders
 from simulator.webhooks import dispatcher as webhooks
@@ -64,5 +65,7 @@ def start(get_runtime: Callable[[], Any]) -> list[threading.Thread]:
               lambda sim: idempotency.sweep_expired(sim.store, sim.clock.timestamp())),
         every("guest-basket-sweep", baskets.SWEEP_INTERVAL_SECONDS, get_runtime,
               lambda sim: baskets.sweep_expired(sim.store, sim.clock, baskets.BasketRules.from_settings(sim.settings))),
+        every("checkout-sweep", checkouts.SWEEP_INTERVAL_SECONDS, get_runtime,
+              lambda sim: checkouts.sweep_expired(sim.store, sim.clock, sim.settings.checkout_ttl_seconds)),
         every("login-failures-sweep", lockout.SWEEP_INTERVAL_SECONDS, get_runtime, lambda sim: lockout.sweep_expired(sim.store, sim.clock)),
     ]

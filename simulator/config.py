@@ -70,6 +70,11 @@ class Settings:
         default=50_000,
         metadata={"doc": "Most guest baskets kept; past it, making one forgets the one untouched longest."},
     )
+    checkout_ttl_seconds: int = field(
+        default=24 * 3600,
+        metadata={"doc": "A checkout untouched this long (simulated seconds) is forgotten: open, its id answers 404; completed, "
+                         "its order stays. Keep it at least the Idempotency-Key lifetime (24 h), so a retried order finds it."},
+    )
     promotions_file: str = field(
         default="",
         metadata={"doc": "JSON file of promotion rules to load instead of simulator/seed/promotions.json."},
@@ -193,6 +198,7 @@ _LIMITS = {
     "customers": (0, 1_000_000), "max_line_quantity": (1, 10_000), "order_seconds_to_paid": (0, 10**8), "order_seconds_to_processing": (0, 10**8),
     "order_seconds_to_shipped": (0, 10**8), "order_seconds_to_delivered": (0, 10**8), "bank_transfer_timeout_seconds": (0, 10**8), "guest_basket_ttl_seconds": (60, 366 * 24 * 3600), "token_ttl_seconds": (60, 366 * 24 * 3600),
     "reset_token_ttl_seconds": (60, 30 * 24 * 3600), "max_addresses": (1, 1000), "max_guest_baskets": (1, 10_000_000),
+    "checkout_ttl_seconds": (60, 366 * 24 * 3600),
     "login_failures_per_address": (1, 1_000_000), "max_login_failure_records": (1, 10_000_000),
     "fault_seed": (0, 2**63 - 1), "webhook_max_attempts": (1, 20), "webhook_retry_base_seconds": (0.001, 86400),
     "webhook_connect_timeout_seconds": (0.05, 60), "webhook_read_timeout_seconds": (0.05, 300),

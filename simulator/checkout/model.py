@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Mapping
 
 CHECKOUT = "checkout"
+REDIRECT_TOKEN = "checkout_redirect_token"
 
 
 class CheckoutStatus(StrEnum):
@@ -88,3 +89,12 @@ class Checkout:
         if step == Step.PAYMENT:
             return self.payment is not None and self.payment.state in PAYABLE
         return getattr(self, step) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectToken:
+    """Which checkout a payment page link belongs to. id = token_digest(raw token)."""
+
+    id: str
+    owner_id: str  # the checkout
+    version: int = 1

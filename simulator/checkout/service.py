@@ -6,16 +6,23 @@ the missing step. Changing a step resets what depends on it: a new destination c
 invalidate the delivery option and the payment type, and any change of the amount
 voids an authorized payment. The totals shown are remembered (`seen_*`): an order is
 never placed on totals the customer did not see (409 CHECKOUT_OUTDATED).
+
+A basket has at most one open checkout: opening another replaces it (the old id then
+answers 404). Checkouts are forgotten once untouched for the checkout lifetime
+(`sweep_expired`; their orders stay), and a payment page link finds its checkout by
+the token's digest (`REDIRECT_TOKEN`), one link a checkout.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from simulator import domain_faults, versioned
+from simulator.age_index import AgeIndex
 from simulator.basket import service as baskets
 from simulator.basket.model import BASKET, Basket
 from simulator.basket.pricing import TaxLine, tax_line
@@ -27,12 +34,16 @@ from simulator.store import Store
 from simulator.tokens import new_token, token_digest
 
 from . import options, payments
-from .model import CHECKOUT, STEPS, Checkout, CheckoutStatus, Payment, PaymentState, Step
+from .model import CHECKOUT, REDIRECT_TOKEN, STEPS, Checkout, CheckoutStatus, Payment, PaymentState, RedirectToken, Step
 from .options import PaymentFlow
 
 #: Shipping and payment fees carry the standard tax rate.
 SERVICE_TAX_RATE = Decimal("0.19")
 ADDRESS_KEYS = addresses.POSTAL_FIELDS  # what an address snapshot on a checkout and an order holds
+#: Checkouts, longest untouched first.
+AGES = AgeIndex(CHECKOUT, "checkouts.ages", lambda checkout: checkout.updated_at.timestamp())
+#: How often (real seconds) the background loop calls `sweep_expired`.
+SWEEP_INTERVAL_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -166,6 +177,9 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
     _ensure_checkoutable(view)
     now = clock.now()
     with store.atomic():
+        for earlier in store.by_owner(CHECKOUT, basket.owner_id):
+            if earlier.basket_id == basket.id and earlier.status == CheckoutStatus.OPEN:
+                _forget(store, earlier)  # one open checkout a basket: the new one replaces it
         checkout = Checkout(
             id=store.new_id("chk"), owner_id=basket.owner_id, customer_id=basket.customer_id, email=email,
             basket_id=basket.id, shipping_address=None, billing_address=None, billing_same_as_shipping=False,
@@ -174,6 +188,7 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
             status=CheckoutStatus.OPEN, order_id=None, created_at=now, updated_at=now,
         )
         store.put(CHECKOUT, checkout)
+        AGES.added(store, checkout)
     return show(store, clock, rules, checkout.owner_id, checkout.id)
 
 
@@ -187,10 +202,31 @@ def _ensure_checkoutable(view: baskets.BasketView) -> None:
 
 
 def _change(store: Store, clock: Clock, checkout_id: str, expected_version: int | None, edit: Callable[[Checkout], Checkout]) -> Checkout:
-    return versioned.change(
-        store, CHECKOUT, checkout_id, edit,
-        now=clock.now(), expected_version=expected_version, missing=_not_found, label="checkout",
-    )
+    with store.atomic():  # the age index moves with the record
+        before = store.get(CHECKOUT, checkout_id)
+        changed = versioned.change(
+            store, CHECKOUT, checkout_id, edit,
+            now=clock.now(), expected_version=expected_version, missing=_not_found, label="checkout",
+        )
+        AGES.replaced(store, before, changed)
+    return changed
+
+
+def _forget_links(store: Store, checkout: Checkout) -> None:
+    for link in store.by_owner(REDIRECT_TOKEN, checkout.id):
+        store.delete(REDIRECT_TOKEN, link.id)
+
+
+def _forget(store: Store, checkout: Checkout) -> None:
+    """Delete a checkout with its payment page link."""
+    with store.atomic():
+        _forget_links(store, checkout)
+        AGES.delete(store, checkout)
+
+
+def sweep_expired(store: Store, clock: Clock, ttl_seconds: int) -> int:
+    """Forget checkouts untouched for `ttl_seconds` (open or completed: the orders stay); how many went."""
+    return AGES.expire(store, clock.timestamp() - ttl_seconds, lambda checkout: _forget_links(store, checkout))
 
 
 def _require(checkout: Checkout, step: Step) -> None:
@@ -333,7 +369,11 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
             payment = Payment(current.payment_type, PaymentState.PENDING, amount)
         return dataclasses.replace(current, payment=payment)
 
-    _change(store, clock, checkout_id, expected_version, edit)
+    with store.atomic():
+        _change(store, clock, checkout_id, expected_version, edit)
+        if token is not None:  # the new link replaces any earlier one of this checkout
+            _forget_links(store, store.get(CHECKOUT, checkout_id))
+            store.put(REDIRECT_TOKEN, RedirectToken(token_digest(token), checkout_id))
     view = show(store, clock, rules, owner_id, checkout_id)
     payment = view.checkout.payment
     if payment is None:  # the totals moved while paying: the payment no longer fits them
@@ -357,11 +397,13 @@ def confirm_payment(store, clock, rules, owner_id, checkout_id, expected_version
 
 
 def find_redirect(store: Store, token: str) -> Checkout:
+    """The checkout a payment page link belongs to: one lookup by the token's digest."""
     digest = token_digest(token)
-    for checkout in store.values(CHECKOUT):
-        if checkout.payment and checkout.payment.redirect_token_digest == digest:
-            return checkout
-    raise DomainError(404, "PAYMENT_NOT_FOUND", "There is no payment waiting behind this link.")
+    link = store.get(REDIRECT_TOKEN, digest)
+    checkout = store.get(CHECKOUT, link.owner_id) if link is not None else None
+    if checkout is None or checkout.payment is None or checkout.payment.redirect_token_digest != digest:
+        raise DomainError(404, "PAYMENT_NOT_FOUND", "There is no payment waiting behind this link.")
+    return checkout
 
 
 def complete_redirect(store: Store, clock: Clock, token: str, approve: bool) -> Checkout:
