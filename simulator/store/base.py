@@ -47,7 +47,9 @@ class Change:
 
 
 class Store(ABC):
-    #: Changes on every reset, so tokens from an earlier catalog are recognised as stale.
+    #: Drawn afresh for every store (each start, each reset), never derived from the seed:
+    #: tokens from an earlier catalog are recognised as stale, and ids that carry it (events,
+    #: webhook deliveries) are never handed out twice.
     generation: str
     seed: int
 

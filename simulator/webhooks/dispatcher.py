@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS = 100
 MAX_URL_LENGTH = 2048
+MAX_DELIVERY_ID_LENGTH = 64
 MAX_IN_FLIGHT = 64
 MAX_BACKOFF_SECONDS = 24 * 3600
 RESPONSE_READ_LIMIT = 64 * 1024
@@ -179,7 +180,7 @@ def _decode_cursor(cursor: str, generation: str) -> str:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     token_generation, _, after_id = raw.partition(".")
-    if not after_id.startswith("dlv_") or len(after_id) != 16:
+    if not after_id.startswith("dlv_") or len(after_id) > MAX_DELIVERY_ID_LENGTH:
         raise DomainError(422, "INVALID_CURSOR", "The cursor is not one this backend issued.", errors={"cursor": "unrecognised value"})
     if token_generation != generation:
         raise DomainError(410, "CURSOR_EXPIRED", "The simulator was reset since this cursor was issued; start again without one.")

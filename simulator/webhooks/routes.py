@@ -66,7 +66,7 @@ class AttemptSchema(Schema):
 
 
 class DeliverySchema(Schema):
-    id = fields.String(required=True, metadata={"example": "dlv_00000000001k"})
+    id = fields.String(required=True, metadata={"example": "dlv_3f9c2a71d0_00000000001k"})
     event_id = fields.String(required=True, metadata={"description": "Also sent as X-Event-Id: the same on every retry."})
     event_type = fields.String(required=True, metadata={"example": "product.updated"})
     resource_id = fields.String(required=True)

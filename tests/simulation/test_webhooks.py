@@ -402,3 +402,21 @@ def test_the_subscription_limit(make):
         webhooks.create_subscription(sim.store, sim.clock, parse_allowed_hosts(""), f"http://127.0.0.1:9/{n}", ["product.created"])
     assert_problem(client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": PRODUCT_EVENTS}), 409,
                    "WEBHOOK_LIMIT_REACHED")
+
+
+def test_event_and_delivery_ids_are_never_handed_out_twice_across_resets_and_restarts(receiver):
+    def first_delivery(client, sim):
+        subscribe(client, receiver.url("/again"))
+        client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+        client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 5})
+        delivered = sim.store.values(events.DELIVERY)
+        assert delivered[0].id < delivered[1].id and delivered[0].event_id < delivered[1].event_id  # ascending within a store
+        return delivered[0].event_id, delivered[0].id
+
+    client, sim = make()
+    seen = {first_delivery(client, sim)}
+    client.post("/_sim/reset")
+    seen.add(first_delivery(client, sim))
+    restarted, sim_again = make()  # another process, the same seed
+    seen.add(first_delivery(restarted, sim_again))
+    assert len({event_id for event_id, _ in seen}) == 3 and len({delivery_id for _, delivery_id in seen}) == 3
