@@ -10,7 +10,7 @@ generator and load tests pay nothing for triggers nobody asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -120,7 +120,7 @@ def publish(store: Store, clock: Clock, event_type: str, resource_id: str, paylo
         event_seq = store.next_seq(_EVENT_SEQ)
         event_id = sequential_id(store, "evt", event_seq)
         stamp = clock.timestamp()  # due at once: exactly now on the (maybe frozen) clock
-        now = datetime.fromtimestamp(stamp, timezone.utc)
+        now = datetime.fromtimestamp(stamp, UTC)
         for subscription in wanted:
             delivery = Delivery(
                 id=sequential_id(store, "dlv", store.next_seq(_DELIVERY_SEQ)),
