@@ -21,6 +21,7 @@ from simulator.seed.orders import seed_orders
 from simulator.seed.promotions import load_promotions
 from simulator.simulation.churn import Churn
 from simulator.simulation.state import SimState
+from simulator.webhooks import keys as integration_keys
 from .store import InMemoryStore, Store
 
 log = logging.getLogger("simulator.seed")
@@ -68,9 +69,11 @@ class Runtime:
                 products=settings.products if products is None else products,
             )
         store = build_store(settings)
+        integration_keys.carry_over(self.store, store)
         self.clock.reset()
         # Config overrides, stats, fault streams and the churn count start afresh from the
-        # settings, as webhook subscriptions and deliveries do with the new store.
+        # settings, as webhook subscriptions and deliveries do with the new store (the
+        # integration keys that own them stay).
         simulation = SimState.from_settings(settings, self.clock.timestamp())
         self.settings, self.store, self.simulation, self.churn = settings, store, simulation, Churn()
         return store

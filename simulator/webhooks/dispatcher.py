@@ -32,22 +32,26 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from simulator.clock import Clock, rfc3339
 from simulator.errors import DomainError, not_found, validation_error
 from simulator.store import Store
 
+from . import keys
 from .events import DELIVERY, EVENT_TYPES, OPEN, SUBSCRIPTION, Attempt, Delivery, DeliveryStatus, Subscription, forget
 from .hosts import HostPolicy, parse_allowed_hosts
+from .keys import Caller
 
 log = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS = 100
+MAX_SUBSCRIPTIONS_PER_OWNER = 20
 MAX_URL_LENGTH = 2048
 MAX_DELIVERY_ID_LENGTH = 64
 MAX_IN_FLIGHT = 64
@@ -98,20 +102,24 @@ def check_url(url: str, policy: HostPolicy) -> str:
 
 
 def create_subscription(
-    store: Store, clock: Clock, policy: HostPolicy, url: str, events: Iterable[str],
+    store: Store, clock: Clock, policy: HostPolicy, caller: Caller, url: str, events: Iterable[str],
     description: str = "", secret: str | None = None,
 ) -> Subscription:
-    """Subscribe a URL to some event types. The answer's secret is shown this once."""
+    """Subscribe a URL to some event types, owned by the caller. The answer's secret is shown this once."""
     url = check_url(url, policy)
     events = tuple(dict.fromkeys(events))
     unknown = [e for e in events if e not in EVENT_TYPES]
     if unknown or not events:
         raise validation_error({"events": f"one or more of {', '.join(EVENT_TYPES)}"})
     with store.atomic():
+        if len(store.by_owner(SUBSCRIPTION, caller.owner_id)) >= MAX_SUBSCRIPTIONS_PER_OWNER:
+            raise DomainError(409, "WEBHOOK_LIMIT_REACHED",
+                              f"At most {MAX_SUBSCRIPTIONS_PER_OWNER} webhook subscriptions a key; delete one first.")
         if store.count(SUBSCRIPTION) >= MAX_SUBSCRIPTIONS:
-            raise DomainError(409, "WEBHOOK_LIMIT_REACHED", f"At most {MAX_SUBSCRIPTIONS} webhook subscriptions; delete one first.")
+            raise DomainError(409, "WEBHOOK_LIMIT_REACHED", f"At most {MAX_SUBSCRIPTIONS} webhook subscriptions in all; delete one first.")
         subscription = Subscription(
             id=store.new_id("whk"),
+            owner_id=caller.owner_id,
             seq=store.next_seq(_SUBSCRIPTION_SEQ),
             url=url,
             events=events,
@@ -123,27 +131,30 @@ def create_subscription(
     return subscription
 
 
-def get_subscription(store: Store, subscription_id: str) -> Subscription:
+def get_subscription(store: Store, subscription_id: str, caller: Caller) -> Subscription:
+    """The caller's subscription; another's answers 404 like an unknown one."""
     found = store.get(SUBSCRIPTION, subscription_id)
-    if found is None:
+    if found is None or not caller.sees(found.owner_id):
         raise not_found("WEBHOOK_NOT_FOUND", f"There is no webhook subscription {subscription_id}.")
     return found
 
 
-def list_subscriptions(store: Store, page: int, page_size: int) -> tuple[list[Subscription], int]:
-    subscriptions = sorted(store.values(SUBSCRIPTION), key=lambda s: s.seq)
+def list_subscriptions(store: Store, caller: Caller, page: int, page_size: int) -> tuple[list[Subscription], int]:
+    """The caller's subscriptions (the admin: all), oldest first."""
+    visible = store.values(SUBSCRIPTION) if caller.sees_all else store.by_owner(SUBSCRIPTION, caller.owner_id)
+    subscriptions = sorted(visible, key=lambda s: s.seq)
     start = (page - 1) * page_size
     return subscriptions[start : start + page_size], len(subscriptions)
 
 
-def delete_subscription(store: Store, subscription_id: str, in_flight_wait: float = 0.0) -> None:
+def delete_subscription(store: Store, subscription_id: str, caller: Caller, in_flight_wait: float = 0.0) -> None:
     """Unsubscribe: once this returns, nothing more is sent to it. Its deliveries (and their
     history) go with it. An attempt already under way cannot be called back: it is waited
     for, at most `in_flight_wait` real seconds (its timeouts), so it too arrives before
     the answer. An attempt started but not yet sending sees the subscription gone and
     sends nothing (`_attempt`)."""
     with store.atomic():
-        get_subscription(store, subscription_id)
+        get_subscription(store, subscription_id, caller)
         store.delete(SUBSCRIPTION, subscription_id)
         in_flight = []
         for delivery in store.by_owner(DELIVERY, subscription_id):
@@ -158,6 +169,15 @@ def delete_subscription(store: Store, subscription_id: str, in_flight_wait: floa
         waiting = [i for i in waiting if getattr(store.get(DELIVERY, i), "status", None) == DeliveryStatus.DELIVERING]
     for delivery_id in in_flight:
         forget(store, delivery_id)
+
+
+def revoke_key(store: Store, key_id: str) -> None:
+    """Revoke an integration key and unsubscribe everything it subscribed."""
+    with store.atomic():
+        keys.revoke(store, key_id)
+        owner = Caller(key_id)
+        for subscription in store.by_owner(SUBSCRIPTION, key_id):
+            delete_subscription(store, subscription.id, owner)
 
 
 # -- the deliveries feed ---------------------------------------------------------------
@@ -188,10 +208,10 @@ def _decode_cursor(cursor: str, generation: str) -> str:
 
 
 def list_deliveries(
-    store: Store, subscription_id: str, cursor: str | None, limit: int, status: str | None = None,
+    store: Store, subscription_id: str, caller: Caller, cursor: str | None, limit: int, status: str | None = None,
 ) -> tuple[list[Delivery], str | None]:
     """A subscription's deliveries, oldest first, from a cursor; the next cursor or None at the end."""
-    get_subscription(store, subscription_id)
+    get_subscription(store, subscription_id, caller)
     after = _decode_cursor(cursor, store.generation) if cursor else ""
     deliveries = [d for d in store.by_owner(DELIVERY, subscription_id) if d.id > after and (status is None or d.status == status)]
     page = deliveries[:limit]
@@ -262,7 +282,7 @@ def _connection(https: bool):
         def connect(self):
             try:
                 sock = socket.create_connection(self._address, self.timeout)
-            except socket.timeout:
+            except TimeoutError:
                 raise ConnectTimeout(f"connect timeout after {self.timeout:g} s") from None
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if https:
@@ -298,7 +318,7 @@ def send(url: str, body: bytes, headers: Mapping[str, str], policy: HostPolicy,
         return response.status, None
     except ConnectTimeout as error:
         return None, str(error)
-    except socket.timeout:
+    except TimeoutError:
         return None, f"read timeout after {read_timeout:g} s"
     except ConnectionRefusedError:
         return None, "connection refused"

@@ -52,6 +52,7 @@ FINISHED = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)
 @dataclass(frozen=True, slots=True)
 class Subscription:
     id: str  # whk_…
+    owner_id: str  # the integration key that made it (`keys.Caller.owner_id`)
     url: str
     events: tuple[str, ...]
     secret: str

@@ -15,11 +15,13 @@ from simulator.http.blueprints import EXTENSION
 from simulator.webhooks import dispatcher as webhooks
 from simulator.webhooks import events
 from simulator.webhooks.hosts import parse_allowed_hosts
+from simulator.webhooks.keys import Caller
 from tests.helpers.problems import assert_problem
 from tests.helpers.receiver import Receiver
 from tests.helpers.server import free_port
 
 PRODUCT_EVENTS = ["product.created", "product.updated", "product.deleted"]
+OWNER = Caller("key_tests")
 
 
 @pytest.fixture
@@ -30,15 +32,27 @@ def receiver():
 
 @pytest.fixture
 def make(make_app):
-    """`make(**settings)`: a client and its runtime, the clock frozen."""
+    """`make(**settings)`: a client that sends an integration key of its own on every call, and
+    its runtime, the clock frozen."""
 
     def build(**settings):
         app = make_app(**settings)
         sim = app.extensions[EXTENSION]
         sim.clock.freeze()
-        return app.test_client(), sim
+        return keyed(app.test_client()), sim
 
     return build
+
+
+def keyed(client):
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_key(client)}"
+    return client
+
+
+def issue_key(client, name="tests"):
+    response = client.post("/_sim/integration-keys", json={"name": name})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["key"]
 
 
 def subscribe(client, url, events=PRODUCT_EVENTS, **extra):
@@ -306,7 +320,7 @@ def test_a_given_secret_is_used(make):
 
 def test_old_deliveries_are_forgotten_past_the_limit(sim):
     store = sim.store
-    subscription = webhooks.create_subscription(store, sim.clock, parse_allowed_hosts(""), "http://127.0.0.1:9/x", ["product.updated"])
+    subscription = webhooks.create_subscription(store, sim.clock, parse_allowed_hosts(""), OWNER, "http://127.0.0.1:9/x", ["product.updated"])
     product = a_product(sim)
     for _ in range(events.DELIVERIES_KEPT + 150):
         events.publish(store, sim.clock, "product.updated", product.id, product)
@@ -315,7 +329,7 @@ def test_old_deliveries_are_forgotten_past_the_limit(sim):
     kept = store.by_owner(events.DELIVERY, subscription.id)
     assert len(kept) == events.DELIVERIES_KEPT
     assert store.set_members(events.OPEN) == [d.id for d in kept]  # the open index lost the trimmed ones too
-    webhooks.delete_subscription(store, subscription.id)
+    webhooks.delete_subscription(store, subscription.id, OWNER)
     assert store.set_members(events.OPEN) == [] and webhooks.dispatch_due(sim) == []
 
 
@@ -396,15 +410,20 @@ def test_bad_webhook_requests_are_refused_and_change_nothing(method, url, body, 
     assert (sim.store.values(events.SUBSCRIPTION), sim.store.count(events.DELIVERY)) == before
 
 
-def test_the_subscription_limit(make):
+def test_the_subscription_limits(make):
     client, sim = make()
-    for n in range(webhooks.MAX_SUBSCRIPTIONS):
-        webhooks.create_subscription(sim.store, sim.clock, parse_allowed_hosts(""), f"http://127.0.0.1:9/{n}", ["product.created"])
-    assert_problem(client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": PRODUCT_EVENTS}), 409,
-                   "WEBHOOK_LIMIT_REACHED")
+    new = {"url": "http://127.0.0.1:9/x", "events": PRODUCT_EVENTS}
+    for _ in range(webhooks.MAX_SUBSCRIPTIONS_PER_OWNER):
+        subscribe(client, new["url"])
+    assert_problem(client.post("/api/v1/webhooks", json=new), 409, "WEBHOOK_LIMIT_REACHED")  # a key's own limit
+    another = keyed(client.application.test_client())
+    subscribe(another, new["url"])  # another key is not held up by the first
+    for n in range(webhooks.MAX_SUBSCRIPTIONS - sim.store.count(events.SUBSCRIPTION)):
+        webhooks.create_subscription(sim.store, sim.clock, parse_allowed_hosts(""), Caller(f"key_{n}"), new["url"], ["product.created"])
+    assert_problem(another.post("/api/v1/webhooks", json=new), 409, "WEBHOOK_LIMIT_REACHED")  # and the limit of all
 
 
-def test_event_and_delivery_ids_are_never_handed_out_twice_across_resets_and_restarts(receiver):
+def test_event_and_delivery_ids_are_never_handed_out_twice_across_resets_and_restarts(receiver, make):
     def first_delivery(client, sim):
         subscribe(client, receiver.url("/again"))
         client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
@@ -420,3 +439,91 @@ def test_event_and_delivery_ids_are_never_handed_out_twice_across_resets_and_res
     restarted, sim_again = make()  # another process, the same seed
     seen.add(first_delivery(restarted, sim_again))
     assert len({event_id for event_id, _ in seen}) == 3 and len({delivery_id for _, delivery_id in seen}) == 3
+
+
+# -- who owns a subscription -----------------------------------------------------------------
+OWNED_CALLS = [
+    ("post", "/api/v1/webhooks", {}),  # 401 before the body is even looked at
+    ("get", "/api/v1/webhooks", None),
+    ("get", "/api/v1/webhooks/{sid}", None),
+    ("delete", "/api/v1/webhooks/{sid}", None),
+    ("get", "/api/v1/webhooks/{sid}/deliveries", None),
+]
+
+
+@pytest.mark.parametrize("method, url, body", OWNED_CALLS)
+@pytest.mark.parametrize("authorization, code", [
+    (None, "AUTHENTICATION_REQUIRED"), ("Bearer ", "AUTHENTICATION_REQUIRED"), ("Basic dXNlcjpwdw==", "AUTHENTICATION_REQUIRED"),
+    ("Bearer not-a-key", "INVALID_TOKEN"), ("Bearer " + "k" * 3000, "INVALID_TOKEN"),
+])
+def test_without_an_integration_key_every_webhook_call_answers_401(method, url, body, authorization, code, make):
+    client, sim = make()
+    existing = subscribe(client, "http://127.0.0.1:9/existing")
+    stranger = client.application.test_client()
+    headers = {"Authorization": authorization} if authorization else {}
+    kwargs = {"json": body} if body is not None else {}
+    response = getattr(stranger, method)(url.replace("{sid}", existing["id"]), headers=headers, **kwargs)
+    assert_problem(response, 401, code)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert len(sim.store.values(events.SUBSCRIPTION)) == 1
+
+
+def test_a_customers_bearer_token_is_not_an_integration_key(make):
+    client, _ = make()
+    customer = client.post("/api/v1/customers", json={"email": "hook@example.org", "password": "a long enough password",
+                                                      "first_name": "H", "last_name": "K"}).get_json()
+    assert_problem(client.get("/api/v1/webhooks", headers={"Authorization": f"Bearer {customer['token']}"}), 401, "INVALID_TOKEN")
+
+
+def test_a_key_sees_only_its_own_subscriptions(receiver, make):
+    mine, sim = make()
+    theirs = keyed(mine.application.test_client())
+    own = subscribe(mine, receiver.url("/mine"))
+    other = subscribe(theirs, receiver.url("/theirs"))
+    client_patch = mine.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+    assert client_patch.status_code == 200
+    assert [s["id"] for s in mine.get("/api/v1/webhooks").get_json()] == [own["id"]]
+    for method, url in (("get", "/api/v1/webhooks/{sid}"), ("get", "/api/v1/webhooks/{sid}/deliveries"),
+                        ("delete", "/api/v1/webhooks/{sid}")):
+        assert_problem(getattr(mine, method)(url.replace("{sid}", other["id"])), 404, "WEBHOOK_NOT_FOUND")
+    assert sim.store.get(events.SUBSCRIPTION, other["id"]) is not None  # the refused delete changed nothing
+    assert len(deliveries(theirs, other["id"])["items"]) == 1
+
+
+def test_the_admin_token_sees_and_deletes_every_subscription(make_app):
+    app = make_app(admin_token="operator-secret")
+    admin = {"Authorization": "Bearer operator-secret"}
+    key = app.test_client().post("/_sim/integration-keys", json={"name": "team a"}, headers=admin).get_json()["key"]
+    team = app.test_client()
+    team.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    teams = subscribe(team, "http://127.0.0.1:9/team")
+    operator = app.test_client()
+    operator.environ_base["HTTP_AUTHORIZATION"] = admin["Authorization"]
+    own = subscribe(operator, "http://127.0.0.1:9/operator")
+    assert [s["id"] for s in operator.get("/api/v1/webhooks").get_json()] == [teams["id"], own["id"]]
+    assert [s["id"] for s in team.get("/api/v1/webhooks").get_json()] == [teams["id"]]
+    assert operator.get(f"/api/v1/webhooks/{teams['id']}/deliveries").status_code == 200
+    assert operator.delete(f"/api/v1/webhooks/{teams['id']}").status_code == 204
+    assert team.get("/api/v1/webhooks").get_json() == []
+    assert_problem(app.test_client().post("/_sim/integration-keys", json={"name": "x"}), 401, "AUTHENTICATION_REQUIRED")
+    assert_problem(team.post("/_sim/integration-keys", json={"name": "x"}), 401, "INVALID_TOKEN")  # a key is not the admin token
+
+
+def test_a_revoked_key_authenticates_no_more_and_its_subscriptions_go(receiver, make):
+    client, sim = make()
+    subscribe(client, receiver.url())
+    kept = keyed(client.application.test_client())
+    subscribe(kept, receiver.url("/kept"))
+    listed = client.get("/_sim/integration-keys").get_json()
+    assert len(listed) == 2 and all(set(key) == {"id", "name", "created_at"} for key in listed)  # never the key itself
+    assert client.delete(f"/_sim/integration-keys/{listed[0]['id']}").status_code == 204
+    assert_problem(client.get("/api/v1/webhooks"), 401, "INVALID_TOKEN")
+    assert [s.url for s in sim.store.values(events.SUBSCRIPTION)] == [receiver.url("/kept")]
+    assert_problem(client.delete(f"/_sim/integration-keys/{listed[0]['id']}"), 404, "INTEGRATION_KEY_NOT_FOUND")
+
+
+def test_keys_outlive_a_reset_their_subscriptions_do_not(receiver, make):
+    client, sim = make()
+    subscribe(client, receiver.url())
+    assert client.post("/_sim/reset").status_code == 200
+    assert client.get("/api/v1/webhooks").get_json() == []  # the key still works; the subscription is gone
