@@ -154,6 +154,11 @@ class Settings:
         default=10.0,
         metadata={"doc": "Read timeout (real seconds) of a webhook delivery attempt: a receiver that hangs longer fails it."},
     )
+    webhook_attempt_deadline_seconds: float = field(
+        default=15.0,
+        metadata={"doc": "Most real seconds one webhook delivery attempt may take in all (connect, send, answer): a receiver "
+                         "that trickles its answer fails it."},
+    )
     #: The [latency] and [faults] sections of the config file (or create_app arguments),
     #: normalized: see simulator/simulation/config.py. Not an environment variable.
     simulation: dict = field(
@@ -202,6 +207,7 @@ _LIMITS = {
     "login_failures_per_address": (1, 1_000_000), "max_login_failure_records": (1, 10_000_000),
     "fault_seed": (0, 2**63 - 1), "webhook_max_attempts": (1, 20), "webhook_retry_base_seconds": (0.001, 86400),
     "webhook_connect_timeout_seconds": (0.05, 60), "webhook_read_timeout_seconds": (0.05, 300),
+    "webhook_attempt_deadline_seconds": (0.1, 600),
 }
 #: Checks of string settings beyond their type: raise ValueError saying what is wrong.
 _VALIDATORS = {"webhook_allowed_hosts": parse_allowed_hosts, "cors_origins": parse_origins, "allowed_hosts": parse_host_names}

@@ -15,6 +15,12 @@ refused connection, a timeout) is retried after `webhook_retry_base_seconds`,
 doubling each time (simulated seconds), until `webhook_max_attempts`, then the
 delivery is marked failed. Redirects are not followed: a delivery goes only to the
 subscribed URL, and only to hosts the policy allows (`hosts.py`).
+
+Each attempt has a connect and a read timeout and an overall deadline, so a receiver
+that trickles its answer a byte at a time holds its slot no longer than the deadline.
+The delivery log records what happened as a status class (`4xx`) and an error kind from
+a fixed list (`ErrorKind`), never the peer's own status line, headers or text: the log
+of a subscription to some local port tells no more than whether an HTTP server is there.
 """
 
 from __future__ import annotations
@@ -33,8 +39,10 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,6 +69,43 @@ IN_FLIGHT_POLL_SECONDS = 0.01  # how often unsubscribing looks whether attempts 
 USER_AGENT = "alegra-sim-webhooks/1"
 _SUBSCRIPTION_SEQ = "webhooks.subscription_seq"
 STATUSES = tuple(status.value for status in DeliveryStatus)
+
+
+class ErrorKind(StrEnum):
+    """Why an attempt failed, from a fixed list: what the delivery log shows."""
+
+    HTTP_STATUS = "http_status"  # an answer, but not 2xx: see the status class
+    CONNECTION_REFUSED = "connection_refused"
+    CONNECT_TIMEOUT = "connect_timeout"
+    READ_TIMEOUT = "read_timeout"
+    DEADLINE = "deadline"  # the whole attempt took longer than its deadline
+    DNS_FAILED = "dns_failed"
+    ADDRESS_NOT_ALLOWED = "address_not_allowed"  # the name resolved outside the host policy
+    TLS_FAILED = "tls_failed"
+    CONNECTION_FAILED = "connection_failed"  # reset, closed early, not HTTP
+    INTERNAL = "internal"  # the simulator's own failure (logged)
+
+
+ERROR_KINDS = tuple(kind.value for kind in ErrorKind)
+
+
+@dataclass(frozen=True)
+class AttemptLimits:
+    """Real seconds: to connect, to wait for each read, and for the whole attempt."""
+
+    connect_seconds: float = 3.0
+    read_seconds: float = 10.0
+    deadline_seconds: float = 15.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> AttemptLimits:
+        return cls(settings.webhook_connect_timeout_seconds, settings.webhook_read_timeout_seconds,
+                   settings.webhook_attempt_deadline_seconds)
+
+
+def status_class(status: int | None) -> str | None:
+    """`2xx`, `4xx`, …: all the delivery log tells of a receiver's status."""
+    return None if status is None else f"{status // 100}xx"
 
 
 # -- signing ---------------------------------------------------------------------------
@@ -269,6 +314,26 @@ class ConnectTimeout(OSError):
     pass
 
 
+def _watchdog(connection: http.client.HTTPConnection, seconds: float) -> tuple[threading.Timer, threading.Event]:
+    """After `seconds`, shut the connection's socket: a read blocked on a trickling peer
+    ends at once (as an error), whatever its own timeout. Cancel the timer when done."""
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    return timer, expired
+
+
 def _connection(https: bool):
     base = http.client.HTTPSConnection if https else http.client.HTTPConnection
 
@@ -294,38 +359,46 @@ def _connection(https: bool):
 
 
 def send(url: str, body: bytes, headers: Mapping[str, str], policy: HostPolicy,
-         connect_timeout: float, read_timeout: float) -> tuple[int | None, str | None]:
-    """POST the body; (status, None) on an HTTP answer, (None, error) otherwise. Never raises."""
+         limits: AttemptLimits) -> tuple[int | None, ErrorKind | None]:
+    """POST the body; (status, None) on an HTTP answer, (None, what went wrong) otherwise. Never raises."""
     parts = urlsplit(url)
     https = parts.scheme == "https"
     host = parts.hostname or ""
     port = parts.port or (443 if https else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as error:
-        return None, f"cannot resolve {host}: {error}"
+    except OSError:
+        return None, ErrorKind.DNS_FAILED
     allowed = [info for info in infos if policy.allows_resolved(host, info[4][0])]
     if not allowed:
-        return None, f"{host} resolves to an address that is not allowed ({policy.describe()})"
+        return None, ErrorKind.ADDRESS_NOT_ALLOWED
     family_address = allowed[0][4][:2]
     kwargs = {"context": ssl.create_default_context()} if https else {}
-    connection = _connection(https)(host, port, family_address, connect_timeout, read_timeout, **kwargs)
+    connection = _connection(https)(host, port, family_address, limits.connect_seconds, limits.read_seconds, **kwargs)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    timer, expired = _watchdog(connection, limits.deadline_seconds)
     try:
         connection.request("POST", path, body=body, headers=dict(headers))
         response = connection.getresponse()
         response.read(RESPONSE_READ_LIMIT)
-        return response.status, None
-    except ConnectTimeout as error:
-        return None, str(error)
-    except TimeoutError:
-        return None, f"read timeout after {read_timeout:g} s"
-    except ConnectionRefusedError:
-        return None, "connection refused"
+        return (None, ErrorKind.DEADLINE) if expired.is_set() else (response.status, None)
     except (OSError, http.client.HTTPException) as error:
-        return None, f"{type(error).__name__}: {error}".rstrip(": ")
+        return None, ErrorKind.DEADLINE if expired.is_set() else _error_kind(error)
     finally:
+        timer.cancel()
         connection.close()
+
+
+def _error_kind(error: Exception) -> ErrorKind:
+    if isinstance(error, ConnectTimeout):
+        return ErrorKind.CONNECT_TIMEOUT
+    if isinstance(error, TimeoutError):
+        return ErrorKind.READ_TIMEOUT
+    if isinstance(error, ConnectionRefusedError):
+        return ErrorKind.CONNECTION_REFUSED
+    if isinstance(error, ssl.SSLError):
+        return ErrorKind.TLS_FAILED
+    return ErrorKind.CONNECTION_FAILED
 
 
 # -- the dispatcher ------------------------------------------------------------------------
@@ -353,15 +426,14 @@ def _attempt(store: Store, clock: Clock, settings: Any, policy: HostPolicy,
             "X-Delivery-Attempt": str(number),
             "X-Signature": sign(subscription.secret, body),
         }
-        status, error = send(subscription.url, body, headers, policy,
-                             settings.webhook_connect_timeout_seconds, settings.webhook_read_timeout_seconds)
-    except Exception as unexpected:  # a delivery must end recorded, whatever happened
+        status, error = send(subscription.url, body, headers, policy, AttemptLimits.from_settings(settings))
+    except Exception:  # a delivery must end recorded, whatever happened
         log.exception("webhook delivery %s failed unexpectedly", delivery.id)
-        status, error = None, f"{type(unexpected).__name__}: {unexpected}"
+        status, error = None, ErrorKind.INTERNAL
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     if status is not None and not 200 <= status < 300:
-        error = f"HTTP {status}"
-    attempt = Attempt(number, at, status, duration_ms, error)
+        error = ErrorKind.HTTP_STATUS
+    attempt = Attempt(number, at, status_class(status), duration_ms, error)
 
     def record(current: Delivery) -> Delivery:
         attempts = current.attempts + (attempt,)

@@ -66,9 +66,9 @@ class Subscription:
 class Attempt:
     number: int
     at: datetime  # simulated time the attempt began
-    status_code: int | None  # None: no HTTP answer (refused, timeout, …)
+    status_class: str | None  # "2xx", "4xx", …; None: no HTTP answer (refused, timeout, …)
     duration_ms: float  # real time it took
-    error: str | None
+    error: str | None  # a `dispatcher.ErrorKind`, never the peer's own words
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,9 +65,13 @@ class DeliveryQueryArgs(Schema):
 class AttemptSchema(Schema):
     number = fields.Integer(required=True)
     at = fields.String(required=True, metadata={"description": "Simulated time the attempt began."})
-    status_code = fields.Integer(required=True, allow_none=True, metadata={"description": "null when no HTTP answer came."})
+    status_class = fields.String(required=True, allow_none=True, validate=validate.OneOf([f"{n}xx" for n in range(1, 6)]),
+                                 metadata={"description": "The class of the receiver's status (`2xx`, `4xx`, …); null when no HTTP "
+                                                          "answer came. Its exact status and text are not kept."})
     duration_ms = fields.Float(required=True)
-    error = fields.String(required=True, allow_none=True, metadata={"example": "read timeout after 10 s"})
+    error = fields.String(required=True, allow_none=True, validate=validate.OneOf(webhooks.ERROR_KINDS),
+                          metadata={"description": "Why the attempt failed, one of a fixed list; null when it succeeded.",
+                                    "example": "read_timeout"})
 
 
 class DeliverySchema(Schema):
@@ -110,7 +114,7 @@ def delivery_to_dict(delivery: Delivery) -> dict:
         "next_attempt_at": None if delivery.finished
         else rfc3339(datetime.fromtimestamp(delivery.next_attempt_at, UTC)),
         "attempts": [
-            {"number": a.number, "at": rfc3339(a.at), "status_code": a.status_code, "duration_ms": a.duration_ms, "error": a.error}
+            {"number": a.number, "at": rfc3339(a.at), "status_class": a.status_class, "duration_ms": a.duration_ms, "error": a.error}
             for a in delivery.attempts
         ],
     }

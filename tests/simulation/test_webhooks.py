@@ -17,7 +17,7 @@ from simulator.webhooks import events
 from simulator.webhooks.hosts import parse_allowed_hosts
 from simulator.webhooks.keys import Caller
 from tests.helpers.problems import assert_problem
-from tests.helpers.receiver import Receiver
+from tests.helpers.receiver import RawPeer, Receiver
 from tests.helpers.server import free_port
 
 PRODUCT_EVENTS = ["product.created", "product.updated", "product.deleted"]
@@ -122,7 +122,7 @@ def test_product_events_arrive_signed_and_in_order(receiver, make):
     assert listed["next_cursor"] is None
     assert [d["status"] for d in listed["items"]] == ["succeeded"] * 3
     attempt = listed["items"][0]["attempts"][0]
-    assert attempt["number"] == 1 and attempt["status_code"] == 200 and attempt["error"] is None
+    assert attempt["number"] == 1 and attempt["status_class"] == "2xx" and attempt["error"] is None
     assert attempt["duration_ms"] >= 0 and listed["items"][0]["next_attempt_at"] is None
 
 
@@ -134,7 +134,7 @@ def test_a_failing_receiver_is_retried_with_backoff_on_the_simulator_clock_then_
 
     assert drain(sim) == 1
     item = deliveries(client, subscription["id"])["items"][0]
-    assert item["status"] == "retrying" and item["attempts"][0]["error"] == "HTTP 500"
+    assert item["status"] == "retrying" and item["attempts"][0]["error"] == "http_status"
     sim.clock.advance(timedelta(seconds=9))
     assert drain(sim) == 0  # not due before 10 simulated seconds
     sim.clock.advance(timedelta(seconds=1))
@@ -148,8 +148,8 @@ def test_a_failing_receiver_is_retried_with_backoff_on_the_simulator_clock_then_
 
     item = deliveries(client, subscription["id"])["items"][0]
     assert item["status"] == "failed" and item["next_attempt_at"] is None
-    assert [(a["number"], a["status_code"], a["error"]) for a in item["attempts"]] == [
-        (1, 500, "HTTP 500"), (2, 502, "HTTP 502"), (3, 500, "HTTP 500")]
+    assert [(a["number"], a["status_class"], a["error"]) for a in item["attempts"]] == [
+        (1, "5xx", "http_status"), (2, "5xx", "http_status"), (3, "5xx", "http_status")]
     got = receiver.on("/down")
     assert len(got) == 3
     assert len({r["headers"]["X-Event-Id"] for r in got}) == 1  # one event: de-duplicate on it
@@ -165,7 +165,7 @@ def test_a_refused_connection_is_an_attempt_with_an_error(make):
     client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
     drain(sim)
     attempt = deliveries(client, subscription["id"])["items"][0]["attempts"][0]
-    assert attempt["status_code"] is None and attempt["error"] == "connection refused"
+    assert attempt["status_class"] is None and attempt["error"] == "connection_refused"
 
 
 def test_a_resource_waits_for_its_earlier_event_but_others_go_on(receiver, make):
@@ -207,7 +207,7 @@ def test_a_hanging_receiver_never_blocks_other_deliveries(receiver, make):
         thread.join(5)
     assert time.monotonic() - started < 2.5  # the read timeout ended the slow attempt, not the 3 s hang
     slow_attempt = deliveries(client, slow["id"])["items"][0]["attempts"][0]
-    assert slow_attempt["status_code"] is None and "read timeout" in slow_attempt["error"]
+    assert slow_attempt["status_class"] is None and slow_attempt["error"] == "read_timeout"
     assert deliveries(client, fast["id"])["items"][0]["status"] == "succeeded"
 
 
@@ -527,3 +527,40 @@ def test_keys_outlive_a_reset_their_subscriptions_do_not(receiver, make):
     subscribe(client, receiver.url())
     assert client.post("/_sim/reset").status_code == 200
     assert client.get("/api/v1/webhooks").get_json() == []  # the key still works; the subscription is gone
+
+
+# -- what the delivery log tells -----------------------------------------------------------------
+ADMIN_ANSWER = (b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="alegra-sim admin"\r\nContent-Length: 37\r\n\r\n'
+                b'{"code": "ADMIN_TOKEN_REQUIRED", "x":1}')
+
+
+@pytest.mark.parametrize("chunks, status_class, error", [
+    ([ADMIN_ANSWER], "4xx", "http_status"),  # another local service: its status is told by class only
+    ([b"220 mail.internal ESMTP Postfix ready\r\n"], None, "connection_failed"),  # not HTTP: its banner is not told
+    ([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"], "2xx", None),
+])
+def test_the_delivery_log_tells_a_status_class_and_an_error_kind_never_the_peers_words(chunks, status_class, error, make):
+    client, sim = make(webhook_max_attempts=1)
+    with RawPeer(chunks) as peer:
+        subscription = subscribe(client, peer.url("/_sim/reset"))
+        client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+        drain(sim)
+    response = client.get(f"/api/v1/webhooks/{subscription['id']}/deliveries")
+    attempt = response.get_json()["items"][0]["attempts"][0]
+    assert (attempt["status_class"], attempt["error"]) == (status_class, error)
+    shown = response.get_data(as_text=True)
+    for told in ("401", "Unauthorized", "ADMIN_TOKEN", "alegra-sim admin", "Postfix", "mail.internal", "220"):
+        assert told not in shown
+
+
+def test_a_trickling_receiver_is_cut_off_at_the_attempts_deadline(make):
+    client, sim = make(webhook_max_attempts=1, webhook_read_timeout_seconds=1.0, webhook_attempt_deadline_seconds=1.0)
+    with RawPeer([bytes([byte]) for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"], pause=0.25) as peer:  # ~10 s in all
+        subscription = subscribe(client, peer.url())
+        client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+        started = time.monotonic()
+        drain(sim)
+        assert time.monotonic() - started < 4  # each byte came well within the read timeout, yet the attempt ended
+    attempt = deliveries(client, subscription["id"])["items"][0]["attempts"][0]
+    assert (attempt["status_class"], attempt["error"]) == (None, "deadline")
+    assert attempt["duration_ms"] < 3000
