@@ -10,6 +10,7 @@ from enum import StrEnum
 
 CHECKOUT = "checkout"
 REDIRECT_TOKEN = "checkout_redirect_token"
+OPEN_CHECKOUT = "open_checkout"
 
 
 class CheckoutStatus(StrEnum):
@@ -97,4 +98,13 @@ class RedirectToken:
 
     id: str
     owner_id: str  # the checkout
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCheckout:
+    """The one open checkout of a basket. id = the basket's id."""
+
+    id: str
+    checkout_id: str
     version: int = 1

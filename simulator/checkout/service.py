@@ -7,8 +7,8 @@ invalidate the delivery option and the payment type, and any change of the amoun
 voids an authorized payment. The totals shown are remembered (`seen_*`): an order is
 never placed on totals the customer did not see (409 CHECKOUT_OUTDATED).
 
-A basket has at most one open checkout: opening another replaces it (the old id then
-answers 404). Checkouts are forgotten once untouched for the checkout lifetime
+A basket has at most one open checkout (`OPEN_CHECKOUT` names it): opening another
+replaces it (the old id then answers 404). Checkouts are forgotten once untouched for the checkout lifetime
 (`sweep_expired`; their orders stay), and a payment page link finds its checkout by
 the token's digest (`REDIRECT_TOKEN`), one link a checkout.
 """
@@ -34,7 +34,19 @@ from simulator.store import Store
 from simulator.tokens import new_token, token_digest
 
 from . import options, payments
-from .model import CHECKOUT, REDIRECT_TOKEN, STEPS, Checkout, CheckoutStatus, Payment, PaymentState, RedirectToken, Step
+from .model import (
+    CHECKOUT,
+    OPEN_CHECKOUT,
+    REDIRECT_TOKEN,
+    STEPS,
+    Checkout,
+    CheckoutStatus,
+    OpenCheckout,
+    Payment,
+    PaymentState,
+    RedirectToken,
+    Step,
+)
 from .options import PaymentFlow
 
 #: Shipping and payment fees carry the standard tax rate.
@@ -177,9 +189,10 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
     _ensure_checkoutable(view)
     now = clock.now()
     with store.atomic():
-        for earlier in store.by_owner(CHECKOUT, basket.owner_id):
-            if earlier.basket_id == basket.id and earlier.status == CheckoutStatus.OPEN:
-                _forget(store, earlier)  # one open checkout a basket: the new one replaces it
+        marker = store.get(OPEN_CHECKOUT, basket.id)
+        earlier = store.get(CHECKOUT, marker.checkout_id) if marker is not None else None
+        if earlier is not None and earlier.status == CheckoutStatus.OPEN:
+            _forget(store, earlier)  # one open checkout a basket: the new one replaces it
         checkout = Checkout(
             id=store.new_id("chk"), owner_id=basket.owner_id, customer_id=basket.customer_id, email=email,
             basket_id=basket.id, shipping_address=None, billing_address=None, billing_same_as_shipping=False,
@@ -188,6 +201,7 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
             status=CheckoutStatus.OPEN, order_id=None, created_at=now, updated_at=now,
         )
         store.put(CHECKOUT, checkout)
+        store.put(OPEN_CHECKOUT, OpenCheckout(basket.id, checkout.id))
         AGES.added(store, checkout)
     return show(store, clock, rules, checkout.owner_id, checkout.id)
 
@@ -217,16 +231,28 @@ def _forget_links(store: Store, checkout: Checkout) -> None:
         store.delete(REDIRECT_TOKEN, link.id)
 
 
+def _no_longer_open(store: Store, checkout: Checkout) -> None:
+    marker = store.get(OPEN_CHECKOUT, checkout.basket_id)
+    if marker is not None and marker.checkout_id == checkout.id:
+        store.delete(OPEN_CHECKOUT, marker.id)
+
+
+def _forget_dependents(store: Store, checkout: Checkout) -> None:
+    """What goes with a checkout: its payment link, its place as its basket's open one."""
+    _forget_links(store, checkout)
+    _no_longer_open(store, checkout)
+
+
 def _forget(store: Store, checkout: Checkout) -> None:
-    """Delete a checkout with its payment page link."""
+    """Delete a checkout with what depends on it."""
     with store.atomic():
-        _forget_links(store, checkout)
+        _forget_dependents(store, checkout)
         AGES.delete(store, checkout)
 
 
 def sweep_expired(store: Store, clock: Clock, ttl_seconds: int) -> int:
     """Forget checkouts untouched for `ttl_seconds` (open or completed: the orders stay); how many went."""
-    return AGES.expire(store, clock.timestamp() - ttl_seconds, lambda checkout: _forget_links(store, checkout))
+    return AGES.expire(store, clock.timestamp() - ttl_seconds, lambda checkout: _forget_dependents(store, checkout))
 
 
 def _require(checkout: Checkout, step: Step) -> None:
@@ -439,13 +465,9 @@ def ensure_current(store: Store, clock: Clock, rules: baskets.BasketRules, check
 
 
 def complete(store: Store, clock: Clock, checkout_id: str, order_id: str) -> Checkout:
-    """The checkout became order `order_id`: no step can be taken on it any more, nor on
-    any other checkout of the same basket (closed, so nobody pays for a basket already ordered)."""
-    def ended(status: CheckoutStatus) -> Callable[[Checkout], Checkout]:
-        return lambda current: dataclasses.replace(current, status=status, order_id=order_id)
-
-    completed = _change(store, clock, checkout_id, None, ended(CheckoutStatus.COMPLETED))
-    for other in store.by_owner(CHECKOUT, completed.owner_id):
-        if other.basket_id == completed.basket_id and other.status == CheckoutStatus.OPEN:
-            _change(store, clock, other.id, None, ended(CheckoutStatus.CLOSED))
+    """The checkout became order `order_id`: no step can be taken any more."""
+    with store.atomic():
+        completed = _change(store, clock, checkout_id, None,
+                            lambda current: dataclasses.replace(current, status=CheckoutStatus.COMPLETED, order_id=order_id))
+        _no_longer_open(store, completed)
     return completed

@@ -4,7 +4,7 @@ simulator clock, one payment link a checkout, found by its digest instead of a s
 from datetime import timedelta
 
 from simulator.checkout import service as checkouts
-from simulator.checkout.model import CHECKOUT, REDIRECT_TOKEN
+from simulator.checkout.model import CHECKOUT, OPEN_CHECKOUT, REDIRECT_TOKEN
 from simulator.orders.model import ORDER
 from tests.conftest import assert_problem
 from tests.shopping import Shopper
@@ -16,7 +16,7 @@ def test_opening_a_checkout_replaces_the_baskets_open_one(shopper, products, sim
     shopper.ready_to_pay(first, payment_type="paypal")
     shopper.pay(first, {})
     opened = [shopper.open() for _ in range(20)]
-    assert sim.store.count(CHECKOUT) == 1 and sim.store.count(REDIRECT_TOKEN) == 0
+    assert sim.store.count(CHECKOUT) == 1 and sim.store.count(REDIRECT_TOKEN) == 0 and sim.store.count(OPEN_CHECKOUT) == 1
     for replaced in (first, *opened[:-1]):
         assert_problem(shopper.call("get", f"/api/v1/checkout/{replaced}"), 404, "CHECKOUT_NOT_FOUND")
     assert shopper.call("get", f"/api/v1/checkout/{opened[-1]}").status_code == 200
@@ -28,6 +28,7 @@ def test_a_completed_checkout_is_not_replaced(shopper, products, sim):
     shopper.ready_to_pay(placed)
     shopper.pay(placed)
     assert shopper.order(placed).status_code == 201
+    assert sim.store.count(OPEN_CHECKOUT) == 0
     shopper.add(products[1])
     shopper.open()
     assert shopper.call("get", f"/api/v1/checkout/{placed}").get_json()["status"] == "completed"
@@ -50,7 +51,7 @@ def test_checkouts_are_forgotten_once_untouched_for_their_lifetime(client, produ
     shopper.call("get", f"/api/v1/checkout/{waiting}")  # reading it re-prices, not touches: it still ages
     frozen.advance(timedelta(seconds=2))
     assert checkouts.sweep_expired(sim.store, frozen, ttl) == 2
-    assert sim.store.count(CHECKOUT) == 0 and sim.store.count(REDIRECT_TOKEN) == 0
+    assert sim.store.count(CHECKOUT) == 0 and sim.store.count(REDIRECT_TOKEN) == 0 and sim.store.count(OPEN_CHECKOUT) == 0
     for gone in (placed, waiting):
         assert_problem(shopper.call("get", f"/api/v1/checkout/{gone}"), 404, "CHECKOUT_NOT_FOUND")
     assert_problem(shopper.client.get(link), 404, "PAYMENT_NOT_FOUND")
