@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import takewhile
 from typing import Any
 
 from simulator.store import Store
@@ -57,26 +58,33 @@ class AgeIndex:
         """Delete every record last touched before `before` (a timestamp), oldest first;
         returns how many. `forget(record)` runs for each, under the lock, before it goes."""
         limit = f"{max(0, round(before * 1000)):0{_WIDTH}d}|"
-        return self._drop_oldest(store, lambda member, _: member < limit, forget)
-
-    def evict_beyond(self, store: Store, cap: int, forget: Callable[[Any], object] | None = None) -> int:
-        """Delete the longest-untouched records until at most `cap` are indexed; how many went."""
-        return self._drop_oldest(store, lambda _, size: size > cap, forget)
-
-    def _drop_oldest(self, store: Store, more: Callable[[str, int], bool], forget) -> int:
         dropped = 0
         while True:
             with store.atomic():  # a round at a time: requests are never held for the whole pass
-                members = store.set_members(self.name, limit=_BATCH)
-                for member in members:
-                    if not more(member, store.set_size(self.name)):
-                        return dropped
-                    record = store.get(self.kind, member.partition("|")[2])
-                    if record is not None and self.member(record) == member:
-                        if forget is not None:
-                            forget(record)
-                        store.delete(self.kind, record.id)
-                        dropped += 1
-                    store.set_remove(self.name, member)
-            if len(members) < _BATCH:
+                due = list(takewhile(lambda member: member < limit, store.set_members(self.name, limit=_BATCH)))
+                dropped += self._drop(store, due, forget)
+            if len(due) < _BATCH:
                 return dropped
+
+    def evict_beyond(self, store: Store, cap: int, forget: Callable[[Any], object] | None = None) -> int:
+        """Delete the longest-untouched records until at most `cap` are indexed; how many went."""
+        dropped = 0
+        while True:
+            with store.atomic():
+                excess = store.set_size(self.name) - cap
+                if excess <= 0:  # the common case: one O(1) look
+                    return dropped
+                dropped += self._drop(store, store.set_members(self.name, limit=min(excess, _BATCH)), forget)
+
+    def _drop(self, store: Store, members: list[str], forget: Callable[[Any], object] | None) -> int:
+        """Delete the records of these members (the caller holds the lock); stale ones only lose their member."""
+        dropped = 0
+        for member in members:
+            record = store.get(self.kind, member.partition("|")[2])
+            if record is not None and self.member(record) == member:
+                if forget is not None:
+                    forget(record)
+                store.delete(self.kind, record.id)
+                dropped += 1
+            store.set_remove(self.name, member)
+        return dropped
