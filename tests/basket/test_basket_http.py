@@ -173,14 +173,12 @@ def test_the_sweep_forgets_abandoned_guest_baskets_only(client, sim, guest, froz
     assert_problem(client.get("/api/v1/basket", headers=guest), 404, "BASKET_NOT_FOUND")
 
 
-def test_past_the_cap_making_a_guest_basket_forgets_the_one_untouched_longest():
+def test_past_the_cap_making_a_guest_basket_forgets_the_one_untouched_longest(make_app):
     from datetime import timedelta
 
-    from simulator import create_app
     from simulator.http.blueprints import EXTENSION
-    from tests.conftest import SMALL
 
-    app = create_app({**SMALL, "max_guest_baskets": 3})
+    app = make_app(max_guest_baskets=3)
     client, store, clock = app.test_client(), app.extensions[EXTENSION].store, app.extensions[EXTENSION].clock
     clock.freeze()
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 from simulator.checkout import service as checkouts
 from simulator.checkout.model import CHECKOUT, OPEN_CHECKOUT, REDIRECT_TOKEN
 from simulator.orders.model import ORDER
-from tests.conftest import assert_problem
-from tests.shopping import Shopper
+from tests.helpers.problems import assert_problem
+from tests.helpers.shopping import Shopper
 
 
 def test_opening_a_checkout_replaces_the_baskets_open_one(shopper, products, sim):

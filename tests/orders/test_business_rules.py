@@ -10,8 +10,8 @@ from simulator.catalog.model import PRODUCT
 from simulator.orders import service
 from simulator.orders.model import ORDER
 from simulator.promotions.rules import PROMOTION_USAGE, find_by_coupon
-from tests.conftest import assert_problem
-from tests.shopping import Shopper, register
+from tests.helpers.problems import assert_problem
+from tests.helpers.shopping import Shopper, register_shopper
 
 ONCE = {"name": "Once", "kind": "basket_amount", "amount": "5.00", "coupon_code": "ONCE", "usage_limit": 1, "per_customer_limit": 1}
 
@@ -43,7 +43,7 @@ def test_cancelling_gives_the_coupon_use_back(client, sim, shopper, products):
         assert order["coupons"] == ["ONCE"] and usage(sim, "ONCE").total == 1
         assert shopper.call("post", f"/api/v1/orders/{order['id']}/cancel", json={"reason": "test"}).status_code == 200
         assert (usage(sim, "ONCE").total, usage(sim, "ONCE").by_customer) == (0, ())
-    other = Shopper(client, register(client))
+    other = Shopper(client, register_shopper(client))
     assert place_with(other, products[1], "ONCE")["coupons"] == ["ONCE"]
 
 

@@ -8,11 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from simulator import create_app
 from simulator.config import Settings
 from simulator.simulation.middleware import SimulationMiddleware
-from tests.conftest import SMALL, assert_problem
-from tests.server import running_server
+from tests.helpers.problems import assert_problem
+from tests.helpers.server import running_server
 
 CATEGORIES = "/api/v1/categories"
 
@@ -30,8 +29,8 @@ def test_the_default_cap_is_half_the_connections():
     assert Settings(max_delayed_requests=7).delayed_request_slots == 7
 
 
-def test_past_the_cap_a_delayed_request_answers_busy_at_once_and_plain_ones_go_on():
-    app = create_app({**SMALL, "max_delayed_requests": 1})
+def test_past_the_cap_a_delayed_request_answers_busy_at_once_and_plain_ones_go_on(make_app):
+    app = make_app(max_delayed_requests=1)
     slots = middleware_of(app).delay_slots
     held = threading.Thread(target=lambda: app.test_client().get(CATEGORIES, headers={"X-Sim-Latency": "1s"}))
     held.start()
@@ -52,8 +51,8 @@ def test_past_the_cap_a_delayed_request_answers_busy_at_once_and_plain_ones_go_o
     assert stats["injected"]["busy"] == 3 and stats["statuses"]["503"] == 3
 
 
-def test_configured_latency_is_capped_too():
-    app = create_app({**SMALL, "max_delayed_requests": 1})
+def test_configured_latency_is_capped_too(make_app):
+    app = make_app(max_delayed_requests=1)
     client = app.test_client()
     assert client.patch("/_sim/config", json={"latency": {"default": "10ms"}}).status_code == 200
     middleware_of(app).delay_slots.acquire()  # another request holds the only slot
