@@ -30,6 +30,7 @@ class AgeIndex:
     kind: str
     name: str  # the store's named set
     stamp: Callable[[Any], float]  # a record's last touch, a simulator-clock timestamp
+    batch: int = _BATCH  # members a round of expiry or eviction reads
 
     def member(self, record: Any) -> str:
         return f"{max(0, round(self.stamp(record) * 1000)):0{_WIDTH}d}|{record.id}"
@@ -54,17 +55,21 @@ class AgeIndex:
         return store.set_size(self.name)
 
     # -- bounds ------------------------------------------------------------------------
-    def expire(self, store: Store, before: float, forget: Callable[[Any], object] | None = None) -> int:
+    def expire(self, store: Store, before: float, forget: Callable[[Any], object] | None = None,
+               pause: Callable[[], None] | None = None) -> int:
         """Delete every record last touched before `before` (a timestamp), oldest first;
-        returns how many. `forget(record)` runs for each, under the lock, before it goes."""
+        returns how many. `forget(record)` runs for each, under the lock, before it goes;
+        `pause()` between two rounds (`offload.cooperative_yield` lets requests run)."""
         limit = f"{max(0, round(before * 1000)):0{_WIDTH}d}|"
         dropped = 0
         while True:
             with store.atomic():  # a round at a time: requests are never held for the whole pass
-                due = list(takewhile(lambda member: member < limit, store.set_members(self.name, limit=_BATCH)))
+                due = list(takewhile(lambda member: member < limit, store.set_members(self.name, limit=self.batch)))
                 dropped += self._drop(store, due, forget)
-            if len(due) < _BATCH:
+            if len(due) < self.batch:
                 return dropped
+            if pause is not None:
+                pause()
 
     def evict_beyond(self, store: Store, cap: int, forget: Callable[[Any], object] | None = None) -> int:
         """Delete the longest-untouched records until at most `cap` are indexed; how many went."""
@@ -74,7 +79,7 @@ class AgeIndex:
                 excess = store.set_size(self.name) - cap
                 if excess <= 0:  # the common case: one O(1) look
                     return dropped
-                dropped += self._drop(store, store.set_members(self.name, limit=min(excess, _BATCH)), forget)
+                dropped += self._drop(store, store.set_members(self.name, limit=min(excess, self.batch)), forget)
 
     def _drop(self, store: Store, members: list[str], forget: Callable[[Any], object] | None) -> int:
         """Delete the records of these members (the caller holds the lock); stale ones only lose their member."""

@@ -24,6 +24,7 @@ from simulator.age_index import AgeIndex
 from simulator.catalog.model import CATEGORY, PRODUCT, Product
 from simulator.clock import Clock
 from simulator.errors import DomainError
+from simulator.offload import cooperative_yield
 from simulator.promotions import rules as promotions
 from simulator.store import Store
 from simulator.tokens import new_token, token_digest
@@ -108,12 +109,13 @@ def _expired(basket: Basket, clock: Clock, rules: BasketRules) -> bool:
 
 
 def sweep_expired(store: Store, clock: Clock, rules: BasketRules) -> int:
-    """Forget abandoned guest baskets; returns how many went. Only the expired ones are read.
+    """Forget abandoned guest baskets; returns how many went. Only the expired ones are read,
+    a round at a time with a pause between rounds.
 
     The background loop calls it every SWEEP_INTERVAL_SECONDS; reading an expired guest
     basket answers BASKET_NOT_FOUND whether it was swept yet or not.
     """
-    return GUEST_AGES.expire(store, clock.timestamp() - rules.guest_ttl_seconds)
+    return GUEST_AGES.expire(store, clock.timestamp() - rules.guest_ttl_seconds, pause=cooperative_yield)
 
 
 # -- changing a basket --------------------------------------------------------------------

@@ -30,6 +30,7 @@ from simulator.clock import Clock
 from simulator.customers import accounts, addresses
 from simulator.errors import DomainError, validation_error
 from simulator.money import ZERO, money
+from simulator.offload import cooperative_yield
 from simulator.store import Store
 from simulator.tokens import new_token, token_digest
 
@@ -252,7 +253,7 @@ def _forget(store: Store, checkout: Checkout) -> None:
 
 def sweep_expired(store: Store, clock: Clock, ttl_seconds: int) -> int:
     """Forget checkouts untouched for `ttl_seconds` (open or completed: the orders stay); how many went."""
-    return AGES.expire(store, clock.timestamp() - ttl_seconds, lambda checkout: _forget_dependents(store, checkout))
+    return AGES.expire(store, clock.timestamp() - ttl_seconds, lambda checkout: _forget_dependents(store, checkout), cooperative_yield)
 
 
 def _require(checkout: Checkout, step: Step) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from simulator.age_index import AgeIndex
 from simulator.clock import Clock
 from simulator.errors import DomainError
+from simulator.offload import cooperative_yield
 from simulator.store import Store
 
 from . import passwords
@@ -96,7 +97,7 @@ def clear_attempts(store: Store, email_key: str) -> None:
 def sweep_expired(store: Store, clock: Clock) -> int:
     """Forget failure records whose window has passed; returns how many went."""
     before = clock.timestamp() - LOCKOUT_WINDOW_SECONDS
-    return EMAIL_AGES.expire(store, before) + ADDRESS_AGES.expire(store, before)
+    return EMAIL_AGES.expire(store, before, pause=cooperative_yield) + ADDRESS_AGES.expire(store, before, pause=cooperative_yield)
 
 
 def _recent(store: Store, kind: str, key: str, now: float) -> tuple[float, ...]:
