@@ -10,13 +10,13 @@ from enum import StrEnum
 
 CHECKOUT = "checkout"
 REDIRECT_TOKEN = "checkout_redirect_token"
-OPEN_CHECKOUT = "open_checkout"
+BASKET_CHECKOUTS = "basket_checkouts"
 
 
 class CheckoutStatus(StrEnum):
     OPEN = "open"  # steps may be taken
     COMPLETED = "completed"  # it became an order
-    CLOSED = "closed"  # its basket was ordered through another checkout
+    CLOSED = "closed"  # a newer checkout of its basket replaced it
 
 
 class PaymentState(StrEnum):
@@ -81,7 +81,7 @@ class Checkout:
     seen_basket_version: int  # what the totals last shown were computed from
     seen_total: Decimal
     status: CheckoutStatus
-    order_id: str | None  # completed: the order it became; closed: the order its basket became
+    order_id: str | None  # completed: the order it became
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -102,9 +102,11 @@ class RedirectToken:
 
 
 @dataclass(frozen=True, slots=True)
-class OpenCheckout:
-    """The one open checkout of a basket. id = the basket's id."""
+class BasketCheckouts:
+    """A basket's one open checkout, and the one the open one replaced (closed), if they
+    are still kept. id = the basket's id."""
 
     id: str
-    checkout_id: str
+    open_id: str | None
+    closed_id: str | None = None
     version: int = 1

@@ -7,10 +7,12 @@ invalidate the delivery option and the payment type, and any change of the amoun
 voids an authorized payment. The totals shown are remembered (`seen_*`): an order is
 never placed on totals the customer did not see (409 CHECKOUT_OUTDATED).
 
-A basket has at most one open checkout (`OPEN_CHECKOUT` names it): opening another
-replaces it (the old id then answers 404). Checkouts are forgotten once untouched for the checkout lifetime
-(`sweep_expired`; their orders stay), and a payment page link finds its checkout by
-the token's digest (`REDIRECT_TOKEN`), one link a checkout.
+A basket has at most one open checkout (`BASKET_CHECKOUTS` names it): opening another
+closes it (409 CHECKOUT_CLOSED at every step, so a basket is never paid or ordered
+twice), and forgets the one closed before, so a basket keeps at most one open and one
+closed checkout besides those that became orders. Checkouts are forgotten once untouched
+for the checkout lifetime (`sweep_expired`; their orders stay), and a payment page link
+finds its checkout by the token's digest (`REDIRECT_TOKEN`), one link a checkout.
 """
 
 from __future__ import annotations
@@ -36,13 +38,13 @@ from simulator.tokens import new_token, token_digest
 
 from . import options, payments
 from .model import (
+    BASKET_CHECKOUTS,
     CHECKOUT,
-    OPEN_CHECKOUT,
     REDIRECT_TOKEN,
     STEPS,
+    BasketCheckouts,
     Checkout,
     CheckoutStatus,
-    OpenCheckout,
     Payment,
     PaymentState,
     RedirectToken,
@@ -190,10 +192,7 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
     _ensure_checkoutable(view)
     now = clock.now()
     with store.atomic():
-        marker = store.get(OPEN_CHECKOUT, basket.id)
-        earlier = store.get(CHECKOUT, marker.checkout_id) if marker is not None else None
-        if earlier is not None and earlier.status == CheckoutStatus.OPEN:
-            _forget(store, earlier)  # one open checkout a basket: the new one replaces it
+        closed_id = _close_open_one(store, clock, basket.id)
         checkout = Checkout(
             id=store.new_id("chk"), owner_id=basket.owner_id, customer_id=basket.customer_id, email=email,
             basket_id=basket.id, shipping_address=None, billing_address=None, billing_same_as_shipping=False,
@@ -202,9 +201,26 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
             status=CheckoutStatus.OPEN, order_id=None, created_at=now, updated_at=now,
         )
         store.put(CHECKOUT, checkout)
-        store.put(OPEN_CHECKOUT, OpenCheckout(basket.id, checkout.id))
+        store.put(BASKET_CHECKOUTS, BasketCheckouts(basket.id, checkout.id, closed_id))
         AGES.added(store, checkout)
     return show(store, clock, rules, checkout.owner_id, checkout.id)
+
+
+def _close_open_one(store: Store, clock: Clock, basket_id: str) -> str | None:
+    """Before a new checkout of the basket opens: its open one is closed, and the one closed
+    before is forgotten. Returns the id closed now (None when none was open)."""
+    kept = store.get(BASKET_CHECKOUTS, basket_id)
+    if kept is None:
+        return None
+    closed_before = store.get(CHECKOUT, kept.closed_id) if kept.closed_id else None
+    if closed_before is not None and closed_before.status == CheckoutStatus.CLOSED:
+        _forget(store, closed_before)
+    still_open = store.get(CHECKOUT, kept.open_id) if kept.open_id else None
+    if still_open is None or still_open.status != CheckoutStatus.OPEN:
+        return None
+    _change(store, clock, still_open.id, None, lambda current: dataclasses.replace(current, status=CheckoutStatus.CLOSED, payment=None))
+    _forget_links(store, still_open)
+    return still_open.id
 
 
 def _ensure_checkoutable(view: baskets.BasketView) -> None:
@@ -232,16 +248,25 @@ def _forget_links(store: Store, checkout: Checkout) -> None:
         store.delete(REDIRECT_TOKEN, link.id)
 
 
-def _no_longer_open(store: Store, checkout: Checkout) -> None:
-    marker = store.get(OPEN_CHECKOUT, checkout.basket_id)
-    if marker is not None and marker.checkout_id == checkout.id:
-        store.delete(OPEN_CHECKOUT, marker.id)
+def _unlist(store: Store, checkout: Checkout) -> None:
+    """The checkout is no longer its basket's open or closed one."""
+    kept = store.get(BASKET_CHECKOUTS, checkout.basket_id)
+    if kept is None or checkout.id not in (kept.open_id, kept.closed_id):
+        return
+    kept = dataclasses.replace(
+        kept, open_id=None if kept.open_id == checkout.id else kept.open_id,
+        closed_id=None if kept.closed_id == checkout.id else kept.closed_id,
+    )
+    if kept.open_id is None and kept.closed_id is None:
+        store.delete(BASKET_CHECKOUTS, kept.id)
+    else:
+        store.put(BASKET_CHECKOUTS, kept)
 
 
 def _forget_dependents(store: Store, checkout: Checkout) -> None:
-    """What goes with a checkout: its payment link, its place as its basket's open one."""
+    """What goes with a checkout: its payment link, its place among its basket's checkouts."""
     _forget_links(store, checkout)
-    _no_longer_open(store, checkout)
+    _unlist(store, checkout)
 
 
 def _forget(store: Store, checkout: Checkout) -> None:
@@ -261,10 +286,7 @@ def _require(checkout: Checkout, step: Step) -> None:
     if checkout.status == CheckoutStatus.COMPLETED:
         raise DomainError(409, "CHECKOUT_COMPLETED", f"This checkout already became order {checkout.order_id}.", order_id=checkout.order_id)
     if checkout.status == CheckoutStatus.CLOSED:
-        raise DomainError(
-            409, "CHECKOUT_CLOSED", "The basket of this checkout was ordered through another checkout; open a new one.",
-            order_id=checkout.order_id,
-        )
+        raise DomainError(409, "CHECKOUT_CLOSED", "A newer checkout of this basket replaced this one; continue there, or open a new one.")
     for name, code in STEPS:
         if name == step:
             return
@@ -470,5 +492,5 @@ def complete(store: Store, clock: Clock, checkout_id: str, order_id: str) -> Che
     with store.atomic():
         completed = _change(store, clock, checkout_id, None,
                             lambda current: dataclasses.replace(current, status=CheckoutStatus.COMPLETED, order_id=order_id))
-        _no_longer_open(store, completed)
+        _unlist(store, completed)  # a basket's open checkout is the only one an order can come from
     return completed

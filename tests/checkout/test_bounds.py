@@ -1,25 +1,28 @@
-"""What a caller can make the checkout keep: one open checkout a basket, expiry on the
-simulator clock, one payment link a checkout, found by its digest instead of a scan."""
+"""What a caller can make the checkout keep: one open and one closed checkout a basket,
+expiry on the simulator clock, one payment link a checkout, found by its digest instead
+of a scan."""
 
 from datetime import timedelta
 
 from simulator.checkout import service as checkouts
-from simulator.checkout.model import CHECKOUT, OPEN_CHECKOUT, REDIRECT_TOKEN
+from simulator.checkout.model import BASKET_CHECKOUTS, CHECKOUT, REDIRECT_TOKEN
 from simulator.orders.model import ORDER
 from tests.helpers.problems import assert_problem
 from tests.helpers.shopping import Shopper
 
 
-def test_opening_a_checkout_replaces_the_baskets_open_one(shopper, products, sim):
+def test_opening_a_checkout_closes_the_baskets_open_one_and_forgets_the_one_closed_before(client, shopper, products, sim):
     shopper.add(products[0])
     first = shopper.open()
     shopper.ready_to_pay(first, payment_type="paypal")
-    shopper.pay(first, {})
+    link = shopper.pay(first, {})["payment"]["redirect_url"].split("127.0.0.1:8000", 1)[1]
     opened = [shopper.open() for _ in range(20)]
-    assert sim.store.count(CHECKOUT) == 1 and sim.store.count(REDIRECT_TOKEN) == 0 and sim.store.count(OPEN_CHECKOUT) == 1
-    for replaced in (first, *opened[:-1]):
-        assert_problem(shopper.call("get", f"/api/v1/checkout/{replaced}"), 404, "CHECKOUT_NOT_FOUND")
-    assert shopper.call("get", f"/api/v1/checkout/{opened[-1]}").status_code == 200
+    assert_problem(client.get(link), 404, "PAYMENT_NOT_FOUND")  # a closed checkout takes no payment
+    assert sim.store.count(CHECKOUT) == 2 and sim.store.count(REDIRECT_TOKEN) == 0 and sim.store.count(BASKET_CHECKOUTS) == 1
+    for forgotten in (first, *opened[:-2]):
+        assert_problem(shopper.call("get", f"/api/v1/checkout/{forgotten}"), 404, "CHECKOUT_NOT_FOUND")
+    assert shopper.call("get", f"/api/v1/checkout/{opened[-2]}").get_json()["status"] == "closed"
+    assert shopper.call("get", f"/api/v1/checkout/{opened[-1]}").get_json()["status"] == "open"
 
 
 def test_a_completed_checkout_is_not_replaced(shopper, products, sim):
@@ -28,7 +31,7 @@ def test_a_completed_checkout_is_not_replaced(shopper, products, sim):
     shopper.ready_to_pay(placed)
     shopper.pay(placed)
     assert shopper.order(placed).status_code == 201
-    assert sim.store.count(OPEN_CHECKOUT) == 0
+    assert sim.store.count(BASKET_CHECKOUTS) == 0
     shopper.add(products[1])
     shopper.open()
     assert shopper.call("get", f"/api/v1/checkout/{placed}").get_json()["status"] == "completed"
@@ -51,7 +54,7 @@ def test_checkouts_are_forgotten_once_untouched_for_their_lifetime(client, produ
     shopper.call("get", f"/api/v1/checkout/{waiting}")  # reading it re-prices, not touches: it still ages
     frozen.advance(timedelta(seconds=2))
     assert checkouts.sweep_expired(sim.store, frozen, ttl) == 2
-    assert sim.store.count(CHECKOUT) == 0 and sim.store.count(REDIRECT_TOKEN) == 0 and sim.store.count(OPEN_CHECKOUT) == 0
+    assert sim.store.count(CHECKOUT) == 0 and sim.store.count(REDIRECT_TOKEN) == 0 and sim.store.count(BASKET_CHECKOUTS) == 0
     for gone in (placed, waiting):
         assert_problem(shopper.call("get", f"/api/v1/checkout/{gone}"), 404, "CHECKOUT_NOT_FOUND")
     assert_problem(shopper.client.get(link), 404, "PAYMENT_NOT_FOUND")
