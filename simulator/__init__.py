@@ -33,6 +33,7 @@ from .simulation import config_routes as simulation_config_routes
 from .simulation import middleware
 from .simulation import routes as simulation_routes
 from .webhooks import admin_routes as webhook_admin_routes
+from .webhooks import callers as webhook_callers
 from .webhooks import routes as webhook_routes
 
 __version__ = "0.1.0"
@@ -93,6 +94,10 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
 
     api = SimulatorApi(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.components.security_scheme(webhook_callers.SECURITY_SCHEME, {
+        "type": "http", "scheme": "bearer",
+        "description": "An integration key from POST /_sim/integration-keys (or the admin token): webhook calls.",
+    })
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
 

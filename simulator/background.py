@@ -12,10 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from simulator import idempotency
 from simulator.basket import service as baskets
+from simulator.checkout import service as checkouts
+from simulator.customers import lockout
 from simulator.orders import service as orders
 from simulator.webhooks import dispatcher as webhooks
 
@@ -77,4 +80,7 @@ def start(get_runtime: Callable[[], Any]) -> list[threading.Thread]:
               lambda sim: idempotency.sweep_expired(sim.store, sim.clock.timestamp())),
         every("guest-basket-sweep", baskets.SWEEP_INTERVAL_SECONDS, get_runtime,
               lambda sim: baskets.sweep_expired(sim.store, sim.clock, baskets.BasketRules.from_settings(sim.settings))),
+        every("checkout-sweep", checkouts.SWEEP_INTERVAL_SECONDS, get_runtime,
+              lambda sim: checkouts.sweep_expired(sim.store, sim.clock, sim.settings.checkout_ttl_seconds)),
+        every("login-failures-sweep", lockout.SWEEP_INTERVAL_SECONDS, get_runtime, lambda sim: lockout.sweep_expired(sim.store, sim.clock)),
     ]

@@ -51,10 +51,29 @@ class Settings:
         metadata={"doc": "Argon2id cost: `secure` (t=2, 19 MiB, as OWASP advises) or `fast` (t=1, 64 KiB) for load tests."},
     )
     max_addresses: int = field(default=20, metadata={"doc": "Most addresses one customer may keep in the address book."})
+    login_failures_per_address: int = field(
+        default=50,
+        metadata={"doc": "Failed logins from one client address (IPv6: its /64) within 15 minutes after which logins from "
+                         "there answer 429 with Retry-After, whatever the email. Behind a proxy every client shares its address."},
+    )
+    max_login_failure_records: int = field(
+        default=100_000,
+        metadata={"doc": "Most failed-login records kept, per email and per client address each; past it the longest idle are "
+                         "forgotten. Records also go once their 15-minute window has passed."},
+    )
     max_line_quantity: int = field(default=99, metadata={"doc": "Most units of one product a basket line may hold."})
     guest_basket_ttl_seconds: int = field(
         default=7 * 24 * 3600,
         metadata={"doc": "A guest basket untouched this long (simulated seconds) expires."},
+    )
+    max_guest_baskets: int = field(
+        default=50_000,
+        metadata={"doc": "Most guest baskets kept; past it, making one forgets the one untouched longest."},
+    )
+    checkout_ttl_seconds: int = field(
+        default=24 * 3600,
+        metadata={"doc": "A checkout untouched this long (simulated seconds) is forgotten: open, its id answers 404; completed, "
+                         "its order stays. Keep it at least the Idempotency-Key lifetime (24 h), so a retried order finds it."},
     )
     promotions_file: str = field(
         default="",
@@ -98,6 +117,12 @@ class Settings:
         default=offload.AUTO,
         metadata={"doc": "Native threads per worker that hash passwords beside the event loop; 0: one fewer than the machine's cores (at least 1), leaving a core to the event loop."},
     )
+    max_delayed_requests: int | None = field(
+        default=None,
+        metadata={"doc": "Most requests one worker holds at once for injected latency or a timeout fault; past it such a request "
+                         "answers 503 SIMULATION_BUSY at once, with Retry-After. Unset: half of SIM_WORKER_CONNECTIONS, so normal "
+                         "traffic always finds a connection."},
+    )
     log_level: str = field(default="info", metadata={"doc": "Server log level (debug, info, warning, error)."})
     config: str = field(default="", metadata={"doc": "Path of a TOML file with any of these settings (lower case keys)."})
     fault_seed: int | None = field(
@@ -136,6 +161,11 @@ class Settings:
         default=10.0,
         metadata={"doc": "Read timeout (real seconds) of a webhook delivery attempt: a receiver that hangs longer fails it."},
     )
+    webhook_attempt_deadline_seconds: float = field(
+        default=15.0,
+        metadata={"doc": "Most real seconds one webhook delivery attempt may take in all (connect, send, answer): a receiver "
+                         "that trickles its answer fails it."},
+    )
     #: The [latency] and [faults] sections of the config file (or create_app arguments),
     #: normalized: see simulator/simulation/config.py. Not an environment variable.
     simulation: dict = field(
@@ -143,6 +173,11 @@ class Settings:
         hash=False,
         metadata={"doc": "Latency and fault config: the [latency] and [faults] sections of the config file.", "section": True},
     )
+
+    @property
+    def delayed_request_slots(self) -> int:
+        """How many requests one worker may hold for latency or a timeout fault at once."""
+        return self.max_delayed_requests if self.max_delayed_requests is not None else max(1, self.worker_connections // 2)
 
     @property
     def base_url(self) -> str:
@@ -171,11 +206,15 @@ _FIELDS = {f.name: f for f in fields(Settings) if not f.metadata.get("section")}
 _SECTIONS = "_sections"  # key under which _from_mapping hands over raw [latency] / [faults]
 _LIMITS = {
     "products": (0, 2_000_000), "port": (0, 65535), "workers": (1, 64), "worker_connections": (1, 100_000), "offload_threads": (0, 256),
+    "max_delayed_requests": (1, 100_000),
     "customers": (0, 1_000_000), "max_line_quantity": (1, 10_000), "order_seconds_to_paid": (0, 10**8), "order_seconds_to_processing": (0, 10**8),
     "order_seconds_to_shipped": (0, 10**8), "order_seconds_to_delivered": (0, 10**8), "bank_transfer_timeout_seconds": (0, 10**8), "guest_basket_ttl_seconds": (60, 366 * 24 * 3600), "token_ttl_seconds": (60, 366 * 24 * 3600),
-    "reset_token_ttl_seconds": (60, 30 * 24 * 3600), "max_addresses": (1, 1000),
+    "reset_token_ttl_seconds": (60, 30 * 24 * 3600), "max_addresses": (1, 1000), "max_guest_baskets": (1, 10_000_000),
+    "checkout_ttl_seconds": (60, 366 * 24 * 3600),
+    "login_failures_per_address": (1, 1_000_000), "max_login_failure_records": (1, 10_000_000),
     "fault_seed": (0, 2**63 - 1), "webhook_max_attempts": (1, 20), "webhook_retry_base_seconds": (0.001, 86400),
     "webhook_connect_timeout_seconds": (0.05, 60), "webhook_read_timeout_seconds": (0.05, 300),
+    "webhook_attempt_deadline_seconds": (0.1, 600),
 }
 #: Checks of string settings beyond their type: raise ValueError saying what is wrong.
 def _check_store(text: str) -> None:

@@ -23,6 +23,7 @@ from simulator.seed.orders import seed_orders
 from simulator.seed.promotions import load_promotions
 from simulator.simulation.churn import Churn
 from simulator.simulation.state import SimState
+from simulator.webhooks import keys as integration_keys
 
 from .clock import Clock
 from .config import Settings
@@ -113,9 +114,11 @@ class Runtime:
         """Back to a freshly seeded state (optionally with another seed or size)."""
         settings = self.reset_settings(seed, products)
         store = build_store(settings)
+        integration_keys.carry_over(self.store, store)
         self.clock.reset()
         # Config overrides, stats, fault streams and the churn count start afresh from the
-        # settings, as webhook subscriptions and deliveries do with the new store.
+        # settings, as webhook subscriptions and deliveries do with the new store (the
+        # integration keys that own them stay).
         simulation = SimState.from_settings(settings, self.clock.timestamp())
         self.settings, self.store, self.simulation, self.churn = settings, store, simulation, Churn()
         return store

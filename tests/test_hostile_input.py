@@ -5,6 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.catalog.model import PRODUCT
+from simulator.webhooks.events import SUBSCRIPTION
+from simulator.webhooks.keys import INTEGRATION_KEY
 from tests.helpers.problems import assert_problem
 
 PID = "{pid}"
@@ -56,12 +58,30 @@ HOSTILE = [
     ("post", "/_sim/clock", {"action": "advance", "seconds": -5}, 422),
     ("post", "/_sim/clock", {"action": "set", "to": "yesterday"}, 422),
     ("post", "/_sim/churn/run", {"changes": 10**7}, 422),
+    # a shared simulator (docs/shared-host.md): a stranger without a key, forged links
+    ("get", "/api/v1/webhooks", None, 401),
+    ("post", "/api/v1/webhooks", {"url": "http://127.0.0.1:9/x", "events": ["order.created"]}, 401),
+    ("post", "/api/v1/webhooks", {}, 401),
+    ("get", "/api/v1/webhooks/whk_any", None, 401),
+    ("delete", "/api/v1/webhooks/whk_any", None, 401),
+    ("get", "/api/v1/webhooks/whk_any/deliveries", None, 401),
+    ("post", "/_sim/integration-keys", {}, 422),
+    ("post", "/_sim/integration-keys", {"name": ""}, 422),
+    ("post", "/_sim/integration-keys", {"name": "x" * 101}, 422),
+    ("post", "/_sim/integration-keys", {"name": "chosen", "key": "ik_mine"}, 422),
+    ("post", "/_sim/integration-keys", ["name"], 422),
+    ("delete", "/_sim/integration-keys/key_missing", None, 404),
+    ("delete", "/_sim/integration-keys/" + "k" * 3000, None, 404),
+    ("get", "/payments/redirect/forged", None, 404),
+    ("get", "/payments/redirect/" + "x" * 3000, None, 404),
+    ("post", "/payments/redirect/forged/approve", None, 404),
 ]
 
 
 def state(sim):
     store = sim.store
-    return store.generation, store.last_seq(PRODUCT), store.count(PRODUCT), store.values(PRODUCT), sim.clock.describe()["offset_seconds"]
+    return (store.generation, store.last_seq(PRODUCT), store.count(PRODUCT), store.values(PRODUCT), sim.clock.describe()["offset_seconds"],
+            store.values(SUBSCRIPTION), store.values(INTEGRATION_KEY))
 
 
 @pytest.mark.parametrize("method, url, body, status", HOSTILE)

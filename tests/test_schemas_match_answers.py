@@ -132,9 +132,13 @@ def _shop(s: Recorder, sim) -> None:
 
 def _operate(s: Recorder, sim) -> None:
     """An operator's session: webhooks, catalog edits and the feed, promotions, the /_sim controls."""
-    hook = s.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hooks", "events": ["product.created", "product.deleted"]})
-    s.get("/api/v1/webhooks")
-    s.get(f"/api/v1/webhooks/{hook['id']}")
+    issued = s.post("/_sim/integration-keys", json={"name": "operator"})
+    s.get("/_sim/integration-keys")
+    s.get(f"/_sim/integration-keys/{issued['id']}")
+    key = {"Authorization": f"Bearer {issued['key']}"}
+    hook = s.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hooks", "events": ["product.created", "product.deleted"]}, headers=key)
+    s.get("/api/v1/webhooks", headers=key)
+    s.get(f"/api/v1/webhooks/{hook['id']}", headers=key)
 
     sync_token = s.get("/api/v1/catalog/export", query_string={"limit": 5})["sync_token"]
     category = next(iter(sim.store.values(CATEGORY))).id
@@ -142,7 +146,7 @@ def _operate(s: Recorder, sim) -> None:
     s.patch(f"/_sim/products/{product['id']}", json={"stock": 4})
     s.delete(f"/_sim/products/{product['id']}")
     s.get("/api/v1/catalog/changes", query_string={"since": sync_token})
-    s.get(f"/api/v1/webhooks/{hook['id']}/deliveries")
+    s.get(f"/api/v1/webhooks/{hook['id']}/deliveries", headers=key)
     s.get("/_sim/webhooks/deliveries")
     s.get("/_sim/catalog/changes", query_string={"limit": 3})
 
@@ -152,7 +156,8 @@ def _operate(s: Recorder, sim) -> None:
     s.put(f"/_sim/promotions/{rule['id']}", json={"name": "Tiers", "kind": "tiered_spend", "tiers": [{"threshold": "50", "amount": "5"}]})
     s.put("/_sim/promotions", json={"promotions": [{"name": "Free shipping", "kind": "free_shipping", "min_subtotal": "30"}]})
     s.delete(f"/_sim/promotions/{s.get('/_sim/promotions')[0]['id']}")
-    s.delete(f"/api/v1/webhooks/{hook['id']}")
+    s.delete(f"/api/v1/webhooks/{hook['id']}", headers=key)
+    s.delete(f"/_sim/integration-keys/{s.post('/_sim/integration-keys', json={'name': 'short-lived'})['id']}")
 
     s.get("/_sim/outbox")
     s.get("/_sim/clock")

@@ -14,8 +14,10 @@ SURROGATE = '"\\ud800A"'  # JSON escape of a lone UTF-16 surrogate
     ("/_sim/products", '{%s: 1}' % SURROGATE),
 ])
 def test_a_lone_surrogate_is_a_malformed_body_and_nothing_is_stored(client, sim, url, body):
+    key = client.post("/_sim/integration-keys", json={"name": "hooks"}).get_json()["key"]
     before = {kind: sim.store.count(kind) for kind in ("customer", "webhook", "product")}
-    assert_problem(client.post(url, data=body, content_type="application/json"), 400, "MALFORMED_JSON")
+    headers = {"Authorization": f"Bearer {key}"} if url.startswith("/api/v1/webhooks") else {}
+    assert_problem(client.post(url, data=body, content_type="application/json", headers=headers), 400, "MALFORMED_JSON")
     assert {kind: sim.store.count(kind) for kind in before} == before
 
 

@@ -4,36 +4,39 @@ Every change runs as one atomic read-check-write on the basket record (so fifty
 concurrent adds lose none), with stock read inside the same lock. A refused change
 writes nothing. Reading re-prices the basket against the live catalog and the
 promotions in force on the simulator clock.
+
+Guest baskets are bounded: anyone may make one, so they expire once untouched for
+`guest_ttl_seconds`, and past `max_guest_baskets` the longest untouched go first
+(`GUEST_AGES` keeps them in that order).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Callable
 
+from simulator import versioned
+from simulator.age_index import AgeIndex
 from simulator.catalog.model import CATEGORY, PRODUCT, Product
 from simulator.clock import Clock
 from simulator.errors import DomainError
-from simulator import versioned
-from simulator.store import Store
 from simulator.offload import cooperative_yield
-from simulator.sweeps import Sweep
+from simulator.promotions import rules as promotions
+from simulator.store import Store
 from simulator.tokens import new_token, token_digest
 
-from simulator.promotions import rules as promotions
 from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine, BasketMessage, MessageCode
 from .pricing import CouponState, LineInput, PricedBasket, PricingContext, price_basket
 
 ORDER = "order"  # orders are counted for first-order promotions
 #: How often (real seconds) the background loop calls `sweep_expired`.
 SWEEP_INTERVAL_SECONDS = 300
-#: Expired guest baskets are forgotten by a background pass, 500 baskets (well under a
-#: millisecond) between pauses.
-GUEST_SWEEP = Sweep(BASKET, "basket.sweep", batch=500)
+#: Guest baskets, longest untouched first.
+GUEST_AGES = AgeIndex(BASKET, "baskets.guest_ages", lambda basket: basket.updated_at.timestamp())
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,13 @@ class BasketRules:
     guest_ttl_seconds: int = 7 * 24 * 3600
     low_stock_threshold: int = 5
     currency: str = "EUR"  # of every price, and of amounts an error names
+    max_guest_baskets: int = 50_000
 
     @classmethod
     def from_settings(cls, settings) -> BasketRules:
         return cls(
             max_line_quantity=settings.max_line_quantity, guest_ttl_seconds=settings.guest_basket_ttl_seconds, currency=settings.currency,
+            max_guest_baskets=settings.max_guest_baskets,
         )
 
 
@@ -66,11 +71,14 @@ def _new_basket(store: Store, now: datetime, owner_id: str, customer_id: str | N
 
 
 def create_guest_basket(store: Store, clock: Clock, rules: BasketRules) -> tuple[Basket, str]:
-    """A new guest basket and the raw token that reaches it (only its digest is kept)."""
+    """A new guest basket and the raw token that reaches it (only its digest is kept).
+    Past `max_guest_baskets`, the longest untouched one is forgotten."""
     token = new_token()
     with store.atomic():
         basket = _new_basket(store, clock.now(), guest_owner(token), None)
         store.put(BASKET, basket)
+        GUEST_AGES.added(store, basket)
+        GUEST_AGES.evict_beyond(store, rules.max_guest_baskets)
     return basket, token
 
 
@@ -80,7 +88,7 @@ def guest_basket(store: Store, clock: Clock, rules: BasketRules, token: str) -> 
         raise _basket_not_found()
     basket = found[0]
     if _expired(basket, clock, rules):
-        store.delete(BASKET, basket.id)
+        GUEST_AGES.delete(store, basket)
         raise _basket_not_found()
     return basket
 
@@ -101,22 +109,13 @@ def _expired(basket: Basket, clock: Clock, rules: BasketRules) -> bool:
 
 
 def sweep_expired(store: Store, clock: Clock, rules: BasketRules) -> int:
-    """Forget abandoned guest baskets, a batch at a time with a pause between batches;
-    returns how many went.
+    """Forget abandoned guest baskets; returns how many went. Only the expired ones are read,
+    a round at a time with a pause between rounds.
 
     The background loop calls it every SWEEP_INTERVAL_SECONDS; reading an expired guest
     basket answers BASKET_NOT_FOUND whether it was swept yet or not.
     """
-    swept = 0
-
-    def forget_if_expired(basket: Basket) -> None:  # under the store lock: not changed meanwhile
-        nonlocal swept
-        if _expired(basket, clock, rules):
-            store.delete(BASKET, basket.id)
-            swept += 1
-
-    GUEST_SWEEP.run_pass(store, clock.timestamp(), forget_if_expired, cooperative_yield)
-    return swept
+    return GUEST_AGES.expire(store, clock.timestamp() - rules.guest_ttl_seconds, pause=cooperative_yield)
 
 
 # -- changing a basket --------------------------------------------------------------------
@@ -126,10 +125,15 @@ def _change(store: Store, clock: Clock, basket_id: str, expected_version: int | 
         # Notices are shown until the next change, unless this change made new ones.
         return edited if edited.notices is not current.notices else dataclasses.replace(edited, notices=())
 
-    return versioned.change(
-        store, BASKET, basket_id, edit_clearing_notices,
-        now=clock.now(), expected_version=expected_version, missing=_basket_not_found, label="basket",
-    )
+    with store.atomic():  # the index moves with the record
+        before = store.get(BASKET, basket_id)
+        changed = versioned.change(
+            store, BASKET, basket_id, edit_clearing_notices,
+            now=clock.now(), expected_version=expected_version, missing=_basket_not_found, label="basket",
+        )
+        if changed.is_guest:
+            GUEST_AGES.replaced(store, before, changed)
+    return changed
 
 
 def _stocked_product(store: Store, product_id: str, quantity: int) -> Product:
@@ -281,7 +285,7 @@ def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_
             return dataclasses.replace(basket, lines=tuple(lines.values()), coupons=coupons, notices=tuple(notices))
 
         merged = _change(store, clock, target.id, None, edit)
-        store.delete(BASKET, guest.id)
+        GUEST_AGES.delete(store, guest)
     return merged, True
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Mapping
 
 CHECKOUT = "checkout"
+REDIRECT_TOKEN = "checkout_redirect_token"
+BASKET_CHECKOUTS = "basket_checkouts"
 
 
 class CheckoutStatus(StrEnum):
     OPEN = "open"  # steps may be taken
     COMPLETED = "completed"  # it became an order
-    CLOSED = "closed"  # its basket was ordered through another checkout
+    CLOSED = "closed"  # a newer checkout of its basket replaced it
 
 
 class PaymentState(StrEnum):
@@ -79,7 +81,7 @@ class Checkout:
     seen_basket_version: int  # what the totals last shown were computed from
     seen_total: Decimal
     status: CheckoutStatus
-    order_id: str | None  # completed: the order it became; closed: the order its basket became
+    order_id: str | None  # completed: the order it became
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -88,3 +90,23 @@ class Checkout:
         if step == Step.PAYMENT:
             return self.payment is not None and self.payment.state in PAYABLE
         return getattr(self, step) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class RedirectToken:
+    """Which checkout a payment page link belongs to. id = token_digest(raw token)."""
+
+    id: str
+    owner_id: str  # the checkout
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class BasketCheckouts:
+    """A basket's one open checkout, and the one the open one replaced (closed), if they
+    are still kept. id = the basket's id."""
+
+    id: str
+    open_id: str | None
+    closed_id: str | None = None
+    version: int = 1

@@ -124,7 +124,7 @@ class CheckoutPaymentSchema(Schema):
 class CheckoutSchema(Schema):
     id = fields.String(required=True)
     status = fields.String(required=True, metadata={
-        "description": "open; completed (it became `order_id`); closed (its basket was ordered through another checkout, as `order_id`)",
+        "description": "open; completed (it became `order_id`); closed (a newer checkout of its basket replaced it)",
     })
     version = fields.Integer(required=True)
     email = fields.String(required=True)

@@ -6,16 +6,25 @@ the missing step. Changing a step resets what depends on it: a new destination c
 invalidate the delivery option and the payment type, and any change of the amount
 voids an authorized payment. The totals shown are remembered (`seen_*`): an order is
 never placed on totals the customer did not see (409 CHECKOUT_OUTDATED).
+
+A basket has at most one open checkout (`BASKET_CHECKOUTS` names it): opening another
+closes it (409 CHECKOUT_CLOSED at every step, so a basket is never paid or ordered
+twice), and forgets the one closed before, so a basket keeps at most one open and one
+closed checkout besides those that became orders. Checkouts are forgotten once untouched
+for the checkout lifetime (`sweep_expired`; their orders stay), and a payment page link
+finds its checkout by the token's digest (`REDIRECT_TOKEN`), one link a checkout.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from simulator import domain_faults, versioned
+from simulator.age_index import AgeIndex
 from simulator.basket import service as baskets
 from simulator.basket.model import BASKET, Basket
 from simulator.basket.pricing import TaxLine, tax_line
@@ -23,16 +32,33 @@ from simulator.clock import Clock
 from simulator.customers import accounts, addresses
 from simulator.errors import DomainError, validation_error
 from simulator.money import ZERO, money
+from simulator.offload import cooperative_yield
 from simulator.store import Store
 from simulator.tokens import new_token, token_digest
 
 from . import options, payments
-from .model import CHECKOUT, STEPS, Checkout, CheckoutStatus, Payment, PaymentState, Step
+from .model import (
+    BASKET_CHECKOUTS,
+    CHECKOUT,
+    REDIRECT_TOKEN,
+    STEPS,
+    BasketCheckouts,
+    Checkout,
+    CheckoutStatus,
+    Payment,
+    PaymentState,
+    RedirectToken,
+    Step,
+)
 from .options import PaymentFlow
 
 #: Shipping and payment fees carry the standard tax rate.
 SERVICE_TAX_RATE = Decimal("0.19")
 ADDRESS_KEYS = addresses.POSTAL_FIELDS  # what an address snapshot on a checkout and an order holds
+#: Checkouts, longest untouched first.
+AGES = AgeIndex(CHECKOUT, "checkouts.ages", lambda checkout: checkout.updated_at.timestamp())
+#: How often (real seconds) the background loop calls `sweep_expired`.
+SWEEP_INTERVAL_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -166,6 +192,7 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
     _ensure_checkoutable(view)
     now = clock.now()
     with store.atomic():
+        closed_id = _close_open_one(store, clock, basket.id)
         checkout = Checkout(
             id=store.new_id("chk"), owner_id=basket.owner_id, customer_id=basket.customer_id, email=email,
             basket_id=basket.id, shipping_address=None, billing_address=None, billing_same_as_shipping=False,
@@ -174,7 +201,26 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
             status=CheckoutStatus.OPEN, order_id=None, created_at=now, updated_at=now,
         )
         store.put(CHECKOUT, checkout)
+        store.put(BASKET_CHECKOUTS, BasketCheckouts(basket.id, checkout.id, closed_id))
+        AGES.added(store, checkout)
     return show(store, clock, rules, checkout.owner_id, checkout.id)
+
+
+def _close_open_one(store: Store, clock: Clock, basket_id: str) -> str | None:
+    """Before a new checkout of the basket opens: its open one is closed, and the one closed
+    before is forgotten. Returns the id closed now (None when none was open)."""
+    kept = store.get(BASKET_CHECKOUTS, basket_id)
+    if kept is None:
+        return None
+    closed_before = store.get(CHECKOUT, kept.closed_id) if kept.closed_id else None
+    if closed_before is not None and closed_before.status == CheckoutStatus.CLOSED:
+        _forget(store, closed_before)
+    still_open = store.get(CHECKOUT, kept.open_id) if kept.open_id else None
+    if still_open is None or still_open.status != CheckoutStatus.OPEN:
+        return None
+    _change(store, clock, still_open.id, None, lambda current: dataclasses.replace(current, status=CheckoutStatus.CLOSED, payment=None))
+    _forget_links(store, still_open)
+    return still_open.id
 
 
 def _ensure_checkoutable(view: baskets.BasketView) -> None:
@@ -187,10 +233,52 @@ def _ensure_checkoutable(view: baskets.BasketView) -> None:
 
 
 def _change(store: Store, clock: Clock, checkout_id: str, expected_version: int | None, edit: Callable[[Checkout], Checkout]) -> Checkout:
-    return versioned.change(
-        store, CHECKOUT, checkout_id, edit,
-        now=clock.now(), expected_version=expected_version, missing=_not_found, label="checkout",
+    with store.atomic():  # the age index moves with the record
+        before = store.get(CHECKOUT, checkout_id)
+        changed = versioned.change(
+            store, CHECKOUT, checkout_id, edit,
+            now=clock.now(), expected_version=expected_version, missing=_not_found, label="checkout",
+        )
+        AGES.replaced(store, before, changed)
+    return changed
+
+
+def _forget_links(store: Store, checkout: Checkout) -> None:
+    for link in store.by_owner(REDIRECT_TOKEN, checkout.id):
+        store.delete(REDIRECT_TOKEN, link.id)
+
+
+def _unlist(store: Store, checkout: Checkout) -> None:
+    """The checkout is no longer its basket's open or closed one."""
+    kept = store.get(BASKET_CHECKOUTS, checkout.basket_id)
+    if kept is None or checkout.id not in (kept.open_id, kept.closed_id):
+        return
+    kept = dataclasses.replace(
+        kept, open_id=None if kept.open_id == checkout.id else kept.open_id,
+        closed_id=None if kept.closed_id == checkout.id else kept.closed_id,
     )
+    if kept.open_id is None and kept.closed_id is None:
+        store.delete(BASKET_CHECKOUTS, kept.id)
+    else:
+        store.put(BASKET_CHECKOUTS, kept)
+
+
+def _forget_dependents(store: Store, checkout: Checkout) -> None:
+    """What goes with a checkout: its payment link, its place among its basket's checkouts."""
+    _forget_links(store, checkout)
+    _unlist(store, checkout)
+
+
+def _forget(store: Store, checkout: Checkout) -> None:
+    """Delete a checkout with what depends on it."""
+    with store.atomic():
+        _forget_dependents(store, checkout)
+        AGES.delete(store, checkout)
+
+
+def sweep_expired(store: Store, clock: Clock, ttl_seconds: int) -> int:
+    """Forget checkouts untouched for `ttl_seconds` (open or completed: the orders stay); how many went."""
+    return AGES.expire(store, clock.timestamp() - ttl_seconds, lambda checkout: _forget_dependents(store, checkout), cooperative_yield)
 
 
 def _require(checkout: Checkout, step: Step) -> None:
@@ -198,10 +286,7 @@ def _require(checkout: Checkout, step: Step) -> None:
     if checkout.status == CheckoutStatus.COMPLETED:
         raise DomainError(409, "CHECKOUT_COMPLETED", f"This checkout already became order {checkout.order_id}.", order_id=checkout.order_id)
     if checkout.status == CheckoutStatus.CLOSED:
-        raise DomainError(
-            409, "CHECKOUT_CLOSED", "The basket of this checkout was ordered through another checkout; open a new one.",
-            order_id=checkout.order_id,
-        )
+        raise DomainError(409, "CHECKOUT_CLOSED", "A newer checkout of this basket replaced this one; continue there, or open a new one.")
     for name, code in STEPS:
         if name == step:
             return
@@ -333,7 +418,11 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
             payment = Payment(current.payment_type, PaymentState.PENDING, amount)
         return dataclasses.replace(current, payment=payment)
 
-    _change(store, clock, checkout_id, expected_version, edit)
+    with store.atomic():
+        _change(store, clock, checkout_id, expected_version, edit)
+        if token is not None:  # the new link replaces any earlier one of this checkout
+            _forget_links(store, store.get(CHECKOUT, checkout_id))
+            store.put(REDIRECT_TOKEN, RedirectToken(token_digest(token), checkout_id))
     view = show(store, clock, rules, owner_id, checkout_id)
     payment = view.checkout.payment
     if payment is None:  # the totals moved while paying: the payment no longer fits them
@@ -357,11 +446,13 @@ def confirm_payment(store, clock, rules, owner_id, checkout_id, expected_version
 
 
 def find_redirect(store: Store, token: str) -> Checkout:
+    """The checkout a payment page link belongs to: one lookup by the token's digest."""
     digest = token_digest(token)
-    for checkout in store.values(CHECKOUT):
-        if checkout.payment and checkout.payment.redirect_token_digest == digest:
-            return checkout
-    raise DomainError(404, "PAYMENT_NOT_FOUND", "There is no payment waiting behind this link.")
+    link = store.get(REDIRECT_TOKEN, digest)
+    checkout = store.get(CHECKOUT, link.owner_id) if link is not None else None
+    if checkout is None or checkout.payment is None or checkout.payment.redirect_token_digest != digest:
+        raise DomainError(404, "PAYMENT_NOT_FOUND", "There is no payment waiting behind this link.")
+    return checkout
 
 
 def complete_redirect(store: Store, clock: Clock, token: str, approve: bool) -> Checkout:
@@ -397,13 +488,9 @@ def ensure_current(store: Store, clock: Clock, rules: baskets.BasketRules, check
 
 
 def complete(store: Store, clock: Clock, checkout_id: str, order_id: str) -> Checkout:
-    """The checkout became order `order_id`: no step can be taken on it any more, nor on
-    any other checkout of the same basket (closed, so nobody pays for a basket already ordered)."""
-    def ended(status: CheckoutStatus) -> Callable[[Checkout], Checkout]:
-        return lambda current: dataclasses.replace(current, status=status, order_id=order_id)
-
-    completed = _change(store, clock, checkout_id, None, ended(CheckoutStatus.COMPLETED))
-    for other in store.by_owner(CHECKOUT, completed.owner_id):
-        if other.basket_id == completed.basket_id and other.status == CheckoutStatus.OPEN:
-            _change(store, clock, other.id, None, ended(CheckoutStatus.CLOSED))
+    """The checkout became order `order_id`: no step can be taken any more."""
+    with store.atomic():
+        completed = _change(store, clock, checkout_id, None,
+                            lambda current: dataclasses.replace(current, status=CheckoutStatus.COMPLETED, order_id=order_id))
+        _unlist(store, completed)  # a basket's open checkout is the only one an order can come from
     return completed

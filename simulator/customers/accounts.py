@@ -11,8 +11,9 @@ both win (one email, one customer).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from simulator import idempotency, versioned
 from simulator.clock import Clock
@@ -78,7 +79,7 @@ def register(
         return created["session"], False
     customer = store.get(CUSTOMER, outcome.result)
     email_key = normalize_email(email)
-    if customer is None or not lockout.check_password(store, clock, rules.hash_profile, customer, email_key, password):
+    if customer is None or not lockout.check_password(store, clock, rules, customer, email_key, password):
         raise idempotency.key_reused()
     return sessions.open_session(store, clock, rules, customer), True
 
@@ -165,7 +166,7 @@ def update_profile(
 
 # -- password change -------------------------------------------------------------------
 def _verify_current_password(store: Store, clock: Clock, rules: CustomerRules, customer: Customer, password: str) -> None:
-    if not lockout.check_password(store, clock, rules.hash_profile, customer, normalize_email(customer.email), password):
+    if not lockout.check_password(store, clock, rules, customer, normalize_email(customer.email), password):
         raise _current_password_wrong()
 
 

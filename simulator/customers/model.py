@@ -15,6 +15,7 @@ ADDRESS = "address"
 AUTH_TOKEN = "auth_token"
 RESET_TOKEN = "reset_token"
 LOGIN_ATTEMPTS = "login_attempts"
+LOGIN_ADDRESS_ATTEMPTS = "login_address_attempts"
 
 
 def normalize_email(email: str) -> str:
@@ -89,7 +90,8 @@ class ResetToken:
 
 @dataclass(frozen=True, slots=True)
 class LoginAttempts:
-    """Recent failed logins of one email (id = normalized email, known or not)."""
+    """Recent failed logins of one email (id = normalized email, known or not), or of one
+    client address (id = `lockout.address_key`)."""
 
     id: str
     failures: tuple[float, ...]  # simulated timestamps, oldest first; at most the lockout threshold

@@ -7,8 +7,8 @@ from flask import Response, request
 from simulator import idempotency
 from simulator.basket import service as basket_service
 from simulator.basket.callers import basket_rules
-from simulator.schemas import ProblemSchema
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, not_modified, runtime
+from simulator.schemas import ProblemSchema
 
 from . import accounts, addresses, sessions
 from .auth import bearer_digest, bearer_token, current_customer, requires_customer
@@ -104,14 +104,15 @@ def register(fields):
 @blp.arguments(LoginSchema)
 @blp.response(200, SessionSchema)
 @blp.alt_response(401, schema=ProblemSchema, description="INVALID_CREDENTIALS")
-@blp.alt_response(429, schema=ProblemSchema, description="TOO_MANY_ATTEMPTS: 5 failures within 15 minutes; see `Retry-After`.")
+@blp.alt_response(429, schema=ProblemSchema, description="TOO_MANY_ATTEMPTS: 5 failures of the email, or SIM_LOGIN_FAILURES_PER_ADDRESS "
+                  "from the client's address, within 15 minutes; see `Retry-After`.")
 def login(fields):
     """Log in with email and password: answers a bearer token, its expiry and the customer.
 
     With `basket_token`, that guest basket is merged into the customer's basket; `basket_merge`
     says whether it was (an unknown or expired token merges nothing, and the login succeeds)."""
     sim, rules = _context()
-    session = sessions.login(sim.store, sim.clock, rules, fields["email"], fields["password"])
+    session = sessions.login(sim.store, sim.clock, rules, fields["email"], fields["password"], request.remote_addr)
     return _session_answer(session, 200, fields.get("basket_token"))
 
 

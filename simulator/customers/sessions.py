@@ -42,11 +42,13 @@ def invalid_credentials() -> DomainError:
     )
 
 
-def login(store: Store, clock: Clock, rules: CustomerRules, email: str, password: str) -> Session:
+def login(store: Store, clock: Clock, rules: CustomerRules, email: str, password: str, client_address: str | None = None) -> Session:
+    """A session for the right email and password. `client_address` (the caller's IP) is
+    where failures count besides the email (`lockout`)."""
     email_key = normalize_email(email)
     entry = store.get(EMAIL_KEY, email_key)
     customer = store.get(CUSTOMER, entry.customer_id) if entry else None
-    if not lockout.check_password(store, clock, rules.hash_profile, customer, email_key, password):
+    if not lockout.check_password(store, clock, rules, customer, email_key, password, lockout.address_key(client_address)):
         raise invalid_credentials()
     return open_session(store, clock, rules, customer)
 

@@ -96,6 +96,9 @@ def _place(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Che
         problems = [problem.as_dict() for problem in view.basket.blocking]
         raise DomainError(409, "BASKET_NOT_READY", "The basket cannot be ordered as it is.", problems=problems)
     checkouts.ensure_current(store, clock, rules, checkout, view)
+    if view.delivery is None:  # the option no longer carries this basket there (its weight changed)
+        raise DomainError(409, "DELIVERY_OPTION_NOT_AVAILABLE",
+                          f"{checkout.delivery_option} cannot deliver this order there any more; choose another delivery option.")
     priced = view.basket.priced
     take_stock(store, clock, {line.product.id: line.quantity for line in priced.lines})
     record_usage(store, [applied.promotion.id for applied in priced.promotions], checkout.customer_id)

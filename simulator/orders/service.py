@@ -23,6 +23,7 @@ from simulator.clock import Clock
 from simulator.errors import DomainError
 from simulator.mail import outbox
 from simulator.offload import cooperative_yield
+from simulator.promotions.usage import return_usage
 from simulator.store import Store
 from simulator.sweeps import Sweep
 from simulator.webhooks import events
@@ -74,13 +75,20 @@ def not_found() -> DomainError:
     return DomainError(404, "ORDER_NOT_FOUND", "There is no such order for this caller.")
 
 
-# -- stock back on the shelf (catalog's), for a cancelled order -------------------------------
+# -- what a cancelled order gives back: stock (catalog's) and promotion uses (promotions') ------
 def return_stock(store: Store, clock: Clock, order: Order) -> None:
     """Put an order's units back on the shelf."""
     quantities: dict[str, int] = {}
     for line in order.lines:
         quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
     stock.return_stock(store, clock, quantities)
+
+
+def _give_back(store: Store, clock: Clock, order: Order) -> None:
+    """A cancelled order's units go back on the shelf and its promotion uses are returned,
+    so a limited coupon is not used up by orders that never happened."""
+    return_stock(store, clock, order)
+    return_usage(store, [promotion_id for promotion_id, _, _ in order.promotions], order.customer_id)
 
 
 # -- lifecycle -------------------------------------------------------------------------------
@@ -137,7 +145,7 @@ def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -
             if due > now:
                 break
             if status == OrderStatus.CANCELLED:
-                return_stock(store, clock, current)
+                _give_back(store, clock, current)
                 current = _cancelled(current, due, note)
             else:
                 current = _moved(current, status, due, note)
@@ -240,7 +248,7 @@ def cancel(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, ord
     def edit(order: Order) -> Order:
         if order.status not in CANCELLABLE:
             raise DomainError(409, "ORDER_NOT_CANCELLABLE", f"Order {order.number} is {order.status} and can no longer be cancelled.", order_status=order.status)
-        return_stock(store, clock, order)
+        _give_back(store, clock, order)
         return _cancelled(order, now, reason)
 
     with store.atomic():
@@ -259,15 +267,16 @@ def cancel(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, ord
 
 def mark_paid(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -> Order:
     """A bank transfer arrived (a simulator control): awaiting_payment → paid."""
-    order = catch_up(store, clock, timings, order_id)
-    if order.status != OrderStatus.AWAITING_PAYMENT:
-        raise DomainError(409, "ORDER_NOT_AWAITING_PAYMENT", f"Order {order.number} is {order.status}.")
+    catch_up(store, clock, timings, order_id)
     now = clock.now()
+
+    def pay(current: Order) -> Order:  # checked under the lock: a cancel meanwhile wins
+        if current.status != OrderStatus.AWAITING_PAYMENT:
+            raise DomainError(409, "ORDER_NOT_AWAITING_PAYMENT", f"Order {current.number} is {current.status}.")
+        return _moved(current, OrderStatus.PAID, now, "bank transfer received")
+
     with store.atomic():
-        paid = versioned.change(
-            store, ORDER, order_id, lambda current: _moved(current, OrderStatus.PAID, now, "bank transfer received"),
-            now=now, expected_version=None, missing=not_found, label="order",
-        )
+        paid = versioned.change(store, ORDER, order_id, pay, now=now, expected_version=None, missing=not_found, label="order")
         events.publish(store, clock, "order.status_changed", paid.id, paid)
     return paid
 

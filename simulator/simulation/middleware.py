@@ -18,6 +18,11 @@ Per request, in this order:
 4. the fault: the header's, else one draw against the group's rates. An error, a
    timeout or a dropped connection happens instead of the route (nothing changes);
    a truncated body is the route's answer, cut;
+
+   a request that waits (a delay, a timeout fault) holds one of the worker's
+   `delayed_request_slots` while it waits; with none free it answers 503
+   `SIMULATION_BUSY` at once instead, so slow requests can never take every
+   connection from normal traffic;
 5. the route runs with the state as the decider of domain faults
    (`simulator.domain_faults`), a fault named by `X-Sim-Fault` forced;
 6. stats: status, injected fault, server-side time (until the answer's headers are
@@ -29,15 +34,17 @@ from __future__ import annotations
 import json
 import socket
 import struct
+import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from simulator import domain_faults
 from simulator.errors import PROBLEM_JSON, problem_body
 from simulator.http.cors import is_preflight
-
 from simulator.simulation import faults
+
 from .groups import group_for_path
 from .latency import MAX_LATENCY_MS, format_ms, parse_duration
 from .state import SimState
@@ -47,6 +54,8 @@ FAULT_HEADER = "HTTP_X_SIM_FAULT"
 MAX_LATENCY_HEADER = 64
 #: Where an answer of unknown length is cut by a truncate fault.
 TRUNCATE_UNKNOWN_LENGTH_AT = 16 * 1024
+#: Retry-After of a SIMULATION_BUSY answer: waits are seconds long, slots free up soon.
+BUSY_RETRY_AFTER_SECONDS = 1
 
 
 class HeaderError(ValueError):
@@ -83,9 +92,12 @@ def _drop(environ, start_response) -> Iterator[bytes]:
 
 
 class SimulationMiddleware:
-    def __init__(self, app: Callable, runtime: Any):
+    def __init__(self, app: Callable, runtime: Any, delayed_request_slots: int):
         self.app = app
         self.runtime = runtime  # the Runtime: its simulation state is replaced on reset
+        # Per process, as connections are. A gevent worker patches threading: the
+        # semaphore is then gevent's, and a non-blocking acquire never waits either way.
+        self.delay_slots = threading.BoundedSemaphore(delayed_request_slots)
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         group = None if is_preflight(environ) else group_for_path(environ.get("PATH_INFO") or "")
@@ -104,11 +116,20 @@ class SimulationMiddleware:
             return _problem(start_response, 400, "INVALID_SIM_HEADER",
                             f"{error.header}: {error.message}.", errors={error.header: error.message})
         fault = asked.fault if asked is not None else compiled.faults[group].decide(state.rng(f"faults:{group}"))
-        if delay_ms > 0:
-            time.sleep(delay_ms / 1000)
-
-        if fault is not None and fault.kind != "truncate":
-            return self._inject(fault, asked, environ, start_response, state, group, started, overridden)
+        waits = delay_ms > 0 or (fault is not None and fault.kind == "timeout")
+        if waits and not self.delay_slots.acquire(blocking=False):
+            state.stats.record(group, 503, (time.perf_counter() - started) * 1000, "busy", overridden)
+            return _problem(start_response, 503, "SIMULATION_BUSY",
+                            "This simulator holds as many delayed requests as it may (SIM_MAX_DELAYED_REQUESTS); "
+                            "the request was not processed.", [("Retry-After", str(BUSY_RETRY_AFTER_SECONDS))])
+        try:
+            if delay_ms > 0:
+                time.sleep(delay_ms / 1000)
+            if fault is not None and fault.kind != "truncate":
+                return self._inject(fault, asked, environ, start_response, state, group, started, overridden)
+        finally:
+            if waits:
+                self.delay_slots.release()
 
         captured: list[Any] = []
         extra = [("X-Sim-Latency-Ms", f"{delay_ms:.1f}")] if delay_ms > 0 else []
@@ -240,4 +261,5 @@ def install(app) -> None:
     """Wrap the app's WSGI callable (called by create_app)."""
     from simulator.http.blueprints import EXTENSION
 
-    app.wsgi_app = SimulationMiddleware(app.wsgi_app, app.extensions[EXTENSION])
+    runtime = app.extensions[EXTENSION]
+    app.wsgi_app = SimulationMiddleware(app.wsgi_app, runtime, runtime.settings.delayed_request_slots)

@@ -52,7 +52,9 @@ class Change:
 
 
 class Store(ABC):
-    #: Changes on every reset, so tokens from an earlier catalog are recognised as stale.
+    #: Drawn afresh for every store (each start, each reset), never derived from the seed:
+    #: tokens from an earlier catalog are recognised as stale, and ids that carry it (events,
+    #: webhook deliveries) are never handed out twice.
     generation: str
     seed: int
 
@@ -131,6 +133,10 @@ class Store(ABC):
     @abstractmethod
     def set_remove(self, name: str, member: str) -> None:
         """Remove `member` from the named set (no-op when absent). O(log n) (Redis: ZREM)."""
+
+    @abstractmethod
+    def set_size(self, name: str) -> int:
+        """How many members the named set holds. O(1) (Redis: ZCARD)."""
 
     @abstractmethod
     def set_members(self, name: str, after: str | None = None, limit: int | None = None) -> list[str]:

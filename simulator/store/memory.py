@@ -209,6 +209,10 @@ class InMemoryStore(Store):
         with self._lock:
             self._sets[name].discard(member)
 
+    def set_size(self, name: str) -> int:
+        members = self._sets.get(name)
+        return len(members) if members else 0
+
     def set_members(self, name: str, after: str | None = None, limit: int | None = None) -> list[str]:
         with self._lock:
             members = self._sets.get(name)

@@ -604,6 +604,16 @@ class RedisStore(Store):
         section.sets.setdefault(name, {})[member] = present
         section.ops.extend(ops)
 
+    def set_size(self, name: str) -> int:
+        section = self._section()
+        buffered = section.sets.get(name, {}) if section is not None else {}
+        if not buffered:
+            return self.client.zcard(f"{self.prefix}s:{name}")
+        stored = {member.decode() for member in self.client.zrange(f"{self.prefix}s:{name}", 0, -1)}
+        for member, present in buffered.items():  # this section's own writes, not committed yet
+            (stored.add if present else stored.discard)(member)
+        return len(stored)
+
     def set_members(self, name: str, after: str | None = None, limit: int | None = None) -> list[str]:
         section = self._section()
         buffered = section.sets.get(name, {}) if section is not None else {}

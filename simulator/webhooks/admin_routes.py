@@ -1,17 +1,24 @@
-"""/_sim/webhooks/deliveries: the latest deliveries of every subscription, for a console."""
+"""/_sim webhook controls: the latest deliveries of every subscription (for a console), and
+the integration keys that own subscriptions, issued by the operator."""
 
 from __future__ import annotations
 
+from flask import url_for
 from marshmallow import Schema, fields, validate
 
+from simulator.clock import rfc3339
 from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import json_response, runtime
 from simulator.schemas import ProblemSchema
 from simulator.webhooks import dispatcher as webhooks
 
+from . import keys
 from .routes import DeliverySchema, delivery_to_dict
 
-blp = AdminBlueprint("sim_webhooks", __name__, description="Webhook deliveries of every subscription (simulator).")
+blp = AdminBlueprint(
+    "sim_webhooks", __name__,
+    description="Webhook deliveries of every subscription, and the integration keys that own subscriptions (simulator).",
+)
 
 LATEST_MAX = 200
 
@@ -29,6 +36,25 @@ class LatestDeliverySchema(DeliverySchema):
     subscription = fields.Nested(DeliveredToSchema, required=True)
 
 
+class KeyCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                         metadata={"description": "Who it is for.", "example": "storefront staging"})
+
+
+class KeySchema(Schema):
+    id = fields.String(required=True, metadata={"example": "key_5x2k9m1q0c7d"})
+    name = fields.String(required=True)
+    created_at = fields.String(required=True, metadata={"example": "2026-11-29T18:45:09Z"})
+
+
+class KeyCreatedSchema(KeySchema):
+    key = fields.String(required=True, metadata={"description": "Send as `Authorization: Bearer <key>`; shown in this answer only."})
+
+
+def key_to_dict(key: keys.IntegrationKey) -> dict:
+    return {"id": key.key_id, "name": key.name, "created_at": rfc3339(key.created_at)}
+
+
 @blp.route("/webhooks/deliveries", methods=["GET"])
 @blp.arguments(LatestDeliveriesArgs, location="query", as_kwargs=True)
 @blp.response(200, LatestDeliverySchema(many=True))
@@ -40,3 +66,40 @@ def latest_deliveries(limit):
         {**delivery_to_dict(delivery), "subscription": {"id": delivery.owner_id, "url": subscription.url if subscription else None}}
         for delivery, subscription in webhooks.latest_deliveries(runtime().store, limit)
     ])
+
+
+@blp.route("/integration-keys", methods=["POST"])
+@blp.arguments(KeyCreateSchema)
+@blp.response(201, KeyCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.alt_response(409, schema=ProblemSchema, description="INTEGRATION_KEY_LIMIT_REACHED")
+@blp.alt_response(422, schema=ProblemSchema)
+def issue_key(body):
+    """Issue a key for an integration: the answer carries the key, shown this once."""
+    sim = runtime()
+    key, raw = keys.issue(sim.store, sim.clock, body["name"])
+    headers = {"Cache-Control": "no-store", "Location": url_for(".get_key", key_id=key.key_id)}
+    return json_response({**key_to_dict(key), "key": raw}, 201, headers)
+
+
+@blp.route("/integration-keys", methods=["GET"])
+@blp.response(200, KeySchema(many=True))
+def list_keys():
+    """Every key (never the key itself), oldest first."""
+    return json_response([key_to_dict(key) for key in keys.list_keys(runtime().store)])
+
+
+@blp.route("/integration-keys/<key_id>", methods=["GET"])
+@blp.response(200, KeySchema)
+@blp.alt_response(404, schema=ProblemSchema, description="INTEGRATION_KEY_NOT_FOUND")
+def get_key(key_id):
+    """One key (never the key itself)."""
+    return json_response(key_to_dict(keys.get_key(runtime().store, key_id)))
+
+
+@blp.route("/integration-keys/<key_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(404, schema=ProblemSchema, description="INTEGRATION_KEY_NOT_FOUND")
+def revoke_key(key_id):
+    """Revoke a key: it authenticates no more, and its subscriptions go (nothing more is sent to them)."""
+    webhooks.revoke_key(runtime().store, key_id)
+    return "", 204

@@ -15,6 +15,12 @@ refused connection, a timeout) is retried after `webhook_retry_base_seconds`,
 doubling each time (simulated seconds), until `webhook_max_attempts`, then the
 delivery is marked failed. Redirects are not followed: a delivery goes only to the
 subscribed URL, and only to hosts the policy allows (`hosts.py`).
+
+Each attempt has a connect and a read timeout and an overall deadline, so a receiver
+that trickles its answer a byte at a time holds its slot no longer than the deadline.
+The delivery log records what happened as a status class (`4xx`) and an error kind from
+a fixed list (`ErrorKind`), never the peer's own status line, headers or text: the log
+of a subscription to some local port tells no more than whether an HTTP server is there.
 """
 
 from __future__ import annotations
@@ -32,23 +38,30 @@ import socket
 import ssl
 import threading
 import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from simulator.clock import Clock, rfc3339
 from simulator.errors import DomainError, not_found, validation_error
 from simulator.store import Store
 
+from . import keys
 from .events import DELIVERY, EVENT_TYPES, OPEN, SUBSCRIPTION, Attempt, Delivery, DeliveryStatus, Subscription, forget
 from .hosts import HostPolicy, parse_allowed_hosts
+from .keys import Caller
 
 log = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS = 100
+MAX_SUBSCRIPTIONS_PER_OWNER = 20
 MAX_URL_LENGTH = 2048
+MAX_DELIVERY_ID_LENGTH = 64
 MAX_IN_FLIGHT = 64
 MAX_BACKOFF_SECONDS = 24 * 3600
 RESPONSE_READ_LIMIT = 64 * 1024
@@ -58,6 +71,43 @@ _SUBSCRIPTION_SEQ = "webhooks.subscription_seq"
 STATUSES = tuple(status.value for status in DeliveryStatus)
 #: Beyond both timeouts, how long an attempt may seem under way before it counts as lost.
 LOST_ATTEMPT_MARGIN_SECONDS = 5.0
+
+
+class ErrorKind(StrEnum):
+    """Why an attempt failed, from a fixed list: what the delivery log shows."""
+
+    HTTP_STATUS = "http_status"  # an answer, but not 2xx: see the status class
+    CONNECTION_REFUSED = "connection_refused"
+    CONNECT_TIMEOUT = "connect_timeout"
+    READ_TIMEOUT = "read_timeout"
+    DEADLINE = "deadline"  # the whole attempt took longer than its deadline
+    DNS_FAILED = "dns_failed"
+    ADDRESS_NOT_ALLOWED = "address_not_allowed"  # the name resolved outside the host policy
+    TLS_FAILED = "tls_failed"
+    CONNECTION_FAILED = "connection_failed"  # reset, closed early, not HTTP
+    INTERNAL = "internal"  # the simulator's own failure (logged)
+
+
+ERROR_KINDS = tuple(kind.value for kind in ErrorKind)
+
+
+@dataclass(frozen=True)
+class AttemptLimits:
+    """Real seconds: to connect, to wait for each read, and for the whole attempt."""
+
+    connect_seconds: float = 3.0
+    read_seconds: float = 10.0
+    deadline_seconds: float = 15.0
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> AttemptLimits:
+        return cls(settings.webhook_connect_timeout_seconds, settings.webhook_read_timeout_seconds,
+                   settings.webhook_attempt_deadline_seconds)
+
+
+def status_class(status: int | None) -> str | None:
+    """`2xx`, `4xx`, …: all the delivery log tells of a receiver's status."""
+    return None if status is None else f"{status // 100}xx"
 
 
 # -- signing ---------------------------------------------------------------------------
@@ -99,20 +149,24 @@ def check_url(url: str, policy: HostPolicy) -> str:
 
 
 def create_subscription(
-    store: Store, clock: Clock, policy: HostPolicy, url: str, events: Iterable[str],
+    store: Store, clock: Clock, policy: HostPolicy, caller: Caller, url: str, events: Iterable[str],
     description: str = "", secret: str | None = None,
 ) -> Subscription:
-    """Subscribe a URL to some event types. The answer's secret is shown this once."""
+    """Subscribe a URL to some event types, owned by the caller. The answer's secret is shown this once."""
     url = check_url(url, policy)
     events = tuple(dict.fromkeys(events))
     unknown = [e for e in events if e not in EVENT_TYPES]
     if unknown or not events:
         raise validation_error({"events": f"one or more of {', '.join(EVENT_TYPES)}"})
     with store.atomic():
+        if len(store.by_owner(SUBSCRIPTION, caller.owner_id)) >= MAX_SUBSCRIPTIONS_PER_OWNER:
+            raise DomainError(409, "WEBHOOK_LIMIT_REACHED",
+                              f"At most {MAX_SUBSCRIPTIONS_PER_OWNER} webhook subscriptions a key; delete one first.")
         if store.count(SUBSCRIPTION) >= MAX_SUBSCRIPTIONS:
-            raise DomainError(409, "WEBHOOK_LIMIT_REACHED", f"At most {MAX_SUBSCRIPTIONS} webhook subscriptions; delete one first.")
+            raise DomainError(409, "WEBHOOK_LIMIT_REACHED", f"At most {MAX_SUBSCRIPTIONS} webhook subscriptions in all; delete one first.")
         subscription = Subscription(
             id=store.new_id("whk"),
+            owner_id=caller.owner_id,
             seq=store.next_seq(_SUBSCRIPTION_SEQ),
             url=url,
             events=events,
@@ -124,27 +178,30 @@ def create_subscription(
     return subscription
 
 
-def get_subscription(store: Store, subscription_id: str) -> Subscription:
+def get_subscription(store: Store, subscription_id: str, caller: Caller) -> Subscription:
+    """The caller's subscription; another's answers 404 like an unknown one."""
     found = store.get(SUBSCRIPTION, subscription_id)
-    if found is None:
+    if found is None or not caller.sees(found.owner_id):
         raise not_found("WEBHOOK_NOT_FOUND", f"There is no webhook subscription {subscription_id}.")
     return found
 
 
-def list_subscriptions(store: Store, page: int, page_size: int) -> tuple[list[Subscription], int]:
-    subscriptions = sorted(store.values(SUBSCRIPTION), key=lambda s: s.seq)
+def list_subscriptions(store: Store, caller: Caller, page: int, page_size: int) -> tuple[list[Subscription], int]:
+    """The caller's subscriptions (the admin: all), oldest first."""
+    visible = store.values(SUBSCRIPTION) if caller.sees_all else store.by_owner(SUBSCRIPTION, caller.owner_id)
+    subscriptions = sorted(visible, key=lambda s: s.seq)
     start = (page - 1) * page_size
     return subscriptions[start : start + page_size], len(subscriptions)
 
 
-def delete_subscription(store: Store, subscription_id: str, in_flight_wait: float = 0.0) -> None:
+def delete_subscription(store: Store, subscription_id: str, caller: Caller, in_flight_wait: float = 0.0) -> None:
     """Unsubscribe: once this returns, nothing more is sent to it. Its deliveries (and their
     history) go with it. An attempt already under way cannot be called back: it is waited
     for, at most `in_flight_wait` real seconds (its timeouts), so it too arrives before
     the answer. An attempt started but not yet sending sees the subscription gone and
     sends nothing (`_attempt`)."""
     with store.atomic():
-        get_subscription(store, subscription_id)
+        get_subscription(store, subscription_id, caller)
         store.delete(SUBSCRIPTION, subscription_id)
         in_flight = []
         for delivery in store.by_owner(DELIVERY, subscription_id):
@@ -159,6 +216,15 @@ def delete_subscription(store: Store, subscription_id: str, in_flight_wait: floa
         waiting = [i for i in waiting if getattr(store.get(DELIVERY, i), "status", None) == DeliveryStatus.DELIVERING]
     for delivery_id in in_flight:
         forget(store, delivery_id)
+
+
+def revoke_key(store: Store, key_id: str) -> None:
+    """Revoke an integration key and unsubscribe everything it subscribed."""
+    with store.atomic():
+        keys.revoke(store, key_id)
+        owner = Caller(key_id)
+        for subscription in store.by_owner(SUBSCRIPTION, key_id):
+            delete_subscription(store, subscription.id, owner)
 
 
 # -- the deliveries feed ---------------------------------------------------------------
@@ -181,7 +247,7 @@ def _decode_cursor(cursor: str, generation: str) -> str:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
     token_generation, _, after_id = raw.partition(".")
-    if not after_id.startswith("dlv_") or len(after_id) != 16:
+    if not after_id.startswith("dlv_") or len(after_id) > MAX_DELIVERY_ID_LENGTH:
         raise DomainError(422, "INVALID_CURSOR", "The cursor is not one this backend issued.", errors={"cursor": "unrecognised value"})
     if token_generation != generation:
         raise DomainError(410, "CURSOR_EXPIRED", "The simulator was reset since this cursor was issued; start again without one.")
@@ -189,10 +255,10 @@ def _decode_cursor(cursor: str, generation: str) -> str:
 
 
 def list_deliveries(
-    store: Store, subscription_id: str, cursor: str | None, limit: int, status: str | None = None,
+    store: Store, subscription_id: str, caller: Caller, cursor: str | None, limit: int, status: str | None = None,
 ) -> tuple[list[Delivery], str | None]:
     """A subscription's deliveries, oldest first, from a cursor; the next cursor or None at the end."""
-    get_subscription(store, subscription_id)
+    get_subscription(store, subscription_id, caller)
     after = _decode_cursor(cursor, store.generation) if cursor else ""
     deliveries = [d for d in store.by_owner(DELIVERY, subscription_id) if d.id > after and (status is None or d.status == status)]
     page = deliveries[:limit]
@@ -250,6 +316,26 @@ class ConnectTimeout(OSError):
     pass
 
 
+def _watchdog(connection: http.client.HTTPConnection, seconds: float) -> tuple[threading.Timer, threading.Event]:
+    """After `seconds`, shut the connection's socket: a read blocked on a trickling peer
+    ends at once (as an error), whatever its own timeout. Cancel the timer when done."""
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        sock = connection.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    return timer, expired
+
+
 def _connection(https: bool):
     base = http.client.HTTPSConnection if https else http.client.HTTPConnection
 
@@ -263,7 +349,7 @@ def _connection(https: bool):
         def connect(self):
             try:
                 sock = socket.create_connection(self._address, self.timeout)
-            except socket.timeout:
+            except TimeoutError:
                 raise ConnectTimeout(f"connect timeout after {self.timeout:g} s") from None
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if https:
@@ -275,38 +361,46 @@ def _connection(https: bool):
 
 
 def send(url: str, body: bytes, headers: Mapping[str, str], policy: HostPolicy,
-         connect_timeout: float, read_timeout: float) -> tuple[int | None, str | None]:
-    """POST the body; (status, None) on an HTTP answer, (None, error) otherwise. Never raises."""
+         limits: AttemptLimits) -> tuple[int | None, ErrorKind | None]:
+    """POST the body; (status, None) on an HTTP answer, (None, what went wrong) otherwise. Never raises."""
     parts = urlsplit(url)
     https = parts.scheme == "https"
     host = parts.hostname or ""
     port = parts.port or (443 if https else 80)
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as error:
-        return None, f"cannot resolve {host}: {error}"
+    except OSError:
+        return None, ErrorKind.DNS_FAILED
     allowed = [info for info in infos if policy.allows_resolved(host, info[4][0])]
     if not allowed:
-        return None, f"{host} resolves to an address that is not allowed ({policy.describe()})"
+        return None, ErrorKind.ADDRESS_NOT_ALLOWED
     family_address = allowed[0][4][:2]
     kwargs = {"context": ssl.create_default_context()} if https else {}
-    connection = _connection(https)(host, port, family_address, connect_timeout, read_timeout, **kwargs)
+    connection = _connection(https)(host, port, family_address, limits.connect_seconds, limits.read_seconds, **kwargs)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    timer, expired = _watchdog(connection, limits.deadline_seconds)
     try:
         connection.request("POST", path, body=body, headers=dict(headers))
         response = connection.getresponse()
         response.read(RESPONSE_READ_LIMIT)
-        return response.status, None
-    except ConnectTimeout as error:
-        return None, str(error)
-    except socket.timeout:
-        return None, f"read timeout after {read_timeout:g} s"
-    except ConnectionRefusedError:
-        return None, "connection refused"
+        return (None, ErrorKind.DEADLINE) if expired.is_set() else (response.status, None)
     except (OSError, http.client.HTTPException) as error:
-        return None, f"{type(error).__name__}: {error}".rstrip(": ")
+        return None, ErrorKind.DEADLINE if expired.is_set() else _error_kind(error)
     finally:
+        timer.cancel()
         connection.close()
+
+
+def _error_kind(error: Exception) -> ErrorKind:
+    if isinstance(error, ConnectTimeout):
+        return ErrorKind.CONNECT_TIMEOUT
+    if isinstance(error, TimeoutError):
+        return ErrorKind.READ_TIMEOUT
+    if isinstance(error, ConnectionRefusedError):
+        return ErrorKind.CONNECTION_REFUSED
+    if isinstance(error, ssl.SSLError):
+        return ErrorKind.TLS_FAILED
+    return ErrorKind.CONNECTION_FAILED
 
 
 # -- the dispatcher ------------------------------------------------------------------------
@@ -334,15 +428,14 @@ def _attempt(store: Store, clock: Clock, settings: Any, policy: HostPolicy,
             "X-Delivery-Attempt": str(number),
             "X-Signature": sign(subscription.secret, body),
         }
-        status, error = send(subscription.url, body, headers, policy,
-                             settings.webhook_connect_timeout_seconds, settings.webhook_read_timeout_seconds)
-    except Exception as unexpected:  # a delivery must end recorded, whatever happened
+        status, error = send(subscription.url, body, headers, policy, AttemptLimits.from_settings(settings))
+    except Exception:  # a delivery must end recorded, whatever happened
         log.exception("webhook delivery %s failed unexpectedly", delivery.id)
-        status, error = None, f"{type(unexpected).__name__}: {unexpected}"
+        status, error = None, ErrorKind.INTERNAL
     duration_ms = round((time.perf_counter() - started) * 1000, 1)
     if status is not None and not 200 <= status < 300:
-        error = f"HTTP {status}"
-    attempt = Attempt(number, at, status, duration_ms, error)
+        error = ErrorKind.HTTP_STATUS
+    attempt = Attempt(number, at, status_class(status), duration_ms, error)
 
     def record(current: Delivery) -> Delivery:
         attempts = current.attempts + (attempt,)

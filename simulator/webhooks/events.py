@@ -10,7 +10,7 @@ generator and load tests pay nothing for triggers nobody asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -28,7 +28,7 @@ EVENT_TYPES = (
 SUBSCRIPTION = "webhook"
 DELIVERY = "webhook_delivery"
 #: The store's named set of the ids of the deliveries not finished yet: their ids ascend
-#: with creation, so the set's order is the order they were queued in.
+#: with creation (`sequential_id`), so the set's order is the order they were queued in.
 OPEN = "webhooks.open"
 #: Deliveries kept per subscription; past it the oldest go (finished ones first).
 DELIVERIES_KEPT = 1000
@@ -52,6 +52,7 @@ FINISHED = (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED)
 @dataclass(frozen=True, slots=True)
 class Subscription:
     id: str  # whk_…
+    owner_id: str  # the integration key that made it (`keys.Caller.owner_id`)
     url: str
     events: tuple[str, ...]
     secret: str
@@ -65,9 +66,9 @@ class Subscription:
 class Attempt:
     number: int
     at: datetime  # simulated time the attempt began
-    status_code: int | None  # None: no HTTP answer (refused, timeout, …)
+    status_class: str | None  # "2xx", "4xx", …; None: no HTTP answer (refused, timeout, …)
     duration_ms: float  # real time it took
-    error: str | None
+    error: str | None  # a `dispatcher.ErrorKind`, never the peer's own words
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,16 @@ class Delivery:
         return self.status in FINISHED
 
 
+def sequential_id(store: Store, prefix: str, number: int) -> str:
+    """`<prefix>_<store generation>_<the number in 12 base32 characters>`, e.g. `evt_3f9c2a71d0_00000000001k`.
+
+    The generation is drawn afresh for every store (each start, each reset), so an id is
+    never handed out twice, and a receiver that de-duplicates on X-Event-Id never drops
+    a new event as an old one. Within a store the ids ascend with creation.
+    """
+    return encode_id(f"{prefix}_{store.generation}", number)
+
+
 def publish(store: Store, clock: Clock, event_type: str, resource_id: str, payload: Any) -> str | None:
     """Queue `event_type` about `resource_id` for every subscription that wants it.
 
@@ -111,12 +122,12 @@ def publish(store: Store, clock: Clock, event_type: str, resource_id: str, paylo
         if not wanted:
             return None
         event_seq = store.next_seq(_EVENT_SEQ)
-        event_id = encode_id("evt", event_seq)
+        event_id = sequential_id(store, "evt", event_seq)
         stamp = clock.timestamp()  # due at once: exactly now on the (maybe frozen) clock
-        now = datetime.fromtimestamp(stamp, timezone.utc)
+        now = datetime.fromtimestamp(stamp, UTC)
         for subscription in wanted:
             delivery = Delivery(
-                id=encode_id("dlv", store.next_seq(_DELIVERY_SEQ)),
+                id=sequential_id(store, "dlv", store.next_seq(_DELIVERY_SEQ)),
                 owner_id=subscription.id,
                 event_id=event_id,
                 event_type=event_type,

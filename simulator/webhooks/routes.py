@@ -1,16 +1,19 @@
-"""/api/v1/webhooks: push triggers. Subscribe a URL to catalog and order events."""
+"""/api/v1/webhooks: push triggers. Subscribe a URL to catalog and order events.
+
+Every call needs an integration key (`callers.py`); a key sees only its own subscriptions."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from marshmallow import Schema, fields, validate
 
 from simulator.clock import rfc3339
-from simulator.schemas import ProblemSchema
 from simulator.http.blueprints import Blueprint, json_response, runtime
-
+from simulator.schemas import ProblemSchema
 from simulator.webhooks import dispatcher as webhooks
+
+from .callers import current_caller, requires_integration
 from .events import EVENT_TYPES, Delivery, Subscription
 from .hosts import parse_allowed_hosts
 
@@ -18,7 +21,9 @@ blp = Blueprint(
     "webhooks",
     __name__,
     url_prefix="/api/v1",
-    description="Push triggers: subscribe a URL to product and order events. Every delivery is a signed POST "
+    description="Push triggers: subscribe a URL to product and order events. Every call sends "
+    "`Authorization: Bearer <integration key>` (from POST /_sim/integration-keys) and sees only that key's subscriptions. "
+    "Every delivery is a signed POST "
     "(`X-Signature: sha256=<hex HMAC-SHA256 of the raw body with the subscription secret>`, `X-Event-Id`, "
     "`X-Event-Type`); failed deliveries are retried with exponential backoff and every attempt is listed.",
 )
@@ -60,13 +65,17 @@ class DeliveryQueryArgs(Schema):
 class AttemptSchema(Schema):
     number = fields.Integer(required=True)
     at = fields.String(required=True, metadata={"description": "Simulated time the attempt began."})
-    status_code = fields.Integer(required=True, allow_none=True, metadata={"description": "null when no HTTP answer came."})
+    status_class = fields.String(required=True, allow_none=True, validate=validate.OneOf([f"{n}xx" for n in range(1, 6)]),
+                                 metadata={"description": "The class of the receiver's status (`2xx`, `4xx`, …); null when no HTTP "
+                                                          "answer came. Its exact status and text are not kept."})
     duration_ms = fields.Float(required=True)
-    error = fields.String(required=True, allow_none=True, metadata={"example": "read timeout after 10 s"})
+    error = fields.String(required=True, allow_none=True, validate=validate.OneOf(webhooks.ERROR_KINDS),
+                          metadata={"description": "Why the attempt failed, one of a fixed list; null when it succeeded.",
+                                    "example": "read_timeout"})
 
 
 class DeliverySchema(Schema):
-    id = fields.String(required=True, metadata={"example": "dlv_00000000001k"})
+    id = fields.String(required=True, metadata={"example": "dlv_3f9c2a71d0_00000000001k"})
     event_id = fields.String(required=True, metadata={"description": "Also sent as X-Event-Id: the same on every retry."})
     event_type = fields.String(required=True, metadata={"example": "product.updated"})
     resource_id = fields.String(required=True)
@@ -103,15 +112,16 @@ def delivery_to_dict(delivery: Delivery) -> dict:
         "status": delivery.status,
         "created_at": rfc3339(delivery.created_at),
         "next_attempt_at": None if delivery.finished
-        else rfc3339(datetime.fromtimestamp(delivery.next_attempt_at, timezone.utc)),
+        else rfc3339(datetime.fromtimestamp(delivery.next_attempt_at, UTC)),
         "attempts": [
-            {"number": a.number, "at": rfc3339(a.at), "status_code": a.status_code, "duration_ms": a.duration_ms, "error": a.error}
+            {"number": a.number, "at": rfc3339(a.at), "status_class": a.status_class, "duration_ms": a.duration_ms, "error": a.error}
             for a in delivery.attempts
         ],
     }
 
 
 @blp.route("/webhooks", methods=["POST"])
+@requires_integration
 @blp.arguments(WebhookCreateSchema)
 @blp.response(201, WebhookCreatedSchema, headers={"Location": {"schema": {"type": "string"}}})
 @blp.alt_response(409, schema=ProblemSchema, description="WEBHOOK_LIMIT_REACHED")
@@ -120,7 +130,7 @@ def create_webhook(body):
     """Subscribe a URL to events. The answer carries the signing secret, shown this once."""
     sim = runtime()
     subscription = webhooks.create_subscription(
-        sim.store, sim.clock, parse_allowed_hosts(sim.settings.webhook_allowed_hosts),
+        sim.store, sim.clock, parse_allowed_hosts(sim.settings.webhook_allowed_hosts), current_caller(),
         body["url"], body["events"], body["description"], body.get("secret"),
     )
     return json_response(subscription_to_dict(subscription, with_secret=True), 201,
@@ -128,35 +138,39 @@ def create_webhook(body):
 
 
 @blp.route("/webhooks", methods=["GET"])
+@requires_integration
 @blp.response(200, WebhookSchema(many=True))
 @blp.paginate()
 def list_webhooks(pagination_parameters):
-    """Every subscription, oldest first; paginated (`X-Pagination`). Secrets are not shown."""
-    page, total = webhooks.list_subscriptions(runtime().store, pagination_parameters.page, pagination_parameters.page_size)
+    """The key's subscriptions (the admin token: all), oldest first; paginated (`X-Pagination`). Secrets are not shown."""
+    page, total = webhooks.list_subscriptions(runtime().store, current_caller(), pagination_parameters.page, pagination_parameters.page_size)
     pagination_parameters.item_count = total
     return json_response([subscription_to_dict(s) for s in page])
 
 
 @blp.route("/webhooks/<subscription_id>", methods=["GET"])
+@requires_integration
 @blp.response(200, WebhookSchema)
 @blp.alt_response(404, schema=ProblemSchema, description="WEBHOOK_NOT_FOUND")
 def get_webhook(subscription_id):
     """One subscription (without its secret)."""
-    return json_response(subscription_to_dict(webhooks.get_subscription(runtime().store, subscription_id)))
+    return json_response(subscription_to_dict(webhooks.get_subscription(runtime().store, subscription_id, current_caller())))
 
 
 @blp.route("/webhooks/<subscription_id>", methods=["DELETE"])
+@requires_integration
 @blp.response(204)
 @blp.alt_response(404, schema=ProblemSchema, description="WEBHOOK_NOT_FOUND")
 def delete_webhook(subscription_id):
     """Unsubscribe: nothing more is sent once this answers, and its delivery history goes."""
     sim = runtime()
     attempt_limit = sim.settings.webhook_connect_timeout_seconds + sim.settings.webhook_read_timeout_seconds
-    webhooks.delete_subscription(sim.store, subscription_id, in_flight_wait=attempt_limit + 1)
+    webhooks.delete_subscription(sim.store, subscription_id, current_caller(), in_flight_wait=attempt_limit + 1)
     return "", 204
 
 
 @blp.route("/webhooks/<subscription_id>/deliveries", methods=["GET"])
+@requires_integration
 @blp.arguments(DeliveryQueryArgs, location="query", as_kwargs=True)
 @blp.response(200, DeliveryPageSchema)
 @blp.alt_response(404, schema=ProblemSchema, description="WEBHOOK_NOT_FOUND")
@@ -164,5 +178,5 @@ def delete_webhook(subscription_id):
 @blp.alt_response(422, schema=ProblemSchema)
 def list_webhook_deliveries(subscription_id, cursor=None, limit=100, status=None):
     """The subscription's deliveries, oldest first, each with every attempt (status, duration, error)."""
-    items, next_cursor = webhooks.list_deliveries(runtime().store, subscription_id, cursor, limit, status)
+    items, next_cursor = webhooks.list_deliveries(runtime().store, subscription_id, current_caller(), cursor, limit, status)
     return json_response({"items": [delivery_to_dict(d) for d in items], "next_cursor": next_cursor})

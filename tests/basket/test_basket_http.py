@@ -173,6 +173,31 @@ def test_the_sweep_forgets_abandoned_guest_baskets_only(client, sim, guest, froz
     assert_problem(client.get("/api/v1/basket", headers=guest), 404, "BASKET_NOT_FOUND")
 
 
+def test_past_the_cap_making_a_guest_basket_forgets_the_one_untouched_longest(make_app):
+    from datetime import timedelta
+
+    from simulator.http.blueprints import EXTENSION
+
+    app = make_app(max_guest_baskets=3)
+    client, store, clock = app.test_client(), app.extensions[EXTENSION].store, app.extensions[EXTENSION].clock
+    clock.freeze()
+
+    def new_guest():
+        clock.advance(timedelta(seconds=1))
+        return {"X-Basket-Token": client.post("/api/v1/baskets").get_json()["token"]}
+
+    first, second, third = new_guest(), new_guest(), new_guest()
+    clock.advance(timedelta(seconds=1))
+    product = stocked(app.extensions[EXTENSION])
+    assert client.post("/api/v1/basket/items", json={"product_id": product.id, "quantity": 1}, headers=first).status_code == 200
+    fourth, fifth = new_guest(), new_guest()  # the cap is met: second, then third, go
+    assert store.count(BASKET) == 3
+    for gone in (second, third):
+        assert_problem(client.get("/api/v1/basket", headers=gone), 404, "BASKET_NOT_FOUND")
+    for kept in (first, fourth, fifth):  # first was touched after the others were made
+        assert client.get("/api/v1/basket", headers=kept).status_code == 200
+
+
 def test_no_credentials_or_a_bad_token(client):
     response = client.get("/api/v1/basket")
     assert_problem(response, 401, "AUTHENTICATION_REQUIRED")

@@ -54,7 +54,9 @@ def test_order_events_are_pushed(client, sim, ready):
     sim.settings = sim.settings.replace(token_ttl_seconds=300 * 24 * 3600)
     sim.clock.freeze()
     with Receiver() as receiver:
-        hook = client.post("/api/v1/webhooks", json={"url": receiver.url("/orders"), "events": ["order.created", "order.status_changed", "order.cancelled"]})
+        key = client.post("/_sim/integration-keys", json={"name": "orders"}).get_json()["key"]
+        hook = client.post("/api/v1/webhooks", headers={"Authorization": f"Bearer {key}"},
+                           json={"url": receiver.url("/orders"), "events": ["order.created", "order.status_changed", "order.cancelled"]})
         assert hook.status_code == 201, hook.get_json()
         shopper.pay(checkout)
         order = shopper.order(checkout).get_json()

@@ -269,8 +269,8 @@ def test_churn_deliveries_and_mails_show_as_they_happen(console, server, admin):
     wait(console, lambda b: "frozen" in find(b, "clock-state").text, "the clock to freeze")
     with Receiver() as receiver:
         receiver.statuses["/hook"] = [503]
-        subscribed = requests.post(server + "/api/v1/webhooks", timeout=10,
-                                   json={"url": receiver.url("/hook"), "events": ["product.created", "product.updated", "product.deleted"]})
+        subscribed = admin.post("/api/v1/webhooks",  # the admin token may subscribe, as a key does
+                                json={"url": receiver.url("/hook"), "events": ["product.created", "product.updated", "product.deleted"]})
         assert subscribed.status_code == 201, subscribed.text
         type_into(console, "churn-count", "3")
         find(console, "churn-run").click()
@@ -278,8 +278,8 @@ def test_churn_deliveries_and_mails_show_as_they_happen(console, server, admin):
         wait(console, lambda b: len(find(b, "changes").find_elements(By.CSS_SELECTOR, "li[data-type]")) >= 1, "catalog changes")
         latest = admin.get("/_sim/catalog/changes?limit=1").json()["changes"][0]
         wait(console, lambda b: f'#{latest["seq"]}' in find(b, "changes").text, "the latest change of the feed")
-        wait(console, lambda b: "HTTP 503" in find(b, "deliveries").text, "the failed first attempt")
-        wait(console, lambda b: "HTTP 200" in find(b, "deliveries").text, "a delivered attempt")
+        wait(console, lambda b: "HTTP 5xx" in find(b, "deliveries").text, "the failed first attempt")
+        wait(console, lambda b: "HTTP 2xx" in find(b, "deliveries").text, "a delivered attempt")
         deliveries = find(console, "deliveries").text
         assert "retrying" in deliveries and "next try" in deliveries and receiver.url("/hook") in deliveries
 

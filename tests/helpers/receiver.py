@@ -7,6 +7,7 @@ hang before answering.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -74,3 +75,41 @@ class Receiver:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class RawPeer:
+    """A TCP server on 127.0.0.1 that reads a request's first bytes, then writes `chunks`,
+    each after `pause` seconds, and closes: a port that is not a well-behaved receiver."""
+
+    def __init__(self, chunks: list[bytes], pause: float = 0.0) -> None:
+        self.chunks, self.pause = chunks, pause
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}{path}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        with connection:
+            try:
+                connection.recv(65536)
+                for chunk in self.chunks:
+                    time.sleep(self.pause)
+                    connection.sendall(chunk)
+            except OSError:
+                pass  # the sender gave up
+
+    def __enter__(self) -> RawPeer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.listener.close()

@@ -29,7 +29,9 @@ def test_the_server_pushes_status_changes_nobody_asked_for():
     settings = {"SIM_PRODUCTS": "50", "SIM_CUSTOMERS": "5", "SIM_PASSWORD_HASH_PROFILE": "fast",
                 "SIM_CHURN_PER_MINUTE": "0", "SIM_ORDER_SECONDS_TO_PAID": "1", "SIM_ORDER_SECONDS_TO_PROCESSING": "1"}
     with Receiver() as receiver, running_server(**settings) as base:
-        hook = requests.post(f"{base}/api/v1/webhooks", json={"url": receiver.url("/o"), "events": ["order.status_changed"]})
+        key = requests.post(f"{base}/_sim/integration-keys", json={"name": "orders"}).json()["key"]
+        hook = requests.post(f"{base}/api/v1/webhooks", json={"url": receiver.url("/o"), "events": ["order.status_changed"]},
+                             headers={"Authorization": f"Bearer {key}"})
         assert hook.status_code == 201
         session = requests.Session()
         token = session.post(f"{base}/api/v1/auth/login", json={"email": "customer1@example.test", "password": "alegra-sim-2026"}).json()["token"]

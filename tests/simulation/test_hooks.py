@@ -313,6 +313,7 @@ def test_reset_returns_config_stats_and_subscriptions_to_the_seeded_state(client
     initial = client.get("/_sim/config").get_json()
     patch(client, {"latency": {"default": "5ms"}, "faults": {"domain": {"sold_out": 1}}})
     client.get(BROWSE)
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer " + client.post("/_sim/integration-keys", json={"name": "t"}).get_json()["key"]
     created = client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": ["product.updated"]})
     assert created.status_code == 201
     client.post("/_sim/clock", json={"action": "advance", "seconds": 3600})

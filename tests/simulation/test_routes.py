@@ -52,14 +52,15 @@ def test_advancing_the_clock_answers_once_what_it_made_due_is_applied(shopper, p
     shopper.ready_to_pay(checkout, payment_type="bank_transfer")
     shopper.pay(checkout, {})
     order = shopper.order(checkout).get_json()
-    webhook = client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["order.cancelled"]}).get_json()
+    key = {"Authorization": "Bearer " + client.post("/_sim/integration-keys", json={"name": "clock"}).get_json()["key"]}
+    webhook = client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["order.cancelled"]}, headers=key).get_json()
     token = client.get("/api/v1/catalog/export", query_string={"limit": 1}).get_json()["sync_token"]
 
     client.post("/_sim/clock", json={"action": "advance", "seconds": sim.settings.bank_transfer_timeout_seconds})
 
     changes = client.get("/api/v1/catalog/changes", query_string={"since": token, "limit": 1000}).get_json()["changes"]
     assert len(changes) > 100  # a week of churn at 6 a minute (capped per tick), coalesced per product
-    cancelled = client.get(f"/api/v1/webhooks/{webhook['id']}/deliveries").get_json()["items"]
+    cancelled = client.get(f"/api/v1/webhooks/{webhook['id']}/deliveries", headers=key).get_json()["items"]
     assert [(d["event_type"], d["resource_id"]) for d in cancelled] == [("order.cancelled", order["id"])]
 
 

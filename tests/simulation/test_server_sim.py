@@ -74,7 +74,8 @@ def test_waiting_requests_hold_no_worker(base):
 
 def test_the_background_dispatcher_delivers_a_product_change(base):
     with Receiver() as receiver:
-        created = requests.post(base + "/api/v1/webhooks", json={"url": receiver.url(), "events": ["product.created"]}, timeout=5)
+        key = {"Authorization": "Bearer " + requests.post(base + "/_sim/integration-keys", json={"name": "t"}, timeout=5).json()["key"]}
+        created = requests.post(base + "/api/v1/webhooks", json={"url": receiver.url(), "events": ["product.created"]}, headers=key, timeout=5)
         assert created.status_code == 201
         secret = created.json()["secret"]
         categories = requests.get(base + "/api/v1/categories", timeout=5).json()
@@ -86,4 +87,4 @@ def test_the_background_dispatcher_delivers_a_product_change(base):
         body = got[0]["body"]
         assert verify(secret, body, got[0]["headers"]["X-Signature"])
         assert json.loads(body)["data"]["id"] == product["id"]
-        requests.delete(base + f"/api/v1/webhooks/{created.json()['id']}", timeout=5)
+        requests.delete(base + f"/api/v1/webhooks/{created.json()['id']}", headers=key, timeout=5)

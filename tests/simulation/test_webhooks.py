@@ -15,11 +15,13 @@ from simulator.http.blueprints import EXTENSION
 from simulator.webhooks import dispatcher as webhooks
 from simulator.webhooks import events
 from simulator.webhooks.hosts import parse_allowed_hosts
+from simulator.webhooks.keys import Caller
 from tests.helpers.problems import assert_problem
-from tests.helpers.receiver import Receiver
+from tests.helpers.receiver import RawPeer, Receiver
 from tests.helpers.server import free_port
 
 PRODUCT_EVENTS = ["product.created", "product.updated", "product.deleted"]
+OWNER = Caller("key_tests")
 
 
 @pytest.fixture
@@ -30,15 +32,27 @@ def receiver():
 
 @pytest.fixture
 def make(make_app):
-    """`make(**settings)`: a client and its runtime, the clock frozen."""
+    """`make(**settings)`: a client that sends an integration key of its own on every call, and
+    its runtime, the clock frozen."""
 
     def build(**settings):
         app = make_app(**settings)
         sim = app.extensions[EXTENSION]
         sim.clock.freeze()
-        return app.test_client(), sim
+        return keyed(app.test_client()), sim
 
     return build
+
+
+def keyed(client):
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {issue_key(client)}"
+    return client
+
+
+def issue_key(client, name="tests"):
+    response = client.post("/_sim/integration-keys", json={"name": name})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["key"]
 
 
 def subscribe(client, url, events=PRODUCT_EVENTS, **extra):
@@ -108,7 +122,7 @@ def test_product_events_arrive_signed_and_in_order(receiver, make):
     assert listed["next_cursor"] is None
     assert [d["status"] for d in listed["items"]] == ["succeeded"] * 3
     attempt = listed["items"][0]["attempts"][0]
-    assert attempt["number"] == 1 and attempt["status_code"] == 200 and attempt["error"] is None
+    assert attempt["number"] == 1 and attempt["status_class"] == "2xx" and attempt["error"] is None
     assert attempt["duration_ms"] >= 0 and listed["items"][0]["next_attempt_at"] is None
 
 
@@ -120,7 +134,7 @@ def test_a_failing_receiver_is_retried_with_backoff_on_the_simulator_clock_then_
 
     assert drain(sim) == 1
     item = deliveries(client, subscription["id"])["items"][0]
-    assert item["status"] == "retrying" and item["attempts"][0]["error"] == "HTTP 500"
+    assert item["status"] == "retrying" and item["attempts"][0]["error"] == "http_status"
     sim.clock.advance(timedelta(seconds=9))
     assert drain(sim) == 0  # not due before 10 simulated seconds
     sim.clock.advance(timedelta(seconds=1))
@@ -134,8 +148,8 @@ def test_a_failing_receiver_is_retried_with_backoff_on_the_simulator_clock_then_
 
     item = deliveries(client, subscription["id"])["items"][0]
     assert item["status"] == "failed" and item["next_attempt_at"] is None
-    assert [(a["number"], a["status_code"], a["error"]) for a in item["attempts"]] == [
-        (1, 500, "HTTP 500"), (2, 502, "HTTP 502"), (3, 500, "HTTP 500")]
+    assert [(a["number"], a["status_class"], a["error"]) for a in item["attempts"]] == [
+        (1, "5xx", "http_status"), (2, "5xx", "http_status"), (3, "5xx", "http_status")]
     got = receiver.on("/down")
     assert len(got) == 3
     assert len({r["headers"]["X-Event-Id"] for r in got}) == 1  # one event: de-duplicate on it
@@ -151,7 +165,7 @@ def test_a_refused_connection_is_an_attempt_with_an_error(make):
     client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
     drain(sim)
     attempt = deliveries(client, subscription["id"])["items"][0]["attempts"][0]
-    assert attempt["status_code"] is None and attempt["error"] == "connection refused"
+    assert attempt["status_class"] is None and attempt["error"] == "connection_refused"
 
 
 def test_a_resource_waits_for_its_earlier_event_but_others_go_on(receiver, make):
@@ -193,7 +207,7 @@ def test_a_hanging_receiver_never_blocks_other_deliveries(receiver, make):
         thread.join(5)
     assert time.monotonic() - started < 2.5  # the read timeout ended the slow attempt, not the 3 s hang
     slow_attempt = deliveries(client, slow["id"])["items"][0]["attempts"][0]
-    assert slow_attempt["status_code"] is None and "read timeout" in slow_attempt["error"]
+    assert slow_attempt["status_class"] is None and slow_attempt["error"] == "read_timeout"
     assert deliveries(client, fast["id"])["items"][0]["status"] == "succeeded"
 
 
@@ -257,7 +271,7 @@ def test_the_simulator_lists_the_latest_deliveries_of_every_subscription(receive
     assert {d["subscription"]["url"] for d in latest} == {receiver.url("/one"), receiver.url("/two")}
     failed_once = next(d for d in reversed(client.get("/_sim/webhooks/deliveries").get_json())
                        if d["subscription"]["id"] == second["id"])  # the oldest one to /two met the 503
-    assert failed_once["status"] == "retrying" and failed_once["attempts"][0]["status_code"] == 503
+    assert failed_once["status"] == "retrying" and failed_once["attempts"][0]["status_class"] == "5xx"
     assert len(client.get("/_sim/webhooks/deliveries").get_json()) == 6
     assert_problem(client.get("/_sim/webhooks/deliveries?limit=0"), 422)
 
@@ -306,7 +320,7 @@ def test_a_given_secret_is_used(make):
 
 def test_old_deliveries_are_forgotten_past_the_limit(sim):
     store = sim.store
-    subscription = webhooks.create_subscription(store, sim.clock, parse_allowed_hosts(""), "http://127.0.0.1:9/x", ["product.updated"])
+    subscription = webhooks.create_subscription(store, sim.clock, parse_allowed_hosts(""), OWNER, "http://127.0.0.1:9/x", ["product.updated"])
     product = a_product(sim)
     for _ in range(events.DELIVERIES_KEPT + 150):
         events.publish(store, sim.clock, "product.updated", product.id, product)
@@ -315,7 +329,7 @@ def test_old_deliveries_are_forgotten_past_the_limit(sim):
     kept = store.by_owner(events.DELIVERY, subscription.id)
     assert len(kept) == events.DELIVERIES_KEPT
     assert store.set_members(events.OPEN) == [d.id for d in kept]  # the open index lost the trimmed ones too
-    webhooks.delete_subscription(store, subscription.id)
+    webhooks.delete_subscription(store, subscription.id, OWNER)
     assert store.set_members(events.OPEN) == [] and webhooks.dispatch_due(sim) == []
 
 
@@ -396,7 +410,7 @@ def test_bad_webhook_requests_are_refused_and_change_nothing(method, url, body, 
     assert (sim.store.values(events.SUBSCRIPTION), sim.store.count(events.DELIVERY)) == before
 
 
-def test_the_subscription_limit(make):
+def test_the_subscription_limits(make):
     client, sim = make()
     for n in range(webhooks.MAX_SUBSCRIPTIONS):
         webhooks.create_subscription(sim.store, sim.clock, parse_allowed_hosts(""), f"http://127.0.0.1:9/{n}", ["product.created"])
@@ -421,3 +435,157 @@ def test_an_attempt_lost_with_the_worker_making_it_is_made_again(receiver, make)
     assert drain(sim) == 1
     assert len(receiver.wait_for(1)) == 1
     assert sim.store.get(events.DELIVERY, delivery.id).status == events.DeliveryStatus.SUCCEEDED
+
+
+    new = {"url": "http://127.0.0.1:9/x", "events": PRODUCT_EVENTS}
+    for _ in range(webhooks.MAX_SUBSCRIPTIONS_PER_OWNER):
+        subscribe(client, new["url"])
+    assert_problem(client.post("/api/v1/webhooks", json=new), 409, "WEBHOOK_LIMIT_REACHED")  # a key's own limit
+    another = keyed(client.application.test_client())
+    subscribe(another, new["url"])  # another key is not held up by the first
+    for n in range(webhooks.MAX_SUBSCRIPTIONS - sim.store.count(events.SUBSCRIPTION)):
+        webhooks.create_subscription(sim.store, sim.clock, parse_allowed_hosts(""), Caller(f"key_{n}"), new["url"], ["product.created"])
+    assert_problem(another.post("/api/v1/webhooks", json=new), 409, "WEBHOOK_LIMIT_REACHED")  # and the limit of all
+
+
+def test_event_and_delivery_ids_are_never_handed_out_twice_across_resets_and_restarts(receiver, make):
+    def first_delivery(client, sim):
+        subscribe(client, receiver.url("/again"))
+        client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+        client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 5})
+        delivered = sim.store.values(events.DELIVERY)
+        assert delivered[0].id < delivered[1].id and delivered[0].event_id < delivered[1].event_id  # ascending within a store
+        return delivered[0].event_id, delivered[0].id
+
+    client, sim = make()
+    seen = {first_delivery(client, sim)}
+    client.post("/_sim/reset")
+    seen.add(first_delivery(client, sim))
+    restarted, sim_again = make()  # another process, the same seed
+    seen.add(first_delivery(restarted, sim_again))
+    assert len({event_id for event_id, _ in seen}) == 3 and len({delivery_id for _, delivery_id in seen}) == 3
+
+
+# -- who owns a subscription -----------------------------------------------------------------
+OWNED_CALLS = [
+    ("post", "/api/v1/webhooks", {}),  # 401 before the body is even looked at
+    ("get", "/api/v1/webhooks", None),
+    ("get", "/api/v1/webhooks/{sid}", None),
+    ("delete", "/api/v1/webhooks/{sid}", None),
+    ("get", "/api/v1/webhooks/{sid}/deliveries", None),
+]
+
+
+@pytest.mark.parametrize("method, url, body", OWNED_CALLS)
+@pytest.mark.parametrize("authorization, code", [
+    (None, "AUTHENTICATION_REQUIRED"), ("Bearer ", "AUTHENTICATION_REQUIRED"), ("Basic dXNlcjpwdw==", "AUTHENTICATION_REQUIRED"),
+    ("Bearer not-a-key", "INVALID_TOKEN"), ("Bearer " + "k" * 3000, "INVALID_TOKEN"),
+])
+def test_without_an_integration_key_every_webhook_call_answers_401(method, url, body, authorization, code, make):
+    client, sim = make()
+    existing = subscribe(client, "http://127.0.0.1:9/existing")
+    stranger = client.application.test_client()
+    headers = {"Authorization": authorization} if authorization else {}
+    kwargs = {"json": body} if body is not None else {}
+    response = getattr(stranger, method)(url.replace("{sid}", existing["id"]), headers=headers, **kwargs)
+    assert_problem(response, 401, code)
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert len(sim.store.values(events.SUBSCRIPTION)) == 1
+
+
+def test_a_customers_bearer_token_is_not_an_integration_key(make):
+    client, _ = make()
+    customer = client.post("/api/v1/customers", json={"email": "hook@example.org", "password": "a long enough password",
+                                                      "first_name": "H", "last_name": "K"}).get_json()
+    assert_problem(client.get("/api/v1/webhooks", headers={"Authorization": f"Bearer {customer['token']}"}), 401, "INVALID_TOKEN")
+
+
+def test_a_key_sees_only_its_own_subscriptions(receiver, make):
+    mine, sim = make()
+    theirs = keyed(mine.application.test_client())
+    own = subscribe(mine, receiver.url("/mine"))
+    other = subscribe(theirs, receiver.url("/theirs"))
+    client_patch = mine.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+    assert client_patch.status_code == 200
+    assert [s["id"] for s in mine.get("/api/v1/webhooks").get_json()] == [own["id"]]
+    for method, url in (("get", "/api/v1/webhooks/{sid}"), ("get", "/api/v1/webhooks/{sid}/deliveries"),
+                        ("delete", "/api/v1/webhooks/{sid}")):
+        assert_problem(getattr(mine, method)(url.replace("{sid}", other["id"])), 404, "WEBHOOK_NOT_FOUND")
+    assert sim.store.get(events.SUBSCRIPTION, other["id"]) is not None  # the refused delete changed nothing
+    assert len(deliveries(theirs, other["id"])["items"]) == 1
+
+
+def test_the_admin_token_sees_and_deletes_every_subscription(make_app):
+    app = make_app(admin_token="operator-secret")
+    admin = {"Authorization": "Bearer operator-secret"}
+    key = app.test_client().post("/_sim/integration-keys", json={"name": "team a"}, headers=admin).get_json()["key"]
+    team = app.test_client()
+    team.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    teams = subscribe(team, "http://127.0.0.1:9/team")
+    operator = app.test_client()
+    operator.environ_base["HTTP_AUTHORIZATION"] = admin["Authorization"]
+    own = subscribe(operator, "http://127.0.0.1:9/operator")
+    assert [s["id"] for s in operator.get("/api/v1/webhooks").get_json()] == [teams["id"], own["id"]]
+    assert [s["id"] for s in team.get("/api/v1/webhooks").get_json()] == [teams["id"]]
+    assert operator.get(f"/api/v1/webhooks/{teams['id']}/deliveries").status_code == 200
+    assert operator.delete(f"/api/v1/webhooks/{teams['id']}").status_code == 204
+    assert team.get("/api/v1/webhooks").get_json() == []
+    assert_problem(app.test_client().post("/_sim/integration-keys", json={"name": "x"}), 401, "AUTHENTICATION_REQUIRED")
+    assert_problem(team.post("/_sim/integration-keys", json={"name": "x"}), 401, "INVALID_TOKEN")  # a key is not the admin token
+
+
+def test_a_revoked_key_authenticates_no_more_and_its_subscriptions_go(receiver, make):
+    client, sim = make()
+    subscribe(client, receiver.url())
+    kept = keyed(client.application.test_client())
+    subscribe(kept, receiver.url("/kept"))
+    listed = client.get("/_sim/integration-keys").get_json()
+    assert len(listed) == 2 and all(set(key) == {"id", "name", "created_at"} for key in listed)  # never the key itself
+    assert client.delete(f"/_sim/integration-keys/{listed[0]['id']}").status_code == 204
+    assert_problem(client.get("/api/v1/webhooks"), 401, "INVALID_TOKEN")
+    assert [s.url for s in sim.store.values(events.SUBSCRIPTION)] == [receiver.url("/kept")]
+    assert_problem(client.delete(f"/_sim/integration-keys/{listed[0]['id']}"), 404, "INTEGRATION_KEY_NOT_FOUND")
+
+
+def test_keys_outlive_a_reset_their_subscriptions_do_not(receiver, make):
+    client, sim = make()
+    subscribe(client, receiver.url())
+    assert client.post("/_sim/reset").status_code == 200
+    assert client.get("/api/v1/webhooks").get_json() == []  # the key still works; the subscription is gone
+
+
+# -- what the delivery log tells -----------------------------------------------------------------
+ADMIN_ANSWER = (b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="alegra-sim admin"\r\nContent-Length: 37\r\n\r\n'
+                b'{"code": "ADMIN_TOKEN_REQUIRED", "x":1}')
+
+
+@pytest.mark.parametrize("chunks, status_class, error", [
+    ([ADMIN_ANSWER], "4xx", "http_status"),  # another local service: its status is told by class only
+    ([b"220 mail.internal ESMTP Postfix ready\r\n"], None, "connection_failed"),  # not HTTP: its banner is not told
+    ([b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"], "2xx", None),
+])
+def test_the_delivery_log_tells_a_status_class_and_an_error_kind_never_the_peers_words(chunks, status_class, error, make):
+    client, sim = make(webhook_max_attempts=1)
+    with RawPeer(chunks) as peer:
+        subscription = subscribe(client, peer.url("/_sim/reset"))
+        client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+        drain(sim)
+    response = client.get(f"/api/v1/webhooks/{subscription['id']}/deliveries")
+    attempt = response.get_json()["items"][0]["attempts"][0]
+    assert (attempt["status_class"], attempt["error"]) == (status_class, error)
+    shown = response.get_data(as_text=True)
+    for told in ("401", "Unauthorized", "ADMIN_TOKEN", "alegra-sim admin", "Postfix", "mail.internal", "220"):
+        assert told not in shown
+
+
+def test_a_trickling_receiver_is_cut_off_at_the_attempts_deadline(make):
+    client, sim = make(webhook_max_attempts=1, webhook_read_timeout_seconds=1.0, webhook_attempt_deadline_seconds=1.0)
+    with RawPeer([bytes([byte]) for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"], pause=0.25) as peer:  # ~10 s in all
+        subscription = subscribe(client, peer.url())
+        client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+        started = time.monotonic()
+        drain(sim)
+        assert time.monotonic() - started < 4  # each byte came well within the read timeout, yet the attempt ended
+    attempt = deliveries(client, subscription["id"])["items"][0]["attempts"][0]
+    assert (attempt["status_class"], attempt["error"]) == (None, "deadline")
+    assert attempt["duration_ms"] < 3000

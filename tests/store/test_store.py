@@ -127,11 +127,15 @@ def test_a_named_set_keeps_its_members_once_in_lexical_order(make_store):
     store = make_store()
     for member in ("m_c", "m_a", "m_b", "m_a"):
         store.set_add("open", member)
-    assert store.set_members("open") == ["m_a", "m_b", "m_c"]
-    assert store.set_members("other") == []  # sets are independent; an unknown one is empty
+    assert store.set_members("open") == ["m_a", "m_b", "m_c"] and store.set_size("open") == 3
+    assert store.set_members("other") == [] and store.set_size("other") == 0  # an unknown set is empty
     store.set_remove("open", "m_b")
     store.set_remove("open", "m_missing")  # absent: nothing happens
-    assert store.set_members("open") == ["m_a", "m_c"]
+    assert store.set_members("open") == ["m_a", "m_c"] and store.set_size("open") == 2
+    with store.atomic():  # inside a section, its own writes count before they are committed
+        store.set_add("open", "m_d")
+        store.set_remove("open", "m_a")
+        assert store.set_size("open") == 2 and store.set_members("open") == ["m_c", "m_d"]
 
 
 def test_a_named_set_reads_in_pages_after_a_member(make_store):

@@ -513,8 +513,8 @@
   function renderDeliveries(deliveries) {
     renderList("deliveries", deliveries, (delivery) => delivery.id, (delivery) => {
       const attempts = delivery.attempts.map((attempt) => {
-        const ok = attempt.status_code !== null && attempt.status_code < 300;
-        const outcome = attempt.status_code !== null ? `HTTP ${attempt.status_code}` : attempt.error || "no answer";
+        const ok = attempt.status_class === "2xx";
+        const outcome = attempt.status_class !== null ? `HTTP ${attempt.status_class}` : attempt.error || "no answer";
         return el("li", { class: ok ? "ok" : "failed", "data-testid": "attempt" },
           `#${attempt.number} ${outcome} · ${Math.round(attempt.duration_ms)} ms`);
       });
