@@ -11,12 +11,13 @@ from types import MappingProxyType
 
 from simulator.basket.model import BASKET, Basket
 from simulator.catalog.model import CATEGORY, PRODUCT, Category, Product
-from simulator.checkout.model import CHECKOUT, Checkout
+from simulator.checkout.model import BASKET_CHECKOUTS, CHECKOUT, REDIRECT_TOKEN, BasketCheckouts, Checkout, RedirectToken
 from simulator.customers.model import (
     ADDRESS,
     AUTH_TOKEN,
     CUSTOMER,
     EMAIL_KEY,
+    LOGIN_ADDRESS_ATTEMPTS,
     LOGIN_ATTEMPTS,
     RESET_TOKEN,
     Address,
@@ -31,6 +32,7 @@ from simulator.mail.outbox import MAIL, Mail
 from simulator.orders.model import ORDER, Order
 from simulator.promotions.rules import PROMOTION, PROMOTION_USAGE, Promotion, PromotionUsage
 from simulator.webhooks.events import DELIVERY, SUBSCRIPTION, Delivery, Subscription
+from simulator.webhooks.keys import INTEGRATION_KEY, IntegrationKey
 
 KINDS = MappingProxyType({
     PRODUCT: Product,
@@ -41,8 +43,11 @@ KINDS = MappingProxyType({
     AUTH_TOKEN: AuthToken,
     RESET_TOKEN: ResetToken,
     LOGIN_ATTEMPTS: LoginAttempts,
+    LOGIN_ADDRESS_ATTEMPTS: LoginAttempts,
     BASKET: Basket,
     CHECKOUT: Checkout,
+    BASKET_CHECKOUTS: BasketCheckouts,
+    REDIRECT_TOKEN: RedirectToken,
     ORDER: Order,
     PROMOTION: Promotion,
     PROMOTION_USAGE: PromotionUsage,
@@ -50,6 +55,7 @@ KINDS = MappingProxyType({
     MAIL: Mail,
     SUBSCRIPTION: Subscription,
     DELIVERY: Delivery,
+    INTEGRATION_KEY: IntegrationKey,
 })
 
 #: Kinds read on most requests and written rarely: a shared store keeps a copy of them in

@@ -41,7 +41,9 @@ def lived_in_store():
     client = app.test_client()
     product = affordable_products(sim.store)[0]
 
-    subscribed = client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["product.updated", "order.created"]})
+    key = client.post("/_sim/integration-keys", json={"name": "codec"}).get_json()["key"]
+    subscribed = client.post("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["product.updated", "order.created"]},
+                             headers={"Authorization": f"Bearer {key}"})
     assert subscribed.status_code == 201, subscribed.get_json()
     promotion = client.post("/_sim/promotions", json={"name": "Ten off", "kind": "basket_percent", "percent": "10", "coupon_code": "TENOFF"})
     assert promotion.status_code == 201, promotion.get_json()
@@ -56,6 +58,10 @@ def lived_in_store():
     shopper.ready_to_pay(checkout)
     shopper.pay(checkout, {"card": CARD_OK})
     assert shopper.order(checkout, key="codec-order-1").status_code == 201
+    shopper.add(product, 1)  # a second checkout stays open, paid by redirect: its basket's record and link stay
+    second = shopper.open()
+    shopper.ready_to_pay(second, payment_type="paypal")
+    shopper.pay(second, {"return_url": "http://shop.test/back"})
 
     guest = client.post("/api/v1/baskets").get_json()
     client.post("/api/v1/basket/items", json={"product_id": product.id, "quantity": 1}, headers={"X-Basket-Token": guest["token"]})
