@@ -171,7 +171,9 @@ def test_clock_and_config_changes_are_seen_by_every_replica(shared):
 
 def test_each_webhook_event_is_delivered_once(shared):
     with Receiver() as receiver:
-        created = shared.call("post", "/api/v1/webhooks", 0, json={"url": receiver.url(), "events": ["product.updated"]})
+        key = shared.call("post", "/_sim/integration-keys", 0, json={"name": "replicas"}).json()["key"]
+        created = shared.call("post", "/api/v1/webhooks", 0, json={"url": receiver.url(), "events": ["product.updated"]},
+                              headers={"Authorization": f"Bearer {key}"})
         assert created.status_code == 201, created.text
         product = some_product(shared)
         for index in range(10):

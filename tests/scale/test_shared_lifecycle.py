@@ -88,7 +88,9 @@ def test_background_work_moves_to_another_worker_when_the_leader_dies(redis):
     try:
         with Receiver() as receiver:
             url = second.url
-            assert requests.post(url + "/api/v1/webhooks", json={"url": receiver.url(), "events": ["product.updated"]}, timeout=10).status_code == 201
+            key = requests.post(url + "/_sim/integration-keys", json={"name": "failover"}, timeout=10).json()["key"]
+            assert requests.post(url + "/api/v1/webhooks", json={"url": receiver.url(), "events": ["product.updated"]},
+                                 headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code == 201
             product = requests.get(url + "/api/v1/products?page_size=1", timeout=10).json()[0]
             first.stop()  # the leader dies
             died = time.monotonic()
