@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .report import RESULTS, SectionResult, relative, render, summary
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [name for name in SECTIONS if name in args.sections] if args.sections else list(SECTIONS)
 
     signal.signal(signal.SIGTERM, _terminate)
-    started_at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     started = time.perf_counter()
     print(f"alegra-sim bench{' --quick' if args.quick else ''}: {', '.join(chosen)}  "
           f"({os.cpu_count()} CPUs, Python {platform.python_version()})\n", flush=True)

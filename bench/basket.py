@@ -31,8 +31,16 @@ import json
 from contextlib import ExitStack
 
 from .http import (
-    alternate, check_answer, comparison_figures, fetch_ids_command, fetch_product_ids, rate_rows, socket_errors_note,
-    wrk_argv, wrk_binary, write_lines,
+    alternate,
+    check_answer,
+    comparison_figures,
+    fetch_ids_command,
+    fetch_product_ids,
+    rate_rows,
+    socket_errors_note,
+    write_lines,
+    wrk_argv,
+    wrk_binary,
 )
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
 from .server import ServerProcess, bare_server, simulator_server

@@ -38,16 +38,16 @@ import json
 import resource
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from statistics import quantiles
-from typing import Callable
 
 import psutil
 import requests
 
 from .basket import STOCK, raise_stock
-from .http import check_answer, ms, run_wrk, socket_errors_note, wrk_argv, wrk_binary, write_lines
+from .http import check_answer, ms, run_wrk, socket_errors_note, write_lines, wrk_argv, wrk_binary
 from .login import check_login, seeded_login
 from .report import RESULTS, ROOT, Row, SectionResult, Target, python_command, relative, shell_command
 from .server import ServerProcess, bare_server, simulator_server

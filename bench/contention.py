@@ -21,7 +21,7 @@ import time
 from contextlib import ExitStack
 
 from .export import EXPORT_PATH, NDJSON
-from .http import check_answer, fetch_product_ids, ms, run_wrk, socket_errors_note, wrk_argv, wrk_binary, write_lines
+from .http import check_answer, fetch_product_ids, ms, run_wrk, socket_errors_note, write_lines, wrk_argv, wrk_binary
 from .login import EMAILS_FILE, LOGIN_PATH, check_login, seeded_login, wrk_options
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
 from .server import simulator_server
@@ -55,7 +55,7 @@ class ExportLoop:
         self.failures: list[str] = []
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
-    def start(self) -> "ExportLoop":
+    def start(self) -> ExportLoop:
         self._thread.start()
         return self
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import requests
 
-from .http import best_runs, check_answer, fetch_product_ids, ms, run_wrk, socket_errors_note, wrk_argv, wrk_binary, write_lines
+from .http import best_runs, check_answer, fetch_product_ids, ms, run_wrk, socket_errors_note, write_lines, wrk_argv, wrk_binary
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
 from .server import simulator_server
 

@@ -21,12 +21,20 @@ Any answer outside 2xx (401, 429 lockouts, …) makes the run a failed measureme
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from contextlib import ExitStack
-from typing import Callable
 
 from .http import (
-    alternate, check_answer, comparison_figures, ms, rate_rows, run_wrk, socket_errors_note, wrk_argv, wrk_binary,
+    alternate,
+    check_answer,
+    comparison_figures,
+    ms,
+    rate_rows,
+    run_wrk,
+    socket_errors_note,
     write_lines,
+    wrk_argv,
+    wrk_binary,
 )
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
 from .server import ServerProcess, bare_server, simulator_server

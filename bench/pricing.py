@@ -81,8 +81,8 @@ def seeded_store(seed: int = SEED, products: int = CATALOG_PRODUCTS):
 def make_scenario(store, lines: int, rules: int, seed: int = SEED) -> Scenario:
     """A basket of `lines` lines and `rules` active rules of mixed kinds, deterministic for the seed."""
     from simulator.basket.pricing import LineInput
-    from simulator.promotions.rules import Promotion, check_promotion
     from simulator.catalog.model import CATEGORY, PRODUCT
+    from simulator.promotions.rules import Promotion, check_promotion
 
     rng = random.Random(f"{seed}:pricing-bench:{lines}x{rules}")
     stocked = [product for product in store.values(PRODUCT) if product.stock > 0]

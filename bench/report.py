@@ -55,7 +55,7 @@ class Target:
     applicable: bool = True  # False: this run measured something else (e.g. a smaller size)
 
     @classmethod
-    def informational(cls, name: str, value: float | None, unit: str = "") -> "Target":
+    def informational(cls, name: str, value: float | None, unit: str = "") -> Target:
         """A figure reported for information: listed with the targets, verdict n/a."""
         return cls(name, value, "", None, unit)
 

@@ -37,9 +37,9 @@ def measure(kind: str, count: int, seed: int = SEED) -> dict:
     """One timing, in this process. Returns {"kind", "count", "seconds", "per_second"}."""
     import gc
 
+    from simulator.catalog.model import PRODUCT
     from simulator.seed import seed_catalog
     from simulator.seed.catalog import generate_categories, naive_faker_product
-    from simulator.catalog.model import PRODUCT
     from simulator.store import InMemoryStore
 
     gc.collect()

@@ -24,10 +24,10 @@ import json
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from simulator.launch import LaunchError, SimulatorProcess, stop_group
 

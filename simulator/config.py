@@ -9,14 +9,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
-from simulator.errors import ConfigError, SettingsError
-from simulator.simulation import config as simconfig
-from simulator.hostnames import parse_host_names, parse_origins
-from simulator.webhooks.hosts import parse_allowed_hosts
 from simulator import offload
+from simulator.errors import ConfigError, SettingsError
+from simulator.hostnames import parse_host_names, parse_origins
+from simulator.simulation import config as simconfig
+from simulator.webhooks.hosts import parse_allowed_hosts
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ class Settings:
         """Where links in mails go: the storefront, or the simulator's own account pages."""
         return (self.storefront_url or self.base_url).rstrip("/")
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         """A copy with some settings changed, each checked as any other source is.
 
         `latency=` / `faults=` replace that section of the simulation config.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication

@@ -6,8 +6,9 @@ one 412 answer of every resource with an If-Match."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from .errors import DomainError
 from .store import RecordNotFound, Store, VersionConflict

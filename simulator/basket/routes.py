@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import url_for
 
-from simulator.schemas import ProblemSchema
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
+from simulator.schemas import ProblemSchema
 
 from . import service
 from .callers import basket_rules, caller_basket

@@ -196,11 +196,11 @@ def set_quantity(store, clock, basket_id: str, line_id: str, quantity: int, *, r
     def edit(basket: Basket) -> Basket:
         line = _line_or_404(basket, line_id)
         if quantity == 0:
-            return dataclasses.replace(basket, lines=tuple(l for l in basket.lines if l.id != line_id))
+            return dataclasses.replace(basket, lines=tuple(ln for ln in basket.lines if ln.id != line_id))
         _check_quantity(quantity, rules)
         product = _stocked_product(store, line.product_id, quantity)
         changed = dataclasses.replace(line, quantity=quantity, seen_unit_price=product.price)
-        return dataclasses.replace(basket, lines=tuple(changed if l.id == line_id else l for l in basket.lines))
+        return dataclasses.replace(basket, lines=tuple(changed if ln.id == line_id else ln for ln in basket.lines))
 
     return _change(store, clock, basket_id, expected_version, edit)
 
@@ -208,7 +208,7 @@ def set_quantity(store, clock, basket_id: str, line_id: str, quantity: int, *, r
 def remove_item(store, clock, basket_id: str, line_id: str, *, expected_version=None) -> Basket:
     def edit(basket: Basket) -> Basket:
         _line_or_404(basket, line_id)
-        return dataclasses.replace(basket, lines=tuple(l for l in basket.lines if l.id != line_id))
+        return dataclasses.replace(basket, lines=tuple(ln for ln in basket.lines if ln.id != line_id))
 
     return _change(store, clock, basket_id, expected_version, edit)
 

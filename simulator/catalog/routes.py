@@ -8,9 +8,9 @@ from html import escape
 from flask import Response, request
 
 from simulator.errors import not_found
+from simulator.http.blueprints import Blueprint, dumps, etag, json_response, not_modified, runtime
 from simulator.offload import cooperative_map
 from simulator.schemas import ProblemSchema
-from simulator.http.blueprints import Blueprint, dumps, etag, json_response, not_modified, runtime
 
 from . import service
 from .schemas import (

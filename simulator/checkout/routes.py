@@ -8,8 +8,8 @@ from flask import Response, redirect, url_for
 
 from simulator.basket.callers import basket_rules, caller_basket, caller_owner_id
 from simulator.customers.auth import optional_customer
-from simulator.schemas import ProblemSchema
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
+from simulator.schemas import ProblemSchema
 
 from . import service
 from .schemas import (

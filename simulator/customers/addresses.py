@@ -9,8 +9,9 @@ the shop ships to, and the postal code valid there (then kept in its canonical f
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from simulator import versioned
 from simulator.clock import Clock

@@ -23,7 +23,7 @@ The raw token is only hashed here; it is never logged or stored.
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 from flask import current_app, g, request
 from flask_smorest import Blueprint

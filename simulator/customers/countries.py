@@ -7,8 +7,8 @@ space where the country's post puts one) or None when the code is not valid ther
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from types import NoneType
-from typing import Any, Callable, Mapping, Sequence
-
-import orjson
+from typing import Any
 
 import flask_smorest
+import orjson
 from flask import Response, current_app, request
 from marshmallow import Schema, missing
 from webargs.core import _UNKNOWN_DEFAULT_PARAM

@@ -16,7 +16,7 @@ Answers here are problem+json like any other; they are never delayed or counted.
 from __future__ import annotations
 
 import hmac
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from simulator.errors import wsgi_problem

@@ -5,11 +5,10 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from simulator.clock import rfc3339
-from simulator.schemas import ProblemSchema
 from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import json_response, runtime
-
 from simulator.mail import outbox
+from simulator.schemas import ProblemSchema
 
 blp = AdminBlueprint("sim_outbox", __name__, description="Simulator outbox: mails the backend sent.")
 

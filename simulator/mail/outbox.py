@@ -7,9 +7,9 @@ id index is also the time index; the oldest mails are dropped past `OUTBOX_LIMIT
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Mapping
 
 from simulator.clock import Clock
 from simulator.store import Store, encode_id

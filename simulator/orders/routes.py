@@ -6,8 +6,8 @@ from flask import request
 
 from simulator import idempotency
 from simulator.basket.callers import basket_rules, caller_owner_id
-from simulator.schemas import ProblemSchema
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
+from simulator.schemas import ProblemSchema
 
 from . import placement, service
 from .schemas import CancelOrderSchema, OrderListArgs, OrderSchema, PlaceOrderSchema

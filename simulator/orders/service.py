@@ -57,7 +57,7 @@ class OrderTimings:
     awaiting_payment_timeout: int = 7 * 24 * 3600
 
     @classmethod
-    def from_settings(cls, settings) -> "OrderTimings":
+    def from_settings(cls, settings) -> OrderTimings:
         return cls(
             settings.order_seconds_to_paid, settings.order_seconds_to_processing, settings.order_seconds_to_shipped,
             settings.order_seconds_to_delivered, settings.bank_transfer_timeout_seconds,

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import url_for
 
-from simulator.schemas import ProblemSchema
 from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import etag, if_match_version, json_response, page_of, runtime
-
+from simulator.schemas import ProblemSchema
 
 from . import rules as promotions
 from .schemas import PromotionRuleSchema, PromotionSetSchema, PromotionWriteSchema

@@ -12,11 +12,12 @@ Kinds, by the level they work at:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 
 from simulator.catalog.model import CATEGORY, PRODUCT
 from simulator.errors import DomainError, not_found, validation_error

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Iterator
 
 from faker import Faker
 
@@ -25,7 +25,7 @@ DATA = json.loads((Path(__file__).parent / "categories.json").read_text(encoding
 
 #: Seeded records are dated relative to this instant, not to "now", so that the same
 #: seed yields the same catalog byte for byte whenever it runs.
-SEED_EPOCH = datetime(2026, 11, 1, tzinfo=timezone.utc)
+SEED_EPOCH = datetime(2026, 11, 1, tzinfo=UTC)
 
 SOLD_OUT_SHARE = 0.08
 COMPARE_AT_SHARE = 0.2
@@ -183,8 +183,8 @@ def generate_products(
             weight_grams=low_weight + below(high_weight - low_weight + 1),
             attributes=attributes,
             image_count=1 + below(4),
-            created_at=datetime.fromtimestamp(int(created), timezone.utc),
-            updated_at=datetime.fromtimestamp(int(updated), timezone.utc),
+            created_at=datetime.fromtimestamp(int(created), UTC),
+            updated_at=datetime.fromtimestamp(int(updated), UTC),
             version=1 + below(6),
         )
         if progress and (index + 1) % step == 0:
@@ -194,7 +194,7 @@ def generate_products(
 def naive_faker_product(fake: Faker, leaves: list[Leaf]) -> Product:
     """The baseline `make bench` compares against: a Faker provider call per field."""
     leaf = fake.random_element(leaves)
-    created = fake.date_time_between(start_date=SEED_EPOCH - timedelta(days=365), end_date=SEED_EPOCH, tzinfo=timezone.utc)
+    created = fake.date_time_between(start_date=SEED_EPOCH - timedelta(days=365), end_date=SEED_EPOCH, tzinfo=UTC)
     return Product(
         id=f"prd_{fake.unique.bothify('????????????').lower()}",
         sku=fake.ean13(),
@@ -210,6 +210,6 @@ def naive_faker_product(fake: Faker, leaves: list[Leaf]) -> Product:
         attributes={"colour": fake.safe_color_name(), "material": fake.word()},
         image_count=fake.random_int(1, 4),
         created_at=created,
-        updated_at=fake.date_time_between(start_date=created, end_date=SEED_EPOCH, tzinfo=timezone.utc),
+        updated_at=fake.date_time_between(start_date=created, end_date=SEED_EPOCH, tzinfo=UTC),
         version=fake.random_int(1, 6),
     )

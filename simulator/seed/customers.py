@@ -15,9 +15,9 @@ and a random salt of their own.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 from faker import Faker
 
@@ -105,7 +105,7 @@ def _address(
     rng: random.Random, pool: LocalePool, owner: Customer, created: float, shipping: bool, billing: bool, other_person: bool
 ) -> Address:
     postal, city = rng.choice(pool.places)
-    at = datetime.fromtimestamp(int(created), timezone.utc)
+    at = datetime.fromtimestamp(int(created), UTC)
     return Address(
         id=encode_id("adr", rng.getrandbits(60)),
         owner_id=owner.id,
@@ -144,7 +144,7 @@ def generate_customers(
         pool = rng.choices(pools, weights)[0]
         created = epoch - rng.random() * two_years
         phone = _phone(rng, pool.country) if rng.random() < PHONE_SHARE else None
-        at = datetime.fromtimestamp(int(created), timezone.utc)
+        at = datetime.fromtimestamp(int(created), UTC)
         customer = Customer(
             id=encode_id("cus", rng.getrandbits(60)),
             email=seeded_email(n),

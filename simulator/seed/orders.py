@@ -12,7 +12,7 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
-from simulator.basket.pricing import LineInput, PricingContext, price_basket
+from simulator.basket.pricing import LineInput, PricingContext, price_basket, tax_line
 from simulator.catalog.model import PRODUCT
 from simulator.checkout.options import DELIVERY_OPTIONS, PaymentFlow, add_working_days
 from simulator.checkout.service import ADDRESS_KEYS, SERVICE_TAX_RATE
@@ -28,7 +28,6 @@ from simulator.orders.model import (
     StatusChange,
 )
 from simulator.orders.service import next_number
-from simulator.basket.pricing import tax_line
 from simulator.store import Store, encode_id
 
 from .catalog import SEED_EPOCH
@@ -92,9 +91,9 @@ def _order(store, rng, customer, address, products, status) -> Order:
         id=encode_id("ord", rng.getrandbits(60)), number=next_number(store), owner_id=customer.id, customer_id=customer.id,
         email=customer.email, checkout_id=None,
         lines=tuple(
-            OrderLine(l.product.id, l.product.sku, l.product.name, l.quantity, l.unit_price, l.subtotal, l.discount,
-                      l.total, l.product.tax_rate, ())
-            for l in priced.lines
+            OrderLine(ln.product.id, ln.product.sku, ln.product.name, ln.quantity, ln.unit_price, ln.subtotal, ln.discount,
+                      ln.total, ln.product.tax_rate, ())
+            for ln in priced.lines
         ),
         promotions=(), coupons=(), subtotal=priced.subtotal, discount=priced.discount, shipping=shipping,
         payment_fee=Decimal("0.00"), tax=sum((t[2] for t in taxes), Decimal(0)), total=total, taxes=taxes,

@@ -14,11 +14,11 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from simulator.promotions import rules as promotions
-from simulator.promotions.schemas import PromotionWriteSchema
 from simulator.catalog.model import CATEGORY, PRODUCT
 from simulator.errors import DomainError, SettingsError
 from simulator.money import quantize
+from simulator.promotions import rules as promotions
+from simulator.promotions.schemas import PromotionWriteSchema
 from simulator.store import Store
 
 DEFAULT_FILE = Path(__file__).parent / "promotions.json"

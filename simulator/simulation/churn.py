@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
-from simulator.seed.catalog import faker_pools, generate_categories, generate_products
 from simulator.catalog import service
 from simulator.catalog.model import PRODUCT
 from simulator.clock import Clock
 from simulator.money import quantize
+from simulator.seed.catalog import faker_pools, generate_categories, generate_products
 from simulator.store import Store, encode_id
 
 #: The mix of changes: (kind, weight). Prices and stock move most, like a real shop.

@@ -20,11 +20,13 @@ a PATCH (RFC 7396: objects merge, null removes; a latency profile is replaced wh
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from simulator.errors import ConfigError
 from simulator.simulation import faults as fault_rules
+
 from .groups import GROUPS
 from .latency import NONE, Profile, parse_profile
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from marshmallow import RAISE, Schema, fields
 
 from simulator.clock import rfc3339
 from simulator.errors import ConfigError, DomainError
-from simulator.schemas import ProblemSchema
 from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import json_response, runtime
+from simulator.schemas import ProblemSchema
 
 from .groups import DESCRIPTIONS, GROUPS
 from .state import SimState
@@ -139,7 +139,7 @@ def get_stats():
         groups[group] = {**stats.group_dict(group), "target_latency_ms": _target(compiled.latency[group]),
                          "faults": compiled.faults[group].to_dict()}
     return json_response({
-        "since": rfc3339(datetime.fromtimestamp(stats.since, timezone.utc)),
+        "since": rfc3339(datetime.fromtimestamp(stats.since, UTC)),
         "now": rfc3339(sim.clock.now()),
         "fault_seed": state.fault_seed,
         "groups": groups,

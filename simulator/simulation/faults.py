@@ -13,11 +13,11 @@ price changes at checkout. Their rates are checked here (`check_domain`);
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from simulator.domain_faults import NAMES as DOMAIN_FAULTS
-
 from simulator.errors import ConfigError
 
 from .latency import format_ms, parse_duration
@@ -46,7 +46,7 @@ class FaultRule:
     def active(self) -> bool:
         return bool(self.error_rate or self.timeout_rate or self.drop_rate or self.truncate_rate)
 
-    def decide(self, rng) -> "Fault | None":
+    def decide(self, rng) -> Fault | None:
         """At most one fault for one request: one draw, only when some rate is above 0."""
         if not self.active:
             return None

@@ -15,9 +15,11 @@ from __future__ import annotations
 import copy
 import random
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from simulator.simulation import config as simconfig
+
 from .stats import Stats
 
 

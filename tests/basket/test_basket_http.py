@@ -32,7 +32,7 @@ def test_add_the_same_product_twice_adds_up(client, sim, guest):
     product = stocked(sim)
     client.post("/api/v1/basket/items", json={"product_id": product.id, "quantity": 2}, headers=guest)
     body = client.post("/api/v1/basket/items", json={"product_id": product.id, "quantity": 1}, headers=guest).get_json()
-    assert [(l["product_id"], l["quantity"]) for l in body["lines"]] == [(product.id, 3)]
+    assert [(ln["product_id"], ln["quantity"]) for ln in body["lines"]] == [(product.id, 3)]
     assert body["item_count"] == 3
     assert Decimal(body["totals"]["subtotal"]["amount"]) == product.price * 3
     assert body["totals"]["shipping"] == {"amount": "0.00", "currency": "EUR"}
@@ -46,7 +46,7 @@ def test_quantity_change_zero_removes_and_delete_removes(client, sim, guest):
     body = client.patch(f"/api/v1/basket/items/{line_a}", json={"quantity": 4}, headers=guest).get_json()
     assert body["lines"][0]["quantity"] == 4
     body = client.patch(f"/api/v1/basket/items/{line_a}", json={"quantity": 0}, headers=guest).get_json()
-    assert [l["id"] for l in body["lines"]] == [line_b]
+    assert [ln["id"] for ln in body["lines"]] == [line_b]
     body = client.delete(f"/api/v1/basket/items/{line_b}", headers=guest).get_json()
     assert body["lines"] == [] and body["totals"]["total"]["amount"] == "0.00"
     assert_problem(client.delete(f"/api/v1/basket/items/{line_b}", headers=guest), 404, "BASKET_ITEM_NOT_FOUND")
@@ -71,7 +71,7 @@ def test_reprices_on_read_and_flags_what_blocks_checkout(client, sim, guest):
     catalog.delete_product(sim.store, sim.clock, gone.id)
     catalog.update_product(sim.store, sim.clock, scarce.id, {"stock": 2})
     body = client.get("/api/v1/basket", headers=guest).get_json()
-    by_product = {l["product_id"]: l for l in body["lines"]}
+    by_product = {ln["product_id"]: ln for ln in body["lines"]}
     assert by_product[cheap.id]["status"] == "ok"
     assert by_product[cheap.id]["previous_unit_price"]["amount"] == f"{cheap.price:.2f}"
     assert by_product[cheap.id]["unit_price"]["amount"] == f"{cheap.price + 1:.2f}"
@@ -113,7 +113,7 @@ def test_totals_line_discounts_and_tax_add_up(client, sim, guest):
     body = client.post("/api/v1/basket/coupons", json={"code": "FLASH25"}, headers=guest).get_json()
     totals = {k: Decimal(v["amount"]) for k, v in body["totals"].items()}
     assert totals["total"] == totals["subtotal"] - totals["discount"] + totals["shipping"]
-    assert sum(Decimal(l["discount"]["amount"]) for l in body["lines"]) == totals["discount"]
+    assert sum(Decimal(ln["discount"]["amount"]) for ln in body["lines"]) == totals["discount"]
     assert sum(Decimal(p["amount"]["amount"]) for p in body["promotions"]) == totals["discount"]
     assert sum(Decimal(t["tax"]["amount"]) for t in body["taxes"]) == totals["tax"]
     assert sum(Decimal(t["gross"]["amount"]) for t in body["taxes"]) == totals["total"]
@@ -233,7 +233,7 @@ def test_customer_basket_follows_the_bearer_token_and_is_private(client, sim):
     other = login(client, "customer1@example.test")
     product = stocked(sim)
     mine = client.post("/api/v1/basket/items", json={"product_id": product.id}, headers=demo).get_json()
-    assert mine["customer_id"] and [l["product_id"] for l in mine["lines"]] == [product.id]
+    assert mine["customer_id"] and [ln["product_id"] for ln in mine["lines"]] == [product.id]
     assert client.get("/api/v1/basket", headers=other).get_json()["lines"] == []
     again = login(client)  # another session of the same customer sees the same basket
     assert client.get("/api/v1/basket", headers=again).get_json()["id"] == mine["id"]
@@ -250,7 +250,7 @@ def test_login_merges_the_guest_basket_capping_at_stock(client, sim, guest):
     client.post("/api/v1/basket/coupons", json={"code": "FLASH25"}, headers=guest)
     merged_headers = login(client, basket_token=guest["X-Basket-Token"])
     body = client.get("/api/v1/basket", headers=merged_headers).get_json()
-    quantities = {l["product_id"]: l["quantity"] for l in body["lines"]}
+    quantities = {ln["product_id"]: ln["quantity"] for ln in body["lines"]}
     assert quantities == {scarce.id: scarce.stock, plenty.id: 3}
     [lowered] = [m for m in body["messages"] if m["code"] == "MERGE_QUANTITY_LOWERED"]
     assert lowered["product_id"] == scarce.id and lowered["line_id"] == body["lines"][0]["id"] and scarce.name in lowered["text"]

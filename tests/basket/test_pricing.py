@@ -424,7 +424,7 @@ def test_the_order_lines_were_added_in_does_not_change_the_price(product_spec, r
     shuffled = data.draw(st.permutations(basket))
     a, b = price_basket(basket, rules, context), price_basket(list(shuffled), rules, context)
     same_price(a, b)
-    assert {l.line_id: l.discount for l in a.lines} == {l.line_id: l.discount for l in b.lines}
+    assert {ln.line_id: ln.discount for ln in a.lines} == {ln.line_id: ln.discount for ln in b.lines}
 
 
 @settings(max_examples=200, deadline=None)
