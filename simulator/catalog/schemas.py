@@ -8,7 +8,8 @@ from marshmallow import Schema, fields, validate
 
 from simulator.schemas import Amount, MoneySchema
 
-from .service import CHANGES_MAX_LIMIT, EXPORT_MAX_LIMIT, SORTS
+from .index import SORTS
+from .service import CHANGES_MAX_LIMIT, EXPORT_MAX_LIMIT
 
 ID = validate.Length(min=1, max=64)
 

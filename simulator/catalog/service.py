@@ -21,7 +21,8 @@ from simulator.webhooks import events
 from simulator.store import Change, RecordNotFound, Store, VersionConflict
 
 from . import cursors
-from .model import CATEGORY, PRODUCT, Category, Product, ean13
+from .index import ProductQuery, read_model
+from .model import CATEGORY, PRODUCT, Product, ean13
 
 EXPORT_MAX_LIMIT = 1000
 #: Products an export reads (and its route serialises) between two pauses for other
@@ -29,12 +30,6 @@ EXPORT_MAX_LIMIT = 1000
 #: large the catalog, an export holds the server's one event loop no longer at a time.
 EXPORT_CHUNK = 100
 CHANGES_MAX_LIMIT = 1000
-SORTS = {
-    "price": (lambda p: (p.price, p.id), False),
-    "-price": (lambda p: (p.price, p.id), True),
-    "name": (lambda p: (p.name.lower(), p.id), False),
-    "-updated_at": (lambda p: (p.updated_at, p.id), True),
-}
 #: Fields a product change may set (through /_sim/products or the churn generator).
 EDITABLE = (
     "name", "description", "brand", "category_ids", "price", "compare_at_price",
@@ -42,80 +37,21 @@ EDITABLE = (
 )
 
 
-# -- categories -----------------------------------------------------------------
-def categories(store: Store) -> list[Category]:
-    return sorted(store.values(CATEGORY), key=lambda c: (c.level, c.position))
-
-
+# -- categories, browse and detail ----------------------------------------------
 def category_tree(store: Store) -> list[dict]:
-    """Top-level categories with nested `children`, siblings in their shop order."""
-    nodes = {c.id: {"category": c, "children": []} for c in categories(store)}
-    roots = []
-    for node in nodes.values():
-        parent = node["category"].parent_id
-        (nodes[parent]["children"] if parent in nodes else roots).append(node)
-    return roots
-
-
-def descendants(store: Store, category_id: str) -> set[str]:
-    """The category and everything below it."""
-    children: dict[str | None, list[str]] = {}
-    for category in store.values(CATEGORY):
-        children.setdefault(category.parent_id, []).append(category.id)
-    found, stack = set(), [category_id]
-    while stack:
-        current = stack.pop()
-        found.add(current)
-        stack.extend(children.get(current, ()))
-    return found
-
-
-# -- browse and detail ----------------------------------------------------------
-@dataclass(frozen=True)
-class ProductQuery:
-    category: str | None = None
-    q: str | None = None
-    min_price: Decimal | None = None
-    max_price: Decimal | None = None
-    in_stock: bool | None = None
-    sort: str | None = None
-
-
-def _matcher(store: Store, query: ProductQuery):
-    checks = []
-    if query.category is not None:
-        if store.get(CATEGORY, query.category) is None:
-            raise validation_error({"category": f"unknown category {query.category}"})
-        wanted = descendants(store, query.category)
-        checks.append(lambda p: not wanted.isdisjoint(p.category_ids))
-    if query.min_price is not None and query.max_price is not None and query.min_price > query.max_price:
-        raise validation_error({"min_price": "must not be above max_price"})
-    if query.min_price is not None:
-        checks.append(lambda p: p.price >= query.min_price)
-    if query.max_price is not None:
-        checks.append(lambda p: p.price <= query.max_price)
-    if query.in_stock is not None:
-        checks.append(lambda p: (p.stock > 0) == query.in_stock)
-    if query.q:
-        terms = query.q.lower().split()
-        checks.append(lambda p: all(t in p.name.lower() or t in p.brand.lower() or t == p.sku for t in terms))
-    return checks
+    """Top-level categories with nested `children`, siblings in their shop order (cached:
+    read it, never change it)."""
+    return read_model(store).category_tree()
 
 
 def browse(store: Store, query: ProductQuery, page: int, page_size: int) -> tuple[list[Product], int]:
-    """One page of products matching the query, and how many match in all."""
-    checks = _matcher(store, query)
-    start = (page - 1) * page_size
-    if not checks and query.sort is None:
-        # The common unfiltered listing is a slice of the id index: no scan.
-        with store.snapshot():  # ids and records from one moment: none deleted in between
-            ids = store.ids_after(PRODUCT, None, page_size, offset=start)
-            return [store.get(PRODUCT, i) for i in ids], store.count(PRODUCT)
-    matching = [p for p in store.values(PRODUCT) if all(check(p) for check in checks)]
-    if query.sort is not None:
-        key, reverse = SORTS[query.sort]
-        matching.sort(key=key, reverse=reverse)
-    return matching[start : start + page_size], len(matching)
+    """One page of products matching the query, and how many match in all (from the
+    read model's indexes: see `index.py`; the `q` rule is in `search.py`)."""
+    if query.category is not None and store.get(CATEGORY, query.category) is None:
+        raise validation_error({"category": f"unknown category {query.category}"})
+    if query.min_price is not None and query.max_price is not None and query.min_price > query.max_price:
+        raise validation_error({"min_price": "must not be above max_price"})
+    return read_model(store).browse(query, (page - 1) * page_size, page_size)
 
 
 def get_product(store: Store, product_id: str) -> Product:

@@ -1,0 +1,393 @@
+"""The catalog read model: indexes that answer browse queries without scanning the catalog.
+
+One model per store instance in this process (`read_model(store)`), so a reset, which
+swaps in a new store, starts a new model, and a shared store can have one per worker.
+It is built once from the store's products and then kept up to date from the store's
+change log: before each query it re-reads the products changed since the position it
+last applied (nothing to do when the log has not moved). Every product write logs its
+change (the catalog service does); categories only change with a new store, or with
+writes that log a CATEGORY change, and then the model is rebuilt.
+
+What it holds, per category (sub-categories included; None for the whole catalog) and
+stock state (in stock or not), is one sorted list of products per order (id, price,
+name, updated_at); and a term index for `q`. Answers:
+
+- filters and a sort: a positional slice of one list, or of two merged (in and out of
+  stock), with price bounds found by bisection in price order. O(page + log n).
+- price bounds in another order, or text: the smallest set of candidates, filtered,
+  then either sorted or found by walking the ordered list, whichever reads fewer.
+
+Every order ends with the product id, so no two products tie and the answer is the
+same as sorting the whole catalog would give.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import weakref
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import chain, compress
+from operator import attrgetter, itemgetter, not_
+from typing import Callable, Iterator
+
+from sortedcontainers import SortedList
+
+from simulator.store import Store
+
+from .model import CATEGORY, PRODUCT, Category, Product
+from .search import TermIndex, TextQuery, parse_query, product_terms
+
+#: What each order but the id order is about. Their keys are (value, id): no two tie.
+VALUES: dict[str, Callable[[Product], object]] = {
+    "price": attrgetter("price"),
+    "name": lambda p: p.name.lower(),
+    "updated_at": attrgetter("updated_at"),
+}
+
+
+def _order_key(order: str) -> Callable[[Product], object]:
+    if order == "id":
+        return attrgetter("id")
+    value = VALUES[order]
+    return lambda p: (value(p), p.id)
+
+
+#: Each order's key.
+ORDERS = {order: _order_key(order) for order in ("id", *VALUES)}
+ID_OF = {"id": lambda key: key, "price": itemgetter(1), "name": itemgetter(1), "updated_at": itemgetter(1)}
+#: The `sort` argument → (order, descending).
+SORTS = {
+    "price": ("price", False),
+    "-price": ("price", True),
+    "name": ("name", False),
+    "-updated_at": ("updated_at", True),
+}
+#: Changes read from the log at a time while catching up.
+CATCH_UP_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class ProductQuery:
+    category: str | None = None
+    q: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+    sort: str | None = None
+
+
+PriceRange = tuple[Decimal | None, Decimal | None]
+Span = tuple[SortedList, int, int]  # keys [start, stop) of one sorted list
+
+
+class _AfterAll:
+    """Sorts after any product id: (price, AFTER_ALL) bounds every key with that price."""
+
+    def __lt__(self, other: object) -> bool:
+        return False
+
+    def __gt__(self, other: object) -> bool:
+        return True
+
+
+AFTER_ALL = _AfterAll()
+
+
+class CatalogReadModel:
+    def __init__(self, store: Store) -> None:
+        self._store = weakref.ref(store)  # the registry maps store → model: no cycle back
+        self._lock = threading.Lock()
+        self._built = False
+        self._seq = 0  # the change-log position applied
+        self._category_seq = 0
+        self._tree: list[dict] = []
+        self._categories: dict[str, Category] = {}
+        self._nodes_cache: dict[tuple[str, ...], tuple[str | None, ...]] = {}
+        self._products: dict[str, Product] = {}
+        self._lists: dict[tuple[str | None, bool, str], SortedList] = {}
+        self._terms = TermIndex()
+
+    # -- reading ----------------------------------------------------------------------
+    def category_tree(self) -> list[dict]:
+        """Top-level categories with nested `children`, siblings in their shop order.
+        The same (cached) nodes until the categories change: read them, never change them."""
+        with self._lock:
+            self._refresh()
+            return self._tree
+
+    def browse(self, query: ProductQuery, start: int, count: int) -> tuple[list[Product], int]:
+        """`count` products from position `start` of those matching, and how many match."""
+        order, descending = SORTS[query.sort] if query.sort else ("id", False)
+        price = None if query.min_price is None and query.max_price is None else (query.min_price, query.max_price)
+        text = parse_query(query.q)
+        with self._lock:
+            self._refresh()
+            ids, total = self._query(query.category, query.in_stock, price, text, order, descending, start, count)
+            return [self._products[i] for i in ids], total
+
+    def refresh(self) -> None:
+        """Catch up with the store now (a warm-up: queries catch up by themselves)."""
+        with self._lock:
+            self._refresh()
+
+    # -- queries ----------------------------------------------------------------------
+    def _query(self, category, in_stock, price, text, order, descending, start, count) -> tuple[list[str], int]:
+        spans = self._spans(category, in_stock, order, price if order == "price" else None)
+        id_of = ID_OF[order]
+        if text is None and (price is None or order == "price"):
+            return [id_of(key) for key in _select(spans, start, count, descending)], _size(spans)
+        if text is None:
+            # Price bounds in another order: the price list counts and finds the matches.
+            matching = self._spans(category, in_stock, "price", price)
+            total = _size(matching)
+            collect = lambda: [key[1] for key in _keys(matching)]  # noqa: E731
+            accept = lambda i: _within(self._products[i].price, price)  # noqa: E731
+        else:
+            found = self._text_matches(category, in_stock, price, text)
+            total = len(found)
+            collect = lambda: found  # noqa: E731
+            accept = set(found).__contains__
+        if start >= total:
+            return [], total
+        if walk_is_cheaper(start + count, _size(spans), total):
+            return _walk(spans, id_of, accept, start, count, descending), total
+        key = None if order == "id" else (lambda i: ORDERS[order](self._products[i]))
+        return sorted(collect(), key=key, reverse=descending)[start : start + count], total
+
+    def _text_matches(self, category, in_stock, price, text: TextQuery) -> list[str]:
+        candidates = self._spans(category, in_stock, "price" if price else "id", price)
+        found = self._terms.lookup(text, _size(candidates), self._terms_of)
+        if found is None:  # the text matches many more: check the other candidates one by one
+            return [i for i in _ids(candidates) if text.matches(self._terms_of(i))]
+        products = self._products
+        return [i for i in found if self._fits(products[i], category, in_stock, price)]
+
+    def _terms_of(self, product_id: str) -> set[str]:
+        return product_terms(self._products[product_id])
+
+    def _fits(self, product: Product, category, in_stock, price) -> bool:
+        return (
+            (in_stock is None or (product.stock > 0) == in_stock)
+            and (price is None or _within(product.price, price))
+            and (category is None or category in self._nodes(product.category_ids))
+        )
+
+    def _spans(self, category: str | None, in_stock: bool | None, order: str, price: PriceRange | None) -> list[Span]:
+        """The non-empty spans of the lists that hold the products asked for, in `order`
+        (price bounds only in price order)."""
+        spans = []
+        for stock in (True, False) if in_stock is None else (in_stock,):
+            keys = self._lists.get((category, stock, order))
+            if keys is None:
+                continue
+            start, stop = 0, len(keys)
+            if price is not None:
+                low, high = price
+                start = 0 if low is None else keys.bisect_left((low,))
+                stop = stop if high is None else keys.bisect_left((high, AFTER_ALL))
+            if start < stop:
+                spans.append((keys, start, stop))
+        return spans
+
+    # -- keeping up with the store --------------------------------------------------------
+    def _refresh(self) -> None:
+        store = self._store()
+        if store is None:
+            return
+        if (
+            not self._built
+            or store.last_seq(CATEGORY) != self._category_seq
+            or store.oldest_valid_seq(PRODUCT) > self._seq  # a deletion we never saw was purged
+        ):
+            self._build(store)
+        while store.last_seq(PRODUCT) != self._seq:
+            changes = store.changes_since(PRODUCT, self._seq, CATCH_UP_BATCH)
+            if not changes:
+                break
+            for change in changes:
+                self._apply(store.get(PRODUCT, change.record_id), self._products.get(change.record_id))
+            self._seq = changes[-1].seq
+
+    def _apply(self, current: Product | None, indexed: Product | None) -> None:
+        if current is indexed:
+            return
+        if indexed is not None:
+            self._unindex(indexed)
+        if current is not None:
+            self._index(current)
+
+    def _index(self, product: Product) -> None:
+        self._products[product.id] = product
+        nodes, stock = self._nodes(product.category_ids), product.stock > 0
+        for order, key_of in ORDERS.items():
+            key = key_of(product)
+            for node in nodes:
+                keys = self._lists.get((node, stock, order))
+                if keys is None:
+                    keys = self._lists[(node, stock, order)] = SortedList()
+                keys.add(key)
+        self._terms.add(product.id, product_terms(product))
+
+    def _unindex(self, product: Product) -> None:
+        del self._products[product.id]
+        nodes, stock = self._nodes(product.category_ids), product.stock > 0
+        for order, key_of in ORDERS.items():
+            key = key_of(product)
+            for node in nodes:
+                self._lists[(node, stock, order)].discard(key)
+        self._terms.remove(product.id, product_terms(product))
+
+    def _nodes(self, category_ids: tuple[str, ...]) -> tuple[str | None, ...]:
+        """The lists a product of these categories belongs to: the whole catalog (None),
+        its categories and their ancestors."""
+        nodes = self._nodes_cache.get(category_ids)
+        if nodes is None:
+            found: dict[str | None, None] = {None: None}
+            for category_id in category_ids:
+                current = category_id
+                while current is not None and current not in found:
+                    found[current] = None
+                    parent = self._categories.get(current)
+                    current = parent.parent_id if parent else None
+            nodes = self._nodes_cache[category_ids] = tuple(found)
+        return nodes
+
+    def _build(self, store: Store) -> None:
+        """Everything from a snapshot of the store, in bulk: each order sorted once over
+        the whole catalog and dealt out to the lists in that order, so that making each
+        sorted list costs one pass; the work per product stays in C where it can."""
+        with store.atomic():
+            seq, category_seq = store.last_seq(PRODUCT), store.last_seq(CATEGORY)
+            categories, products = store.values(CATEGORY), store.values(PRODUCT)  # in id order
+        self._load_categories(categories)
+        ids = list(map(attrgetter("id"), products))
+        self._products = dict(zip(ids, products))
+        placements: dict[tuple[tuple[str, ...], bool], int] = {}  # (categories, in stock) → its number
+        placement_of = [placements.setdefault((p.category_ids, p.stock > 0), len(placements)) for p in products]
+        lists: dict[tuple[str | None, bool, str], list] = {}
+        for order in ORDERS:
+            if order == "id":
+                keys, slots = ids, placement_of
+            else:  # a stable sort on the value alone keeps ties in id order
+                values = list(map(VALUES[order], products))
+                positions = sorted(range(len(products)), key=values.__getitem__)
+                keys = list(zip(map(values.__getitem__, positions), map(ids.__getitem__, positions)))
+                slots = list(map(placement_of.__getitem__, positions))
+            stocked = [placement[1] for placement in placements]
+            in_stock = list(map(stocked.__getitem__, slots))
+            lists[(None, True, order)] = list(compress(keys, in_stock))
+            lists[(None, False, order)] = list(compress(keys, map(not_, in_stock)))
+            appenders = [
+                tuple(lists.setdefault((node, stock, order), []).append for node in self._nodes(category_ids)[1:])
+                for category_ids, stock in placements
+            ]
+            for key, slot in zip(keys, slots):
+                for append in appenders[slot]:
+                    append(key)
+        self._lists = {slot: SortedList(keys) for slot, keys in lists.items() if keys}
+        self._terms = TermIndex.of(products)
+        self._seq, self._category_seq, self._built = seq, category_seq, True
+
+    def _load_categories(self, categories: list[Category]) -> None:
+        shop_order = sorted(categories, key=lambda c: (c.level, c.position))
+        nodes = {c.id: {"category": c, "children": []} for c in shop_order}
+        roots = []
+        for node in nodes.values():
+            parent = node["category"].parent_id
+            (nodes[parent]["children"] if parent in nodes else roots).append(node)
+        self._tree, self._categories, self._nodes_cache = roots, {c.id: c for c in categories}, {}
+
+
+# -- positional reads over sorted lists ---------------------------------------------------------
+def _size(spans: list[Span]) -> int:
+    return sum(stop - start for _, start, stop in spans)
+
+
+def _keys(spans: list[Span]) -> Iterator:
+    return chain.from_iterable(keys.islice(start, stop) for keys, start, stop in spans)
+
+
+def _ids(spans: list[Span]) -> Iterator[str]:
+    return (key if isinstance(key, str) else key[1] for key in _keys(spans))
+
+
+def _within(value: Decimal, bounds: PriceRange) -> bool:
+    low, high = bounds
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _select(spans: list[Span], start: int, count: int, descending: bool) -> list:
+    """Keys at positions [start, start + count) of the spans merged, in O(log n + count)."""
+    total = _size(spans)
+    if not descending:
+        return _ascending(spans, start, count)
+    stop = total - start  # counted from the end: read ascending, then reverse
+    if stop <= 0:
+        return []
+    keys = _ascending(spans, max(stop - count, 0), min(count, stop))
+    keys.reverse()
+    return keys
+
+
+def _ascending(spans: list[Span], start: int, count: int) -> list:
+    if not spans:
+        return []
+    if len(spans) == 1:
+        keys, low, high = spans[0]
+        return keys[min(low + start, high) : min(low + start + count, high)]
+    (a, a_start, a_stop), (b, b_start, b_stop) = spans
+    start = min(start, (a_stop - a_start) + (b_stop - b_start))
+    # How many of the first `start` merged keys come from `a`: the least `taken` such
+    # that a's next key is not below the last key taken from `b`.
+    low, high = max(0, start - (b_stop - b_start)), min(start, a_stop - a_start)
+    while low < high:
+        taken = (low + high) // 2
+        if a[a_start + taken] < b[b_start + start - taken - 1]:
+            low = taken + 1
+        else:
+            high = taken
+    a_from, b_from = a_start + low, b_start + start - low
+    merged = a[a_from : min(a_from + count, a_stop)] + b[b_from : min(b_from + count, b_stop)]
+    merged.sort()
+    return merged[:count]
+
+
+def walk_is_cheaper(wanted: int, size: int, matching: int) -> bool:
+    """Whether to find the first `wanted` of `matching` products by walking an ordered
+    list of `size` (reads about wanted * size / matching keys) rather than sorting them."""
+    return wanted * size <= matching * matching
+
+
+def _walk(spans: list[Span], id_of, accept: Callable[[str], bool], start: int, count: int, descending: bool) -> list[str]:
+    """The ids at positions [start, start + count) among the accepted, reading in order."""
+    runs = [keys.islice(low, high, reverse=descending) for keys, low, high in spans]
+    merged = runs[0] if len(runs) == 1 else heapq.merge(*runs, reverse=descending)
+    page: list[str] = []
+    for key in merged:
+        product_id = id_of(key)
+        if accept(product_id):
+            if start:
+                start -= 1
+                continue
+            page.append(product_id)
+            if len(page) == count:
+                break
+    return page
+
+
+# -- one model per store ---------------------------------------------------------------
+_models: weakref.WeakKeyDictionary[Store, CatalogReadModel] = weakref.WeakKeyDictionary()
+_models_lock = threading.Lock()
+
+
+def read_model(store: Store) -> CatalogReadModel:
+    """This process's read model of `store` (made on first use; built on its first read)."""
+    model = _models.get(store)
+    if model is None:
+        with _models_lock:
+            model = _models.get(store)
+            if model is None:
+                model = _models[store] = CatalogReadModel(store)
+    return model
