@@ -26,11 +26,11 @@ from __future__ import annotations
 import heapq
 import threading
 import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain, compress
 from operator import attrgetter, itemgetter, not_
-from typing import Callable, Iterator
 
 from sortedcontainers import SortedList
 

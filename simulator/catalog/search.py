@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import takewhile
 from operator import attrgetter
-from typing import Callable, Collection, Iterable, Iterator, Sequence
 
 from sortedcontainers import SortedList
 

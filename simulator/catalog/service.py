@@ -9,16 +9,17 @@ token reproduces the live catalog, however the catalog moves during the export.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from simulator.clock import Clock
 from simulator.errors import DomainError, not_found, validation_error
 from simulator.offload import cooperative_yield
+from simulator.store import Change, RecordNotFound, Store, VersionConflict
 from simulator.versioned import stale
 from simulator.webhooks import events
-from simulator.store import Change, RecordNotFound, Store, VersionConflict
 
 from . import cursors
 from .index import ProductQuery, read_model

@@ -7,7 +7,7 @@ the catalog service, purged deletions, and random queries over every filter and 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -25,7 +25,7 @@ WORDS = ("Alpha", "alpha", "Alps", "Beta", "Gamma Ray", "T-Shirt", "Über", "ab"
 BRANDS = ("", "Acme", "ACME", "Zeta-Works")
 SKUS = ("2000000000001", "2000000000018", "2100000000002", "AB-12", "ab")
 PRICES = tuple(Decimal(p) for p in ("0.49", "1.00", "1.5", "9.99", "10", "120.00"))
-STAMPS = tuple(datetime(2026, 1, day, tzinfo=timezone.utc) for day in (1, 2, 3))
+STAMPS = tuple(datetime(2026, 1, day, tzinfo=UTC) for day in (1, 2, 3))
 #: Mostly whole terms (a query's words but the last must be whole), some prefixes, some misses.
 QUERY_WORDS = ("alpha", "ALPS", "beta", "gamma", "ray", "t", "shirt", "T-Shirt", "über", "ab", "abc", "b_c", "42",
                "acme", "zeta", "works", "2000000000001", "12", "a", "al", "b", "ü", "2", "20000", "x", "-")
@@ -125,7 +125,7 @@ def test_index_answers_as_the_scan_does(rows, stamps, steps, set_advantage, walk
     monkeypatch_module.setattr(index, "walk_is_cheaper", WALK_IS_CHEAPER if walk is None else lambda *_: walk)
     store = seeded_store(rows, stamps)
     clock = Clock()
-    clock.set(datetime(2026, 1, 2, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 1, 2, tzinfo=UTC))
     clock.freeze()
     for (kind, *args), query, page, page_size in steps:
         ids = [p.id for p in store.values(PRODUCT)]
@@ -182,7 +182,7 @@ def test_a_logged_category_change_rebuilds_the_tree_and_the_lists(sim, frozen):
 def test_every_product_write_reaches_the_index(sim, frozen):
     """Stock taken and returned by orders goes through the catalog service, like churn."""
     from simulator.orders.service import return_stock, take_stock
-    from simulator.sim import churn
+    from simulator.simulation import churn
 
     store = sim.store
     product = next(p for p in store.values(PRODUCT) if p.stock >= 2)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from simulator.catalog.model import Product
 from simulator.catalog.search import TermIndex, parse_query, product_terms
 from tests.catalog.reference import text_matches
 
-NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def product(name: str, brand: str = "Acme", sku: str = "2109744337910") -> Product:
