@@ -149,7 +149,8 @@ def test_a_named_set_reads_in_pages_after_a_member(make_store):
 
 def test_encode_id_is_fixed_width_and_order_preserving():
     assert encode_id("x", 0) == "x_000000000000"
-    assert encode_id("x", 31) < encode_id("x", 32) < encode_id("x", 2**60 - 1)
+    assert encode_id("x", 31) < encode_id("x", 32) < encode_id("x", 2**60 - 1) == "x_zzzzzzzzzzzz"
+    assert encode_id("x", 2**60 + 33) == encode_id("x", 33) == "x_000000000011"  # the low 60 bits
 
 
 def test_change_log_coalesces_per_record_and_reads_in_sequence_order(make_store):
