@@ -37,11 +37,20 @@ from sortedcontainers import SortedList
 from simulator.store import Store
 
 from .model import CATEGORY, PRODUCT, Category, Product
-from .search import TermIndex, TextQuery, parse_query, product_terms
+from .search import SET_ADVANTAGE, TermIndex, TextQuery, parse_query, product_terms
+
+
+def cents(price: Decimal) -> int | Decimal:
+    """The price in cents, in the same order as prices: an int (quick to compare) for a
+    whole number of cents, which every price is in practice."""
+    scaled = price.scaleb(2)
+    whole = int(scaled)
+    return whole if whole == scaled else scaled
+
 
 #: What each order but the id order is about. Their keys are (value, id): no two tie.
 VALUES: dict[str, Callable[[Product], object]] = {
-    "price": attrgetter("price"),
+    "price": lambda p: cents(p.price),
     "name": lambda p: p.name.lower(),
     "updated_at": attrgetter("updated_at"),
 }
@@ -142,13 +151,13 @@ class CatalogReadModel:
             # Price bounds in another order: the price list counts and finds the matches.
             matching = self._spans(category, in_stock, "price", price)
             total = _size(matching)
-            collect = lambda: [key[1] for key in _keys(matching)]  # noqa: E731
+            collect = lambda: list(_ids(matching, "price"))  # noqa: E731
             accept = lambda i: _within(self._products[i].price, price)  # noqa: E731
         else:
             found = self._text_matches(category, in_stock, price, text)
             total = len(found)
             collect = lambda: found  # noqa: E731
-            accept = set(found).__contains__
+            accept = found.__contains__
         if start >= total:
             return [], total
         if walk_is_cheaper(start + count, _size(spans), total):
@@ -156,13 +165,19 @@ class CatalogReadModel:
         key = None if order == "id" else (lambda i: ORDERS[order](self._products[i]))
         return sorted(collect(), key=key, reverse=descending)[start : start + count], total
 
-    def _text_matches(self, category, in_stock, price, text: TextQuery) -> list[str]:
-        candidates = self._spans(category, in_stock, "price" if price else "id", price)
-        found = self._terms.lookup(text, _size(candidates), self._terms_of)
+    def _text_matches(self, category, in_stock, price, text: TextQuery) -> set[str]:
+        order = "price" if price else "id"
+        candidates = self._spans(category, in_stock, order, price)
+        size = _size(candidates)
+        found = self._terms.lookup(text, size, self._terms_of)
         if found is None:  # the text matches many more: check the other candidates one by one
-            return [i for i in _ids(candidates) if text.matches(self._terms_of(i))]
+            return {i for i in _ids(candidates, order) if text.matches(self._terms_of(i))}
+        if category is None and in_stock is None and price is None:
+            return found
+        if size <= len(found) * SET_ADVANTAGE:  # keep those among the candidates: a set operation
+            return found.intersection(_ids(candidates, order))
         products = self._products
-        return [i for i in found if self._fits(products[i], category, in_stock, price)]
+        return {i for i in found if self._fits(products[i], category, in_stock, price)}
 
     def _terms_of(self, product_id: str) -> set[str]:
         return product_terms(self._products[product_id])
@@ -185,8 +200,8 @@ class CatalogReadModel:
             start, stop = 0, len(keys)
             if price is not None:
                 low, high = price
-                start = 0 if low is None else keys.bisect_left((low,))
-                stop = stop if high is None else keys.bisect_left((high, AFTER_ALL))
+                start = 0 if low is None else keys.bisect_left((cents(low),))
+                stop = stop if high is None else keys.bisect_left((cents(high), AFTER_ALL))
             if start < stop:
                 spans.append((keys, start, stop))
         return spans
@@ -256,8 +271,8 @@ class CatalogReadModel:
 
     def _build(self, store: Store) -> None:
         """Everything from a snapshot of the store, in bulk: each order sorted once over
-        the whole catalog and dealt out to the lists in that order, so that making each
-        sorted list costs one pass; the work per product stays in C where it can."""
+        the whole catalog and dealt out to the lists in that order, which then need no
+        sorting; the work per product stays in C where it can."""
         with store.atomic():
             seq, category_seq = store.last_seq(PRODUCT), store.last_seq(CATEGORY)
             categories, products = store.values(CATEGORY), store.values(PRODUCT)  # in id order
@@ -266,7 +281,8 @@ class CatalogReadModel:
         self._products = dict(zip(ids, products))
         placements: dict[tuple[tuple[str, ...], bool], int] = {}  # (categories, in stock) → its number
         placement_of = [placements.setdefault((p.category_ids, p.stock > 0), len(placements)) for p in products]
-        lists: dict[tuple[str | None, bool, str], list] = {}
+        in_stock_of = [stock for _, stock in placements]
+        self._lists = {}
         for order in ORDERS:
             if order == "id":
                 keys, slots = ids, placement_of
@@ -275,10 +291,9 @@ class CatalogReadModel:
                 positions = sorted(range(len(products)), key=values.__getitem__)
                 keys = list(zip(map(values.__getitem__, positions), map(ids.__getitem__, positions)))
                 slots = list(map(placement_of.__getitem__, positions))
-            stocked = [placement[1] for placement in placements]
-            in_stock = list(map(stocked.__getitem__, slots))
-            lists[(None, True, order)] = list(compress(keys, in_stock))
-            lists[(None, False, order)] = list(compress(keys, map(not_, in_stock)))
+                del values, positions
+            in_stock = list(map(in_stock_of.__getitem__, slots))
+            lists = {(None, True, order): list(compress(keys, in_stock)), (None, False, order): list(compress(keys, map(not_, in_stock)))}
             appenders = [
                 tuple(lists.setdefault((node, stock, order), []).append for node in self._nodes(category_ids)[1:])
                 for category_ids, stock in placements
@@ -286,7 +301,7 @@ class CatalogReadModel:
             for key, slot in zip(keys, slots):
                 for append in appenders[slot]:
                     append(key)
-        self._lists = {slot: SortedList(keys) for slot, keys in lists.items() if keys}
+            self._lists.update((slot, _presorted(keys)) for slot, keys in lists.items() if keys)
         self._terms = TermIndex.of(products)
         self._seq, self._category_seq, self._built = seq, category_seq, True
 
@@ -309,8 +324,21 @@ def _keys(spans: list[Span]) -> Iterator:
     return chain.from_iterable(keys.islice(start, stop) for keys, start, stop in spans)
 
 
-def _ids(spans: list[Span]) -> Iterator[str]:
-    return (key if isinstance(key, str) else key[1] for key in _keys(spans))
+def _ids(spans: list[Span], order: str) -> Iterator[str]:
+    return _keys(spans) if order == "id" else map(itemgetter(1), _keys(spans))
+
+
+def _presorted(keys: list) -> SortedList:
+    """A SortedList of keys already in order, made without sorting them again: that
+    sort, comparing a million keys scattered in memory, was a third of building the
+    lists. It fills the fields `SortedList.update` fills (sortedcontainers is pinned,
+    and a test checks the lists with `SortedList._check`)."""
+    made = SortedList()
+    load = made._load
+    made._lists = [keys[start : start + load] for start in range(0, len(keys), load)]
+    made._maxes = [chunk[-1] for chunk in made._lists]
+    made._len = len(keys)
+    return made
 
 
 def _within(value: Decimal, bounds: PriceRange) -> bool:

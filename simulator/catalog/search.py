@@ -10,10 +10,11 @@ matches every product), like an empty search box.
 from __future__ import annotations
 
 import re
+import sys
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import takewhile
 from operator import attrgetter
 
 from sortedcontainers import SortedList
@@ -34,8 +35,12 @@ def text_terms(name: str, brand: str) -> set[str]:
     return set(words(f"{name} {brand}"))
 
 
+def _is_own_term(sku: str) -> bool:
+    return sku.isascii() and sku.isdigit()
+
+
 def sku_terms(sku: str) -> list[str]:
-    if sku.isascii() and sku.isdigit():
+    if _is_own_term(sku):
         # The record's own string: the index then holds no copy of a million EAN-13s.
         return [sku]
     return words(sku)
@@ -62,116 +67,149 @@ def parse_query(q: str | None) -> TextQuery | None:
     return TextQuery(frozenset(found[:-1]), found[-1]) if found else None
 
 
-#: A set operation in C costs a small fraction of checking one product in Python, so
-#: the term index answers even when its sets are this many times larger than the
-#: other candidates.
+#: A set operation in C on this many ids costs about as much as checking one product in
+#: Python: the term index answers with its sets while they are at most this many times
+#: larger than the candidates the caller would otherwise check one by one.
 SET_ADVANTAGE = 8
+
+Posting = str | list[str]  # the one id of a term only one product has, else its ids in order
 
 
 class TermIndex:
     """Term → ids of the products that have it, and the terms in order for prefixes.
 
-    A term that only one product has (a SKU, mostly) maps to that id itself rather
-    than to a set of one: a set costs ~200 bytes, and there are as many SKUs as products.
-    Not thread-safe: the read model holds its lock around every call.
+    Memory is what limits a catalog of a million: a term's ids are a sorted list (8
+    bytes an id; a set takes seven times that), and a term that only one product has
+    (a SKU, nearly always) maps to that id itself. Not thread-safe: the read model
+    holds its lock around every call.
     """
 
     def __init__(self) -> None:
-        self._postings: dict[str, str | set[str]] = {}
+        self._postings: dict[str, Posting] = {}
         self._vocabulary = SortedList()
 
     @classmethod
     def of(cls, products: list[Product]) -> TermIndex:
         """The index of these products, in bulk: the few name and brand terms gather
-        their ids in lists first; SKUs, nearly one per product, go straight in."""
+        their ids in lists; SKUs, nearly one per product, go straight in."""
         index = cls()
-        ids = list(map(attrgetter("id"), products))
-        named: dict[str, list[str]] = defaultdict(list)
-        for product_id, terms in zip(ids, map(text_terms, map(attrgetter("name"), products), map(attrgetter("brand"), products))):
-            for term in terms:
-                named[term].append(product_id)
-        for term, term_ids in named.items():
-            index._put(term, term_ids)
-        for product_id, sku in zip(ids, map(attrgetter("sku"), products)):
-            for term in sku_terms(sku):
-                index._put(term, (product_id,))
+        # Names are made of few distinct pieces (brands, nouns…): gather ids by piece, then
+        # find the terms of each piece once. Words never span white space, so the terms
+        # of the pieces are the terms of the text.
+        by_piece: dict[str, list[str]] = defaultdict(list)
+        for product in products:
+            for piece in f"{product.name} {product.brand}".split():
+                by_piece[piece].append(product.id)
+        by_term: dict[str, list[list[str]]] = defaultdict(list)
+        for piece, ids in by_piece.items():
+            for term in set(words(piece)):
+                by_term[term].append(ids)
+        postings = index._postings
+        for term, id_lists in by_term.items():
+            # A product's id twice in a row when a piece repeats (the brand in the name).
+            ids = list(dict.fromkeys(id_lists[0])) if len(id_lists) == 1 else list(set().union(*id_lists))
+            ids.sort()  # in order already when the products are (the store gives them in id order)
+            postings[term] = ids[0] if len(ids) == 1 else ids
+        ids, skus = list(map(attrgetter("id"), products)), list(map(attrgetter("sku"), products))
+        with_skus = {**postings, **dict(zip(skus, ids))}
+        if len(with_skus) == len(postings) + len(skus) and all(map(str.isdigit, skus)) and all(map(str.isascii, skus)):
+            index._postings = with_skus  # every SKU its own term, and no other product's
+        else:
+            for product_id, sku in zip(ids, skus):
+                for term in sku_terms(sku):
+                    index._put(term, product_id)
         index._vocabulary = SortedList(index._postings)
         return index
 
     def add(self, product_id: str, terms: Iterable[str]) -> None:
         for term in terms:
-            if self._put(term, (product_id,)):
+            if self._put(term, product_id):
                 self._vocabulary.add(term)
 
-    def _put(self, term: str, product_ids: Sequence[str]) -> bool:
-        """Add the ids to the term's posting; True when the term is new."""
+    def _put(self, term: str, product_id: str) -> bool:
+        """Add the id to the term's posting; True when the term is new."""
         posting = self._postings.get(term)
         if posting is None:
-            self._postings[term] = product_ids[0] if len(product_ids) == 1 else set(product_ids)
+            self._postings[term] = product_id
             return True
         if isinstance(posting, str):
-            merged = {posting, *product_ids}
-            if len(merged) > 1:
-                self._postings[term] = merged
+            if posting != product_id:
+                self._postings[term] = sorted((posting, product_id))
         else:
-            posting.update(product_ids)
+            at = bisect_left(posting, product_id)
+            if at == len(posting) or posting[at] != product_id:
+                posting.insert(at, product_id)
         return False
 
     def remove(self, product_id: str, terms: Iterable[str]) -> None:
         for term in terms:
             posting = self._postings.get(term)
-            if posting is None:
-                continue
             if isinstance(posting, str):
                 if posting == product_id:
                     del self._postings[term]
                     self._vocabulary.remove(term)
-                continue
-            posting.discard(product_id)
-            if len(posting) == 1:
-                self._postings[term] = next(iter(posting))
+            elif posting is not None:
+                at = bisect_left(posting, product_id)
+                if at < len(posting) and posting[at] == product_id:
+                    del posting[at]
+                    if len(posting) == 1:
+                        self._postings[term] = posting[0]
 
-    def _ids(self, term: str) -> set[str] | None:
-        posting = self._postings.get(term)
-        return {posting} if isinstance(posting, str) else posting
-
-    def _prefixed(self, prefix: str) -> Iterator[str]:
-        return takewhile(lambda term: term.startswith(prefix), self._vocabulary.irange(prefix))
+    def _prefixed(self, prefix: str) -> tuple[int, Iterator[Posting]]:
+        """How many terms begin with `prefix`, and their postings."""
+        start = self._vocabulary.bisect_left(prefix)
+        end = _after_prefix(prefix)
+        stop = len(self._vocabulary) if end is None else self._vocabulary.bisect_left(end)
+        return stop - start, map(self._postings.__getitem__, self._vocabulary.islice(start, stop))
 
     def lookup(self, query: TextQuery, limit: int, terms_of: Callable[[str], Collection[str]]) -> set[str] | None:
-        """The ids of the products the query matches, or None when the sets to combine
-        would be far larger than `limit` (the caller then checks its own `limit`
+        """The ids of the products the query matches (a new set), or None when the ids to
+        combine are far more than `limit` (the caller then checks its own `limit`
         candidates one by one instead). `terms_of(id)` gives a product's terms."""
         budget = limit * SET_ADVANTAGE
-        exact = []
-        for term in query.exact:
-            ids = self._ids(term)
-            if ids is None:
-                return set()
-            exact.append(ids)
-        if exact:
-            exact.sort(key=len)
-            if len(exact[0]) > budget:
+        if query.exact:
+            postings = []
+            for term in query.exact:
+                posting = self._postings.get(term)
+                if posting is None:
+                    return set()
+                postings.append([posting] if isinstance(posting, str) else posting)
+            postings.sort(key=len)
+            if len(postings[0]) > budget:
                 return None
-            found = exact[0].intersection(*exact[1:])
+            found = set(postings[0])
+            for posting in postings[1:]:
+                found.intersection_update(posting)
             return self._narrow(found, query.prefix, terms_of)
-        found, size = [], 0
-        for term in self._prefixed(query.prefix):
-            ids = self._ids(term)
-            size += len(ids)
-            if size > budget:
-                return None
-            found.append(ids)
-        return set().union(*found)
+        count, postings = self._prefixed(query.prefix)
+        if count > budget:
+            return None
+        postings = list(postings)
+        found = {posting for posting in postings if posting.__class__ is str}  # terms of one product
+        for posting in postings:
+            if posting.__class__ is list:
+                found.update(posting)
+                if len(found) > budget:
+                    return None
+        return found
 
     def _narrow(self, found: set[str], prefix: str, terms_of: Callable[[str], Collection[str]]) -> set[str]:
-        """Those of `found` with a term that begins with `prefix`: a set operation per
-        such term while there are fewer such terms than products, else product by product."""
-        if not found:
-            return found
-        prefixed = []
-        for term in self._prefixed(prefix):
-            prefixed.append(term)
-            if len(prefixed) > len(found):
-                return {i for i in found if any(t.startswith(prefix) for t in terms_of(i))}
-        return set().union(*(found.intersection(self._ids(term)) for term in prefixed))
+        """Those of `found` with a term that begins with `prefix`: by set operations while
+        the postings to read are few enough, else product by product."""
+        budget = len(found) * SET_ADVANTAGE
+        count, postings = self._prefixed(prefix)
+        if found and count <= budget:
+            postings = list(postings)
+            if sum(1 if isinstance(posting, str) else len(posting) for posting in postings) <= budget:
+                narrowed: set[str] = set()
+                for posting in postings:
+                    narrowed.update(found.intersection([posting] if isinstance(posting, str) else posting))
+                return narrowed
+        return {i for i in found if any(term.startswith(prefix) for term in terms_of(i))}
+
+
+def _after_prefix(prefix: str) -> str | None:
+    """The least string after every string that begins with `prefix` (None: no such string)."""
+    while prefix and prefix[-1] == chr(sys.maxunicode):
+        prefix = prefix[:-1]
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else None

@@ -197,3 +197,15 @@ def test_every_product_write_reaches_the_index(sim, frozen):
     churn.apply_changes(store, frozen, 60)
     for query in (service.ProductQuery(sort="-price", in_stock=True), service.ProductQuery(q="a", sort="name")):
         assert service.browse(store, query, 2, 20) == browse_by_scan(store, query, 2, 20)
+
+
+def test_the_lists_built_in_bulk_are_sound_sorted_lists(sim, frozen):
+    """They are made without sortedcontainers' own sort (see index._presorted)."""
+    from simulator.simulation import churn
+
+    model = index.read_model(sim.store)
+    churn.apply_changes(sim.store, frozen, 50)
+    model.refresh()
+    for keys in model._lists.values():
+        keys._check()
+        assert list(keys) == sorted(keys)
