@@ -56,7 +56,8 @@ def browse_products(pagination_parameters, **filters):
         pagination_parameters.page_size,
     )
     pagination_parameters.item_count = total
-    return json_response([_product(p) for p in page])
+    settings = runtime().settings
+    return json_response([product_to_dict(p, settings.currency, settings.base_url) for p in page])
 
 
 @blp.route("/products/<product_id>")

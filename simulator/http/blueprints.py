@@ -10,7 +10,7 @@ import orjson
 
 import flask_smorest
 from flask import Response, current_app, request
-from marshmallow import missing
+from marshmallow import Schema, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from simulator.errors import DomainError, validation_error
@@ -36,7 +36,29 @@ def _has_lone_surrogate(value: Any) -> bool:
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
-class BodyParser(FlaskParser):
+class _OneSchemaPerClass:
+    """webargs makes a new instance of a Schema class for every request it parses, which
+    costs more than the parsing; one instance per class serves every request (loading
+    keeps no state on it)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type[Schema], Schema] = {}
+
+    def _get_schema(self, argmap, req) -> Schema:
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
+
+
+class QueryParser(_OneSchemaPerClass, FlaskParser):
+    """webargs' parser for query arguments (pagination)."""
+
+
+class BodyParser(_OneSchemaPerClass, FlaskParser):
     """webargs' parser, refusing a body that is not JSON (415) and JSON nested deeper than the
     parser goes (400), and JSON whose strings hold a lone UTF-16 surrogate (such as U+D800):
     valid JSON syntax, but not text. Stored, such a string could never be written out again,
@@ -76,7 +98,7 @@ def _query_parameters(view: Callable) -> frozenset[str]:
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with the contract's paging (20 a page by default, 100 at
-    most), the body parser above, and strict query strings: a query parameter the route
+    most), the parsers above, and strict query strings: a query parameter the route
     does not document answers 422, so a misspelt filter or `limit` for `page_size` is
     never silently ignored. Blueprints of pages and images (`strict_query=False`) ignore
     query strings they do not read, as cache-busting links expect. `guard` runs before
@@ -84,6 +106,23 @@ class Blueprint(flask_smorest.Blueprint):
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
     ARGUMENTS_PARSER = BodyParser()
+    PAGINATION_ARGUMENTS_PARSER = QueryParser()
+
+    @staticmethod
+    def _make_pagination_metadata(page: int, page_size: int, item_count: int) -> dict:
+        """flask-smorest's `X-Pagination` content, without making a PaginationMetadataSchema
+        per request to dump this dict of ints as it is."""
+        metadata = {"total": item_count, "total_pages": 0}
+        if item_count:
+            last = (item_count - 1) // page_size + 1
+            metadata.update(total_pages=last, first_page=1, last_page=last)
+            if page <= last:
+                metadata["page"] = page
+                if page > 1:
+                    metadata["previous_page"] = page - 1
+                if page < last:
+                    metadata["next_page"] = page + 1
+        return metadata
 
     def __init__(self, *args: Any, guard: Callable[[], None] | None = None, strict_query: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
