@@ -13,6 +13,7 @@ Sections (each a module with `run(quick) -> SectionResult`):
 - latency  100 ms injected on every request, 200 connections: req/s against Little's-law bound
 - load     the Locust default mix: req/s and percentiles per scenario, users while basket updates stay fast
 - checkout complete checkouts/s (8 calls each) against the bare endpoint's req/s per call
+- catalog  requests/s of filtered browse, two-word search and the category tree as ratios to a bare Flask endpoint (wrk)
 
 The machine is small and noisy, so targets are ratios against a baseline measured
 in the same run, or absolute figures taken as the best of several runs. Every

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from .report import RESULTS, SectionResult, relative, render, summary
 
-SECTIONS = ("seeding", "export", "http", "memory", "pricing", "basket", "login", "contention", "latency", "load", "checkout", "scale")
+SECTIONS = ("seeding", "export", "http", "memory", "pricing", "basket", "login", "contention", "latency", "load", "checkout", "scale",
+            "catalog")
 DEFAULT_JSON = RESULTS / "latest.json"
 
 
