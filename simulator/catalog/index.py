@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain, compress
 from operator import attrgetter, itemgetter, not_
+from typing import TypeVar
 
 from sortedcontainers import SortedList
 
@@ -73,6 +74,7 @@ SORTS = {
     "name": ("name", False),
     "-updated_at": ("updated_at", True),
 }
+T = TypeVar("T")
 #: Changes read from the log at a time while catching up.
 CATCH_UP_BATCH = 1000
 
@@ -112,6 +114,7 @@ class CatalogReadModel:
         self._seq = 0  # the change-log position applied
         self._category_seq = 0
         self._tree: list[dict] = []
+        self._rendered: dict[Callable, object] = {}  # render → what it made of the tree
         self._categories: dict[str, Category] = {}
         self._nodes_cache: dict[tuple[str, ...], tuple[str | None, ...]] = {}
         self._products: dict[str, Product] = {}
@@ -119,12 +122,17 @@ class CatalogReadModel:
         self._terms = TermIndex()
 
     # -- reading ----------------------------------------------------------------------
-    def category_tree(self) -> list[dict]:
-        """Top-level categories with nested `children`, siblings in their shop order.
-        The same (cached) nodes until the categories change: read them, never change them."""
+    def category_tree(self, render: Callable[[list[dict]], T] | None = None) -> list[dict] | T:
+        """Top-level categories with nested `children`, siblings in their shop order; or
+        what `render` makes of them. Both are kept until the categories change: read
+        them, never change them."""
         with self._lock:
             self._refresh()
-            return self._tree
+            if render is None:
+                return self._tree
+            if render not in self._rendered:
+                self._rendered[render] = render(self._tree)
+            return self._rendered[render]
 
     def browse(self, query: ProductQuery, start: int, count: int) -> tuple[list[Product], int]:
         """`count` products from position `start` of those matching, and how many match."""
@@ -312,7 +320,7 @@ class CatalogReadModel:
         for node in nodes.values():
             parent = node["category"].parent_id
             (nodes[parent]["children"] if parent in nodes else roots).append(node)
-        self._tree, self._categories, self._nodes_cache = roots, {c.id: c for c in categories}, {}
+        self._tree, self._categories, self._nodes_cache, self._rendered = roots, {c.id: c for c in categories}, {}, {}
 
 
 # -- positional reads over sorted lists ---------------------------------------------------------

@@ -9,10 +9,10 @@ token reproduces the live catalog, however the catalog moves during the export.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from simulator.clock import Clock
 from simulator.errors import DomainError, not_found, validation_error
@@ -25,6 +25,7 @@ from . import cursors
 from .index import ProductQuery, read_model
 from .model import CATEGORY, PRODUCT, Product, ean13
 
+T = TypeVar("T")
 EXPORT_MAX_LIMIT = 1000
 #: Products an export reads (and its route serialises) between two pauses for other
 #: requests: about half a millisecond of work on this project's 2-core machine, so however
@@ -39,10 +40,10 @@ EDITABLE = (
 
 
 # -- categories, browse and detail ----------------------------------------------
-def category_tree(store: Store) -> list[dict]:
-    """Top-level categories with nested `children`, siblings in their shop order (cached:
-    read it, never change it)."""
-    return read_model(store).category_tree()
+def category_tree(store: Store, render: Callable[[list[dict]], T] | None = None) -> list[dict] | T:
+    """Top-level categories with nested `children`, siblings in their shop order, or what
+    `render` makes of them: both cached until the categories change (read, never change)."""
+    return read_model(store).category_tree(render)
 
 
 def browse(store: Store, query: ProductQuery, page: int, page_size: int) -> tuple[list[Product], int]:

@@ -163,16 +163,19 @@ def test_each_store_has_its_own_read_model(sim):
     assert total == 200 and {p.id for p in after}.isdisjoint(p.id for p in before)
 
 
-def test_a_logged_category_change_rebuilds_the_tree_and_the_lists(sim, frozen):
+def test_a_logged_category_change_rebuilds_the_tree_and_the_lists(client, sim, frozen):
     store = sim.store
     top = service.category_tree(store)[0]["category"]
     assert service.category_tree(store) is service.category_tree(store)  # cached while nothing changes
+    before = client.get("/api/v1/categories").get_json()
     child = Category("cat_newchild00", "New", f"{top.slug}/new", top.id, 2, 99)
     with store.atomic():
         store.put(CATEGORY, child)
         store.log_change(CATEGORY, child.id, deleted=False, at=frozen.timestamp())
     tree = service.category_tree(store)
     assert [node["category"].id for node in tree[0]["children"]][-1] == child.id
+    after = client.get("/api/v1/categories").get_json()
+    assert after[0]["children"][:-1] == before[0]["children"] and after[0]["children"][-1]["id"] == child.id
     created = service.create_product(store, frozen, {"name": "Lone Lamp", "category_ids": [child.id], "price": Decimal("5")})
     for category in (child.id, top.id):
         items, total = service.browse(store, service.ProductQuery(category=category, q="lone lamp"), 1, 10)
