@@ -22,12 +22,15 @@ from .schemas import (
     ProductQueryArgs,
     ProductSchema,
 )
-from .serialize import category_tree_to_list, product_to_dict
+from .serialize import RecentJson, category_tree_to_list, product_to_dict
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Product catalog: browse, bulk export, delta sync.")
 media = Blueprint("media", __name__, url_prefix="/media", description="Placeholder product images.", strict_query=False)
 
 NDJSON = "application/x-ndjson"
+#: Browse and detail answers reuse the JSON of products answered lately (not the export
+#: and the feed: they read the whole catalog once, and would only push the others out).
+recent_json = RecentJson()
 
 
 def _product(product) -> dict:
@@ -62,7 +65,7 @@ def browse_products(pagination_parameters, **filters):
     )
     pagination_parameters.item_count = total
     settings = runtime().settings
-    return json_response([product_to_dict(p, settings.currency, settings.base_url) for p in page])
+    return Response(recent_json.products(page, settings.currency, settings.base_url), mimetype="application/json")
 
 
 @blp.route("/products/<product_id>")
@@ -75,7 +78,9 @@ def get_product(product_id):
     tag = etag(product.version)
     if not_modified(tag):
         return Response(status=304, headers={"ETag": tag})
-    return json_response(_product(product), headers={"ETag": tag})
+    settings = runtime().settings
+    body = recent_json.product(product, settings.currency, settings.base_url)
+    return Response(body, mimetype="application/json", headers={"ETag": tag})
 
 
 @blp.route("/catalog/export")

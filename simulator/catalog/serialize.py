@@ -7,6 +7,10 @@ schemas in `schemas.py` document the same shape and a test keeps the two identic
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import orjson
+
 from simulator.clock import rfc3339
 from simulator.money import money
 
@@ -37,6 +41,34 @@ def product_to_dict(product: Product, currency: str, base_url: str) -> dict:
         "created_at": rfc3339(product.created_at),
         "updated_at": rfc3339(product.updated_at),
     }
+
+
+class RecentJson:
+    """The JSON of the products answered lately, so that a browse page costs a lookup
+    per product rather than building and encoding its dict (most of the page's time).
+
+    Keyed by the record itself: a change makes a new record, so an entry is never
+    stale; each entry holds its record, so its `id()` cannot be reused meanwhile.
+    Bounded: when full it starts afresh. Safe under threads: a race builds twice.
+    """
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._size = size
+        self._entries: dict[int, tuple[Product, str, str, bytes]] = {}
+
+    def product(self, product: Product, currency: str, base_url: str) -> bytes:
+        entry = self._entries.get(id(product))
+        if entry is not None and entry[0] is product and entry[1] == currency and entry[2] == base_url:
+            return entry[3]
+        body = orjson.dumps(product_to_dict(product, currency, base_url))
+        if len(self._entries) >= self._size:
+            self._entries = {}
+        self._entries[id(product)] = (product, currency, base_url, body)
+        return body
+
+    def products(self, products: Iterable[Product], currency: str, base_url: str) -> bytes:
+        """A JSON array of the products: the bytes `orjson.dumps([product_to_dict(p), …])` gives."""
+        return b"[" + b",".join(self.product(p, currency, base_url) for p in products) + b"]"
 
 
 def category_to_dict(category: Category) -> dict:

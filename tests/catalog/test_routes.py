@@ -114,3 +114,26 @@ def test_the_simulator_shows_the_latest_changes_as_the_feed_carries_them(client,
     assert all(c["at"].endswith("Z") for c in latest["changes"])
     assert [c["product_id"] for c in client.get("/_sim/catalog/changes?limit=1").get_json()["changes"]] == [third.id]
     assert_problem(client.get("/_sim/catalog/changes?limit=0"), 422)
+
+
+def test_recent_json_is_the_json_of_the_current_record(client, sim, frozen):
+    from decimal import Decimal
+
+    import orjson
+
+    from simulator.catalog import service
+    from simulator.catalog.serialize import RecentJson
+
+    store = sim.store
+    products = store.values(PRODUCT)[:3]
+    recent = RecentJson(size=2)  # smaller than what it is asked for: starts afresh, still right
+    for _ in range(2):
+        assert recent.products(products, "EUR", "http://h") == orjson.dumps([product_to_dict(p, "EUR", "http://h") for p in products])
+    assert recent.product(products[0], "USD", "http://h") == orjson.dumps(product_to_dict(products[0], "USD", "http://h"))
+
+    first = client.get("/api/v1/products?sort=price").get_json()[0]
+    client.get(f"/api/v1/products/{first['id']}")
+    service.update_product(store, frozen, first["id"], {"price": Decimal("0.01")})
+    assert client.get(f"/api/v1/products/{first['id']}").get_json()["price"]["amount"] == "0.01"
+    again = client.get("/api/v1/products?sort=price").get_json()[0]
+    assert again["id"] == first["id"] and again["price"]["amount"] == "0.01" and again["version"] == first["version"] + 1
