@@ -40,18 +40,9 @@ from simulator.store import Store
 from .model import CATEGORY, PRODUCT, Category, Product
 from .search import SET_ADVANTAGE, TermIndex, TextQuery, parse_query, product_terms
 
-
-def cents(price: Decimal) -> int | Decimal:
-    """The price in cents, in the same order as prices: an int (quick to compare) for a
-    whole number of cents, which every price is in practice."""
-    scaled = price.scaleb(2)
-    whole = int(scaled)
-    return whole if whole == scaled else scaled
-
-
 #: What each order but the id order is about. Their keys are (value, id): no two tie.
 VALUES: dict[str, Callable[[Product], object]] = {
-    "price": lambda p: cents(p.price),
+    "price": attrgetter("price"),
     "name": lambda p: p.name.lower(),
     "updated_at": attrgetter("updated_at"),
 }
@@ -208,8 +199,8 @@ class CatalogReadModel:
             start, stop = 0, len(keys)
             if price is not None:
                 low, high = price
-                start = 0 if low is None else keys.bisect_left((cents(low),))
-                stop = stop if high is None else keys.bisect_left((cents(high), AFTER_ALL))
+                start = 0 if low is None else keys.bisect_left((low,))
+                stop = stop if high is None else keys.bisect_left((high, AFTER_ALL))
             if start < stop:
                 spans.append((keys, start, stop))
         return spans
@@ -309,7 +300,10 @@ class CatalogReadModel:
             for key, slot in zip(keys, slots):
                 for append in appenders[slot]:
                     append(key)
-            self._lists.update((slot, _presorted(keys)) for slot, keys in lists.items() if keys)
+            for slot in list(lists):  # each list freed once copied: the build's peak stays low
+                keys = lists.pop(slot)
+                if keys:
+                    self._lists[slot] = _presorted(keys)
         self._terms = TermIndex.of(products)
         self._seq, self._category_seq, self._built = seq, category_seq, True
 

@@ -28,9 +28,10 @@ blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Product 
 media = Blueprint("media", __name__, url_prefix="/media", description="Placeholder product images.", strict_query=False)
 
 NDJSON = "application/x-ndjson"
-#: Browse and detail answers reuse the JSON of products answered lately (not the export
-#: and the feed: they read the whole catalog once, and would only push the others out).
-recent_json = RecentJson()
+#: Browse and detail answers reuse the JSON of the products answered lately (not the
+#: export and the feed: they read the whole catalog once, and would only push the others
+#: out). 20,000 products, some 25 MB at most: a shop's pages and searches in use.
+recent_json = RecentJson(size=20_000)
 
 
 def _product(product) -> dict:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import sys
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
@@ -72,16 +71,17 @@ def parse_query(q: str | None) -> TextQuery | None:
 #: larger than the candidates the caller would otherwise check one by one.
 SET_ADVANTAGE = 8
 
-Posting = str | list[str]  # the one id of a term only one product has, else its ids in order
+Posting = str | set[str]  # the one id of a term only one product has, else its ids
 
 
 class TermIndex:
     """Term → ids of the products that have it, and the terms in order for prefixes.
 
-    Memory is what limits a catalog of a million: a term's ids are a sorted list (8
-    bytes an id; a set takes seven times that), and a term that only one product has
-    (a SKU, nearly always) maps to that id itself. Not thread-safe: the read model
-    holds its lock around every call.
+    A term's ids are a set: intersecting two sets reads neither id (a set keeps each
+    hash beside its pointer), where a list would read every id of both, scattered in
+    memory, at several times the cost. A term that only one product has (a SKU, nearly
+    always) maps to that id itself, not to a set of one (~200 bytes, a million times).
+    Not thread-safe: the read model holds its lock around every call.
     """
 
     def __init__(self) -> None:
@@ -91,7 +91,7 @@ class TermIndex:
     @classmethod
     def of(cls, products: list[Product]) -> TermIndex:
         """The index of these products, in bulk: the few name and brand terms gather
-        their ids in lists; SKUs, nearly one per product, go straight in."""
+        their ids in lists first; SKUs, nearly one per product, go straight in."""
         index = cls()
         # Names are made of few distinct pieces (brands, nouns…): gather ids by piece, then
         # find the terms of each piece once. Words never span white space, so the terms
@@ -106,10 +106,8 @@ class TermIndex:
                 by_term[term].append(ids)
         postings = index._postings
         for term, id_lists in by_term.items():
-            # A product's id twice in a row when a piece repeats (the brand in the name).
-            ids = list(dict.fromkeys(id_lists[0])) if len(id_lists) == 1 else list(set().union(*id_lists))
-            ids.sort()  # in order already when the products are (the store gives them in id order)
-            postings[term] = ids[0] if len(ids) == 1 else ids
+            ids = set().union(*id_lists)  # a product's id twice when a piece repeats (the brand in the name)
+            postings[term] = next(iter(ids)) if len(ids) == 1 else ids
         ids, skus = list(map(attrgetter("id"), products)), list(map(attrgetter("sku"), products))
         with_skus = {**postings, **dict(zip(skus, ids))}
         if len(with_skus) == len(postings) + len(skus) and all(map(str.isdigit, skus)) and all(map(str.isascii, skus)):
@@ -134,11 +132,9 @@ class TermIndex:
             return True
         if isinstance(posting, str):
             if posting != product_id:
-                self._postings[term] = sorted((posting, product_id))
+                self._postings[term] = {posting, product_id}
         else:
-            at = bisect_left(posting, product_id)
-            if at == len(posting) or posting[at] != product_id:
-                posting.insert(at, product_id)
+            posting.add(product_id)
         return False
 
     def remove(self, product_id: str, terms: Iterable[str]) -> None:
@@ -149,11 +145,9 @@ class TermIndex:
                     del self._postings[term]
                     self._vocabulary.remove(term)
             elif posting is not None:
-                at = bisect_left(posting, product_id)
-                if at < len(posting) and posting[at] == product_id:
-                    del posting[at]
-                    if len(posting) == 1:
-                        self._postings[term] = posting[0]
+                posting.discard(product_id)
+                if len(posting) == 1:
+                    self._postings[term] = next(iter(posting))
 
     def _prefixed(self, prefix: str) -> tuple[int, Iterator[Posting]]:
         """How many terms begin with `prefix`, and their postings."""
@@ -173,21 +167,18 @@ class TermIndex:
                 posting = self._postings.get(term)
                 if posting is None:
                     return set()
-                postings.append([posting] if isinstance(posting, str) else posting)
+                postings.append({posting} if isinstance(posting, str) else posting)
             postings.sort(key=len)
             if len(postings[0]) > budget:
                 return None
-            found = set(postings[0])
-            for posting in postings[1:]:
-                found.intersection_update(posting)
-            return self._narrow(found, query.prefix, terms_of)
+            return self._narrow(postings[0].intersection(*postings[1:]), query.prefix, terms_of)
         count, postings = self._prefixed(query.prefix)
         if count > budget:
             return None
         postings = list(postings)
         found = {posting for posting in postings if posting.__class__ is str}  # terms of one product
         for posting in postings:
-            if posting.__class__ is list:
+            if posting.__class__ is set:
                 found.update(posting)
                 if len(found) > budget:
                     return None
@@ -203,7 +194,11 @@ class TermIndex:
             if sum(1 if isinstance(posting, str) else len(posting) for posting in postings) <= budget:
                 narrowed: set[str] = set()
                 for posting in postings:
-                    narrowed.update(found.intersection([posting] if isinstance(posting, str) else posting))
+                    if isinstance(posting, str):
+                        if posting in found:
+                            narrowed.add(posting)
+                    else:
+                        narrowed.update(found.intersection(posting))
                 return narrowed
         return {i for i in found if any(term.startswith(prefix) for term in terms_of(i))}
 

@@ -49,21 +49,23 @@ class RecentJson:
 
     Keyed by the record itself: a change makes a new record, so an entry is never
     stale; each entry holds its record, so its `id()` cannot be reused meanwhile.
-    Bounded: when full it starts afresh. Safe under threads: a race builds twice.
+    Bounded (about 1.2 KB an entry): when full, the oldest entry goes. Safe under
+    threads: a race builds an entry twice, or drops one more.
     """
 
-    def __init__(self, size: int = 10_000) -> None:
+    def __init__(self, size: int) -> None:
         self._size = size
         self._entries: dict[int, tuple[Product, str, str, bytes]] = {}
 
     def product(self, product: Product, currency: str, base_url: str) -> bytes:
-        entry = self._entries.get(id(product))
+        entries = self._entries
+        entry = entries.get(id(product))
         if entry is not None and entry[0] is product and entry[1] == currency and entry[2] == base_url:
             return entry[3]
         body = orjson.dumps(product_to_dict(product, currency, base_url))
-        if len(self._entries) >= self._size:
-            self._entries = {}
-        self._entries[id(product)] = (product, currency, base_url, body)
+        if len(entries) >= self._size:
+            entries.pop(next(iter(entries), None), None)
+        entries[id(product)] = (product, currency, base_url, body)
         return body
 
     def products(self, products: Iterable[Product], currency: str, base_url: str) -> bytes:

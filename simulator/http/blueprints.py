@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+from datetime import date
+from decimal import Decimal
+from types import NoneType
 from typing import Any, Callable, Mapping, Sequence
 
 import orjson
@@ -11,6 +15,7 @@ import orjson
 import flask_smorest
 from flask import Response, current_app, request
 from marshmallow import Schema, missing
+from webargs.core import _UNKNOWN_DEFAULT_PARAM
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from simulator.errors import DomainError, validation_error
@@ -54,11 +59,49 @@ class _OneSchemaPerClass:
         return super()._get_schema(argmap, req)
 
 
-class QueryParser(_OneSchemaPerClass, FlaskParser):
+class _RepeatedQueries:
+    """The same query string parsed with the same schema gives the same arguments, and
+    listings are asked for with the same query strings over and over (a category's
+    pages): the arguments of the query strings parsed lately are kept, when they are
+    plain values. Each request gets a copy of its own; a query string that fails is
+    parsed again every time."""
+
+    KEPT = 4096
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._parsed: dict[tuple, object] = {}
+
+    def parse(self, argmap, req=None, *, location=None, unknown=_UNKNOWN_DEFAULT_PARAM, validate=None, **kwargs):
+        if location not in ("query", "querystring") or validate is not None or not isinstance(argmap, (type, Schema)):
+            return super().parse(argmap, req, location=location, unknown=unknown, validate=validate, **kwargs)
+        key = (argmap, unknown, (req if req is not None else self.get_default_request()).query_string)
+        parsed = self._parsed.get(key)
+        if parsed is None:
+            parsed = super().parse(argmap, req, location=location, unknown=unknown, validate=validate, **kwargs)
+            if not _plain(parsed):
+                return parsed
+            if len(self._parsed) >= self.KEPT:
+                self._parsed = {}
+            self._parsed[key] = parsed
+        return copy.copy(parsed)
+
+
+_PLAIN = (str, int, float, Decimal, date, NoneType)  # bool is an int; datetime is a date
+
+
+def _plain(arguments: object) -> bool:
+    """Whether parsed arguments hold only immutable values (a dict, or an object such as
+    flask-smorest's PaginationParameters), so that a shallow copy shares nothing."""
+    values = arguments.values() if isinstance(arguments, dict) else vars(arguments).values()
+    return all(isinstance(value, _PLAIN) for value in values)
+
+
+class QueryParser(_RepeatedQueries, _OneSchemaPerClass, FlaskParser):
     """webargs' parser for query arguments (pagination)."""
 
 
-class BodyParser(_OneSchemaPerClass, FlaskParser):
+class BodyParser(_RepeatedQueries, _OneSchemaPerClass, FlaskParser):
     """webargs' parser, refusing a body that is not JSON (415) and JSON nested deeper than the
     parser goes (400), and JSON whose strings hold a lone UTF-16 surrogate (such as U+D800):
     valid JSON syntax, but not text. Stored, such a string could never be written out again,
