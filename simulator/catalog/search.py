@@ -90,9 +90,10 @@ class TermIndex:
 
     @classmethod
     def of(cls, products: list[Product]) -> TermIndex:
-        """The index of these products, in bulk: the few name and brand terms gather
-        their ids in lists first; SKUs, nearly one per product, go straight in."""
+        """The index of these products, in bulk, with its peak memory kept low: a catalog
+        of a million is built once, and the memory it took is not given back."""
         index = cls()
+        postings = index._postings
         # Names are made of few distinct pieces (brands, nouns…): gather ids by piece, then
         # find the terms of each piece once. Words never span white space, so the terms
         # of the pieces are the terms of the text.
@@ -100,23 +101,29 @@ class TermIndex:
         for product in products:
             for piece in f"{product.name} {product.brand}".split():
                 by_piece[piece].append(product.id)
-        by_term: dict[str, list[list[str]]] = defaultdict(list)
-        for piece, ids in by_piece.items():
+        while by_piece:
+            piece, ids = by_piece.popitem()  # each list freed once in the sets
             for term in set(words(piece)):
-                by_term[term].append(ids)
-        postings = index._postings
-        for term, id_lists in by_term.items():
-            ids = set().union(*id_lists)  # a product's id twice when a piece repeats (the brand in the name)
-            postings[term] = next(iter(ids)) if len(ids) == 1 else ids
+                posting = postings.get(term)
+                if posting is None:
+                    postings[term] = set(ids)
+                else:
+                    posting.update(ids)
+        for term, posting in postings.items():
+            postings[term] = next(iter(posting)) if len(posting) == 1 else set(posting)  # a copy is sized to fit
         ids, skus = list(map(attrgetter("id"), products)), list(map(attrgetter("sku"), products))
-        with_skus = {**postings, **dict(zip(skus, ids))}
-        if len(with_skus) == len(postings) + len(skus) and all(map(str.isdigit, skus)) and all(map(str.isascii, skus)):
-            index._postings = with_skus  # every SKU its own term, and no other product's
-        else:
-            for product_id, sku in zip(ids, skus):
-                for term in sku_terms(sku):
-                    index._put(term, product_id)
-        index._vocabulary = SortedList(index._postings)
+        if all(map(str.isdigit, skus)) and all(map(str.isascii, skus)) and postings.keys().isdisjoint(skus):
+            before = len(postings)
+            postings.update(zip(skus, ids))  # every SKU its own term, in one step
+            if len(postings) == before + len(skus):
+                index._vocabulary = SortedList(postings)
+                return index
+            for sku in skus:  # two products share a SKU: start the SKUs again, one by one
+                postings.pop(sku, None)
+        for product_id, sku in zip(ids, skus):
+            for term in sku_terms(sku):
+                index._put(term, product_id)
+        index._vocabulary = SortedList(postings)
         return index
 
     def add(self, product_id: str, terms: Iterable[str]) -> None:

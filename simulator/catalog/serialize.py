@@ -49,7 +49,7 @@ class RecentJson:
 
     Keyed by the record itself: a change makes a new record, so an entry is never
     stale; each entry holds its record, so its `id()` cannot be reused meanwhile.
-    Bounded (about 1.2 KB an entry): when full, the oldest entry goes. Safe under
+    Bounded (about 1.3 KB an entry): when full, the oldest entry goes. Safe under
     threads: a race builds an entry twice, or drops one more.
     """
 
@@ -62,7 +62,8 @@ class RecentJson:
         entry = entries.get(id(product))
         if entry is not None and entry[0] is product and entry[1] == currency and entry[2] == base_url:
             return entry[3]
-        body = orjson.dumps(product_to_dict(product, currency, base_url))
+        # orjson's bytes keep the buffer it wrote into (8 KB for a 1 KB product): keep a copy.
+        body = bytes(memoryview(orjson.dumps(product_to_dict(product, currency, base_url))))
         if len(entries) >= self._size:
             entries.pop(next(iter(entries), None), None)
         entries[id(product)] = (product, currency, base_url, body)

@@ -137,3 +137,21 @@ def test_recent_json_is_the_json_of_the_current_record(client, sim, frozen):
     assert client.get(f"/api/v1/products/{first['id']}").get_json()["price"]["amount"] == "0.01"
     again = client.get("/api/v1/products?sort=price").get_json()[0]
     assert again["id"] == first["id"] and again["price"]["amount"] == "0.01" and again["version"] == first["version"] + 1
+
+
+def test_recent_json_holds_about_the_size_of_its_json(sim):
+    """orjson's bytes keep the 8 KB buffer they were written into; a cache of them would
+    hold eight times what it seems to."""
+    import tracemalloc
+
+    from simulator.catalog.serialize import RecentJson
+
+    products = sim.store.values(PRODUCT)[:200]
+    recent = RecentJson(size=1000)
+    tracemalloc.start()
+    try:
+        size = sum(len(recent.product(p, "EUR", "http://h")) for p in products)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 2 * size
