@@ -45,7 +45,8 @@ class ProductSchema(Schema):
 
 class ProductQueryArgs(Schema):
     category = fields.String(validate=ID, metadata={"description": "A category id; includes its sub-categories."})
-    q = fields.String(validate=validate.Length(max=200), metadata={"description": "Words that must all appear in name or brand, or an exact SKU."})
+    q = fields.String(validate=validate.Length(max=200), metadata={
+        "description": "Search words: each must be a word of the product's name, brand or SKU; the last may be the start of one (as typed)."})
     min_price = fields.Decimal(validate=validate.Range(min=Decimal(0), max=Decimal(10**9)))
     max_price = fields.Decimal(validate=validate.Range(min=Decimal(0), max=Decimal(10**9)))
     in_stock = fields.Boolean()

@@ -34,14 +34,9 @@ def text_terms(name: str, brand: str) -> set[str]:
     return set(words(f"{name} {brand}"))
 
 
-def _is_own_term(sku: str) -> bool:
-    return sku.isascii() and sku.isdigit()
-
-
 def sku_terms(sku: str) -> list[str]:
-    if _is_own_term(sku):
-        # The record's own string: the index then holds no copy of a million EAN-13s.
-        return [sku]
+    if sku.isdigit():  # digits are word characters without case: the SKU is its one term
+        return [sku]  # the record's own string: the index then holds no copy of a million EAN-13s
     return words(sku)
 
 
@@ -112,7 +107,7 @@ class TermIndex:
         for term, posting in postings.items():
             postings[term] = next(iter(posting)) if len(posting) == 1 else set(posting)  # a copy is sized to fit
         ids, skus = list(map(attrgetter("id"), products)), list(map(attrgetter("sku"), products))
-        if all(map(str.isdigit, skus)) and all(map(str.isascii, skus)) and postings.keys().isdisjoint(skus):
+        if all(map(str.isdigit, skus)) and postings.keys().isdisjoint(skus):  # each SKU its one term
             before = len(postings)
             postings.update(zip(skus, ids))  # every SKU its own term, in one step
             if len(postings) == before + len(skus):

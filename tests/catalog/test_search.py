@@ -63,6 +63,8 @@ def test_a_sku_that_is_its_own_term_is_not_copied():
     sku = "2109744337910"
     (term,) = search.sku_terms(sku)
     assert term is sku
+    for other in ("٣٤٥", "²3", "AB-12", "ab"):  # other digits too; else the words, as for any text
+        assert search.sku_terms(other) == search.words(other)
 
 
 def lookup(index: TermIndex, q: str, terms: dict[str, set[str]], limit: int = 100) -> set[str] | None:
