@@ -173,6 +173,10 @@ class CatalogReadModel:
             return {i for i in _ids(candidates, order) if text.matches(self._terms_of(i))}
         if category is None and in_stock is None and price is None:
             return found
+        if category is None and price is None:  # in stock or not: drop the other state's, when fewer
+            other = self._spans(None, not in_stock, "id", None)
+            if _size(other) < size:
+                return found.difference(_keys(other))
         if size <= len(found) * SET_ADVANTAGE:  # keep those among the candidates: a set operation
             return found.intersection(_ids(candidates, order))
         products = self._products

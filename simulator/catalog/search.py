@@ -187,13 +187,14 @@ class TermIndex:
         return found
 
     def _narrow(self, found: set[str], prefix: str, terms_of: Callable[[str], Collection[str]]) -> set[str]:
-        """Those of `found` with a term that begins with `prefix`: by set operations while
-        the postings to read are few enough, else product by product."""
+        """Those of `found` with a term that begins with `prefix`: by set operations (an
+        intersection reads the smaller set) while they read few enough ids, else product
+        by product."""
         budget = len(found) * SET_ADVANTAGE
         count, postings = self._prefixed(prefix)
         if found and count <= budget:
             postings = list(postings)
-            if sum(1 if isinstance(posting, str) else len(posting) for posting in postings) <= budget:
+            if sum(1 if isinstance(posting, str) else min(len(posting), len(found)) for posting in postings) <= budget:
                 narrowed: set[str] = set()
                 for posting in postings:
                     if isinstance(posting, str):
