@@ -122,7 +122,7 @@ def test_recent_json_is_the_json_of_the_current_record(client, sim, frozen):
     import orjson
 
     from simulator.catalog import service
-    from simulator.catalog.serialize import RecentJson
+    from simulator.catalog.serialize import RecentJson, product_to_dict
 
     store = sim.store
     products = store.values(PRODUCT)[:3]
