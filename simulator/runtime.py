@@ -64,9 +64,8 @@ def _collector_paused(freeze: bool) -> Iterator[None]:
 
 
 def build_store(settings: Settings) -> Store:
-    """A store seeded from the settings: catalog, customers, promotion rules, order
-    history; and its catalog read model built, so the first browse finds it ready."""
-    with _collector_paused(freeze=settings.products >= PROGRESS_THRESHOLD):
+    """A store seeded from the settings: catalog, customers, promotion rules, order history."""
+    with _collector_paused(freeze=False):
         started = time.perf_counter()
         store = InMemoryStore(settings.seed)
         seed_catalog(store, settings.products, progress=_progress("catalog"))
@@ -76,6 +75,13 @@ def build_store(settings: Settings) -> Store:
         log.info("seeded %d customers + demo@example.com in %.2f s", settings.customers, time.perf_counter() - started)
         load_promotions(store, settings.promotions_file or None)
         log.info("seeded %d past orders", seed_orders(store, settings.customers + 1))
+    return store
+
+
+def index_catalog(store: Store, products: int) -> Store:
+    """The store, its catalog read model built now: the first browse finds it ready. A
+    large catalog is then frozen out of the garbage collector's reach (see above)."""
+    with _collector_paused(freeze=products >= PROGRESS_THRESHOLD):
         started = time.perf_counter()
         read_model(store).refresh()
         log.info("indexed the catalog in %.2f s", time.perf_counter() - started)
@@ -93,7 +99,7 @@ class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None):
         self.settings = settings
         self.clock = clock or Clock()
-        self.store: Store = build_store(settings)
+        self.store: Store = index_catalog(build_store(settings), settings.products)
         self.simulation = SimState.from_settings(settings, self.clock.timestamp())
         self.churn = Churn()
 
@@ -113,7 +119,7 @@ class Runtime:
     def reset(self, seed: int | None = None, products: int | None = None) -> Store:
         """Back to a freshly seeded state (optionally with another seed or size)."""
         settings = self.reset_settings(seed, products)
-        store = build_store(settings)
+        store = index_catalog(build_store(settings), settings.products)
         integration_keys.carry_over(self.store, store)
         self.clock.reset()
         # Config overrides, stats, fault streams and the churn count start afresh from the

@@ -214,13 +214,14 @@ class CatalogReadModel:
         store = self._store()
         if store is None:
             return
+        last = store.last_seq(PRODUCT)  # one read when nothing changed (two with the categories)
         if (
             not self._built
             or store.last_seq(CATEGORY) != self._category_seq
-            or store.oldest_valid_seq(PRODUCT) > self._seq  # a deletion we never saw was purged
+            or (last > self._seq and store.oldest_valid_seq(PRODUCT) > self._seq)  # a deletion never seen was purged
         ):
             self._build(store)
-        while store.last_seq(PRODUCT) != self._seq:
+        while self._seq < last:
             changes = store.changes_since(PRODUCT, self._seq, CATCH_UP_BATCH)
             if not changes:
                 break
@@ -276,7 +277,7 @@ class CatalogReadModel:
         """Everything from a snapshot of the store, in bulk: each order sorted once over
         the whole catalog and dealt out to the lists in that order, which then need no
         sorting; the work per product stays in C where it can."""
-        with store.atomic():
+        with store.snapshot():  # the positions first: the records read then are at least as new
             seq, category_seq = store.last_seq(PRODUCT), store.last_seq(CATEGORY)
             categories, products = store.values(CATEGORY), store.values(PRODUCT)  # in id order
         self._load_categories(categories)

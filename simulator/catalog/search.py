@@ -173,7 +173,8 @@ class TermIndex:
             postings.sort(key=len)
             if len(postings[0]) > budget:
                 return None
-            return self._narrow(postings[0].intersection(*postings[1:]), query.prefix, terms_of)
+            found = postings[0].intersection(*postings[1:]) if len(postings) > 1 else postings[0]
+            return self._narrow(found, query.prefix, terms_of)
         count, postings = self._prefixed(query.prefix)
         if count > budget:
             return None
@@ -187,9 +188,9 @@ class TermIndex:
         return found
 
     def _narrow(self, found: set[str], prefix: str, terms_of: Callable[[str], Collection[str]]) -> set[str]:
-        """Those of `found` with a term that begins with `prefix`: by set operations (an
-        intersection reads the smaller set) while they read few enough ids, else product
-        by product."""
+        """Those of `found` with a term that begins with `prefix`, in a new set (`found`
+        may be a posting): by set operations (an intersection reads the smaller set)
+        while they read few enough ids, else product by product."""
         budget = len(found) * SET_ADVANTAGE
         count, postings = self._prefixed(prefix)
         if found and count <= budget:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from simulator.config import Settings
 from simulator.records import KINDS, LOCAL_KINDS
-from simulator.runtime import Runtime, build_store
+from simulator.runtime import Runtime, build_store, index_catalog
 from simulator.simulation import config as simconfig
 from simulator.simulation.churn import Churn
 from simulator.store.codec import Codec
@@ -64,7 +64,7 @@ class SharedRuntime(Runtime):
 
     def _adopt(self, settings: Settings, generation: generations.Generation) -> None:
         self.settings = settings.replace(seed=generation.seed, products=generation.products)
-        self.store = self._open(generation.generation, generation.seed)
+        self.store = index_catalog(self._open(generation.generation, generation.seed), generation.products)
         self.churn = Churn()
 
     def refresh(self) -> None:
