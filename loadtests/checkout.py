@@ -61,6 +61,8 @@ ORDER_ACCEPT = [
     (409, "DELIVERY_OPTION_NOT_SET"), (409, "PAYMENT_TYPE_NOT_SET"),
 ]
 STEP_ACCEPT = [(409, "CHECKOUT_OUTDATED")]
+#: Paying when a product of the basket sold out meanwhile is refused; that ends the journey.
+PAY_ACCEPT = [(409, "BASKET_NOT_READY"), (409, "BASKET_EMPTY")]
 
 
 def card(number: str) -> dict:
@@ -215,13 +217,13 @@ class CheckoutUser(Shopper):
         seen_total = self.total()
         roll = self.rng.random()
         if roll < 0.05:
-            declined = self.step("POST", "/payment", card(DECLINED_CARD), expect=(), accept=[(402, "PAYMENT_DECLINED")])
+            declined = self.step("POST", "/payment", card(DECLINED_CARD), expect=(), accept=[(402, "PAYMENT_DECLINED"), *PAY_ACCEPT])
             if declined.code == "CHECKOUT_OUTDATED":
                 return None
             if not declined.ok:
                 return False
         number = CONFIRM_CARD if 0.05 <= roll < 0.15 else GOOD_CARD
-        answer = self.step("POST", "/payment", card(number), expect=(200, 201))
+        answer = self.step("POST", "/payment", card(number), expect=(200, 201), accept=PAY_ACCEPT)
         if answer.right and number == CONFIRM_CARD and self.payment_state() == "requires_confirmation":
             answer = self.step("POST", "/payment/confirm", {}, expect=(200, 201), accept=[(409, "NOTHING_TO_CONFIRM")])
             if answer.code == "NOTHING_TO_CONFIRM":
