@@ -20,6 +20,7 @@ from simulator.simulation import config as simconfig
 from simulator.simulation.churn import Churn
 from simulator.store.codec import Codec
 from simulator.store.redis import UNAVAILABLE, RedisStore, connect
+from simulator.webhooks import keys as integration_keys
 
 from . import generations
 from .clock import RedisClock
@@ -98,7 +99,9 @@ class SharedRuntime(Runtime):
 
     def reset(self, seed: int | None = None, products: int | None = None) -> RedisStore:
         settings = self.reset_settings(seed, products)
-        generation = generations.publish(self.client, NAMESPACE, self._seed(settings, generations.new_id()))
+        seeded = self._seed(settings, generations.new_id())
+        integration_keys.carry_over(self.store, self._open(seeded.generation, seeded.seed))  # before any worker adopts it
+        generation = generations.publish(self.client, NAMESPACE, seeded)
         self._adopt(settings, generation)
         return self.store
 

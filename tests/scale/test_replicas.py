@@ -191,3 +191,13 @@ def test_a_reset_through_one_replica_is_seen_by_every_replica(shared):
     for index in range(2):
         assert shared.call("get", "/api/v1/customers/me", index, headers=headers).status_code == 401
         assert shared.call("get", "/api/v1/products", index).headers["X-Pagination"].count('"total": 120') == 1
+
+
+def test_integration_keys_outlive_a_reset_on_every_replica(shared):
+    key = {"Authorization": "Bearer " + shared.call("post", "/_sim/integration-keys", 0, json={"name": "team"}).json()["key"]}
+    subscription = {"url": "http://127.0.0.1:9/hook", "events": ["product.updated"]}
+    assert shared.call("post", "/api/v1/webhooks", 1, json=subscription, headers=key).status_code == 201
+    assert shared.call("post", "/_sim/reset", 1, json={}).status_code == 200
+    for index in range(2):  # the key still works everywhere; its subscription went with the reset
+        listed = shared.call("get", "/api/v1/webhooks", index, headers=key)
+        assert listed.status_code == 200 and listed.json() == [], listed.text
