@@ -605,14 +605,20 @@ class RedisStore(Store):
         section.ops.extend(ops)
 
     def set_size(self, name: str) -> int:
+        key = f"{self.prefix}s:{name}"
         section = self._section()
         buffered = section.sets.get(name, {}) if section is not None else {}
         if not buffered:
-            return self.client.zcard(f"{self.prefix}s:{name}")
-        stored = {member.decode() for member in self.client.zrange(f"{self.prefix}s:{name}", 0, -1)}
-        for member, present in buffered.items():  # this section's own writes, not committed yet
-            (stored.add if present else stored.discard)(member)
-        return len(stored)
+            return self.client.zcard(key)
+        # This section's own writes, not committed yet, count where they change membership:
+        # only they are looked up (ZMSCORE), never the whole set (an age index holds 50,000).
+        pipe = self.client.pipeline(transaction=False)
+        pipe.zcard(key)
+        pipe.zmscore(key, list(buffered))
+        size, scores = pipe.execute()
+        for present, score in zip(buffered.values(), scores):
+            size += (present and score is None) - (not present and score is not None)
+        return size
 
     def set_members(self, name: str, after: str | None = None, limit: int | None = None) -> list[str]:
         section = self._section()

@@ -135,7 +135,10 @@ def test_a_named_set_keeps_its_members_once_in_lexical_order(make_store):
     with store.atomic():  # inside a section, its own writes count before they are committed
         store.set_add("open", "m_d")
         store.set_remove("open", "m_a")
+        store.set_add("open", "m_c")  # already a member: no change
+        store.set_remove("open", "m_missing")  # never one: no change
         assert store.set_size("open") == 2 and store.set_members("open") == ["m_c", "m_d"]
+    assert store.set_size("open") == 2
 
 
 def test_a_named_set_reads_in_pages_after_a_member(make_store):
