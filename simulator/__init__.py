@@ -6,7 +6,6 @@ import logging
 from typing import Any, Mapping
 
 from flask import Flask, send_from_directory
-from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from . import background as background_work
@@ -22,13 +21,13 @@ from .customers import routes as customer_routes
 from .http import cors, guards, shared_state
 from .http.blueprints import EXTENSION
 from .http.errors import register_error_handlers
+from .http.openapi import SimulatorApi
 from .mail import admin_routes as mail_admin_routes
 from .orders import admin_routes as order_admin_routes
 from .orders import routes as order_routes
 from .promotions import admin_routes as promotion_admin_routes
 from .promotions import routes as promotion_routes
 from .runtime import Runtime
-from .schemas import ProblemSchema
 from .simulation import config_routes as simulation_config_routes
 from .simulation import middleware
 from .simulation import routes as simulation_routes
@@ -38,12 +37,6 @@ from .webhooks import routes as webhook_routes
 __version__ = "0.1.0"
 
 DOCS_ASSETS = "/docs/assets/"
-
-
-class SimulatorApi(Api):
-    """flask-smorest's Api with problem+json as the documented error shape."""
-
-    ERROR_SCHEMA = ProblemSchema
 
 
 def _blueprints():
@@ -92,7 +85,6 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
     offload.configure(settings.offload_threads)  # one pool per process: the last app's setting holds
 
     api = SimulatorApi(app)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
 
