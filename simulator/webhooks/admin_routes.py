@@ -22,7 +22,11 @@ class LatestDeliveriesArgs(Schema):
 
 class DeliveredToSchema(Schema):
     id = fields.String(required=True, metadata={"example": "whk_5x2k9m1q0c7d"})
-    url = fields.String(required=True, allow_none=True, metadata={"description": "null when the subscription was deleted meanwhile."})
+    url = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "null when the subscription was deleted meanwhile.", "example": "http://127.0.0.1:9/hooks"},
+    )
 
 
 class LatestDeliverySchema(DeliverySchema):
