@@ -13,11 +13,13 @@ import json
 import re
 
 import pytest
+from flask import Response
 from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from simulator import cli
 from simulator.errors import PROBLEM_JSON
+from simulator.http.blueprints import json_response
 from simulator.http.openapi import ADMIN_SECURITY, CALLER_SECURITY, SECURITY_SCHEMES
 from tests.helpers import contract
 
@@ -191,6 +193,22 @@ def test_export_openapi_writes_the_document_the_server_serves(document, tmp_path
     assert json.loads((tmp_path / "openapi.json").read_text(encoding="utf-8")) == document
     assert cli.main(["export-openapi"]) == 0
     assert json.loads(capsys.readouterr().out) == document
+
+
+def test_the_contract_client_refuses_an_answer_that_drifts(make_app, monkeypatch):
+    """tests/helpers/contract.py at work: each kind of drift fails the test that meets it."""
+    app = make_app(products=0)
+    client = app.test_client()
+    for answer, drift in (
+        (json_response([{"id": "prm_1", "name": "Ten off"}]), "required property"),  # fields missing
+        (json_response([], headers={"ETag": '"1"'}), "header ETag is sent but not documented"),
+        (json_response([], status=202), "Unknown response http status: 202"),
+        (Response("[]", mimetype="text/plain"), "text/plain"),
+    ):
+        monkeypatch.setitem(app.view_functions, "promotions.list_promotions", lambda answer=answer: answer)
+        with pytest.raises(contract.ContractViolation, match=re.escape(drift)) as caught:
+            client.get("/api/v1/promotions")
+        assert "listPromotions (GET /api/v1/promotions)" in str(caught.value)
 
 
 @pytest.mark.contract_coverage
