@@ -78,7 +78,7 @@ def test_money_amounts_are_decimal_strings(document):
     assert (price["x-minimum"], price["x-maximum"]) == (0.01, 1000000)
     assert re.fullmatch(price["pattern"], price["example"])
     min_price = next(p for p in document["paths"]["/api/v1/products"]["get"]["parameters"] if p.get("name") == "min_price")
-    assert min_price["schema"] == {"type": "number", "minimum": 0, "maximum": 1000000000}
+    assert min_price["schema"] == {"type": "number", "minimum": 0, "maximum": 1000000000, "example": 10}
 
 
 def test_operation_ids_are_unique_readable_camel_case(document):
@@ -175,6 +175,9 @@ def test_every_schema_has_an_example_that_keeps_it(document):
         validator = OAS30Validator({**schema, "components": document["components"]})
         example = composed_example(document, {"$ref": f"#/components/schemas/{name}"})
         wrong += [f"{name}: {error.message}" for error in validator.iter_errors(example)]
+    for _, _, operation in operations(document):
+        for parameter in (p for p in operation.get("parameters", ()) if "example" in p.get("schema", {})):
+            wrong += [f"{parameter['name']}: {e.message}" for e in OAS30Validator(parameter["schema"]).iter_errors(parameter["schema"]["example"])]
     assert missing == []
     assert wrong == []
 

@@ -50,17 +50,23 @@ class ProductSchema(Schema):
 
 
 class ProductQueryArgs(Schema):
-    category = fields.String(validate=ID, metadata={"description": "A category id; includes its sub-categories."})
-    q = fields.String(validate=validate.Length(max=200), metadata={"description": "Words that must all appear in name or brand, or an exact SKU."})
-    min_price = fields.Decimal(validate=validate.Range(min=Decimal(0), max=Decimal(10**9)))
-    max_price = fields.Decimal(validate=validate.Range(min=Decimal(0), max=Decimal(10**9)))
-    in_stock = fields.Boolean()
-    sort = fields.String(validate=validate.OneOf(list(SORTS)))
+    category = fields.String(validate=ID, metadata={"description": "A category id; includes its sub-categories.", "example": "cat_4cmkzgtk8m49"})
+    q = fields.String(
+        validate=validate.Length(max=200),
+        metadata={"description": "Words that must all appear in name or brand, or an exact SKU.", "example": "polo shirt"},
+    )
+    min_price = fields.Decimal(validate=validate.Range(min=Decimal(0), max=Decimal(10**9)), metadata={"example": 10})
+    max_price = fields.Decimal(validate=validate.Range(min=Decimal(0), max=Decimal(10**9)), metadata={"example": 50})
+    in_stock = fields.Boolean(metadata={"example": True})
+    sort = fields.String(validate=validate.OneOf(list(SORTS)), metadata={"example": "price"})
 
 
 class ExportArgs(Schema):
-    cursor = fields.String(validate=validate.Length(max=512), metadata={"description": "`next_cursor` of the previous page."})
-    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=EXPORT_MAX_LIMIT))
+    cursor = fields.String(
+        validate=validate.Length(max=512),
+        metadata={"description": "`next_cursor` of the previous page.", "example": "YjIyYWEyMjE3Mi40LnByZF8zYTV4cjNuN2IxamI"},
+    )
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=EXPORT_MAX_LIMIT), metadata={"example": 500})
 
 
 class ExportPageSchema(Schema):
@@ -83,8 +89,8 @@ class SyncTokenLineSchema(Schema):
 
 
 class ChangesArgs(Schema):
-    since = fields.String(required=True, validate=validate.Length(min=1, max=512))
-    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=CHANGES_MAX_LIMIT))
+    since = fields.String(required=True, validate=validate.Length(min=1, max=512), metadata={"example": "YjIyYWEyMjE3Mi40"})
+    limit = fields.Integer(load_default=500, validate=validate.Range(min=1, max=CHANGES_MAX_LIMIT), metadata={"example": 500})
 
 
 class ChangeSchema(Schema):

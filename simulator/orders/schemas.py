@@ -23,7 +23,7 @@ class CancelOrderSchema(Schema):
 
 
 class OrderListArgs(Schema):
-    status = fields.String(validate=validate.OneOf([status.value for status in OrderStatus]))
+    status = fields.String(validate=validate.OneOf([status.value for status in OrderStatus]), metadata={"example": "placed"})
 
 
 class OrderLineSchema(Schema):

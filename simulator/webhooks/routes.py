@@ -58,9 +58,11 @@ class WebhookCreatedSchema(WebhookSchema):
 
 
 class DeliveryQueryArgs(Schema):
-    cursor = fields.String(validate=validate.Length(max=200), metadata={"description": "`next_cursor` of the previous page."})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    status = fields.String(validate=validate.OneOf(webhooks.STATUSES))
+    cursor = fields.String(
+        validate=validate.Length(max=200), metadata={"description": "`next_cursor` of the previous page.", "example": "MS5kbHZfMDAwMDAwMDAwMDFr"},
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500), metadata={"example": 100})
+    status = fields.String(validate=validate.OneOf(webhooks.STATUSES), metadata={"example": "failed"})
 
 
 class AttemptSchema(Schema):
