@@ -137,13 +137,14 @@ HEADERS = {
     }),
 }
 class PaginationMetadataSchema(Schema):
-    """What `X-Pagination` holds (flask-smorest's paging metadata)."""
+    """What `X-Pagination` holds (flask-smorest's paging metadata): no pages of an empty
+    list, and no `page` past the last one."""
 
     total = fields.Integer(required=True, metadata={"example": 57})
     total_pages = fields.Integer(required=True, metadata={"example": 3})
-    first_page = fields.Integer(required=True, metadata={"example": 1})
-    last_page = fields.Integer(required=True, metadata={"example": 3})
-    page = fields.Integer(required=True, metadata={"example": 2})
+    first_page = fields.Integer(metadata={"example": 1})
+    last_page = fields.Integer(metadata={"example": 3})
+    page = fields.Integer(metadata={"description": "Absent past the last page.", "example": 2})
     previous_page = fields.Integer(metadata={"description": "Absent on the first page.", "example": 1})
     next_page = fields.Integer(metadata={"description": "Absent on the last page.", "example": 3})
 
