@@ -18,6 +18,7 @@ from openapi_schema_validator import OAS30Validator
 from openapi_spec_validator import validate
 
 from simulator import cli
+from simulator.basket.callers import BASKET_TOKEN as BASKET_TOKEN_HEADER
 from simulator.errors import PROBLEM_JSON
 from simulator.http.blueprints import json_response
 from simulator.http.openapi import ADMIN_SECURITY, CALLER_SECURITY, SECURITY_SCHEMES
@@ -91,6 +92,7 @@ def test_operation_ids_are_unique_readable_camel_case(document):
 
 def test_each_operation_is_secured_as_its_callers_are(document):
     assert set(document["components"]["securitySchemes"]) == set(SECURITY_SCHEMES)
+    assert document["components"]["securitySchemes"]["basketToken"]["name"] == BASKET_TOKEN_HEADER
     for path, method, operation in operations(document):
         security = operation.get("security")
         if path.startswith("/_sim"):

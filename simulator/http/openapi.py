@@ -13,7 +13,8 @@ into a document every answer keeps:
   header a route reads implies (`If-Match` → 412, `If-None-Match` → 304,
   `Idempotency-Key` → 409/422 and `Idempotent-Replayed`); `ETag` on every answer that
   is one versioned resource; the headers the simulation adds; and
-  `application/problem+json` with the Problem schema on every error.
+  `application/problem+json` with the Problem schema on every error. An error answer
+  that operations share word for word is one component (`#/components/responses/…`).
 
 A route declares only what is its own: its answers, and the request headers it reads
 (`@blp.doc(parameters=[IF_MATCH])`). Blueprints declare who may call them (`security`).
