@@ -38,13 +38,14 @@ class ProblemSchema(Schema):
     lines = fields.List(fields.Nested(ShortLineSchema), metadata={"description": "INSUFFICIENT_STOCK (order): every line that cannot be had."})
     current_version = fields.Integer(metadata={"description": "VERSION_MISMATCH: the version that is current.", "example": 4})
     missing_step = fields.String(metadata={"description": "A checkout step taken too early: the step to take first.", "example": "shipping_address"})
-    total = fields.String(metadata={"description": "CHECKOUT_OUTDATED: the total now, to review.", "example": "33.89"})
-    problems = fields.List(
-        fields.String(),
-        metadata={"description": "BASKET_NOT_READY: what stands in the way.", "example": ["Cohen Urban Body Mist: sold out"]},
-    )
+    total = fields.Nested(MoneySchema, metadata={"description": "CHECKOUT_OUTDATED: the total now, to review."})
+    # By name: the basket's message shape, which this module (below every package) cannot import.
+    problems = fields.List(fields.Nested("BasketMessageSchema"), metadata={"description": "BASKET_NOT_READY: what stands in the way."})
     order_status = fields.String(metadata={"description": "ORDER_NOT_CANCELLABLE: the order's status.", "example": "shipped"})
     checkout_id = fields.String(metadata={"description": "A declined payment: its checkout.", "example": "chk_0rz13rqtpfxe"})
+    order_id = fields.String(
+        metadata={"description": "CHECKOUT_COMPLETED, CHECKOUT_CLOSED: the order its basket became.", "example": "ord_13q647trvb02"},
+    )
     retry_after_seconds = fields.Integer(
         metadata={"description": "TOO_MANY_ATTEMPTS: seconds until the next try (also `Retry-After`).", "example": 840},
     )

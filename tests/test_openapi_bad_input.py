@@ -4,8 +4,8 @@ The operations come from the document itself, so a new endpoint is covered the d
 is added. Each is called as its caller would (signed in where it needs a customer, with
 the admin token where the simulator has one) with the first bad input it takes: a
 malformed body, else an unknown id, else an invalid query parameter, else a bad
-`X-Sim-Latency` (a wrong admin token for a simulator control). tests/helpers/contract.py checks
-each answer against the document.
+`X-Sim-Latency` (a wrong admin token for a simulator control, a foreign `Host` for a
+page). tests/helpers/contract.py checks each answer against the document.
 """
 
 from __future__ import annotations
@@ -55,17 +55,19 @@ def test_every_operation_refuses_bad_input_as_documented(app, path, method, oper
     url = path
     for parameter in (p for p in parameters if p["in"] == "path"):
         url = url.replace("{%s}" % parameter["name"], PATH_VALUES.get(parameter["name"], "nope"))
-    query = {}
+    query, where = {}, {}
     if "requestBody" in operation:
         kwargs = {"data": b'{"unfinished": ', "content_type": "application/json"}
     elif url != path:
         kwargs = {}
     elif any(p["in"] == "query" for p in parameters):
         kwargs, query = {}, {"page": "0", "limit": "0", "since": "", "recipient": ""}
+    elif {"$ref": "#/components/parameters/XSimLatency"} in operation.get("parameters", ()):
+        kwargs, headers = {}, {**headers, "X-Sim-Latency": "soon", "X-Sim-Token": ADMIN}
     elif path.startswith("/_sim"):
         kwargs, headers = {}, {"Authorization": "Bearer not-the-admin-token"}
-    else:
-        kwargs, headers = {}, {**headers, "X-Sim-Latency": "soon", "X-Sim-Token": ADMIN}
-    response = client.open(url, method=method.upper(), headers=headers, query_string=query, **kwargs)
+    else:  # a page that takes nothing: asked for under a name that is not the simulator's (DNS rebinding)
+        kwargs, where = {}, {"base_url": "http://rebound.example"}
+    response = client.open(url, method=method.upper(), headers=headers, query_string=query, **where, **kwargs)
     body = assert_problem(response, response.status_code)
     assert 400 <= response.status_code < 500, body

@@ -118,9 +118,16 @@ class BasketMessageSchema(Schema):
     """A message about the basket: a stable code and the line (or product) it is about, beside the English text."""
 
     code = fields.String(required=True, validate=validate.OneOf([code.value for code in MessageCode]), metadata={"example": "SOLD_OUT"})
-    text = fields.String(required=True, metadata={"description": "English, to show as it is.", "example": "The basket is empty."})
-    line_id = fields.String(required=True, allow_none=True, metadata={"description": "The basket line it is about, if any."})
-    product_id = fields.String(required=True, allow_none=True, metadata={"description": "The product it is about, if any."})
+    text = fields.String(
+        required=True,
+        metadata={"description": "English, to show as it is.", "example": "Cohen Urban Body Mist is sold out; remove it to check out."},
+    )
+    line_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "The basket line it is about, if any.", "example": "itm_2xyacm3kyhyg"},
+    )
+    product_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "The product it is about, if any.", "example": "prd_54fgghpedsw0"},
+    )
 
 
 class BasketSchema(Schema):

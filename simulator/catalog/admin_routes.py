@@ -80,7 +80,7 @@ def delete_product(product_id):
 @blp.arguments(LatestChangesArgs, location="query", as_kwargs=True)
 @blp.response(200, LatestChangesSchema)
 @blp.alt_response(422, schema=ProblemSchema)
-def latest_changes(limit):
+def list_latest_catalog_changes(limit):
     """The latest catalog changes as `GET /api/v1/catalog/changes` carries them, newest first:
     the products changed within the last `limit` sequence numbers, each once (its latest change)."""
     sim = runtime()

@@ -62,7 +62,8 @@ def BasketToken() -> fields.String:
     return fields.String(
         validate=TOKEN,
         metadata={"description": "A guest basket's token: its lines merge into the customer's basket (quantities add up, capped at stock); "
-                                 "`basket_merge` in the answer says whether it was found."},
+                                 "`basket_merge` in the answer says whether it was found.",
+                  "example": "0fc5SlG_tV1qTvJ8gZQ0nUU3sDv2lwxGsY2KdRjIZvk"},
     )
 
 
@@ -83,7 +84,7 @@ class RegisterSchema(Schema):
 class LoginSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=EMAIL_MAX), metadata={"example": "demo@example.com"})
     password = fields.String(required=True, validate=PASSWORD, metadata={"example": "alegra-sim-2026"})
-    basket_token = BasketToken(metadata={"example": "0fc5SlG_tV1qTvJ8gZQ0nUU3sDv2lwxGsY2KdRjIZvk"})
+    basket_token = BasketToken()
 
 
 class ForgotPasswordSchema(Schema):

@@ -37,7 +37,8 @@ def list_promotion_rules(pagination_parameters):
 def create_promotion_rule(fields):
     """Add a rule."""
     promotion = promotions.create_promotion(runtime().store, fields)
-    return json_response(_shown(promotion), 201, {"ETag": etag(promotion.version), "Location": url_for(".get_promotion_rule", promotion_id=promotion.id)})
+    location = url_for(".get_promotion_rule", promotion_id=promotion.id)
+    return json_response(_shown(promotion), 201, {"ETag": etag(promotion.version), "Location": location})
 
 
 @blp.route("/promotions", methods=["PUT"])

@@ -37,7 +37,7 @@ class LatestDeliverySchema(DeliverySchema):
 @blp.arguments(LatestDeliveriesArgs, location="query", as_kwargs=True)
 @blp.response(200, LatestDeliverySchema(many=True))
 @blp.alt_response(422, schema=ProblemSchema)
-def latest_deliveries(limit):
+def list_latest_deliveries(limit):
     """The latest `limit` deliveries of every subscription, newest first, each with every attempt
     and the subscription it goes to. A subscriber pages its own with `/api/v1/webhooks/{id}/deliveries`."""
     return json_response([
