@@ -29,7 +29,11 @@ class LatestDeliveriesArgs(Schema):
 
 class DeliveredToSchema(Schema):
     id = fields.String(required=True, metadata={"example": "whk_5x2k9m1q0c7d"})
-    url = fields.String(required=True, allow_none=True, metadata={"description": "null when the subscription was deleted meanwhile."})
+    url = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "null when the subscription was deleted meanwhile.", "example": "http://127.0.0.1:9/hooks"},
+    )
 
 
 class LatestDeliverySchema(DeliverySchema):
@@ -59,7 +63,7 @@ def key_to_dict(key: keys.IntegrationKey) -> dict:
 @blp.arguments(LatestDeliveriesArgs, location="query", as_kwargs=True)
 @blp.response(200, LatestDeliverySchema(many=True))
 @blp.alt_response(422, schema=ProblemSchema)
-def latest_deliveries(limit):
+def list_latest_deliveries(limit):
     """The latest `limit` deliveries of every subscription, newest first, each with every attempt
     and the subscription it goes to. A subscriber pages its own with `/api/v1/webhooks/{id}/deliveries`."""
     return json_response([
