@@ -1,4 +1,4 @@
-"""Schemas shared by every webservice family: money, problems, amounts."""
+"""Schemas shared by every webservice family: money, postal fields, problems, amounts."""
 
 from __future__ import annotations
 
@@ -18,6 +18,22 @@ class ShortLineSchema(Schema):
     product_id = fields.String(required=True, metadata={"example": "prd_ra0twtajcrj7"})
     requested = fields.Integer(required=True, metadata={"example": 3})
     available = fields.Integer(required=True, metadata={"example": 1})
+
+
+class PostalFieldsSchema(Schema):
+    """The postal fields of an address as answers show them: every one present, null where
+    an optional one is empty. The address book's addresses and the checkout's copies share them."""
+
+    first_name = fields.String(required=True, metadata={"example": "Ada"})
+    last_name = fields.String(required=True, metadata={"example": "Lovelace"})
+    company = fields.String(required=True, allow_none=True, metadata={"example": "Engines"})
+    line1 = fields.String(required=True, metadata={"example": "Unter den Linden 77"})
+    line2 = fields.String(required=True, allow_none=True, metadata={"example": "2nd floor"})
+    postal_code = fields.String(required=True, metadata={"example": "10117"})
+    city = fields.String(required=True, metadata={"example": "Berlin"})
+    region = fields.String(required=True, allow_none=True, metadata={"example": "Berlin"})
+    country = fields.String(required=True, metadata={"example": "DE"})
+    phone = fields.String(required=True, allow_none=True, metadata={"example": "+49 30 1234567"})
 
 
 class ProblemSchema(Schema):

@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from simulator.basket.schemas import BasketMessageSchema, BasketSchema, TaxSchema
 from simulator.customers.schemas import PostalAddressSchema
-from simulator.schemas import MoneySchema
+from simulator.schemas import MoneySchema, PostalFieldsSchema
 
 from .options import PaymentFlow
 
@@ -87,19 +87,8 @@ class StepSchema(Schema):
     state = fields.String(required=True, validate=validate.OneOf(["done", "pending"]), metadata={"example": "pending"})
 
 
-class AddressSnapshotSchema(Schema):
+class AddressSnapshotSchema(PostalFieldsSchema):
     """An address as the checkout (and then the order) keeps it: a copy, not a reference."""
-
-    first_name = fields.String(required=True, metadata={"example": "Ada"})
-    last_name = fields.String(required=True, metadata={"example": "Lovelace"})
-    company = fields.String(required=True, allow_none=True, metadata={"example": "Engines"})
-    line1 = fields.String(required=True, metadata={"example": "Unter den Linden 77"})
-    line2 = fields.String(required=True, allow_none=True, metadata={"example": "2nd floor"})
-    postal_code = fields.String(required=True, metadata={"example": "10117"})
-    city = fields.String(required=True, metadata={"example": "Berlin"})
-    region = fields.String(required=True, allow_none=True, metadata={"example": "Berlin"})
-    country = fields.String(required=True, metadata={"example": "DE"})
-    phone = fields.String(required=True, allow_none=True, metadata={"example": "+49 30 1234567"})
 
 
 class EstimatedDeliverySchema(Schema):

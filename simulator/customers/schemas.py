@@ -12,6 +12,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from simulator.schemas import PostalFieldsSchema
 from simulator.tokens import MAX_LENGTH as TOKEN_MAX
 
 from .countries import COUNTRIES, phone_problem
@@ -207,18 +208,10 @@ class AddressWriteSchema(PostalAddressSchema):
     )
 
 
-class AddressSchema(Schema):
+class AddressSchema(PostalFieldsSchema):
+    """An address of the address book."""
+
     id = fields.String(required=True, metadata={"example": "adr_8w2k4m9q1x0c"})
-    first_name = fields.String(required=True, metadata={"example": "Ada"})
-    last_name = fields.String(required=True, metadata={"example": "Lovelace"})
-    company = fields.String(required=True, allow_none=True, metadata={"example": "Engines"})
-    line1 = fields.String(required=True, metadata={"example": "Unter den Linden 77"})
-    line2 = fields.String(required=True, allow_none=True, metadata={"example": "2nd floor"})
-    postal_code = fields.String(required=True, metadata={"example": "10117"})
-    city = fields.String(required=True, metadata={"example": "Berlin"})
-    region = fields.String(required=True, allow_none=True, metadata={"example": "Berlin"})
-    country = fields.String(required=True, metadata={"example": "DE"})
-    phone = fields.String(required=True, allow_none=True, metadata={"example": "+49 30 1234567"})
     is_default_shipping = fields.Boolean(required=True, metadata={"example": True})
     is_default_billing = fields.Boolean(required=True, metadata={"example": True})
     version = fields.Integer(required=True, metadata={"description": "Grows with every change; also the ETag.", "example": 1})
