@@ -230,6 +230,9 @@ def test_the_contract_client_refuses_an_answer_that_drifts(make_app, monkeypatch
         (json_response([{"id": "prm_1", "name": "Ten off"}]), "required property"),  # fields missing
         (json_response([], headers={"ETag": '"1"'}), "header ETag is sent but not documented"),
         (json_response([], status=202), "Unknown response http status: 202"),
+        (json_response([], headers={"X-Pagination": '{"total": "57"}'}), "X-Pagination"),  # paging metadata of the wrong type
+        (json_response([], headers={"X-Pagination": "57"}), "X-Pagination"),  # or without the required totals
+        (json_response([], headers={"X-Pagination": "{total: 57"}), "X-Pagination"),  # or not JSON
         (Response("[]", mimetype="text/plain"), "text/plain"),
     ):
         monkeypatch.setitem(app.view_functions, "promotions.list_promotions", lambda answer=answer: answer)

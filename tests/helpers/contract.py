@@ -33,6 +33,7 @@ from flask.testing import FlaskClient
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest
 from openapi_core.deserializing.media_types.util import json_loads
+from openapi_core.validation.response.exceptions import HeaderValidationError
 from openapi_core.validation.response.validators import V30ResponseHeadersValidator
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
@@ -199,11 +200,20 @@ def _undocumented_headers(response, documented: dict) -> list[str]:
 
 
 def _describe(error: Exception) -> list[str]:
-    """openapi-core's error; for a schema mismatch, each schema error with where it is."""
+    """openapi-core's error (naming the header it is about); for a schema mismatch, each
+    schema error with where it is."""
+    kind = type(error).__name__ + (f" {error.name}" if isinstance(error, HeaderValidationError) else "")
     schema_errors = getattr(error, "schema_errors", None) or getattr(error.__cause__, "schema_errors", None)
     if not schema_errors:
-        return [f"{type(error).__name__}: {error}"]
-    return [f"{type(error).__name__} at /{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in schema_errors]
+        return [f"{kind}: {_text(error.__cause__ or error)}"]
+    return [f"{kind} at /{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in schema_errors]
+
+
+def _text(error: Exception) -> str:
+    try:
+        return str(error)
+    except Exception:  # openapi-core 0.23's MediaTypeDeserializeError cannot print a str value (a header's)
+        return repr(error)
 
 
 class ContractClient(FlaskClient):
