@@ -23,8 +23,8 @@ server's worker, of each Locust process and of the whole machine. One Locust pro
 runs on one core: when it is busy all the time (or Locust warns about its CPU), the
 load generator, not the server, sets the latency, and the step runs again with
 `--processes` (a master and one worker per core); later steps keep that. Each step
-names what was busy ("limit"): the server, the load generator, or the machine (all
-cores busy, other work on it included).
+names what was busy ("limit"): the server, the load generator, or the machine (the
+server's worker, ready to run, waited for a core: Linux's /proc/PID/schedstat).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 import requests
@@ -52,6 +53,9 @@ TARGET_USERS = 1_000
 BUSY_PERCENT = 85.0
 #: % of all cores of the machine.
 MACHINE_BUSY_PERCENT = 95.0
+#: % of the window the server's worker, ready to run, waited for a core (Linux schedstat):
+#: above it, the machine's other work (Locust's included) sets the server's latency.
+WORKER_WAITING_PERCENT = 20.0
 #: What Locust prints when its CPU is above 90 % (one process; a master about its workers).
 LOCUST_CPU_WARNINGS = ("CPU usage above", "CPU usage was too high", "exceeded cpu threshold",
                        "CPU usage threshold was exceeded")
@@ -103,9 +107,12 @@ class CpuWatch:
                   for pid, spent in before["locust"].items() if pid in after["locust"]}
         machine_busy = after["machine_busy"] - before["machine_busy"]
         machine_all = after["machine_all"] - before["machine_all"]
+        waited = (after["worker_waiting"] - before["worker_waiting"]
+                  if after["worker_waiting"] is not None and before["worker_waiting"] is not None else None)
         self.figures = {
             "seconds": round(wall, 1),
             "worker_percent": round(100 * (after["worker"] - before["worker"]) / wall, 1),
+            "worker_waiting_percent": round(100 * waited / wall, 1) if waited is not None else None,
             "locust_percent": round(sum(locust.values()), 1),
             "locust_max_process_percent": round(max(locust.values(), default=0.0), 1),
             "locust_processes": len(locust),
@@ -125,8 +132,17 @@ class CpuWatch:
         worker = self.worker.cpu_times()
         machine = psutil.cpu_times()
         idle = machine.idle + getattr(machine, "iowait", 0.0)
-        return {"worker": worker.user + worker.system, "locust": locust,
+        return {"worker": worker.user + worker.system, "worker_waiting": self._waiting_seconds(), "locust": locust,
                 "machine_busy": sum(machine) - idle, "machine_all": sum(machine)}
+
+    def _waiting_seconds(self) -> float | None:
+        """Seconds the worker's main thread (its event loop) spent ready to run but waiting
+        for a core, from Linux's /proc/PID/schedstat; None elsewhere."""
+        try:
+            fields = Path(f"/proc/{self.worker.pid}/schedstat").read_text().split()
+            return int(fields[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return None
 
 
 @dataclass
@@ -199,7 +215,8 @@ def limits(summary: dict) -> list[str]:
         found.append("server")
     if summary["cpu_warning"] or cpu.get("locust_max_process_percent", 0) >= BUSY_PERCENT:
         found.append("load generator")
-    if (cpu.get("machine_percent") or 0) >= MACHINE_BUSY_PERCENT:
+    waiting = cpu.get("worker_waiting_percent")
+    if (waiting >= WORKER_WAITING_PERCENT) if waiting is not None else (cpu.get("machine_percent") or 0) >= MACHINE_BUSY_PERCENT:
         found.append("machine")
     return found
 
@@ -224,7 +241,9 @@ def cpu_text(cpu: dict) -> str:
     if cpu["locust_processes"] > 1:
         locust += f" in {cpu['locust_processes']} processes (busiest {cpu['locust_max_process_percent']:.0f} %)"
     machine = f", machine {cpu['machine_percent']:.0f} % of {psutil.cpu_count()} cores" if cpu["machine_percent"] is not None else ""
-    return f"CPU: server worker {cpu['worker_percent']:.0f} %, {locust}{machine}"
+    waiting = cpu.get("worker_waiting_percent")
+    waited = f" (waited for a core {waiting:.0f} % of the time)" if waiting is not None else ""
+    return f"CPU: server worker {cpu['worker_percent']:.0f} %{waited}, {locust}{machine}"
 
 
 class Search:
@@ -382,8 +401,10 @@ def run(quick: bool = False) -> SectionResult:
                 f"(server worker {first_bad['cpu'].get('worker_percent', 0):.0f} %)")
         elif "machine" in first_bad["limits"] and "server" not in first_bad["limits"]:
             section.notes.append(
-                f"at {bad:,} users the machine was the limit: all {psutil.cpu_count()} cores busy (server, Locust and "
-                "other work on it) while the server worker was not")
+                f"at {bad:,} users the machine was the limit: the server worker, itself not busy all the time "
+                f"({first_bad['cpu'].get('worker_percent', 0):.0f} % of a core), waited for a core "
+                f"{first_bad['cpu'].get('worker_waiting_percent') or 0:.0f} % of the time (Locust and other work on "
+                f"the machine's {psutil.cpu_count()} cores)")
     if search.out_of_time:
         section.notes.append(f"the search stopped at its time budget of {plan['budget_seconds']} s")
     if summary["total"]["failures"]:

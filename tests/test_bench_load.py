@@ -63,7 +63,11 @@ def test_the_search_stops_at_its_time_budget():
         ({"worker_percent": 97, "locust_max_process_percent": 40, "machine_percent": 70}, False, ["server"]),
         ({"worker_percent": 50, "locust_max_process_percent": 95, "machine_percent": 80}, False, ["load generator"]),
         ({"worker_percent": 50, "locust_max_process_percent": 40, "machine_percent": 70}, True, ["load generator"]),
-        ({"worker_percent": 40, "locust_max_process_percent": 25, "machine_percent": 100}, False, ["machine"]),
+        ({"worker_percent": 40, "worker_waiting_percent": 45, "locust_max_process_percent": 25, "machine_percent": 100},
+         False, ["machine"]),
+        ({"worker_percent": 40, "worker_waiting_percent": 3, "locust_max_process_percent": 25, "machine_percent": 100},
+         False, []),
+        ({"worker_percent": 40, "worker_waiting_percent": None, "machine_percent": 100}, False, ["machine"]),
         ({}, False, []),
     ],
 )
