@@ -110,9 +110,12 @@ class LoadRun:
         self.stats.errors = {}
 
     def on_worker_report(self, client_id, data, **_kwargs):
+        total = self.stats.total  # req/s count up to its last request (no request is logged on a master)
         for entry_data in data.get("alegra_scenarios", []):
             entry = StatsEntry.unserialize(entry_data, self.stats)
             self.stats.entries[(entry.name, entry.method)].extend(entry)
+            if entry.last_request_timestamp and entry.last_request_timestamp > (total.last_request_timestamp or 0):
+                total.last_request_timestamp = entry.last_request_timestamp
 
     def on_test_start(self, **_kwargs):
         self.stats.clear_all()
