@@ -24,7 +24,7 @@ import json
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,8 +106,12 @@ class LocustResult:
     output: str = ""
 
 
-def run_locust(argv: list[str], run_time: str, capture: bool = False, timeout_slack: float = 90.0) -> LocustResult:
-    """Run Locust to its end (or kill it when it overruns run_time by timeout_slack)."""
+def run_locust(argv: list[str], run_time: str, capture: bool = False, timeout_slack: float = 90.0,
+               started: Callable[[subprocess.Popen], object] | None = None) -> LocustResult:
+    """Run Locust to its end (or kill it when it overruns run_time by timeout_slack).
+
+    `started` is called with the Locust process once it runs (the bench measures its CPU
+    and that of the workers it forks with --processes)."""
     name = Path(argv[argv.index("--csv") + 1])
     summary_path = Path(argv[argv.index("--summary-json") + 1])
     summary_path.unlink(missing_ok=True)
@@ -116,6 +120,8 @@ def run_locust(argv: list[str], run_time: str, capture: bool = False, timeout_sl
         stdout=subprocess.PIPE if capture else None, stderr=subprocess.STDOUT if capture else None, text=True,
     )
     try:
+        if started is not None:
+            started(process)
         output, _ = process.communicate(timeout=seconds(run_time) + timeout_slack)
     except subprocess.TimeoutExpired:
         stop_group(process)

@@ -54,6 +54,10 @@ SETTINGS = (
     Setting("sync_check_seconds", 0.0, "Also compare the replica with a fresh export every this many seconds while running "
             "(0: only when the user stops). Use it in distributed runs: a master waits only briefly for its workers' "
             "last report, which may miss the check made on stop.", type=float),
+    # -- measuring --------------------------------------------------------------------
+    Setting("stats_settle_seconds", 0.0, "With --reset-stats: reset the statistics this many seconds after all users "
+            "are spawned instead of at once, so the burst of users starting (each signs in, opens a basket, loads "
+            "the categories) stays out of the figures of the steady load.", type=float),
     # -- service levels, checked when Locust quits -------------------------------------
     Setting("slo_fail_ratio", 0.01, "Largest share of failed requests (0.01 = 1 %).", type=float),
     Setting("slo_p95_catalog_sync", 2000, "Largest p95 in ms of the catalog sync scenario's requests (0: not checked).", type=int),

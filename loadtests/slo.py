@@ -110,16 +110,32 @@ class LoadRun:
         self.stats.errors = {}
 
     def on_worker_report(self, client_id, data, **_kwargs):
+        total = self.stats.total  # req/s count up to its last request (no request is logged on a master)
         for entry_data in data.get("alegra_scenarios", []):
             entry = StatsEntry.unserialize(entry_data, self.stats)
             self.stats.entries[(entry.name, entry.method)].extend(entry)
+            if entry.last_request_timestamp and entry.last_request_timestamp > (total.last_request_timestamp or 0):
+                total.last_request_timestamp = entry.last_request_timestamp
 
     def on_test_start(self, **_kwargs):
         self.stats.clear_all()
 
     def on_spawning_complete(self, **_kwargs):
-        if getattr(self.environment.parsed_options, "reset_stats", False):
-            self.stats.reset_all()
+        if not getattr(self.environment.parsed_options, "reset_stats", False):
+            return
+        self.stats.reset_all()
+        settle = float(setting(self.environment, "stats_settle_seconds"))
+        if settle > 0 and not isinstance(self.environment.runner, WorkerRunner):
+            # The master (or single process) holds the figures reported; a worker's report
+            # sent before this reset may still arrive after it (conservative: it only adds
+            # settling traffic).
+            gevent.spawn_later(settle, self.reset_figures)
+
+    def reset_figures(self) -> None:
+        """Start the figures afresh: Locust's own statistics and the per-scenario ones."""
+        logger.info("statistics reset: %.0f s after all users were spawned", float(setting(self.environment, "stats_settle_seconds")))
+        self.environment.stats.reset_all()
+        self.stats.reset_all()
 
     # -- customers ------------------------------------------------------------------------
     def take_customer(self, rng: random.Random) -> int:

@@ -118,6 +118,26 @@ def test_an_order_must_add_up_like_a_basket_and_be_paid_for_its_total(basket):
     assert any("line subtotals sum to" in p for p in checks.check_order(order))
 
 
+def test_money_problems_are_named_by_where_they_are_in_a_product_list(client, sim):
+    products = client.get("/api/v1/products?page_size=5").get_json()
+    problems, currencies = checks.check_money(products, "products")
+    assert problems == [] and currencies == {"EUR"}
+    products[3]["price"]["amount"] = "12.5"
+    products[4]["compare_at_price"] = {"amount": "1.00", "currency": ""}
+    assert checks.check_money(products, "products")[0] == [
+        "products[3].price: amount '12.5' is not a non-negative decimal string with 2 places",
+        "products[4].compare_at_price: currency '' is missing",
+    ]
+
+
+def test_money_in_containers_other_than_decoded_json_is_checked_too():
+    class Answer(dict):
+        pass
+
+    body = [Answer(price={"amount": "-1.00", "currency": "EUR"})]
+    assert checks.check_money(body, "x")[0] == ["x[0].price: amount '-1.00' is not a non-negative decimal string with 2 places"]
+
+
 def test_failure_message_is_marked_and_short():
     message = checks.failure_message("basket", ["a", "b", "c", "d", "e"])
     assert message == f"{checks.WRONG_ANSWER} (basket): a; b; c (+2 more)"

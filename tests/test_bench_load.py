@@ -1,0 +1,75 @@
+"""The load section's search (bench/load.py) on made-up steps: which user counts it tries,
+when it adds Locust processes, and what it calls the limit. No Locust, no server."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import load
+
+PLAN = {**load.FULL, "budget_seconds": 10_000}
+
+
+def search_over(holds_up_to: int, generator_busy_from: int | None = None, plan: dict = PLAN) -> load.Search:
+    """A Search whose steps hold up to `holds_up_to` users; one Locust process is busy from `generator_busy_from`."""
+    search = load.Search("http://127.0.0.1:1", plan, worker=None)
+    search.most_processes = 4
+    search.tried = []
+
+    def run(users: int) -> dict:
+        search.tried.append((users, search.processes))
+        search.started -= search._plan(users).run_seconds  # the time a real step takes
+        busy = generator_busy_from is not None and users >= generator_busy_from and search.processes == 1
+        holds = users <= holds_up_to and not busy
+        return {"users": users, "locust_processes": search.processes, "basket_update_p95_ms": 20 if holds else 300,
+                "rps": users / 2, "failures": 0, "holds": holds, "cpu": {},
+                "limits": ["load generator"] if busy else []}
+
+    search._run = run
+    return search
+
+
+def test_the_search_doubles_then_bisects_to_a_quarter_of_what_held():
+    search = search_over(holds_up_to=700)
+    assert search.run() == (700, 800)
+    assert [users for users, _ in search.tried] == [100, 200, 400, 800, 600, 700]
+
+
+def test_the_search_stops_at_its_largest_count_when_everything_holds():
+    search = search_over(holds_up_to=10_000)
+    assert search.run() == (1_600, None)
+    assert [users for users, _ in search.tried] == [100, 200, 400, 800, 1_600]
+
+
+def test_a_step_where_one_locust_process_was_the_limit_runs_again_with_more_and_later_steps_keep_them():
+    search = search_over(holds_up_to=1_000, generator_busy_from=400)
+    assert search.run() == (1_000, 1_200)
+    assert search.tried[:4] == [(100, 1), (200, 1), (400, 1), (400, 4)]
+    assert all(processes == 4 for _, processes in search.tried[3:])
+    step_400 = next(step for step in search.steps if step["users"] == 400)
+    assert step_400["holds"] and step_400["locust_processes"] == 4
+    assert step_400["one_process"]["holds"] is False
+
+
+def test_the_search_stops_at_its_time_budget():
+    search = search_over(holds_up_to=10_000, plan={**PLAN, "budget_seconds": 120})
+    assert search.run() == (800, None)
+    assert search.out_of_time  # 100 to 800 users take 95 s; 1,600 would take 39 s more
+
+
+@pytest.mark.parametrize(
+    ("cpu", "warned", "expected"),
+    [
+        ({"worker_percent": 97, "locust_max_process_percent": 40, "machine_percent": 70}, False, ["server"]),
+        ({"worker_percent": 50, "locust_max_process_percent": 95, "machine_percent": 80}, False, ["load generator"]),
+        ({"worker_percent": 50, "locust_max_process_percent": 40, "machine_percent": 70}, True, ["load generator"]),
+        ({"worker_percent": 40, "worker_waiting_percent": 45, "locust_max_process_percent": 25, "machine_percent": 100},
+         False, ["machine"]),
+        ({"worker_percent": 40, "worker_waiting_percent": 3, "locust_max_process_percent": 25, "machine_percent": 100},
+         False, []),
+        ({"worker_percent": 40, "worker_waiting_percent": None, "machine_percent": 100}, False, ["machine"]),
+        ({}, False, []),
+    ],
+)
+def test_what_was_busy_is_named(cpu, warned, expected):
+    assert load.limits({"cpu": cpu, "cpu_warning": warned}) == expected
