@@ -26,7 +26,7 @@ from simulator.clock import Clock
 from simulator.errors import DomainError, validation_error
 from simulator.offload import cooperative_yield
 from simulator.store import Store
-from simulator.sweeps import Sweep
+from simulator.time_index import TimeIndex
 
 T = TypeVar("T")
 
@@ -36,9 +36,6 @@ KEY_MAX_LENGTH = 255
 DEFAULT_TTL_SECONDS = 24 * 3600
 #: How often (real seconds) the background loop calls `sweep_expired`.
 SWEEP_INTERVAL_SECONDS = 60
-#: Finished records past their time are forgotten by a background pass, 500 records
-#: (well under a millisecond) between pauses.
-SWEEP = Sweep(IDEMPOTENCY, "idempotency.sweep", batch=500)
 
 
 class KeyState(StrEnum):
@@ -62,6 +59,15 @@ class IdempotencyRecord:
 class Outcome(Generic[T]):
     result: T
     replayed: bool  # True when this is the stored result of an earlier request
+
+
+def _expiry(record: IdempotencyRecord) -> float | None:
+    return record.expires_at if record.state == KeyState.DONE else None  # a running one never expires
+
+
+#: Finished records by their expiry: a background pass reads only those past their time,
+#: 500 (well under a millisecond) between pauses.
+EXPIRY = TimeIndex(IDEMPOTENCY, "idempotency.expiry", _expiry, batch=500)
 
 
 def fingerprint(payload: Any) -> str:
@@ -103,7 +109,7 @@ def run(
     with store.atomic():
         current = store.get(IDEMPOTENCY, record_id)
         if _expired(current, now):
-            store.delete(IDEMPOTENCY, record_id)  # a finished one may expire; a running one never does
+            EXPIRY.delete(store, current)  # a finished one may expire; a running one never does
             current = None
         if current is not None:
             if current.fingerprint != body_fingerprint:
@@ -127,7 +133,9 @@ def run(
         raise
     with store.atomic():
         if store.get(IDEMPOTENCY, record_id) == claim:
-            store.put(IDEMPOTENCY, dataclasses.replace(claim, state=KeyState.DONE, result=result))
+            done = dataclasses.replace(claim, state=KeyState.DONE, result=result)
+            store.put(IDEMPOTENCY, done)
+            EXPIRY.added(store, done)
     return Outcome(result, False)
 
 
@@ -137,22 +145,13 @@ def _expired(record: IdempotencyRecord | None, now: float) -> bool:
 
 def sweep_expired(store: Store, now: float) -> int:
     """Forget finished records past their time (a running one never expires), so keys sent
-    once (every order a load test places) do not pile up for the life of the process: a
-    batch at a time, with a pause between batches. Returns how many went.
+    once (every order a load test places) do not pile up for the life of the process: only
+    the expired are read, a batch at a time, with a pause between batches. Returns how many went.
 
     The background loop calls it every SWEEP_INTERVAL_SECONDS; `run` needs no sweep to be
     right, as it treats an expired record of its own key as absent.
     """
-    swept = 0
-
-    def forget_if_expired(record: IdempotencyRecord) -> None:  # under the store lock
-        nonlocal swept
-        if _expired(record, now):
-            store.delete(IDEMPOTENCY, record.id)
-            swept += 1
-
-    SWEEP.run_pass(store, now, forget_if_expired, cooperative_yield)
-    return swept
+    return EXPIRY.walk_due(store, now, lambda record: EXPIRY.delete(store, record), cooperative_yield)
 
 
 def header_key(headers: Mapping[str, str]) -> str | None:

@@ -1,132 +1,192 @@
-"""Sweeps do bounded work a step and carry on where they stopped (simulator/sweeps.py),
-and the sweeps built on them (idempotency records, the order lifecycle) or on an age index
-(guest baskets) pause between batches."""
+"""Background work reads only what is due (simulator/time_index.py): the order lifecycle,
+idempotency expiry and guest-basket expiry touch the due records, however many others
+the store holds, a bounded batch at a time with pauses between batches; on Redis an
+idle pass is one round trip."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections import Counter
 from datetime import timedelta
+
+import pytest
+import redis.connection
 
 from simulator import idempotency
 from simulator.clock import Clock
+from simulator.http.blueprints import EXTENSION
+from simulator.orders import service
+from simulator.orders.model import ORDER, OrderStatus, StatusChange
 from simulator.store import InMemoryStore
-from simulator.sweeps import Sweep
+from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
+from tests.helpers.shopping import Shopper, affordable_products, register_shopper
 
 
-@dataclass(frozen=True, slots=True)
-class Thing:
-    id: str
-    doomed: bool = False
+class CountedReads:
+    """A store whose record reads are counted by id (each id of a `get_many` counts)."""
+
+    def __init__(self, store):
+        self._store, self.reads = store, Counter()
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def get(self, kind, record_id):
+        self.reads[record_id] += 1
+        return self._store.get(kind, record_id)
+
+    def get_many(self, kind, record_ids):
+        self.reads.update(record_ids)
+        return self._store.get_many(kind, record_ids)
+
+    def values(self, kind):
+        raise AssertionError(f"a due pass must not read every {kind}")
+
+    def ids_after(self, kind, after, limit, offset=0):
+        raise AssertionError(f"a due pass must not walk every {kind}")
 
 
-def things(count: int) -> InMemoryStore:
-    store = InMemoryStore()
-    for n in range(count):
-        store.put("thing", Thing(f"t_{n:04d}", doomed=n % 2 == 0))
-    return store
+def place(shopper, product, payment_type="card") -> str:
+    shopper.add(product)
+    checkout = shopper.open()
+    shopper.ready_to_pay(checkout, payment_type=payment_type)
+    shopper.pay(checkout, None if payment_type == "card" else {})
+    return shopper.order(checkout).get_json()["id"]
 
 
-def test_a_pass_visits_every_record_once_a_batch_a_step_in_id_order():
-    store, seen = things(250), []
-    sweep = Sweep("thing", "test", batch=100)
-    assert [sweep.step(store, 0.0, seen.append) for _ in range(3)] == [False, False, True]
-    assert [thing.id for thing in seen] == [thing.id for thing in store.values("thing")]
+def delivered_copies(store, order_id: str, count: int) -> None:
+    """`count` delivered orders like this one (loaded, as a long load test would leave them)."""
+    order = store.get(ORDER, order_id)
+    history = order.history + (StatusChange(OrderStatus.DELIVERED, order.history[-1].at),)
+    store.load(ORDER, [
+        dataclasses.replace(order, id=f"ord_done{n:06d}", number=f"AS-9{n:06d}", status=OrderStatus.DELIVERED, history=history)
+        for n in range(count)
+    ])
 
 
-def test_a_visit_may_delete_what_it_sees():
-    store = things(250)
-    sweep = Sweep("thing", "test", batch=100)
+def test_a_lifecycle_pass_reads_only_the_due_order(shopper, products, sim, frozen):
+    timings = service.OrderTimings.from_settings(sim.settings)
+    done = place(shopper, products[0])
+    delivered_copies(sim.store, done, 10_000)
+    frozen.advance(timedelta(seconds=sim.settings.order_seconds_to_paid))
+    service.catch_up(sim.store, frozen, timings, done)  # paid: not due again for half an hour
+    due = place(shopper, products[1])
+    frozen.advance(timedelta(seconds=sim.settings.order_seconds_to_paid))
 
-    def forget_doomed(thing):
-        if thing.doomed:
-            store.delete("thing", thing.id)
-
-    while not sweep.step(store, 0.0, forget_doomed):
-        pass
-    assert store.count("thing") == 125 and not any(thing.doomed for thing in store.values("thing"))
-
-
-def test_the_next_pass_starts_when_due_and_sees_records_added_meanwhile():
-    store, seen = things(3), []
-    sweep = Sweep("thing", "test", batch=10, every=60)
-    assert sweep.step(store, 1000.0, seen.append) and len(seen) == 3
-    store.put("thing", Thing("t_0000a"))  # behind the place of the pass that ended
-    assert sweep.step(store, 1059.0, seen.append) and len(seen) == 3  # not due yet
-    assert sweep.step(store, 1060.0, seen.append) and len(seen) == 7
+    counted = CountedReads(sim.store)
+    assert service.lifecycle_tick(counted, frozen, timings) == 1
+    assert set(counted.reads) == {due} and sim.store.get(ORDER, due).status == "paid"
+    counted.reads.clear()
+    assert service.lifecycle_tick(counted, frozen, timings) == 0 and not counted.reads  # nothing due: nothing read
 
 
-def test_each_store_keeps_its_own_place():
-    first, second, seen = things(5), things(5), []
-    sweep = Sweep("thing", "test", batch=3)
-    assert not sweep.step(first, 0.0, seen.append)
-    assert not sweep.step(second, 0.0, seen.append)  # a pass of its own, from the start
-    assert [thing.id for thing in seen] == ["t_0000", "t_0001", "t_0002"] * 2
+def test_a_lifecycle_tick_takes_a_bounded_number_of_rounds_and_pauses_between_them(shopper, products, sim, frozen, monkeypatch):
+    placed = [place(shopper, product) for product in products[:3]]
+    pauses = []
+    monkeypatch.setattr(service, "LIFECYCLE_BATCH", 1)
+    monkeypatch.setattr(service, "LIFECYCLE_ROUNDS_PER_TICK", 2)
+    monkeypatch.setattr(service, "cooperative_yield", lambda: pauses.append(len(pauses)))
+    frozen.advance(timedelta(seconds=sim.settings.order_seconds_to_paid))
+    timings = service.OrderTimings.from_settings(sim.settings)
+
+    assert service.lifecycle_tick(sim.store, frozen, timings) == 2 and len(pauses) == 1  # two rounds, a pause between
+    assert sorted(sim.store.get(ORDER, order_id).status for order_id in placed) == ["paid", "paid", "placed"]
+    assert service.lifecycle_tick(sim.store, frozen, timings) == 1  # the next tick moves what was left
+    assert {sim.store.get(ORDER, order_id).status for order_id in placed} == {"paid"}
 
 
-def test_the_idempotency_sweep_forgets_expired_records_a_batch_between_pauses(monkeypatch):
+def test_advancing_the_clock_by_days_moves_every_order_to_the_end_in_bounded_batches(shopper, products, sim, frozen, monkeypatch):
+    placed = [place(shopper, product) for product in products[:5]]
+    pauses = []
+    monkeypatch.setattr(service, "LIFECYCLE_BATCH", 2)
+    monkeypatch.setattr(service, "cooperative_yield", lambda: pauses.append(len(pauses)))
+    frozen.advance(timedelta(days=4))
+    assert service.catch_up_all(sim.store, frozen, service.OrderTimings.from_settings(sim.settings)) == 5
+    assert {sim.store.get(ORDER, order_id).status for order_id in placed} == {"delivered"}
+    assert len(pauses) == 2  # 2, a pause, 2, a pause, 1
+    assert sim.store.set_size(service.DUE_SET) == 0  # delivered orders leave the index
+
+
+def test_cancelling_or_paying_an_order_keeps_the_index_in_step(shopper, products, sim, frozen):
+    cancelled = place(shopper, products[0])
+    assert shopper.call("post", f"/api/v1/orders/{cancelled}/cancel", json={"reason": "changed my mind"}).status_code == 200
+    assert sim.store.set_size(service.DUE_SET) == 0  # a cancelled order has nothing due
+
+    transfer = place(shopper, products[1], payment_type="bank_transfer")
+    timings = service.OrderTimings.from_settings(sim.settings)
+    member = lambda: service.due_index(timings).member(sim.store.get(ORDER, transfer))  # noqa: E731
+    timeout = member()
+    assert sim.store.set_members(service.DUE_SET) == [timeout]  # due to time out
+    service.mark_paid(sim.store, frozen, timings, transfer)
+    assert sim.store.set_members(service.DUE_SET) == [member()] != [timeout]  # now due to be processed
+    frozen.advance(timedelta(seconds=timings.awaiting_payment_timeout + 1))
+    service.catch_up_all(sim.store, frozen, timings)
+    assert sim.store.get(ORDER, transfer).status == "delivered"  # paid in time: never timed out
+
+
+def test_the_idempotency_sweep_reads_only_the_expired_records_a_batch_between_pauses(monkeypatch):
     store, clock, pauses = InMemoryStore(1), Clock(), []
     clock.freeze()
-    monkeypatch.setattr(idempotency, "SWEEP", Sweep(idempotency.IDEMPOTENCY, "idempotency.sweep", batch=4))
+    monkeypatch.setattr(idempotency, "EXPIRY", dataclasses.replace(idempotency.EXPIRY, batch=4))
     monkeypatch.setattr(idempotency, "cooperative_yield", lambda: pauses.append(store.count(idempotency.IDEMPOTENCY)))
     for n in range(10):
         idempotency.run(store, clock, "scope", f"key-{n}", "fp", lambda: n)
     clock.advance(timedelta(seconds=idempotency.DEFAULT_TTL_SECONDS + 1))
-    idempotency.run(store, clock, "scope", "fresh", "fp", lambda: "fresh")
-    assert idempotency.sweep_expired(store, clock.timestamp()) == 10
-    assert store.count(idempotency.IDEMPOTENCY) == 1  # the fresh key stays
-    assert pauses == [7, 3]  # a batch of 4 went before each pause
+    for n in range(1000):
+        idempotency.run(store, clock, "scope", f"fresh-{n}", "fp", lambda: "fresh")
+    counted = CountedReads(store)
+    assert idempotency.sweep_expired(counted, clock.timestamp()) == 10
+    assert store.count(idempotency.IDEMPOTENCY) == 1000  # the fresh keys stay
+    assert len(counted.reads) == 10  # only the expired were read
+    assert pauses == [1006, 1002]  # a batch of 4 went before each pause
 
 
 def test_the_guest_basket_sweep_forgets_expired_baskets_a_batch_between_pauses(client, sim, frozen, monkeypatch):
-    from simulator.basket import service
+    from simulator.basket import service as baskets
     from simulator.basket.model import BASKET
 
     pauses = []
-    monkeypatch.setattr(service, "GUEST_AGES", dataclasses.replace(service.GUEST_AGES, batch=3))
-    monkeypatch.setattr(service, "cooperative_yield", lambda: pauses.append(sim.store.count(BASKET)))
+    monkeypatch.setattr(baskets, "GUEST_AGES", dataclasses.replace(baskets.GUEST_AGES, batch=3))
+    monkeypatch.setattr(baskets, "cooperative_yield", lambda: pauses.append(sim.store.count(BASKET)))
     for _ in range(5):
         assert client.post("/api/v1/baskets").status_code == 201
     frozen.advance(timedelta(seconds=sim.settings.guest_basket_ttl_seconds + 1))
     assert client.post("/api/v1/baskets").status_code == 201  # creating one sweeps nothing
     assert sim.store.count(BASKET) == 6
-    assert service.sweep_expired(sim.store, frozen, service.BasketRules.from_settings(sim.settings)) == 5
+    assert baskets.sweep_expired(sim.store, frozen, baskets.BasketRules.from_settings(sim.settings)) == 5
     assert sim.store.count(BASKET) == 1 and pauses == [3]  # only the expired are read: 3, a pause, then 2
 
 
-class CountedSweep:
-    """A sweep that counts its steps."""
+@pytest.fixture
+def round_trips(monkeypatch) -> list[bytes]:
+    """The commands sent to Redis from here on (a command, pipeline or script call: one round trip each)."""
+    sent: list[bytes] = []
+    send = redis.connection.AbstractConnection.send_packed_command
 
-    def __init__(self, sweep: Sweep):
-        self.sweep, self.steps = sweep, 0
+    def counted(connection, command, *args, **kwargs):
+        sent.append((command if isinstance(command, bytes) else b"".join(command))[:120])
+        return send(connection, command, *args, **kwargs)
 
-    def step(self, *args) -> bool:
-        self.steps += 1
-        return self.sweep.step(*args)
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    return sent
 
 
-def test_a_lifecycle_tick_takes_a_bounded_number_of_steps_and_pauses_between_them(
-    shopper, products, sim, frozen, monkeypatch
-):
-    from simulator.orders import service
-    from simulator.orders.model import ORDER
-
-    placed = []
-    for product in products[:3]:
-        shopper.add(product)
-        checkout = shopper.open()
-        shopper.ready_to_pay(checkout)
-        shopper.pay(checkout)
-        placed.append(shopper.order(checkout).get_json()["id"])
-    sweep, pauses = CountedSweep(Sweep(ORDER, "orders.lifecycle", batch=1)), []
-    monkeypatch.setattr(service, "LIFECYCLE_SWEEP", sweep)
-    monkeypatch.setattr(service, "LIFECYCLE_STEPS_PER_TICK", 2)
-    monkeypatch.setattr(service, "cooperative_yield", lambda: pauses.append(sweep.steps))
-    frozen.advance(timedelta(seconds=sim.settings.order_seconds_to_paid))
+def test_on_redis_an_idle_pass_is_one_round_trip_however_many_records(make_app, redis_url, round_trips):  # noqa: F811
+    app = make_app(store=redis_url)
+    sim = app.extensions[EXTENSION]
+    sim.clock.freeze()
+    client = app.test_client()
+    buyer = Shopper(client, register_shopper(client))
+    products = affordable_products(sim.store)
+    delivered_copies(sim.store, place(buyer, products[0]), 2_000)
+    place(buyer, products[1])  # live, its next step not due yet
     timings = service.OrderTimings.from_settings(sim.settings)
+    service.lifecycle_tick(sim.store, sim.clock, timings)  # scripts loaded, what was due moved
+    idempotency.sweep_expired(sim.store, sim.clock.timestamp())
 
-    assert service.lifecycle_tick(sim.store, frozen, timings) <= 2
-    assert (sweep.steps, pauses) == (2, [1])  # one order a step, two steps, a pause between them
-    for _ in range(sim.store.count(ORDER)):  # a whole pass, whatever the seeded orders
-        service.lifecycle_tick(sim.store, frozen, timings)
-    assert {sim.store.get(ORDER, order_id).status for order_id in placed} == {"paid"}
+    round_trips.clear()
+    assert service.lifecycle_tick(sim.store, sim.clock, timings) == 0
+    assert len(round_trips) == 1, round_trips
+    round_trips.clear()
+    assert idempotency.sweep_expired(sim.store, sim.clock.timestamp()) == 0
+    assert len(round_trips) == 1, round_trips

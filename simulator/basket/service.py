@@ -20,13 +20,13 @@ from decimal import Decimal
 from enum import StrEnum
 
 from simulator import versioned
-from simulator.age_index import AgeIndex
 from simulator.catalog.model import CATEGORY, PRODUCT, Product
 from simulator.clock import Clock
 from simulator.errors import DomainError
 from simulator.offload import cooperative_yield
 from simulator.promotions import rules as promotions
 from simulator.store import Store
+from simulator.time_index import TimeIndex
 from simulator.tokens import new_token, token_digest
 
 from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine, BasketMessage, MessageCode
@@ -36,7 +36,7 @@ ORDER = "order"  # orders are counted for first-order promotions
 #: How often (real seconds) the background loop calls `sweep_expired`.
 SWEEP_INTERVAL_SECONDS = 300
 #: Guest baskets, longest untouched first.
-GUEST_AGES = AgeIndex(BASKET, "baskets.guest_ages", lambda basket: basket.updated_at.timestamp())
+GUEST_AGES = TimeIndex(BASKET, "baskets.guest_ages", lambda basket: basket.updated_at.timestamp())
 
 
 @dataclass(frozen=True)

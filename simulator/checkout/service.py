@@ -24,7 +24,6 @@ from decimal import Decimal
 from typing import Any
 
 from simulator import domain_faults, versioned
-from simulator.age_index import AgeIndex
 from simulator.basket import service as baskets
 from simulator.basket.model import BASKET, Basket
 from simulator.basket.pricing import TaxLine, tax_line
@@ -34,6 +33,7 @@ from simulator.errors import DomainError, validation_error
 from simulator.money import ZERO, money
 from simulator.offload import cooperative_yield
 from simulator.store import Store
+from simulator.time_index import TimeIndex
 from simulator.tokens import new_token, token_digest
 
 from . import options, payments
@@ -56,7 +56,7 @@ from .options import PaymentFlow
 SERVICE_TAX_RATE = Decimal("0.19")
 ADDRESS_KEYS = addresses.POSTAL_FIELDS  # what an address snapshot on a checkout and an order holds
 #: Checkouts, longest untouched first.
-AGES = AgeIndex(CHECKOUT, "checkouts.ages", lambda checkout: checkout.updated_at.timestamp())
+AGES = TimeIndex(CHECKOUT, "checkouts.ages", lambda checkout: checkout.updated_at.timestamp())
 #: How often (real seconds) the background loop calls `sweep_expired`.
 SWEEP_INTERVAL_SECONDS = 60
 

@@ -21,11 +21,11 @@ import ipaddress
 import math
 from collections.abc import Callable
 
-from simulator.age_index import AgeIndex
 from simulator.clock import Clock
 from simulator.errors import DomainError
 from simulator.offload import cooperative_yield
 from simulator.store import Store
+from simulator.time_index import TimeIndex
 
 from . import passwords
 from .model import CUSTOMER, LOGIN_ADDRESS_ATTEMPTS, LOGIN_ATTEMPTS, Customer, LoginAttempts
@@ -42,8 +42,8 @@ def _last_failure(record: LoginAttempts) -> float:
     return record.failures[-1]
 
 
-EMAIL_AGES = AgeIndex(LOGIN_ATTEMPTS, "login_attempts.ages", _last_failure)
-ADDRESS_AGES = AgeIndex(LOGIN_ADDRESS_ATTEMPTS, "login_address_attempts.ages", _last_failure)
+EMAIL_AGES = TimeIndex(LOGIN_ATTEMPTS, "login_attempts.ages", _last_failure)
+ADDRESS_AGES = TimeIndex(LOGIN_ADDRESS_ATTEMPTS, "login_address_attempts.ages", _last_failure)
 IPV6_PREFIX = 64
 
 
@@ -152,7 +152,7 @@ def _settle_attempt(
                            rules.max_login_failure_records)
 
 
-def _count_failure(store: Store, ages: AgeIndex, key: str, recent: tuple[float, ...], now: float, keep: int, cap: int) -> None:
+def _count_failure(store: Store, ages: TimeIndex, key: str, recent: tuple[float, ...], now: float, keep: int, cap: int) -> None:
     """One more failure on the record of `key` (its latest `keep` kept); past `cap` records
     of the kind, the longest idle go."""
     before = store.get(ages.kind, key)

@@ -39,11 +39,11 @@ from .model import (
     OrderStatus,
     StatusChange,
 )
-from .service import next_number
+from .service import OrderTimings, next_number, track_due
 
 
 def place_order(
-    store: Store, clock: Clock, rules: baskets.BasketRules, owner_id: str, checkout_id: str,
+    store: Store, clock: Clock, rules: baskets.BasketRules, timings: OrderTimings, owner_id: str, checkout_id: str,
     idempotency_key: str | None, body: Mapping[str, Any],
 ) -> tuple[Order, bool]:
     """Place the order: (order, replayed). Stock for every line is taken atomically (all
@@ -53,7 +53,7 @@ def place_order(
 
     def place() -> str:
         with store.atomic():
-            order = _place(store, clock, rules, checkouts.get_checkout(store, owner_id, checkout_id), body)
+            order = _place(store, clock, rules, timings, checkouts.get_checkout(store, owner_id, checkout_id), body)
         lines = "\n".join(f"  {line.quantity} × {line.name}: {line.total:.2f}" for line in order.lines)
         outbox.send(
             store, clock, recipient=order.email, template="order_confirmation",
@@ -85,7 +85,8 @@ def _simulate_bad_luck(store: Store, clock: Clock, view: checkouts.CheckoutView)
     return changed
 
 
-def _place(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout, body: Mapping[str, Any]) -> Order:
+def _place(store: Store, clock: Clock, rules: baskets.BasketRules, timings: OrderTimings, checkout: Checkout,
+           body: Mapping[str, Any]) -> Order:
     """The placement itself; the caller holds the store lock."""
     checkouts.require_orderable(checkout)
     view = checkouts.priced(store, clock, rules, checkout)
@@ -104,6 +105,7 @@ def _place(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Che
     record_usage(store, [applied.promotion.id for applied in priced.promotions], checkout.customer_id)
     order = _order(store, clock, checkout, view, body.get("comment"))
     store.put(ORDER, order)
+    track_due(store, timings, None, order)
     events.publish(store, clock, "order.created", order.id, order)
     baskets.empty(store, clock, view.basket.basket.id)
     checkouts.complete(store, clock, checkout.id, order.id)

@@ -38,7 +38,7 @@ def place_order(args, checkout_id):
     """Place the order: stock taken atomically, the basket emptied, a confirmation mailed."""
     sim = runtime()
     order, replayed = placement.place_order(
-        sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id, idempotency.header_key(request.headers), args,
+        sim.store, sim.clock, basket_rules(), timings(), caller_owner_id(), checkout_id, idempotency.header_key(request.headers), args,
     )
     headers = {"Location": f"/api/v1/orders/{order.id}"}
     if replayed:

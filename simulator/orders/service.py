@@ -13,6 +13,7 @@ so advancing the clock by a day moves orders along as a day would.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -25,7 +26,7 @@ from simulator.mail import outbox
 from simulator.offload import cooperative_yield
 from simulator.promotions.usage import return_usage
 from simulator.store import Store
-from simulator.sweeps import Sweep
+from simulator.time_index import TimeIndex
 from simulator.webhooks import events
 
 from .model import (
@@ -39,11 +40,12 @@ from .model import (
 
 NUMBER_SEQ = "orders.number"
 FIRST_NUMBER = 100_001
-#: The lifecycle sweep examines 100 orders a step (a few ms at most, when every one of
-#: them moves and publishes) and takes at most 50 steps a tick, pausing for requests
-#: between two: 5,000 orders a second, so a pass over 100,000 orders takes 20 seconds.
-LIFECYCLE_SWEEP = Sweep(ORDER, "orders.lifecycle", batch=100)
-LIFECYCLE_STEPS_PER_TICK = 50
+#: The lifecycle moves at most 100 due orders a round (a few ms at most, when every one of
+#: them moves and publishes) and at most 50 rounds a tick, pausing for requests between
+#: two: 5,000 orders a second; what is left waits for the next tick.
+LIFECYCLE_BATCH = 100
+LIFECYCLE_ROUNDS_PER_TICK = 50
+DUE_SET = "orders.due"
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,24 @@ def _next_step(order: Order, timings: OrderTimings) -> tuple[OrderStatus, int, s
     }.get(order.status)
 
 
+def next_due(order: Order, timings: OrderTimings) -> float | None:
+    """When the order's next status is due (a timestamp), or None when the clock brings it
+    none: it is delivered or cancelled, or seeded history (`auto_progress=False`)."""
+    step = _next_step(order, timings) if order.auto_progress else None
+    return None if step is None else (order.history[-1].at + timedelta(seconds=step[1])).timestamp()
+
+
+def due_index(timings: OrderTimings) -> TimeIndex:
+    """Live orders by `next_due`: an order enters when placed, moves with each status, and
+    leaves in its final state."""
+    return TimeIndex(ORDER, DUE_SET, lambda order: next_due(order, timings), batch=LIFECYCLE_BATCH)
+
+
+def track_due(store: Store, timings: OrderTimings, before: Order | None, after: Order) -> None:
+    """Keep the due index in step with an order written (`before`: None when it is new)."""
+    due_index(timings).replaced(store, before, after)
+
+
 def _moved(order: Order, status: OrderStatus, at: datetime, note: str | None) -> Order:
     payment = order.payment
     if status == OrderStatus.PAID or (status == OrderStatus.DELIVERED and payment.flow == PaymentFlow.ON_DELIVERY):
@@ -134,69 +154,52 @@ def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -
         order = store.get(ORDER, order_id)
         if order is None:
             raise not_found()
-        now = clock.now()
-        current = order
-        while current.auto_progress:
-            step = _next_step(current, timings)
-            if step is None:
-                break
-            status, delay, note = step
-            due = current.history[-1].at + timedelta(seconds=delay)
-            if due > now:
-                break
-            if status == OrderStatus.CANCELLED:
-                _give_back(store, clock, current)
-                current = _cancelled(current, due, note)
-            else:
-                current = _moved(current, status, due, note)
-        if current is not order:
-            current = dataclasses.replace(current, updated_at=now, version=order.version + 1)
-            store.put(ORDER, current)
-            for change in current.history[len(order.history):]:
-                event = "order.cancelled" if change.status == OrderStatus.CANCELLED else "order.status_changed"
-                events.publish(store, clock, event, current.id, current)
-        return current
+        return _advance(store, clock, timings, order)
 
 
-def _move_if_due(store: Store, clock: Clock, timings: OrderTimings, order: Order) -> bool:
-    """Move a live order to where the clock says it is; True when it moved."""
-    if order.auto_progress and order.status not in (OrderStatus.DELIVERED, OrderStatus.CANCELLED):
-        return catch_up(store, clock, timings, order.id) is not order
-    return False
+def _advance(store: Store, clock: Clock, timings: OrderTimings, order: Order) -> Order:
+    """The order moved along to where the clock says it is now (the caller holds the lock)."""
+    now = clock.now()
+    current = order
+    while current.auto_progress:
+        step = _next_step(current, timings)
+        if step is None:
+            break
+        status, delay, note = step
+        due = current.history[-1].at + timedelta(seconds=delay)
+        if due > now:
+            break
+        if status == OrderStatus.CANCELLED:
+            _give_back(store, clock, current)
+            current = _cancelled(current, due, note)
+        else:
+            current = _moved(current, status, due, note)
+    if current is not order:
+        current = dataclasses.replace(current, updated_at=now, version=order.version + 1)
+        store.put(ORDER, current)
+        track_due(store, timings, order, current)
+        for change in current.history[len(order.history):]:
+            event = "order.cancelled" if change.status == OrderStatus.CANCELLED else "order.status_changed"
+            events.publish(store, clock, event, current.id, current)
+    return current
 
 
 def catch_up_all(store: Store, clock: Clock, timings: OrderTimings) -> int:
-    """Every live order moved now, a whole pass in batches with a pause between them (the
-    clock controls call it, so that their answer already shows what they made due)."""
-    moved, after = 0, None
-    while True:
-        ids = store.ids_after(ORDER, after, LIFECYCLE_SWEEP.batch)
-        for order_id in ids:
-            order = store.get(ORDER, order_id)
-            if order is not None:
-                moved += _move_if_due(store, clock, timings, order)
-        if len(ids) < LIFECYCLE_SWEEP.batch:
-            return moved
-        after = ids[-1]
-        cooperative_yield()
+    """Every due order moved now, in batches with a pause between them (the clock controls
+    call it, so that their answer already shows what they made due); returns how many."""
+    return _move_due(store, clock, timings, rounds=None)
 
 
 def lifecycle_tick(store: Store, clock: Clock, timings: OrderTimings) -> int:
-    """Move live orders along, a bounded part of the sweep over all orders (the server
-    ticks every second, so status events go out when due, whether or not anyone reads
-    the order); returns how many moved."""
-    moved = 0
+    """Move due orders along, at most LIFECYCLE_ROUNDS_PER_TICK batches (the server ticks
+    every second, so status events go out when due, whether or not anyone reads the
+    order); returns how many moved."""
+    return _move_due(store, clock, timings, rounds=LIFECYCLE_ROUNDS_PER_TICK)
 
-    def visit(order: Order) -> None:
-        nonlocal moved
-        moved += _move_if_due(store, clock, timings, order)
 
-    for step in range(LIFECYCLE_STEPS_PER_TICK):
-        if step:
-            cooperative_yield()
-        if LIFECYCLE_SWEEP.step(store, clock.timestamp(), visit):
-            break
-    return moved
+def _move_due(store: Store, clock: Clock, timings: OrderTimings, rounds: int | None) -> int:
+    index = due_index(timings)
+    return index.walk_due(store, clock.timestamp(), lambda order: _advance(store, clock, timings, order), cooperative_yield, rounds)
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -252,9 +255,7 @@ def cancel(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, ord
         return _cancelled(order, now, reason)
 
     with store.atomic():
-        order = versioned.change(
-            store, ORDER, order_id, edit, now=now, expected_version=expected_version, missing=not_found, label="order",
-        )
+        order = _change(store, timings, order_id, edit, now, expected_version)
         events.publish(store, clock, "order.cancelled", order.id, order)
     refund = f" {order.payment.refunded:.2f} will be refunded to your {order.payment.type_id.replace('_', ' ')}." if order.payment.refunded else ""
     outbox.send(
@@ -276,7 +277,23 @@ def mark_paid(store: Store, clock: Clock, timings: OrderTimings, order_id: str) 
         return _moved(current, OrderStatus.PAID, now, "bank transfer received")
 
     with store.atomic():
-        paid = versioned.change(store, ORDER, order_id, pay, now=now, expected_version=None, missing=not_found, label="order")
+        paid = _change(store, timings, order_id, pay, now, None)
         events.publish(store, clock, "order.status_changed", paid.id, paid)
     return paid
+
+
+def _change(store: Store, timings: OrderTimings, order_id: str, edit: Callable[[Order], Order], now: datetime,
+            expected_version: int | None) -> Order:
+    """A versioned change of an order that keeps its place in the due index (a cancelled
+    order leaves it, a paid one waits for its next step); the caller holds the lock."""
+    before: Order | None = None
+
+    def edit_seen(order: Order) -> Order:
+        nonlocal before
+        before = order
+        return edit(order)
+
+    after = versioned.change(store, ORDER, order_id, edit_seen, now=now, expected_version=expected_version, missing=not_found, label="order")
+    track_due(store, timings, before, after)
+    return after
 

@@ -63,6 +63,10 @@ class Store(ABC):
     def get(self, kind: str, record_id: str) -> Any | None: ...
 
     @abstractmethod
+    def get_many(self, kind: str, record_ids: list[str]) -> list[Any | None]:
+        """The records of these ids in their order, None where there is none (Redis: one MGET)."""
+
+    @abstractmethod
     def put(self, kind: str, record: Any) -> None: ...
 
     @abstractmethod

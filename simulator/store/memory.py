@@ -96,6 +96,10 @@ class InMemoryStore(Store):
     def get(self, kind: str, record_id: str) -> Any | None:
         return self._records[kind].get(record_id)
 
+    def get_many(self, kind: str, record_ids: list[str]) -> list[Any | None]:
+        records = self._records[kind]
+        return [records.get(record_id) for record_id in record_ids]
+
     def put(self, kind: str, record: Any) -> None:
         with self._lock:
             records = self._records[kind]

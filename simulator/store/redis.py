@@ -309,6 +309,16 @@ class RedisStore(Store):
         raw = self.client.get(self._record_key(kind, record_id))
         return None if raw is None else self.codec.decode(kind, raw)
 
+    def get_many(self, kind: str, record_ids: list[str]) -> list[Any | None]:
+        buffered = self._buffered(kind)
+        found = self._get_many(kind, record_ids)
+        if buffered:
+            for n, record_id in enumerate(record_ids):
+                record = buffered.get(record_id)
+                if record is not None:
+                    found[n] = None if record is _DELETED else record
+        return found
+
     def _get_many(self, kind: str, ids: list[str]) -> list[Any]:
         local = self._local.get(kind)
         if local is not None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from simulator.age_index import AgeIndex
 from simulator.store import InMemoryStore
+from simulator.time_index import TimeIndex
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,7 @@ class Thing:
     version: int = 1
 
 
-AGES = AgeIndex("thing", "thing.ages", lambda thing: thing.touched)
+AGES = TimeIndex("thing", "thing.ages", lambda thing: thing.touched)
 
 
 def put(store, thing, before=None):
