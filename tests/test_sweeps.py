@@ -80,6 +80,14 @@ def test_a_lifecycle_pass_reads_only_the_due_order(shopper, products, sim, froze
     assert service.lifecycle_tick(counted, frozen, timings) == 0 and not counted.reads  # nothing due: nothing read
 
 
+def test_seeded_history_has_nothing_due(sim, frozen):
+    seeded = {order.id: order.status for order in sim.store.values(ORDER)}
+    assert seeded and sim.store.set_size(service.DUE_SET) == 0  # seeded orders stay as seeded: none is indexed
+    frozen.advance(timedelta(days=365))
+    assert service.catch_up_all(sim.store, frozen, service.OrderTimings.from_settings(sim.settings)) == 0
+    assert {order.id: order.status for order in sim.store.values(ORDER)} == seeded
+
+
 def test_a_lifecycle_tick_takes_a_bounded_number_of_rounds_and_pauses_between_them(shopper, products, sim, frozen, monkeypatch):
     placed = [place(shopper, product) for product in products[:3]]
     pauses = []

@@ -1,4 +1,4 @@
-"""The age index: oldest first, expiry reads only what expired, a cap evicts the longest untouched."""
+"""The time index: earliest first, expiry and due work read only what is due, a cap evicts the longest untouched."""
 
 from __future__ import annotations
 
@@ -65,3 +65,33 @@ def test_eviction_works_through_more_than_one_round():
         put(store, Thing(f"t{number:04d}", float(number)))
     assert AGES.evict_beyond(store, 100) == 1100
     assert [t.id for t in store.values("thing")][:1] == ["t1100"] and AGES.size(store) == 100
+
+
+DUE = TimeIndex("thing", "thing.due", lambda thing: None if thing.touched < 0 else thing.touched, batch=2)
+
+
+def test_walk_due_acts_on_what_is_due_at_or_before_its_time_earliest_first_a_round_at_a_time():
+    store, seen, pauses = InMemoryStore(), [], []
+    for number, due in enumerate((30.0, 10.0, 20.0, 40.0)):
+        thing = Thing(f"t{number}", due)
+        store.put("thing", thing)
+        DUE.added(store, thing)
+
+    def act(thing):  # done: nothing due any more
+        seen.append(thing.id)
+        DUE.replaced(store, thing, replace(thing, touched=-1.0))
+
+    assert DUE.walk_due(store, 30.0, act, lambda: pauses.append(list(seen)), rounds=1) == 2  # one round of 2
+    assert DUE.walk_due(store, 30.0, act, lambda: pauses.append(list(seen))) == 1  # 30.0 is due at 30.0
+    assert seen == ["t1", "t2", "t0"] and pauses == [] and DUE.size(store) == 1
+    assert DUE.expire(store, 40.0) == 0 and DUE.expire(store, 40.001) == 1  # expiry: strictly before
+
+
+def test_a_record_with_nothing_due_has_no_member():
+    store = InMemoryStore()
+    thing = Thing("a", 5.0)
+    DUE.added(store, thing)
+    DUE.replaced(store, thing, replace(thing, touched=-1.0))
+    assert DUE.size(store) == 0
+    DUE.added(store, replace(thing, touched=-1.0))
+    assert DUE.size(store) == 0
