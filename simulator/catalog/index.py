@@ -141,7 +141,9 @@ class CatalogReadModel:
         now (a promotion's category condition matches the whole subtree). Made once per
         category version; the one returned keeps answering for that version."""
         with self._lock:
-            self._refresh()
+            store = self._store()
+            if not self._built or (store is not None and store.last_seq(CATEGORY) != self._category_seq):
+                self._refresh()  # products need not catch up for this: one read when nothing changed
             return self._ancestry
 
     def refresh(self) -> None:
