@@ -13,7 +13,7 @@ Guest baskets are bounded: anyone may make one, so they expire once untouched fo
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,11 +21,13 @@ from enum import StrEnum
 
 from simulator import versioned
 from simulator.age_index import AgeIndex
-from simulator.catalog.model import CATEGORY, PRODUCT, Product
+from simulator.catalog import service as catalog
+from simulator.catalog.model import PRODUCT, Product
 from simulator.clock import Clock
 from simulator.errors import DomainError
 from simulator.offload import cooperative_yield
 from simulator.promotions import rules as promotions
+from simulator.promotions.book import rule_book
 from simulator.store import Store
 from simulator.tokens import new_token, token_digest
 
@@ -326,21 +328,27 @@ class BasketView:
 
 def categories_of(store: Store) -> Callable[[Product], frozenset[str]]:
     """Product → its categories and all their ancestors (category conditions match subtrees)."""
-    parents = {c.id: c.parent_id for c in store.values(CATEGORY)}
-    cache: dict[tuple[str, ...], frozenset[str]] = {}
+    ancestry = catalog.category_ancestry(store)
+    return lambda product: ancestry(product.category_ids)
 
-    def lookup(product: Product) -> frozenset[str]:
-        found = cache.get(product.category_ids)
-        if found is None:
-            ids = set()
-            for category_id in product.category_ids:
-                while category_id is not None and category_id not in ids:
-                    ids.add(category_id)
-                    category_id = parents.get(category_id)
-            found = cache[product.category_ids] = frozenset(ids)
-        return found
 
-    return lookup
+class _Usage(Mapping):
+    """Promotion id → its usage, read when a rule with a limit asks (most have none)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getitem__(self, promotion_id: str) -> promotions.PromotionUsage:
+        usage = self._store.get(promotions.PROMOTION_USAGE, promotion_id)
+        if usage is None:
+            raise KeyError(promotion_id)
+        return usage
+
+    def __iter__(self) -> Iterator[str]:
+        return (usage.id for usage in self._store.values(promotions.PROMOTION_USAGE))
+
+    def __len__(self) -> int:
+        return self._store.count(promotions.PROMOTION_USAGE)
 
 
 def pricing_context(store: Store, clock: Clock, basket: Basket) -> PricingContext:
@@ -349,7 +357,7 @@ def pricing_context(store: Store, clock: Clock, basket: Basket) -> PricingContex
         coupons=basket.coupons,
         customer_id=basket.customer_id,
         first_order=not store.by_owner(ORDER, basket.customer_id) if basket.customer_id else False,
-        usage={u.id: u for u in store.values(promotions.PROMOTION_USAGE)},
+        usage=_Usage(store),
         categories_of=categories_of(store),
     )
 
@@ -380,7 +388,7 @@ def view(store: Store, clock: Clock, basket: Basket, rules: BasketRules) -> Bask
                 say(MessageCode.PRICE_CHANGED, f"The price of {product.name} changed from {previous:.2f} to {product.price:.2f} since it was added.")
             inputs.append(LineInput(line.id, product, line.quantity))
         states.append(LineState(line, product, status, previous))
-    priced = price_basket(inputs, store.values(promotions.PROMOTION), pricing_context(store, clock, basket))
+    priced = price_basket(inputs, rule_book(store).running, pricing_context(store, clock, basket))
     for coupon in priced.coupons:
         if coupon.state != CouponState.APPLIED:
             messages.append(BasketMessage(MessageCode.COUPON_NOT_APPLICABLE, f"Coupon {coupon.code} does not apply: {coupon.reason}."))

@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain, compress
@@ -108,6 +108,7 @@ class CatalogReadModel:
         self._rendered: dict[Callable, object] = {}  # render → what it made of the tree
         self._categories: dict[str, Category] = {}
         self._nodes_cache: dict[tuple[str, ...], tuple[str | None, ...]] = {}
+        self._ancestry = _ancestry({})
         self._products: dict[str, Product] = {}
         self._lists: dict[tuple[str | None, bool, str], SortedList] = {}
         self._terms = TermIndex()
@@ -134,6 +135,16 @@ class CatalogReadModel:
             self._refresh()
             ids, total = self._query(query.category, query.in_stock, price, text, order, descending, start, count)
             return [self._products[i] for i in ids], total
+
+    def ancestry(self) -> Callable[[tuple[str, ...]], frozenset[str]]:
+        """category ids → those categories and all their ancestors, as the categories are
+        now (a promotion's category condition matches the whole subtree). Made once per
+        category version; the one returned keeps answering for that version."""
+        with self._lock:
+            store = self._store()
+            if not self._built or (store is not None and store.last_seq(CATEGORY) != self._category_seq):
+                self._refresh()  # products need not catch up for this: one read when nothing changed
+            return self._ancestry
 
     def refresh(self) -> None:
         """Catch up with the store now (a warm-up: queries catch up by themselves)."""
@@ -263,14 +274,7 @@ class CatalogReadModel:
         its categories and their ancestors."""
         nodes = self._nodes_cache.get(category_ids)
         if nodes is None:
-            found: dict[str | None, None] = {None: None}
-            for category_id in category_ids:
-                current = category_id
-                while current is not None and current not in found:
-                    found[current] = None
-                    parent = self._categories.get(current)
-                    current = parent.parent_id if parent else None
-            nodes = self._nodes_cache[category_ids] = tuple(found)
+            nodes = self._nodes_cache[category_ids] = (None, *_lineage(self._categories, category_ids))
         return nodes
 
     def _build(self, store: Store) -> None:
@@ -320,6 +324,32 @@ class CatalogReadModel:
             parent = node["category"].parent_id
             (nodes[parent]["children"] if parent in nodes else roots).append(node)
         self._tree, self._categories, self._nodes_cache, self._rendered = roots, {c.id: c for c in categories}, {}, {}
+        self._ancestry = _ancestry(self._categories)
+
+
+def _lineage(categories: Mapping[str, Category], category_ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The categories and their ancestors, each once, nearest first."""
+    found: dict[str, None] = {}
+    for category_id in category_ids:
+        current = category_id
+        while current is not None and current not in found:
+            found[current] = None
+            parent = categories.get(current)
+            current = parent.parent_id if parent else None
+    return tuple(found)
+
+
+def _ancestry(categories: Mapping[str, Category]) -> Callable[[tuple[str, ...]], frozenset[str]]:
+    """`_lineage` over these categories as a set, made once per tuple of category ids."""
+    made: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def ancestry(category_ids: tuple[str, ...]) -> frozenset[str]:
+        found = made.get(category_ids)
+        if found is None:
+            found = made[category_ids] = frozenset(_lineage(categories, category_ids))
+        return found
+
+    return ancestry
 
 
 # -- positional reads over sorted lists ---------------------------------------------------------
