@@ -94,7 +94,10 @@ def guest_basket(store: Store, clock: Clock, rules: BasketRules, token: str) -> 
 
 
 def customer_basket(store: Store, clock: Clock, customer_id: str) -> Basket:
-    """The customer's basket, created empty on first use."""
+    """The customer's basket, created empty on first use (under the lock: once)."""
+    found = store.by_owner(BASKET, customer_id)  # the common case, without the lock
+    if found:
+        return found[0]
     with store.atomic():
         found = store.by_owner(BASKET, customer_id)
         if found:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 import redis.connection
 
+from tests.helpers.accounts import bearer, register
 from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
 
 
@@ -82,3 +83,18 @@ def test_a_guest_basket_add_is_three_round_trips(shared_client, round_trips):
     assert len(trips) == 3, trips
     basket = shared_client.get("/api/v1/basket", headers={"X-Basket-Token": token}).get_json()
     assert [line["quantity"] for line in basket["lines"]] == [2]
+
+
+def test_a_customer_basket_add_is_six_round_trips(shared_client, round_trips):
+    """The freshness check, the session by its token, the customer, the basket by its
+    owner, the compare-and-set, and the customer's orders (first-order promotions)."""
+    product_id = first_products(shared_client, 1)[0]
+    token, _ = register(shared_client)
+
+    def add() -> None:
+        answer = shared_client.post("/api/v1/basket/items", json={"product_id": product_id, "quantity": 1}, headers=bearer(token))
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+
+    add()
+    trips = round_trips.during(add)
+    assert len(trips) == 6, trips
