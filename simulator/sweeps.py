@@ -45,8 +45,7 @@ class Sweep:
                     return True
                 place.running, place.started, place.after = True, now, None
             ids = store.ids_after(self.kind, place.after, self.batch)
-            for record_id in ids:
-                record = store.get(self.kind, record_id)
+            for record in store.get_many(self.kind, ids):  # one round trip in a shared store
                 if record is not None:
                     visit(record)
             if len(ids) < self.batch:

@@ -105,7 +105,7 @@ def _place(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Che
     order = _order(store, clock, checkout, view, body.get("comment"))
     store.put(ORDER, order)
     events.publish(store, clock, "order.created", order.id, order)
-    baskets.empty(store, clock, view.basket.basket.id)
+    baskets.empty(store, clock, view.basket.basket)
     checkouts.complete(store, clock, checkout.id, order.id)
     return order
 

@@ -171,8 +171,7 @@ def catch_up_all(store: Store, clock: Clock, timings: OrderTimings) -> int:
     moved, after = 0, None
     while True:
         ids = store.ids_after(ORDER, after, LIFECYCLE_SWEEP.batch)
-        for order_id in ids:
-            order = store.get(ORDER, order_id)
+        for order in store.get_many(ORDER, ids):
             if order is not None:
                 moved += _move_if_due(store, clock, timings, order)
         if len(ids) < LIFECYCLE_SWEEP.batch:

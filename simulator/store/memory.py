@@ -96,6 +96,10 @@ class InMemoryStore(Store):
     def get(self, kind: str, record_id: str) -> Any | None:
         return self._records[kind].get(record_id)
 
+    def get_many(self, kind: str, record_ids: list[str]) -> list[Any | None]:
+        records = self._records[kind]
+        return [records.get(record_id) for record_id in record_ids]
+
     def put(self, kind: str, record: Any) -> None:
         with self._lock:
             records = self._records[kind]
@@ -152,7 +156,7 @@ class InMemoryStore(Store):
         if owner is not None:
             self._owners[kind][owner].discard(record.id)
 
-    def update(self, kind, record_id, change, expected_version=None):
+    def update(self, kind, record_id, change, expected_version=None, *, seen=None, also=None):
         with self._lock:
             current = self._records[kind].get(record_id)
             if current is None:
@@ -161,6 +165,8 @@ class InMemoryStore(Store):
                 raise VersionConflict(kind, record_id, expected_version, current.version)
             updated = change(current)
             self.put(kind, updated)
+            if also is not None:
+                also(current, updated)
             return updated
 
     def atomic(self):
