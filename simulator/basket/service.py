@@ -25,6 +25,7 @@ from simulator.catalog.model import CATEGORY, PRODUCT, Product
 from simulator.clock import Clock
 from simulator.errors import DomainError
 from simulator.offload import cooperative_yield
+from simulator.order_history import has_ordered
 from simulator.promotions import rules as promotions
 from simulator.store import Store
 from simulator.tokens import new_token, token_digest
@@ -32,7 +33,6 @@ from simulator.tokens import new_token, token_digest
 from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine, BasketMessage, MessageCode
 from .pricing import CouponState, LineInput, PricedBasket, PricingContext, price_basket
 
-ORDER = "order"  # orders are counted for first-order promotions
 #: How often (real seconds) the background loop calls `sweep_expired`.
 SWEEP_INTERVAL_SECONDS = 300
 #: Guest baskets, longest untouched first.
@@ -348,7 +348,7 @@ def pricing_context(store: Store, clock: Clock, basket: Basket) -> PricingContex
         now=clock.now(),
         coupons=basket.coupons,
         customer_id=basket.customer_id,
-        first_order=not store.by_owner(ORDER, basket.customer_id) if basket.customer_id else False,
+        first_order=not has_ordered(store, basket.customer_id) if basket.customer_id else False,
         usage={u.id: u for u in store.values(promotions.PROMOTION_USAGE)},
         categories_of=categories_of(store),
     )
