@@ -23,6 +23,7 @@ import heapq
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -34,7 +35,7 @@ U = TypeVar("U")
 AUTO = 0
 
 #: The most slices `cooperative_sorted` merges in one step (in C, without a pause).
-MERGED_SLICES = 16
+MERGED_SLICES = 64
 
 #: How much nicer (Linux nice values) the pool's threads run than the event loop's thread.
 POOL_NICENESS = 10
@@ -104,7 +105,7 @@ def cooperative_map(fn: Callable[[T], U], items: Sequence[T], slice_size: int) -
     for start in range(0, len(items), slice_size):
         if start:
             cooperative_yield()
-        done.extend(fn(item) for item in items[start : start + slice_size])
+        done.extend(map(fn, items[start : start + slice_size]))
     return done
 
 
@@ -134,7 +135,11 @@ def cooperative_sorted(items: Sequence[T], key: Callable[[T], object] | None, sl
         runs = merged
     if len(runs) <= 1:
         return runs[0] if runs else []
-    return list(cooperatively(heapq.merge(*runs, key=key), slice_size))  # ties: the earlier run's first
+    merging, done = heapq.merge(*runs, key=key), []  # ties: the earlier run's first
+    while piece := list(islice(merging, slice_size)):
+        done.extend(piece)
+        cooperative_yield()
+    return done
 
 
 def _thread_pool():

@@ -99,9 +99,10 @@ class TermIndex:
         # find the terms of each piece once. Words never span white space, so the terms
         # of the pieces are the terms of the text.
         by_piece: dict[str, list[str]] = defaultdict(list)
-        for product in offload.cooperatively(products, ITEMS_PER_PAUSE):
-            for piece in f"{product.name} {product.brand}".split():
-                by_piece[piece].append(product.id)
+        for start in offload.cooperatively(range(0, len(products), ITEMS_PER_PAUSE), 1):
+            for product in products[start : start + ITEMS_PER_PAUSE]:
+                for piece in f"{product.name} {product.brand}".split():
+                    by_piece[piece].append(product.id)
         handled = 0  # ids put in sets since the last pause: a piece or a term may have many
         while by_piece:
             piece, ids = by_piece.popitem()  # each list freed once in the sets
@@ -118,8 +119,9 @@ class TermIndex:
             handled = _pause_past(handled + len(posting))
         ids = offload.cooperative_map(attrgetter("id"), products, ITEMS_PER_PAUSE)
         skus = offload.cooperative_map(attrgetter("sku"), products, ITEMS_PER_PAUSE)
-        digits_only = all(offload.cooperatively(map(str.isdigit, skus), ITEMS_PER_PAUSE))
-        if digits_only and not any(offload.cooperatively(map(postings.__contains__, skus), ITEMS_PER_PAUSE)):  # each SKU its one term
+        slices = [skus[start : start + ITEMS_PER_PAUSE] for start in range(0, len(skus), ITEMS_PER_PAUSE)]
+        digits_only = all(all(map(str.isdigit, part)) for part in offload.cooperatively(slices, 1))
+        if digits_only and all(postings.keys().isdisjoint(part) for part in offload.cooperatively(slices, 1)):  # each SKU its one term
             before = len(postings)
             for start in offload.cooperatively(range(0, len(skus), ITEMS_PER_PAUSE), 1):
                 postings.update(zip(skus[start : start + ITEMS_PER_PAUSE], ids[start : start + ITEMS_PER_PAUSE]))
