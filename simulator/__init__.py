@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, send_from_directory
-from flask_smorest import Api
 from swagger_ui_bundle import swagger_ui_path
 
 from . import background as background_work
@@ -23,29 +22,22 @@ from .customers import routes as customer_routes
 from .http import cors, guards, shared_state
 from .http.blueprints import EXTENSION
 from .http.errors import register_error_handlers
+from .http.openapi import SimulatorApi
 from .mail import admin_routes as mail_admin_routes
 from .orders import admin_routes as order_admin_routes
 from .orders import routes as order_routes
 from .promotions import admin_routes as promotion_admin_routes
 from .promotions import routes as promotion_routes
 from .runtime import Runtime
-from .schemas import ProblemSchema
 from .simulation import config_routes as simulation_config_routes
 from .simulation import middleware
 from .simulation import routes as simulation_routes
 from .webhooks import admin_routes as webhook_admin_routes
-from .webhooks import callers as webhook_callers
 from .webhooks import routes as webhook_routes
 
 __version__ = "0.1.0"
 
 DOCS_ASSETS = "/docs/assets/"
-
-
-class SimulatorApi(Api):
-    """flask-smorest's Api with problem+json as the documented error shape."""
-
-    ERROR_SCHEMA = ProblemSchema
 
 
 def _blueprints():
@@ -94,11 +86,6 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
     offload.configure(settings.offload_threads)  # one pool per process: the last app's setting holds
 
     api = SimulatorApi(app)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    api.spec.components.security_scheme(webhook_callers.SECURITY_SCHEME, {
-        "type": "http", "scheme": "bearer",
-        "description": "An integration key from POST /_sim/integration-keys (or the admin token): webhook calls.",
-    })
     for blueprint in _blueprints():
         api.register_blueprint(blueprint)
 

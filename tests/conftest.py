@@ -1,10 +1,12 @@
 """The fixtures every test folder shares: an app factory, a small seeded app, its client,
 its runtime and a frozen clock, a shopper, and bare store, clock and customer rules for
-service tests. Helpers that are not fixtures live in tests/helpers/."""
+service tests; and the OpenAPI check of every answer (tests/helpers/contract.py). Helpers
+that are not fixtures live in tests/helpers/."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -14,6 +16,7 @@ from simulator.clock import Clock
 from simulator.customers.rules import CustomerRules
 from simulator.http.blueprints import EXTENSION
 from simulator.store import InMemoryStore
+from tests.helpers import contract
 from tests.helpers.apps import SMALL
 from tests.helpers.shopping import Shopper, affordable_products, register_shopper
 
@@ -80,3 +83,23 @@ def clock():
 def rules():
     """Customer rules for service tests."""
     return CustomerRules(hash_profile="fast", max_addresses=4, storefront_url="http://shop.test")
+
+
+# -- every answer keeps the OpenAPI document (tests/helpers/contract.py) --------------------------
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", f"{contract.COVERAGE_MARK}: runs last, checks what the whole suite reached")
+
+
+@pytest.hookimpl(trylast=True)  # after -k / -m deselection
+def pytest_collection_modifyitems(session, config, items):
+    contract.arrange(items, Path(__file__).parent)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def contract_client():
+    """Every Flask test client of the suite checks each answer against the app's OpenAPI document."""
+    before, Flask.test_client_class = Flask.test_client_class, contract.ContractClient
+    yield
+    Flask.test_client_class = before

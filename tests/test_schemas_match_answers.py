@@ -188,7 +188,8 @@ def _responses(app, endpoint: str) -> dict:
 def _documented(app, endpoint: str, status: int) -> Schema | None:
     for code, answers in _responses(app, endpoint).items():
         for answer in answers:
-            if int(code) == status and isinstance(answer, dict) and answer.get("schema") is not None:
+            # A JSON answer's marshmallow schema (the NDJSON export and the SVG images document theirs as dicts).
+            if int(code) == status and isinstance(answer, dict) and isinstance(answer.get("schema"), Schema):
                 return answer["schema"]
     return None
 

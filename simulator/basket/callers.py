@@ -12,6 +12,8 @@ from simulator.http.blueprints import runtime
 from . import service
 
 BASKET_TOKEN = "X-Basket-Token"
+#: What any answer about the caller's basket may be, for a guest (for the OpenAPI document).
+NO_BASKET = f"`BASKET_NOT_FOUND`: there is no basket for this `{BASKET_TOKEN}` (it may have expired)."
 
 
 def basket_rules() -> service.BasketRules:

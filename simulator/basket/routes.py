@@ -6,14 +6,18 @@ from __future__ import annotations
 from flask import url_for
 
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
+from simulator.http.openapi import CALLER_SECURITY, IF_MATCH, LOCATION
 from simulator.schemas import ProblemSchema
 
 from . import service
-from .callers import basket_rules, caller_basket
+from .callers import NO_BASKET, basket_rules, caller_basket
 from .schemas import AddItemSchema, BasketSchema, CouponSchema, GuestBasketSchema, SetQuantitySchema
 from .serialize import basket_to_dict
 
-blp = Blueprint("basket", __name__, url_prefix="/api/v1", description="The basket: lines, coupons, promotions and totals, all computed here.")
+blp = Blueprint(
+    "basket", __name__, url_prefix="/api/v1", description="The basket: lines, coupons, promotions and totals, all computed here.",
+    security=CALLER_SECURITY,
+)
 
 def basket_answer(basket, status: int = 200):
     sim = runtime()
@@ -30,7 +34,8 @@ def change_caller_basket(action, *args, **kwargs):
 
 
 @blp.route("/baskets", methods=["POST"])
-@blp.response(201, GuestBasketSchema, headers={"Location": {"schema": {"type": "string"}, "description": "Where it is read, with its token."}})
+@blp.response(201, GuestBasketSchema, headers=LOCATION)
+@blp.doc(security=[])  # anyone may start a guest basket
 def create_guest_basket():
     """A new guest basket; its token reaches it (send it as X-Basket-Token)."""
     sim = runtime()
@@ -40,8 +45,7 @@ def create_guest_basket():
 
 @blp.route("/basket", methods=["GET"])
 @blp.response(200, BasketSchema)
-@blp.alt_response(401, schema=ProblemSchema)
-@blp.alt_response(404, schema=ProblemSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=NO_BASKET)
 def get_basket():
     """The caller's basket, re-priced now."""
     return basket_answer(caller_basket())
@@ -49,6 +53,8 @@ def get_basket():
 
 @blp.route("/basket", methods=["DELETE"])
 @blp.response(200, BasketSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=NO_BASKET)
+@blp.doc(parameters=[IF_MATCH])
 def empty_basket():
     """Remove every line and coupon."""
     return change_caller_basket(service.empty)
@@ -57,9 +63,10 @@ def empty_basket():
 @blp.route("/basket/items", methods=["POST"])
 @blp.arguments(AddItemSchema)
 @blp.response(200, BasketSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=f"`PRODUCT_NOT_FOUND`. {NO_BASKET}")
 @blp.alt_response(409, schema=ProblemSchema, description="INSUFFICIENT_STOCK (with `available`), PRODUCT_UNAVAILABLE, BASKET_FULL")
-@blp.alt_response(412, schema=ProblemSchema)
-def add_item(args):
+@blp.doc(parameters=[IF_MATCH])
+def add_basket_item(args):
     """Add a product; the same product again adds up on its line."""
     return change_caller_basket(service.add_item, args["product_id"], args["quantity"], rules=basket_rules())
 
@@ -67,17 +74,19 @@ def add_item(args):
 @blp.route("/basket/items/<item_id>", methods=["PATCH"])
 @blp.arguments(SetQuantitySchema)
 @blp.response(200, BasketSchema)
-@blp.alt_response(404, schema=ProblemSchema)
-@blp.alt_response(409, schema=ProblemSchema)
-def set_quantity(args, item_id):
+@blp.alt_response(404, schema=ProblemSchema, description=f"`BASKET_ITEM_NOT_FOUND`. {NO_BASKET}")
+@blp.alt_response(409, schema=ProblemSchema, description="INSUFFICIENT_STOCK (with `available`), PRODUCT_UNAVAILABLE")
+@blp.doc(parameters=[IF_MATCH])
+def set_basket_item_quantity(args, item_id):
     """Change a line's quantity (0 removes it)."""
     return change_caller_basket(service.set_quantity, item_id, args["quantity"], rules=basket_rules())
 
 
 @blp.route("/basket/items/<item_id>", methods=["DELETE"])
 @blp.response(200, BasketSchema)
-@blp.alt_response(404, schema=ProblemSchema)
-def remove_item(item_id):
+@blp.alt_response(404, schema=ProblemSchema, description=f"`BASKET_ITEM_NOT_FOUND`. {NO_BASKET}")
+@blp.doc(parameters=[IF_MATCH])
+def remove_basket_item(item_id):
     """Remove a line."""
     return change_caller_basket(service.remove_item, item_id)
 
@@ -85,15 +94,18 @@ def remove_item(item_id):
 @blp.route("/basket/coupons", methods=["POST"])
 @blp.arguments(CouponSchema)
 @blp.response(200, BasketSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=NO_BASKET)
 @blp.alt_response(422, schema=ProblemSchema, description="COUPON_UNKNOWN")
-def apply_coupon(args):
+@blp.doc(parameters=[IF_MATCH])
+def apply_basket_coupon(args):
     """Apply a coupon. One that exists but does not apply stays, with its state and reason."""
     return change_caller_basket(service.apply_coupon, args["code"])
 
 
 @blp.route("/basket/coupons/<code>", methods=["DELETE"])
 @blp.response(200, BasketSchema)
-@blp.alt_response(404, schema=ProblemSchema)
-def remove_coupon(code):
+@blp.alt_response(404, schema=ProblemSchema, description=f"`COUPON_NOT_ON_BASKET`. {NO_BASKET}")
+@blp.doc(parameters=[IF_MATCH])
+def remove_basket_coupon(code):
     """Take a coupon off the basket."""
     return change_caller_basket(service.remove_coupon, code)

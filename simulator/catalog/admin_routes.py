@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 from simulator.clock import rfc3339
 from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import etag, if_match_version, json_response, runtime
+from simulator.http.openapi import IF_MATCH
 from simulator.schemas import ProblemSchema
 
 from . import service as catalog
@@ -31,7 +32,7 @@ class LatestChangeSchema(ChangeSchema):
 
 
 class LatestChangesSchema(Schema):
-    last_seq = fields.Integer(required=True, metadata={"description": "The feed's latest sequence number."})
+    last_seq = fields.Integer(required=True, metadata={"description": "The feed's latest sequence number.", "example": 7})
     changes = fields.List(fields.Nested(LatestChangeSchema), required=True)
 
 
@@ -57,7 +58,7 @@ def create_product(fields):
 @blp.arguments(ProductPatchSchema(partial=True))
 @blp.response(200, ProductSchema)
 @blp.alt_response(404, schema=ProblemSchema)
-@blp.alt_response(412, schema=ProblemSchema)
+@blp.doc(parameters=[IF_MATCH])
 def patch_product(changes, product_id):
     """Change some fields of a product (`If-Match` guards against a stale edit)."""
     sim = runtime()
@@ -67,6 +68,7 @@ def patch_product(changes, product_id):
 @blp.route("/products/<product_id>", methods=["DELETE"])
 @blp.response(204)
 @blp.alt_response(404, schema=ProblemSchema)
+@blp.doc(parameters=[IF_MATCH])
 def delete_product(product_id):
     """Delete a product; the changes feed carries a tombstone for it."""
     sim = runtime()
@@ -78,7 +80,7 @@ def delete_product(product_id):
 @blp.arguments(LatestChangesArgs, location="query", as_kwargs=True)
 @blp.response(200, LatestChangesSchema)
 @blp.alt_response(422, schema=ProblemSchema)
-def latest_changes(limit):
+def list_latest_catalog_changes(limit):
     """The latest catalog changes as `GET /api/v1/catalog/changes` carries them, newest first:
     the products changed within the last `limit` sequence numbers, each once (its latest change)."""
     sim = runtime()

@@ -9,6 +9,7 @@ from flask import Response, request
 
 from simulator.errors import not_found
 from simulator.http.blueprints import Blueprint, dumps, etag, json_response, not_modified, runtime
+from simulator.http.openapi import IF_NONE_MATCH
 from simulator.offload import cooperative_map
 from simulator.schemas import ProblemSchema
 
@@ -21,6 +22,7 @@ from .schemas import (
     ExportPageSchema,
     ProductQueryArgs,
     ProductSchema,
+    SyncTokenLineSchema,
 )
 from .serialize import RecentJson, category_tree_to_list, product_to_dict
 
@@ -32,6 +34,11 @@ NDJSON = "application/x-ndjson"
 #: export and the feed: they read the whole catalog once, and would only push the others
 #: out). 20,000 products, some 25 MB at most: a shop's pages and searches in use.
 recent_json = RecentJson(size=20_000)
+#: One line of the NDJSON export: a product, or the last line with the sync token.
+NDJSON_LINE = {
+    "oneOf": [ProductSchema, SyncTokenLineSchema],
+    "description": "Each line is one JSON value of this shape.",
+}
 
 
 def _product(product) -> dict:
@@ -70,9 +77,9 @@ def browse_products(pagination_parameters, **filters):
 
 
 @blp.route("/products/<product_id>")
-@blp.response(200, ProductSchema, headers={"ETag": {"schema": {"type": "string"}}})
-@blp.alt_response(304, description="Not modified (If-None-Match)")
+@blp.response(200, ProductSchema)
 @blp.alt_response(404, schema=ProblemSchema)
+@blp.doc(parameters=[IF_NONE_MATCH])
 def get_product(product_id):
     """One product. Answers 304 when `If-None-Match` names its current ETag."""
     product = service.get_product(runtime().store, product_id)
@@ -87,6 +94,8 @@ def get_product(product_id):
 @blp.route("/catalog/export")
 @blp.arguments(ExportArgs, location="query", as_kwargs=True)
 @blp.response(200, ExportPageSchema)
+@blp.alt_response(200, success=True, content_type=NDJSON, schema=NDJSON_LINE,
+                  description="With `Accept: application/x-ndjson`: the whole catalog, one product a line, then `{\"sync_token\": …}`.")
 @blp.alt_response(410, schema=ProblemSchema, description="The catalog was reset since the export began.")
 def export_catalog(cursor=None, limit=500):
     """Bulk pull for the initial sync, by cursor pages.
@@ -121,7 +130,7 @@ def _export_ndjson(store) -> Response:
 @blp.response(200, ChangesPageSchema)
 @blp.alt_response(410, schema=ProblemSchema, description="SYNC_TOKEN_EXPIRED: run a full export again.")
 @blp.alt_response(422, schema=ProblemSchema)
-def catalog_changes(since, limit=500):
+def list_catalog_changes(since, limit=500):
     """Delta pull: what changed since a sync token, oldest first, coalesced per product."""
     sim = runtime()
     page = service.changes_since(sim.store, sim.clock, sim.settings.changes_retention_seconds, since, limit)
@@ -137,8 +146,9 @@ def _change(entry: service.ChangeEntry) -> dict:
 
 
 @media.route("/products/<product_id>/<int:number>.svg")
-@media.doc(responses={200: {"description": "An SVG placeholder image", "content": {"image/svg+xml": {}}}})
-def product_image(product_id, number):
+@media.response(200, {"type": "string", "format": "binary"}, content_type="image/svg+xml", description="An SVG placeholder image.")
+@media.alt_response(404, schema=ProblemSchema, description="`PRODUCT_NOT_FOUND` or `IMAGE_NOT_FOUND`.")
+def get_product_image(product_id, number):
     """A placeholder picture for a product image URL, so a demo shop needs no image host."""
     product = service.get_product(runtime().store, product_id)
     if not 1 <= number <= product.image_count:

@@ -6,9 +6,10 @@ from html import escape
 
 from flask import Response, redirect, url_for
 
-from simulator.basket.callers import basket_rules, caller_basket, caller_owner_id
+from simulator.basket.callers import NO_BASKET, basket_rules, caller_basket, caller_owner_id
 from simulator.customers.auth import optional_customer
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
+from simulator.http.openapi import CALLER_SECURITY, IF_MATCH, LOCATION
 from simulator.schemas import ProblemSchema
 
 from . import service
@@ -26,12 +27,17 @@ from .schemas import (
 )
 from .serialize import checkout_to_dict, payment_choice_to_dict, quote_to_dict
 
-blp = Blueprint("checkout", __name__, url_prefix="/api/v1", description="Checkout: basket → addresses → payment type → delivery → payment → order.")
+blp = Blueprint(
+    "checkout", __name__, url_prefix="/api/v1", description="Checkout: basket → addresses → payment type → delivery → payment → order.",
+    security=CALLER_SECURITY,
+)
 pay_page = Blueprint(
     "payment_page", __name__, url_prefix="/payments", description="The simulator's page for redirect payments (PayPal-like).", strict_query=False,
 )
 
-STEP_CONFLICT = "A step taken before its predecessor: the code names the missing step."
+STEP_CONFLICT = ("A step taken before its predecessor: the code names the missing step (`missing_step`). `CHECKOUT_COMPLETED`: it became an order. "
+                 "`CHECKOUT_CLOSED`: its basket was ordered through another checkout. `BASKET_NOT_FOUND`: its basket is gone.")
+NO_CHECKOUT = "`CHECKOUT_NOT_FOUND` (also for another caller's checkout)."
 
 
 def _answer(view, status: int = 200, headers: dict | None = None) -> Response:
@@ -52,7 +58,8 @@ def _address(args) -> dict:
 
 @blp.route("/checkout", methods=["POST"])
 @blp.arguments(OpenCheckoutSchema(), required=False)
-@blp.response(201, CheckoutSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.response(201, CheckoutSchema, headers=LOCATION)
+@blp.alt_response(404, schema=ProblemSchema, description=NO_BASKET)
 @blp.alt_response(409, schema=ProblemSchema, description="BASKET_EMPTY, BASKET_NOT_READY")
 def open_checkout(args):
     """Open a checkout for the caller's basket (guests give an email)."""
@@ -63,7 +70,8 @@ def open_checkout(args):
 
 @blp.route("/checkout/<checkout_id>", methods=["GET"])
 @blp.response(200, CheckoutSchema)
-@blp.alt_response(404, schema=ProblemSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=NO_CHECKOUT)
+@blp.alt_response(409, schema=ProblemSchema, description="`BASKET_NOT_FOUND`: its basket is gone. `CHECKOUT_CLOSED`.")
 def get_checkout(checkout_id):
     """The checkout, re-priced now (a basket change since shows here)."""
     sim = runtime()
@@ -73,7 +81,10 @@ def get_checkout(checkout_id):
 @blp.route("/checkout/<checkout_id>/shipping-address", methods=["PUT"])
 @blp.arguments(AddressChoiceSchema)
 @blp.response(200, CheckoutSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=f"{NO_CHECKOUT} `ADDRESS_NOT_FOUND`.")
+@blp.alt_response(409, schema=ProblemSchema, description=STEP_CONFLICT)
 @blp.alt_response(422, schema=ProblemSchema)
+@blp.doc(parameters=[IF_MATCH])
 def set_shipping_address(args, checkout_id):
     """Where the parcel goes: an address-book id or an inline address."""
     return _step(service.set_shipping_address, checkout_id, _address(args))
@@ -82,7 +93,9 @@ def set_shipping_address(args, checkout_id):
 @blp.route("/checkout/<checkout_id>/billing-address", methods=["PUT"])
 @blp.arguments(BillingAddressSchema)
 @blp.response(200, CheckoutSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=f"{NO_CHECKOUT} `ADDRESS_NOT_FOUND`.")
 @blp.alt_response(409, schema=ProblemSchema, description=STEP_CONFLICT)
+@blp.doc(parameters=[IF_MATCH])
 def set_billing_address(args, checkout_id):
     """The invoice address: an id, inline, or `same_as_shipping: true`."""
     same = args.get("same_as_shipping", False)
@@ -91,8 +104,9 @@ def set_billing_address(args, checkout_id):
 
 @blp.route("/checkout/<checkout_id>/payment-types", methods=["GET"])
 @blp.response(200, PaymentChoiceSchema(many=True))
+@blp.alt_response(404, schema=ProblemSchema, description=NO_CHECKOUT)
 @blp.alt_response(409, schema=ProblemSchema, description=STEP_CONFLICT)
-def payment_types(checkout_id):
+def list_payment_types(checkout_id):
     """Every payment type, with whether this checkout may use it (country, total) and its fee."""
     sim = runtime()
     choices = service.payment_choices(sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id)
@@ -102,7 +116,9 @@ def payment_types(checkout_id):
 @blp.route("/checkout/<checkout_id>/payment-type", methods=["PUT"])
 @blp.arguments(PaymentTypeSchema)
 @blp.response(200, CheckoutSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=NO_CHECKOUT)
 @blp.alt_response(409, schema=ProblemSchema, description=f"{STEP_CONFLICT} PAYMENT_TYPE_NOT_AVAILABLE")
+@blp.doc(parameters=[IF_MATCH])
 def set_payment_type(args, checkout_id):
     """Choose how to pay."""
     return _step(service.set_payment_type, checkout_id, args["payment_type"])
@@ -110,8 +126,9 @@ def set_payment_type(args, checkout_id):
 
 @blp.route("/checkout/<checkout_id>/delivery-options", methods=["GET"])
 @blp.response(200, DeliveryQuoteSchema(many=True))
+@blp.alt_response(404, schema=ProblemSchema, description=NO_CHECKOUT)
 @blp.alt_response(409, schema=ProblemSchema, description=STEP_CONFLICT)
-def delivery_options(checkout_id):
+def list_delivery_options(checkout_id):
     """Options for this destination and weight, priced (free-shipping promotions applied), with dates."""
     sim = runtime()
     quotes = service.delivery_choices(sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id)
@@ -121,7 +138,9 @@ def delivery_options(checkout_id):
 @blp.route("/checkout/<checkout_id>/delivery-option", methods=["PUT"])
 @blp.arguments(DeliveryOptionSchema)
 @blp.response(200, CheckoutSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=NO_CHECKOUT)
 @blp.alt_response(409, schema=ProblemSchema, description=f"{STEP_CONFLICT} DELIVERY_OPTION_NOT_AVAILABLE")
+@blp.doc(parameters=[IF_MATCH])
 def set_delivery_option(args, checkout_id):
     """Choose a delivery option."""
     return _step(service.set_delivery_option, checkout_id, args["delivery_option_id"])
@@ -130,9 +149,11 @@ def set_delivery_option(args, checkout_id):
 @blp.route("/checkout/<checkout_id>/payment", methods=["POST"])
 @blp.arguments(PaymentSchema)
 @blp.response(200, CheckoutSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=NO_CHECKOUT)
 @blp.alt_response(402, schema=ProblemSchema, description="PAYMENT_DECLINED, INSUFFICIENT_FUNDS, CARD_EXPIRED")
-@blp.alt_response(409, schema=ProblemSchema, description=STEP_CONFLICT)
-def pay(args, checkout_id):
+@blp.alt_response(409, schema=ProblemSchema, description=f"{STEP_CONFLICT} `CHECKOUT_OUTDATED`: the totals changed since shown (`total`).")
+@blp.doc(parameters=[IF_MATCH])
+def pay_checkout(args, checkout_id):
     """Pay the totals shown. Cards: test numbers decide; redirect types answer a `redirect_url`."""
     sim = runtime()
     view, token = service.pay(
@@ -141,13 +162,15 @@ def pay(args, checkout_id):
     )
     body = checkout_to_dict(view, sim.settings.currency, sim.settings.base_url)
     if token:  # the raw token exists only now: the link is handed out once
-        body["payment"]["redirect_url"] = sim.settings.base_url + url_for("payment_page.page", token=token)
+        body["payment"]["redirect_url"] = sim.settings.base_url + url_for("payment_page.show_payment_page", token=token)
     return json_response(body, headers={"ETag": etag(view.checkout.version)})
 
 
 @blp.route("/checkout/<checkout_id>/payment/confirm", methods=["POST"])
 @blp.response(200, CheckoutSchema)
-@blp.alt_response(409, schema=ProblemSchema, description="NOTHING_TO_CONFIRM")
+@blp.alt_response(404, schema=ProblemSchema, description=NO_CHECKOUT)
+@blp.alt_response(409, schema=ProblemSchema, description=f"`NOTHING_TO_CONFIRM`. {STEP_CONFLICT}")
+@blp.doc(parameters=[IF_MATCH])
 def confirm_payment(checkout_id):
     """Complete a payment that asked for confirmation (3-D Secure style)."""
     sim = runtime()
@@ -155,12 +178,13 @@ def confirm_payment(checkout_id):
 
 
 @pay_page.route("/redirect/<token>", methods=["GET"])
-@pay_page.doc(responses={200: {"description": "An HTML page with approve and cancel buttons", "content": {"text/html": {}}}})
-def page(token):
+@pay_page.response(200, {"type": "string"}, content_type="text/html", description="An HTML page with approve and cancel buttons.")
+@pay_page.alt_response(404, schema=ProblemSchema, description="PAYMENT_NOT_FOUND")
+def show_payment_page(token):
     """The payment provider's page a redirect payment sends the shopper to."""
     checkout = service.find_redirect(runtime().store, token)
     amount = f"{checkout.payment.amount:.2f} {runtime().settings.currency}"
-    approve, cancel = url_for("payment_page.answer", token=token, choice="approve"), url_for("payment_page.answer", token=token, choice="cancel")
+    approve, cancel = (url_for("payment_page.answer_payment_page", token=token, choice=choice) for choice in ("approve", "cancel"))
     html = (
         "<!doctype html><html><head><meta charset='utf-8'><title>Pay with the simulator</title></head>"
         "<body style='font-family:sans-serif;max-width:30em;margin:4em auto'>"
@@ -173,7 +197,10 @@ def page(token):
 
 @pay_page.route("/redirect/<token>/<any(approve, cancel):choice>", methods=["POST"])
 @pay_page.response(200, PaymentPageAnswerSchema)
-def answer(token, choice):
+@pay_page.alt_response(303, description="Back to the shop's `return_url`.", headers=LOCATION)
+@pay_page.alt_response(404, schema=ProblemSchema, description="PAYMENT_NOT_FOUND")
+@pay_page.alt_response(409, schema=ProblemSchema, description="PAYMENT_NOT_PENDING")
+def answer_payment_page(token, choice):
     """Approve or cancel; then back to the shop's `return_url` when one was given (303)."""
     sim = runtime()
     checkout = service.complete_redirect(sim.store, sim.clock, token, approve=choice == "approve")

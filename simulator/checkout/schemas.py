@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from simulator.basket.schemas import BasketMessageSchema, BasketSchema, TaxSchema
 from simulator.customers.schemas import PostalAddressSchema
-from simulator.schemas import MoneySchema
+from simulator.schemas import MoneySchema, PostalFieldsSchema
 
 from .options import PaymentFlow
 
@@ -14,11 +14,14 @@ ID = validate.Length(min=1, max=64)
 
 
 class OpenCheckoutSchema(Schema):
-    email = fields.Email(validate=validate.Length(max=254), metadata={"description": "Guests only: where the confirmation goes."})
+    email = fields.Email(
+        validate=validate.Length(max=254),
+        metadata={"description": "Guests only: where the confirmation goes.", "example": "guest@example.org"},
+    )
 
 
 class AddressChoiceSchema(Schema):
-    address_id = fields.String(validate=ID, metadata={"description": "An address from the caller's address book."})
+    address_id = fields.String(validate=ID, metadata={"description": "An address from the caller's address book.", "example": "adr_c0hdcnqta21h"})
     address = fields.Nested(PostalAddressSchema, metadata={"description": "Or an inline address, as the address book takes it."})
 
     @validates_schema
@@ -28,7 +31,7 @@ class AddressChoiceSchema(Schema):
 
 
 class BillingAddressSchema(AddressChoiceSchema):
-    same_as_shipping = fields.Boolean(load_default=False)
+    same_as_shipping = fields.Boolean(load_default=False, metadata={"example": True})
 
     @validates_schema
     def _one_of(self, data, **kwargs):
@@ -38,19 +41,19 @@ class BillingAddressSchema(AddressChoiceSchema):
 
 
 class PaymentTypeSchema(Schema):
-    payment_type = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    payment_type = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={"example": "card"})
 
 
 class DeliveryOptionSchema(Schema):
-    delivery_option_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    delivery_option_id = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={"example": "dhl-standard"})
 
 
 class CardSchema(Schema):
-    number = fields.String(required=True, validate=validate.Length(min=12, max=23))
-    expiry_month = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=12))
-    expiry_year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100))
-    cvc = fields.String(required=True, validate=validate.Length(min=3, max=4))
-    holder = fields.String(validate=validate.Length(max=100))
+    number = fields.String(required=True, validate=validate.Length(min=12, max=23), metadata={"example": "4000 0025 0000 3155"})
+    expiry_month = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=12), metadata={"example": 12})
+    expiry_year = fields.Integer(required=True, strict=True, validate=validate.Range(min=2000, max=2100), metadata={"example": 2031})
+    cvc = fields.String(required=True, validate=validate.Length(min=3, max=4), metadata={"example": "123"})
+    holder = fields.String(validate=validate.Length(max=100), metadata={"example": "Ada Lovelace"})
 
     @pre_load
     def _digits(self, data, **kwargs):
@@ -61,7 +64,14 @@ class CardSchema(Schema):
 
 class PaymentSchema(Schema):
     card = fields.Nested(CardSchema, metadata={"description": "For card payments; test numbers decide the outcome."})
-    return_url = fields.Url(require_tld=False, validate=validate.Length(max=2000), metadata={"description": "Redirect payments: where the payment page sends the shopper back."})
+    return_url = fields.Url(
+        require_tld=False,
+        validate=validate.Length(max=2000),
+        metadata={
+            "description": "Redirect payments: where the payment page sends the shopper back.",
+            "example": "https://shop.example/checkout/return",
+        },
+    )
 
 
 class CheckoutTotalsSchema(Schema):
@@ -74,22 +84,11 @@ class CheckoutTotalsSchema(Schema):
 
 
 class StepSchema(Schema):
-    state = fields.String(required=True, validate=validate.OneOf(["done", "pending"]))
+    state = fields.String(required=True, validate=validate.OneOf(["done", "pending"]), metadata={"example": "pending"})
 
 
-class AddressSnapshotSchema(Schema):
+class AddressSnapshotSchema(PostalFieldsSchema):
     """An address as the checkout (and then the order) keeps it: a copy, not a reference."""
-
-    first_name = fields.String(required=True)
-    last_name = fields.String(required=True)
-    company = fields.String(required=True, allow_none=True)
-    line1 = fields.String(required=True)
-    line2 = fields.String(required=True, allow_none=True)
-    postal_code = fields.String(required=True)
-    city = fields.String(required=True)
-    region = fields.String(required=True, allow_none=True)
-    country = fields.String(required=True)
-    phone = fields.String(required=True, allow_none=True)
 
 
 class EstimatedDeliverySchema(Schema):
@@ -101,8 +100,8 @@ class DeliveryChoiceSchema(Schema):
     """A delivery option as the checkout that chose it, and then its order, show it."""
 
     id = fields.String(required=True, metadata={"example": "dhl-standard"})
-    name = fields.String(required=True)
-    carrier = fields.String(required=True)
+    name = fields.String(required=True, metadata={"example": "Standard"})
+    carrier = fields.String(required=True, metadata={"example": "DHL"})
     price = fields.Nested(MoneySchema, required=True)
     estimated_delivery = fields.Nested(EstimatedDeliverySchema, required=True)
 
@@ -112,62 +111,76 @@ class DeliveryQuoteSchema(DeliveryChoiceSchema):
 
 
 class CheckoutPaymentSchema(Schema):
-    type = fields.String(required=True)
-    state = fields.String(required=True, metadata={"description": "authorized, pending, requires_confirmation, pending_redirect, declined or cancelled"})
+    type = fields.String(required=True, metadata={"example": "card"})
+    state = fields.String(
+        required=True,
+        metadata={
+            "description": "authorized, pending, requires_confirmation, pending_redirect, declined or cancelled",
+            "example": "requires_confirmation",
+        },
+    )
     amount = fields.Nested(MoneySchema, required=True)
-    brand = fields.String(required=True, allow_none=True)
-    last4 = fields.String(required=True, allow_none=True)
-    decline_code = fields.String(required=True, allow_none=True)
-    redirect_url = fields.String(metadata={"description": "Redirect payments, in the answer that starts them: where to send the shopper."})
+    brand = fields.String(required=True, allow_none=True, metadata={"example": "visa"})
+    last4 = fields.String(required=True, allow_none=True, metadata={"example": "3155"})
+    decline_code = fields.String(required=True, allow_none=True, metadata={"example": "INSUFFICIENT_FUNDS"})
+    redirect_url = fields.String(
+        metadata={
+            "description": "Redirect payments, in the answer that starts them: where to send the shopper.",
+            "example": "http://127.0.0.1:8000/payments/redirect/9CgsPoQLZDu76mxrnXDXPkaZ5GPhv8z5hdZ9oEn7UCs",
+        },
+    )
 
 
 class CheckoutSchema(Schema):
-    id = fields.String(required=True)
+    id = fields.String(required=True, metadata={"example": "chk_sfnprv4mpf34"})
     status = fields.String(required=True, metadata={
         "description": "open; completed (it became `order_id`); closed (a newer checkout of its basket replaced it)",
+        "example": "open",
     })
-    version = fields.Integer(required=True)
-    email = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"example": 1})
+    email = fields.String(required=True, metadata={"example": "ada@example.org"})
     steps = fields.Dict(required=True, keys=fields.String(), values=fields.Nested(StepSchema))
-    next_step = fields.String(required=True, allow_none=True)
+    next_step = fields.String(required=True, allow_none=True, metadata={"example": "shipping_address"})
     shipping_address = fields.Nested(AddressSnapshotSchema, required=True, allow_none=True)
     billing_address = fields.Nested(AddressSnapshotSchema, required=True, allow_none=True)
-    billing_same_as_shipping = fields.Boolean(required=True)
-    payment_type = fields.String(required=True, allow_none=True)
+    billing_same_as_shipping = fields.Boolean(required=True, metadata={"example": False})
+    payment_type = fields.String(required=True, allow_none=True, metadata={"example": "card"})
     delivery_option = fields.Nested(DeliveryQuoteSchema, required=True, allow_none=True)
     payment = fields.Nested(CheckoutPaymentSchema, required=True, allow_none=True)
     basket = fields.Nested(BasketSchema, required=True)
     totals = fields.Nested(CheckoutTotalsSchema, required=True)
     taxes = fields.List(fields.Nested(TaxSchema), required=True)
     messages = fields.List(fields.Nested(BasketMessageSchema), required=True)
-    order_id = fields.String(required=True, allow_none=True)
-    created_at = fields.String(required=True)
-    updated_at = fields.String(required=True)
+    order_id = fields.String(required=True, allow_none=True, metadata={"example": "ord_13q647trvb02"})
+    created_at = fields.String(required=True, metadata={"example": "2026-12-01T21:41:54Z"})
+    updated_at = fields.String(required=True, metadata={"example": "2026-12-01T21:41:54Z"})
 
 
 class PaymentChoiceSchema(Schema):
-    id = fields.String(required=True)
-    name = fields.String(required=True)
+    id = fields.String(required=True, metadata={"example": "card"})
+    name = fields.String(required=True, metadata={"example": "Credit or debit card"})
     flow = fields.String(required=True, validate=validate.OneOf([flow.value for flow in PaymentFlow]), metadata={
         "description": "What `POST /checkout/{id}/payment` takes: card, the card details; redirect, `{}` or a `return_url` "
                        "(the answer has the `redirect_url` to send the shopper to); bank_transfer and on_delivery, `{}` "
                        "(the payment is recorded as pending, paid by transfer or to the courier later).",
+        "example": "card",
     })
     payment_call_required = fields.Boolean(required=True, metadata={
         "description": "Whether `POST /checkout/{id}/payment` must still be called before the order; true for every type, "
                        "those that need no card too.",
+        "example": True,
     })
     fee = fields.Nested(MoneySchema, required=True)
-    available = fields.Boolean(required=True)
-    reason = fields.String(required=True, allow_none=True)
+    available = fields.Boolean(required=True, metadata={"example": True})
+    reason = fields.String(required=True, allow_none=True, metadata={"example": "only for orders up to 500.00"})
 
 
 class PaymentPageStateSchema(Schema):
-    state = fields.String(required=True, metadata={"description": "authorized or cancelled"})
+    state = fields.String(required=True, metadata={"description": "authorized or cancelled", "example": "authorized"})
 
 
 class PaymentPageAnswerSchema(Schema):
     """The payment page's answer when the checkout gave no `return_url` to go back to."""
 
-    checkout_id = fields.String(required=True)
+    checkout_id = fields.String(required=True, metadata={"example": "chk_nkz750qa804e"})
     payment = fields.Nested(PaymentPageStateSchema, required=True)

@@ -30,19 +30,15 @@ from flask_smorest import Blueprint
 
 from simulator.errors import invalid_token
 from simulator.http.blueprints import runtime
-from simulator.schemas import ProblemSchema
+from simulator.http.openapi import BEARER
 from simulator.tokens import token_digest
 
 from . import sessions
 from .model import Customer
 
-UNAUTHORIZED_DOC = "AUTHENTICATION_REQUIRED: no bearer token; INVALID_TOKEN: an unknown, revoked or expired one."
 _CACHE = "alegra_sim_customer"  # flask.g attribute: one token lookup per request
 
-_document_bearer = Blueprint.doc(
-    security=[{"bearerAuth": []}],
-    responses={401: {"description": UNAUTHORIZED_DOC, "content": {"application/json": {"schema": ProblemSchema}}}},
-)
+_document_bearer = Blueprint.doc(security=[{BEARER: []}])  # the 401 comes with it (simulator.http.openapi)
 
 
 def requires_customer(view: Callable) -> Callable:

@@ -49,19 +49,19 @@ def _submit(url: str, done: str) -> str:
 
 @blp.route("", methods=["GET"])
 @blp.doc(responses=HTML_PAGE)
-def account():
+def show_account_page():
     """Where the welcome mail points: the shop's account page, here a stand-in."""
     return _page(
         "Your account",
         "<p>This page stands in for the shop's account page. Set <code>SIM_STOREFRONT_URL</code> "
         "and the links in mails point at your storefront instead.</p>"
-        f"<p><a href='{url_for('.forgot_password')}'>Forgot your password?</a></p>",
+        f"<p><a href='{url_for('.show_forgot_password_page')}'>Forgot your password?</a></p>",
     )
 
 
 @blp.route("/forgot-password", methods=["GET"])
 @blp.doc(responses=HTML_PAGE)
-def forgot_password():
+def show_forgot_password_page():
     """Ask for a reset mail (it lands in the simulator outbox)."""
     return _page(
         "Forgot your password?",
@@ -72,7 +72,7 @@ def forgot_password():
 
 @blp.route("/reset-password", methods=["GET"])
 @blp.doc(responses=HTML_PAGE)
-def reset_password():
+def show_reset_password_page():
     """Where the reset mail points (`?token=…`): set a new password with that token."""
     return _page(
         "Set a new password",

@@ -8,6 +8,7 @@ from simulator import idempotency
 from simulator.basket import service as basket_service
 from simulator.basket.callers import basket_rules
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, not_modified, runtime
+from simulator.http.openapi import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, LOCATION
 from simulator.schemas import ProblemSchema
 
 from . import accounts, addresses, sessions
@@ -37,21 +38,6 @@ blp = Blueprint(
 )
 
 ME = "/api/v1/customers/me"
-IDEMPOTENCY_PARAMETER = {
-    "in": "header",
-    "name": idempotency.HEADER,
-    "required": False,
-    "schema": {"type": "string", "maxLength": idempotency.KEY_MAX_LENGTH},
-    "description": "Retry safely: the same key with the same body answers the same customer; another body gets 422.",
-}
-IF_MATCH_PARAMETER = {
-    "in": "header",
-    "name": "If-Match",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "The ETag last seen; a stale one answers 412 and changes nothing.",
-}
-ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "The version, quoted."}}
 NO_STORE = {"Cache-Control": "no-store"}  # answers that carry a token or personal data
 
 
@@ -84,13 +70,13 @@ def _address_answer(address, status: int = 200, headers: dict | None = None) -> 
 # -- registration and sessions ----------------------------------------------------------
 @blp.route("/customers", methods=["POST"])
 @blp.arguments(RegisterSchema)
-@blp.response(201, SessionSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.response(201, SessionSchema, headers=LOCATION)
 @blp.alt_response(409, schema=ProblemSchema, description="EMAIL_TAKEN, or IDEMPOTENCY_KEY_IN_USE while a duplicate runs.")
 @blp.alt_response(422, schema=ProblemSchema, description="VALIDATION_FAILED, WEAK_PASSWORD or IDEMPOTENCY_KEY_REUSED.")
 @blp.alt_response(429, schema=ProblemSchema, description="TOO_MANY_ATTEMPTS: SIM_REGISTRATIONS_PER_ADDRESS accounts from the client's "
                   "address within 15 minutes; see `Retry-After`.")
-@blp.doc(parameters=[IDEMPOTENCY_PARAMETER])
-def register(fields):
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
+def register_customer(fields):
     """Register a customer: answers the customer and a bearer token; a welcome mail goes to the outbox.
 
     With `basket_token`, that guest basket is merged into the new customer's basket, as at login."""
@@ -154,7 +140,7 @@ def reset_password(fields):
 # -- profile ----------------------------------------------------------------------------
 @blp.route("/customers/me", methods=["GET"])
 @requires_customer
-@blp.response(200, CustomerSchema, headers=ETAG_HEADER)
+@blp.response(200, CustomerSchema)
 def get_me():
     """The caller's customer record."""
     return _customer_answer(current_customer())
@@ -163,11 +149,11 @@ def get_me():
 @blp.route("/customers/me", methods=["PATCH"])
 @requires_customer
 @blp.arguments(ProfilePatchSchema)
-@blp.response(200, CustomerSchema, headers=ETAG_HEADER)
+@blp.response(200, CustomerSchema)
 @blp.alt_response(409, schema=ProblemSchema, description="EMAIL_TAKEN")
 @blp.alt_response(412, schema=ProblemSchema, description="VERSION_MISMATCH: `If-Match` is stale.")
 @blp.alt_response(422, schema=ProblemSchema)
-@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@blp.doc(parameters=[IF_MATCH])
 def patch_me(changes):
     """Change some profile fields; a new email needs `current_password`."""
     customer = current_customer()
@@ -204,7 +190,7 @@ def list_addresses():
 @blp.route("/customers/me/addresses", methods=["POST"])
 @requires_customer
 @blp.arguments(AddressWriteSchema)
-@blp.response(201, AddressSchema, headers={**ETAG_HEADER, "Location": {"schema": {"type": "string"}}})
+@blp.response(201, AddressSchema, headers=LOCATION)
 @blp.alt_response(409, schema=ProblemSchema, description="ADDRESS_LIMIT_REACHED")
 @blp.alt_response(422, schema=ProblemSchema)
 def create_address(fields):
@@ -217,9 +203,9 @@ def create_address(fields):
 
 @blp.route("/customers/me/addresses/<address_id>", methods=["GET"])
 @requires_customer
-@blp.response(200, AddressSchema, headers=ETAG_HEADER)
-@blp.alt_response(304, description="Not modified (If-None-Match)")
+@blp.response(200, AddressSchema)
 @blp.alt_response(404, schema=ProblemSchema, description="ADDRESS_NOT_FOUND (also for another customer's address)")
+@blp.doc(parameters=[IF_NONE_MATCH])
 def get_address(address_id):
     """One address of the caller."""
     address = addresses.get_address(runtime().store, current_customer().id, address_id)
@@ -232,11 +218,11 @@ def get_address(address_id):
 @blp.route("/customers/me/addresses/<address_id>", methods=["PUT"])
 @requires_customer
 @blp.arguments(AddressWriteSchema)
-@blp.response(200, AddressSchema, headers=ETAG_HEADER)
+@blp.response(200, AddressSchema)
 @blp.alt_response(404, schema=ProblemSchema, description="ADDRESS_NOT_FOUND")
 @blp.alt_response(412, schema=ProblemSchema, description="VERSION_MISMATCH: `If-Match` is stale.")
 @blp.alt_response(422, schema=ProblemSchema)
-@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@blp.doc(parameters=[IF_MATCH])
 def replace_address(fields, address_id):
     """Replace an address. Default flags left out stay as they are."""
     sim = runtime()
@@ -250,7 +236,7 @@ def replace_address(fields, address_id):
 @blp.response(204)
 @blp.alt_response(404, schema=ProblemSchema, description="ADDRESS_NOT_FOUND")
 @blp.alt_response(412, schema=ProblemSchema, description="VERSION_MISMATCH: `If-Match` is stale.")
-@blp.doc(parameters=[IF_MATCH_PARAMETER])
+@blp.doc(parameters=[IF_MATCH])
 def delete_address(address_id):
     """Delete an address; a default passes to the most recently added remaining address."""
     sim = runtime()

@@ -12,6 +12,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from simulator.schemas import PostalFieldsSchema
 from simulator.tokens import MAX_LENGTH as TOKEN_MAX
 
 from .countries import COUNTRIES, phone_problem
@@ -62,7 +63,8 @@ def BasketToken() -> fields.String:
     return fields.String(
         validate=TOKEN,
         metadata={"description": "A guest basket's token: its lines merge into the customer's basket (quantities add up, capped at stock); "
-                                 "`basket_merge` in the answer says whether it was found."},
+                                 "`basket_merge` in the answer says whether it was found.",
+                  "example": "0fc5SlG_tV1qTvJ8gZQ0nUU3sDv2lwxGsY2KdRjIZvk"},
     )
 
 
@@ -76,7 +78,7 @@ class RegisterSchema(Schema):
     first_name = Text(required=True, validate=NAME, metadata={"example": "Ada"})
     last_name = Text(required=True, validate=NAME, metadata={"example": "Lovelace"})
     phone = Phone(metadata={"example": "+49 30 1234567"})
-    marketing_consent = fields.Boolean(load_default=False)
+    marketing_consent = fields.Boolean(load_default=False, metadata={"example": True})
     basket_token = BasketToken()
 
 
@@ -87,38 +89,49 @@ class LoginSchema(Schema):
 
 
 class ForgotPasswordSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=EMAIL_MAX))
+    email = fields.Email(required=True, validate=validate.Length(max=EMAIL_MAX), metadata={"example": "ada@example.org"})
 
 
 class ResetPasswordSchema(Schema):
-    token = fields.String(required=True, validate=TOKEN, metadata={"description": "From the reset mail (see /_sim/outbox)."})
-    password = fields.String(required=True, validate=PASSWORD, metadata={"description": "The new password (same policy as registration)."})
+    token = fields.String(
+        required=True,
+        validate=TOKEN,
+        metadata={"description": "From the reset mail (see /_sim/outbox).", "example": "Lxe3LUfArqX84ZdpKVZOEzS7icfTOjMy0rh_ad3u-xw"},
+    )
+    password = fields.String(
+        required=True,
+        validate=PASSWORD,
+        metadata={"description": "The new password (same policy as registration).", "example": "a brand new secret"},
+    )
 
 
 class ChangePasswordSchema(Schema):
-    current_password = fields.String(required=True, validate=PASSWORD)
-    new_password = fields.String(required=True, validate=PASSWORD)
+    current_password = fields.String(required=True, validate=PASSWORD, metadata={"example": "correct horse battery"})
+    new_password = fields.String(required=True, validate=PASSWORD, metadata={"example": "a brand new secret"})
 
 
 class ProfilePatchSchema(Schema):
-    first_name = Text(validate=NAME)
-    last_name = Text(validate=NAME)
-    phone = Phone(metadata={"description": "null removes it."})
-    marketing_consent = fields.Boolean()
-    email = fields.Email(validate=validate.Length(max=EMAIL_MAX), metadata={"description": "A new email needs `current_password`."})
-    current_password = fields.String(validate=PASSWORD)
+    first_name = Text(validate=NAME, metadata={"example": "Ada"})
+    last_name = Text(validate=NAME, metadata={"example": "Lovelace"})
+    phone = Phone(metadata={"description": "null removes it.", "example": "+49 30 7654321"})
+    marketing_consent = fields.Boolean(metadata={"example": True})
+    email = fields.Email(
+        validate=validate.Length(max=EMAIL_MAX),
+        metadata={"description": "A new email needs `current_password`.", "example": "ada.lovelace@example.org"},
+    )
+    current_password = fields.String(validate=PASSWORD, metadata={"example": "correct horse battery"})
 
 
 class CustomerSchema(Schema):
     id = fields.String(required=True, metadata={"example": "cus_3k9x0m2q7w1d"})
-    email = fields.String(required=True)
-    first_name = fields.String(required=True)
-    last_name = fields.String(required=True)
-    phone = fields.String(required=True, allow_none=True)
-    marketing_consent = fields.Boolean(required=True)
-    default_shipping_address_id = fields.String(required=True, allow_none=True)
-    default_billing_address_id = fields.String(required=True, allow_none=True)
-    version = fields.Integer(required=True, metadata={"description": "Grows with every change; also the ETag."})
+    email = fields.String(required=True, metadata={"example": "ada@example.org"})
+    first_name = fields.String(required=True, metadata={"example": "Ada"})
+    last_name = fields.String(required=True, metadata={"example": "Lovelace"})
+    phone = fields.String(required=True, allow_none=True, metadata={"example": "+49 30 7654321"})
+    marketing_consent = fields.Boolean(required=True, metadata={"example": False})
+    default_shipping_address_id = fields.String(required=True, allow_none=True, metadata={"example": "adr_c0hdcnqta21h"})
+    default_billing_address_id = fields.String(required=True, allow_none=True, metadata={"example": "adr_c0hdcnqta21h"})
+    version = fields.Integer(required=True, metadata={"description": "Grows with every change; also the ETag.", "example": 1})
     created_at = fields.String(required=True, metadata=TIMESTAMP)
     updated_at = fields.String(required=True, metadata=TIMESTAMP)
 
@@ -126,16 +139,22 @@ class CustomerSchema(Schema):
 class BasketMergeSchema(Schema):
     state = fields.String(
         required=True, validate=validate.OneOf(["merged", "not_found"]),
-        metadata={"description": "merged, or not_found: the token named no live guest basket (unknown or expired), nothing was merged."},
+        metadata={
+            "description": "merged, or not_found: the token named no live guest basket (unknown or expired), nothing was merged.",
+            "example": "merged",
+        },
     )
-    basket_id = fields.String(required=True, metadata={"description": "The customer's basket."})
+    basket_id = fields.String(required=True, metadata={"description": "The customer's basket.", "example": "bsk_0rz13rqtpfxe"})
 
 
 class SessionSchema(Schema):
-    token = fields.String(required=True, metadata={"description": "Send as `Authorization: Bearer <token>`."})
+    token = fields.String(
+        required=True,
+        metadata={"description": "Send as `Authorization: Bearer <token>`.", "example": "CpYzMS0GtqwRA815Zmyf1-hfq89P0ppFqElM2TalCnE"},
+    )
     token_type = fields.String(required=True, metadata={"example": "Bearer"})
     expires_at = fields.String(required=True, metadata=TIMESTAMP)
-    expires_in = fields.Integer(required=True, metadata={"description": "Seconds until the token expires (simulator clock)."})
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds until the token expires (simulator clock).", "example": 86399})
     customer = fields.Nested(CustomerSchema, required=True)
     basket_merge = fields.Nested(
         BasketMergeSchema, required=True, allow_none=True, metadata={"description": "null unless the request sent a `basket_token`."},
@@ -144,7 +163,7 @@ class SessionSchema(Schema):
 
 class AcceptedSchema(Schema):
     status = fields.String(required=True, metadata={"example": "accepted"})
-    detail = fields.String(required=True)
+    detail = fields.String(required=True, metadata={"example": "If an account exists for this email, a reset link is on its way."})
 
 
 _COUNTRY_LIST = ", ".join(sorted(COUNTRIES))
@@ -153,38 +172,48 @@ _COUNTRY_LIST = ", ".join(sorted(COUNTRIES))
 class PostalAddressSchema(Schema):
     """A postal address as a customer writes it: in the address book or inline at checkout."""
 
-    first_name = Text(required=True, validate=NAME)
-    last_name = Text(required=True, validate=NAME)
-    company = Text(allow_none=True, validate=validate.Length(max=100))
-    line1 = Text(required=True, validate=validate.Length(min=1, max=200), metadata={"description": "Street and number.", "example": "Unter den Linden 77"})
-    line2 = Text(allow_none=True, validate=validate.Length(max=200))
-    postal_code = Text(required=True, validate=validate.Length(min=1, max=20), metadata={"description": "Checked against the country's format.", "example": "10117"})
+    first_name = Text(required=True, validate=NAME, metadata={"example": "Ada"})
+    last_name = Text(required=True, validate=NAME, metadata={"example": "Lovelace"})
+    company = Text(allow_none=True, validate=validate.Length(max=100), metadata={"example": "Engines"})
+    line1 = Text(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "Street and number.", "example": "Unter den Linden 77"},
+    )
+    line2 = Text(allow_none=True, validate=validate.Length(max=200), metadata={"example": "2nd floor"})
+    postal_code = Text(
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "Checked against the country's format.", "example": "10117"},
+    )
     city = Text(required=True, validate=NAME, metadata={"example": "Berlin"})
-    region = Text(allow_none=True, validate=validate.Length(max=100))
+    region = Text(allow_none=True, validate=validate.Length(max=100), metadata={"example": "Berlin"})
     # Longer than a code, so "DEU" is read and answered with the list of countries.
-    country = Text(required=True, validate=validate.Length(min=1, max=10), metadata={"description": f"ISO 3166-1 alpha-2, one of {_COUNTRY_LIST}.", "example": "DE"})
+    country = Text(
+        required=True,
+        validate=validate.Length(min=1, max=10),
+        metadata={"description": f"ISO 3166-1 alpha-2, one of {_COUNTRY_LIST}.", "example": "DE"},
+    )
     phone = Phone(metadata={"example": "+49 30 1234567"})
 
 
 class AddressWriteSchema(PostalAddressSchema):
-    is_default_shipping = fields.Boolean(allow_none=True, metadata={"description": "true makes it the default (clearing the old one); left out: unchanged."})
-    is_default_billing = fields.Boolean(allow_none=True, metadata={"description": "true makes it the default (clearing the old one); left out: unchanged."})
+    is_default_shipping = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "true makes it the default (clearing the old one); left out: unchanged.", "example": True},
+    )
+    is_default_billing = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "true makes it the default (clearing the old one); left out: unchanged.", "example": False},
+    )
 
 
-class AddressSchema(Schema):
+class AddressSchema(PostalFieldsSchema):
+    """An address of the address book."""
+
     id = fields.String(required=True, metadata={"example": "adr_8w2k4m9q1x0c"})
-    first_name = fields.String(required=True)
-    last_name = fields.String(required=True)
-    company = fields.String(required=True, allow_none=True)
-    line1 = fields.String(required=True)
-    line2 = fields.String(required=True, allow_none=True)
-    postal_code = fields.String(required=True)
-    city = fields.String(required=True)
-    region = fields.String(required=True, allow_none=True)
-    country = fields.String(required=True)
-    phone = fields.String(required=True, allow_none=True)
-    is_default_shipping = fields.Boolean(required=True)
-    is_default_billing = fields.Boolean(required=True)
-    version = fields.Integer(required=True, metadata={"description": "Grows with every change; also the ETag."})
+    is_default_shipping = fields.Boolean(required=True, metadata={"example": True})
+    is_default_billing = fields.Boolean(required=True, metadata={"example": True})
+    version = fields.Integer(required=True, metadata={"description": "Grows with every change; also the ETag.", "example": 1})
     created_at = fields.String(required=True, metadata=TIMESTAMP)
     updated_at = fields.String(required=True, metadata=TIMESTAMP)

@@ -13,6 +13,7 @@ from flask import request
 from simulator.errors import authentication_required, invalid_token
 
 from .blueprints import Blueprint, runtime
+from .openapi import ADMIN_SECURITY
 
 ADMIN_PREFIX = "/_sim"
 ADMIN_REALM = "alegra-sim admin"
@@ -36,4 +37,5 @@ class AdminBlueprint(Blueprint):
     """A blueprint of simulator controls: mounted under `/_sim`, guarded by the admin token."""
 
     def __init__(self, name: str, import_name: str, *, description: str, **kwargs) -> None:
-        super().__init__(name, import_name, url_prefix=ADMIN_PREFIX, description=description, guard=require_admin_token, **kwargs)
+        super().__init__(name, import_name, url_prefix=ADMIN_PREFIX, description=description, guard=require_admin_token,
+                         security=ADMIN_SECURITY, **kwargs)

@@ -22,6 +22,8 @@ from simulator.errors import DomainError, validation_error
 from simulator.runtime import Runtime
 from simulator.versioned import stale
 
+from .openapi import STRICT_QUERY
+
 EXTENSION = "alegra_sim"
 #: Compact UTF-8 JSON as bytes. orjson, because encoding is a large share of the hot
 #: paths (basket answers, product detail, the NDJSON export).
@@ -145,7 +147,11 @@ class Blueprint(flask_smorest.Blueprint):
     does not document answers 422, so a misspelt filter or `limit` for `page_size` is
     never silently ignored. Blueprints of pages and images (`strict_query=False`) ignore
     query strings they do not read, as cache-busting links expect. `guard` runs before
-    anything else of every request, the query check included."""
+    anything else of every request, the query check included.
+
+    `security` documents who may call its operations (OpenAPI security requirements); an
+    operation's own (`@blp.doc(security=...)`, `@requires_customer`) replaces it. Both it
+    and the strict query check go into the OpenAPI document (`simulator.http.openapi`)."""
 
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
     ARGUMENTS_PARSER = BodyParser()
@@ -167,15 +173,27 @@ class Blueprint(flask_smorest.Blueprint):
                     metadata["next_page"] = page + 1
         return metadata
 
-    def __init__(self, *args: Any, guard: Callable[[], None] | None = None, strict_query: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, guard: Callable[[], None] | None = None, strict_query: bool = True, security: list[dict] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.strict_query = strict_query
+        self.security = security
+        self._prepare_doc_cbks.append(self._prepare_contract_doc)
         self._known_query: dict[str, frozenset[str]] = {}  # endpoint → its query parameters
         if guard is not None:
             self.before_request(guard)
         if strict_query:
             self.before_request(self._refuse_unknown_query_parameters)
         self.after_request(_no_content_is_empty)
+
+    def _prepare_contract_doc(self, doc: dict, doc_info: dict, **kwargs: Any) -> dict:
+        if self.security is not None:
+            doc.setdefault("security", self.security)
+        if self.strict_query:
+            doc[STRICT_QUERY] = True
+        return doc
 
     def _refuse_unknown_query_parameters(self) -> None:
         if not request.args or request.method == "OPTIONS":

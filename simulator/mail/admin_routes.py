@@ -22,11 +22,18 @@ class OutboxQueryArgs(Schema):
 
 class MailSchema(Schema):
     id = fields.String(required=True, metadata={"example": "msg_00000000001k"})
-    recipient = fields.String(required=True)
-    subject = fields.String(required=True)
-    text = fields.String(required=True)
-    template = fields.String(required=True, metadata={"description": "welcome, password_reset, password_changed, email_changed"})
-    links = fields.List(fields.String(), required=True)
+    recipient = fields.String(required=True, metadata={"example": "ada@example.org"})
+    subject = fields.String(required=True, metadata={"example": "Order AS-100014 cancelled"})
+    text = fields.String(required=True, metadata={"example": "Your order AS-100014 was cancelled: Changed my mind."})
+    template = fields.String(
+        required=True,
+        metadata={"description": "welcome, password_reset, password_changed, email_changed", "example": "order_cancelled"},
+    )
+    links = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"example": ["http://127.0.0.1:8000/account/reset-password?token=Lxe3LUfArqX84ZdpKVZOEzS7icfTOjMy0rh_ad3u-xw"]},
+    )
     tokens = fields.Dict(required=True, keys=fields.String(), values=fields.String(), metadata={"example": {"reset_token": "…"}})
     sent_at = fields.String(required=True, metadata={"description": "Simulated send time.", "example": "2026-11-29T18:45:09Z"})
 

@@ -27,8 +27,9 @@ def list_all_orders(pagination_parameters, status=None):
 
 @blp.route("/orders/<order_id>/payment-received", methods=["POST"])
 @blp.response(200, OrderSchema)
+@blp.alt_response(404, schema=ProblemSchema, description="`ORDER_NOT_FOUND`")
 @blp.alt_response(409, schema=ProblemSchema, description="ORDER_NOT_AWAITING_PAYMENT")
-def payment_received(order_id):
+def receive_order_payment(order_id):
     """Simulate the bank transfer of an order arriving: awaiting_payment → paid."""
     sim = runtime()
     return order_answer(service.mark_paid(sim.store, sim.clock, timings(), order_id))

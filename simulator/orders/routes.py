@@ -7,23 +7,25 @@ from flask import request
 from simulator import idempotency
 from simulator.basket.callers import basket_rules, caller_owner_id
 from simulator.http.blueprints import Blueprint, if_match_version, runtime
+from simulator.http.openapi import CALLER_SECURITY, IDEMPOTENCY_KEY, IF_MATCH, LOCATION
 from simulator.schemas import ProblemSchema
 
 from . import placement, service
 from .answers import order_answer, page_answer, timings
 from .schemas import CancelOrderSchema, OrderListArgs, OrderSchema, PlaceOrderSchema
 
-blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Orders: list, detail, cancel.")
+blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Orders: list, detail, cancel.", security=CALLER_SECURITY)
+NO_ORDER = "`ORDER_NOT_FOUND` (also for another caller's order)."
 
 
 # Documented with the checkout steps, where a frontend looks for it; placing is the orders' business.
 @blp.route("/checkout/<checkout_id>/order", methods=["POST"], tags=["checkout"])
 @blp.arguments(PlaceOrderSchema(), required=False)
-@blp.response(201, OrderSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.response(201, OrderSchema, headers=LOCATION)
+@blp.alt_response(404, schema=ProblemSchema, description="`CHECKOUT_NOT_FOUND` (also for another caller's checkout).")
 @blp.alt_response(409, schema=ProblemSchema, description="A missing step, CHECKOUT_OUTDATED, INSUFFICIENT_STOCK, CHECKOUT_COMPLETED")
 @blp.alt_response(422, schema=ProblemSchema, description="IDEMPOTENCY_KEY_REUSED")
-@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},
-                      "description": "Retry safely: the same key and body answer the same order."}])
+@blp.doc(parameters=[IDEMPOTENCY_KEY])
 def place_order(args, checkout_id):
     """Place the order: stock taken atomically, the basket emptied, a confirmation mailed."""
     sim = runtime()
@@ -51,7 +53,7 @@ def list_orders(pagination_parameters, status=None):
 
 @blp.route("/orders/<order_id>", methods=["GET"])
 @blp.response(200, OrderSchema)
-@blp.alt_response(404, schema=ProblemSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=NO_ORDER)
 def get_order(order_id):
     """One order, by its id or its number (`AS-100042`): lines as placed, totals, addresses, payment, delivery, status history."""
     sim = runtime()
@@ -61,7 +63,9 @@ def get_order(order_id):
 @blp.route("/orders/<order_id>/cancel", methods=["POST"])
 @blp.arguments(CancelOrderSchema)
 @blp.response(200, OrderSchema)
+@blp.alt_response(404, schema=ProblemSchema, description=NO_ORDER)
 @blp.alt_response(409, schema=ProblemSchema, description="ORDER_NOT_CANCELLABLE")
+@blp.doc(parameters=[IF_MATCH])
 def cancel_order(args, order_id):
     """Cancel (the order named by its id or number) with a reason while awaiting payment, placed, paid or processing."""
     sim = runtime()

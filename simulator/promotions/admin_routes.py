@@ -6,6 +6,7 @@ from flask import url_for
 
 from simulator.http.admin import AdminBlueprint
 from simulator.http.blueprints import etag, if_match_version, json_response, page_of, runtime
+from simulator.http.openapi import IF_MATCH, LOCATION
 from simulator.schemas import ProblemSchema
 
 from . import rules as promotions
@@ -22,27 +23,29 @@ def _shown(promotion):
 @blp.route("/promotions", methods=["GET"])
 @blp.response(200, PromotionRuleSchema(many=True))
 @blp.paginate()
-def list_rules(pagination_parameters):
+def list_promotion_rules(pagination_parameters):
     """Every rule, with codes, priorities and conditions, in the order of the rule set; paginated (`X-Pagination`)."""
     return json_response([_shown(p) for p in page_of(promotions.rule_set(runtime().store), pagination_parameters)])
 
 
 @blp.route("/promotions", methods=["POST"])
 @blp.arguments(PromotionWriteSchema)
-@blp.response(201, PromotionRuleSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.response(201, PromotionRuleSchema, headers=LOCATION)
 @blp.alt_response(409, schema=ProblemSchema, description="COUPON_CODE_TAKEN")
 @blp.alt_response(422, schema=ProblemSchema)
-def create_rule(fields):
+def create_promotion_rule(fields):
     """Add a rule."""
     promotion = promotions.create_promotion(runtime().store, fields)
-    return json_response(_shown(promotion), 201, {"ETag": etag(promotion.version), "Location": url_for(".get_rule", promotion_id=promotion.id)})
+    location = url_for(".get_promotion_rule", promotion_id=promotion.id)
+    return json_response(_shown(promotion), 201, {"ETag": etag(promotion.version), "Location": location})
 
 
 @blp.route("/promotions", methods=["PUT"])
 @blp.arguments(PromotionSetSchema)
 @blp.response(200, PromotionRuleSchema(many=True))
+@blp.alt_response(409, schema=ProblemSchema, description="COUPON_CODE_TAKEN: two rules use the same coupon code.")
 @blp.alt_response(422, schema=ProblemSchema)
-def replace_rules(body):
+def replace_promotion_rules(body):
     """Replace the whole rule set at once (all are checked before any is kept)."""
     return json_response([_shown(p) for p in promotions.replace_all(runtime().store, body["promotions"])])
 
@@ -50,7 +53,7 @@ def replace_rules(body):
 @blp.route("/promotions/<promotion_id>", methods=["GET"])
 @blp.response(200, PromotionRuleSchema)
 @blp.alt_response(404, schema=ProblemSchema)
-def get_rule(promotion_id):
+def get_promotion_rule(promotion_id):
     """One rule."""
     promotion = promotions.get_promotion(runtime().store, promotion_id)
     return json_response(_shown(promotion), headers={"ETag": etag(promotion.version)})
@@ -60,8 +63,9 @@ def get_rule(promotion_id):
 @blp.arguments(PromotionWriteSchema)
 @blp.response(200, PromotionRuleSchema)
 @blp.alt_response(404, schema=ProblemSchema)
-@blp.alt_response(412, schema=ProblemSchema)
-def replace_rule(fields, promotion_id):
+@blp.alt_response(409, schema=ProblemSchema, description="COUPON_CODE_TAKEN")
+@blp.doc(parameters=[IF_MATCH])
+def replace_promotion_rule(fields, promotion_id):
     """Replace one rule (If-Match guards against a stale edit)."""
     promotion = promotions.replace_promotion(runtime().store, promotion_id, fields, if_match_version())
     return json_response(_shown(promotion), headers={"ETag": etag(promotion.version)})
@@ -70,7 +74,7 @@ def replace_rule(fields, promotion_id):
 @blp.route("/promotions/<promotion_id>", methods=["DELETE"])
 @blp.response(204)
 @blp.alt_response(404, schema=ProblemSchema)
-def delete_rule(promotion_id):
+def delete_promotion_rule(promotion_id):
     """Delete a rule; a coupon of it left on a basket shows as `unknown`."""
     promotions.delete_promotion(runtime().store, promotion_id)
     return "", 204

@@ -32,54 +32,101 @@ class SimConfigPatchSchema(Schema):
 
 
 class SimConfigSchema(Schema):
-    latency = fields.Dict(required=True)
-    faults = fields.Dict(required=True)
-    groups = fields.Dict(required=True, keys=fields.String(), values=fields.String(), metadata={"description": "Endpoint groups and the paths they cover."})
-    fault_seed = fields.Integer(required=True, allow_none=True, metadata={"description": "SIM_FAULT_SEED; null: decisions are unpredictable."})
+    latency = fields.Dict(required=True, metadata={"example": {"default": {"profile": "none"}, "groups": {}, "profiles": {}}})
+    faults = fields.Dict(required=True, metadata={"example": {
+        "default": {"error_rate": 0.0}, "groups": {"basket": {"error_rate": 0.05, "error_status": 503}}, "domain": {"card_declined": 0.1},
+    }})
+    groups = fields.Dict(
+        required=True,
+        keys=fields.String(),
+        values=fields.String(),
+        metadata={
+            "description": "Endpoint groups and the paths they cover.",
+            "example": {"basket": "/api/v1/baskets, /api/v1/basket…", "checkout": "/api/v1/checkout…"},
+        },
+    )
+    fault_seed = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "SIM_FAULT_SEED; null: decisions are unpredictable.", "example": 7},
+    )
 
 
 class LatencySummarySchema(Schema):
     """Server-side milliseconds; null until a request was seen."""
 
-    p50 = fields.Float(required=True, allow_none=True)
-    p95 = fields.Float(required=True, allow_none=True)
-    p99 = fields.Float(required=True, allow_none=True)
-    mean = fields.Float(required=True, allow_none=True)
-    max = fields.Float(required=True, allow_none=True)
-    samples = fields.Integer(required=True)
+    p50 = fields.Float(required=True, allow_none=True, metadata={"example": 4.2})
+    p95 = fields.Float(required=True, allow_none=True, metadata={"example": 11.8})
+    p99 = fields.Float(required=True, allow_none=True, metadata={"example": 19.5})
+    mean = fields.Float(required=True, allow_none=True, metadata={"example": 5.1})
+    max = fields.Float(required=True, allow_none=True, metadata={"example": 31.0})
+    samples = fields.Integer(required=True, metadata={"example": 120})
 
 
 class RecentStatsSchema(Schema):
-    seconds = fields.Integer(required=True, metadata={"description": "The window: this many seconds of real time, the current one included."})
-    requests = fields.Integer(required=True)
-    errors = fields.Integer(required=True, metadata={"description": "4xx, 5xx and dropped connections."})
-    injected = fields.Integer(required=True, metadata={"description": "Faults injected."})
+    seconds = fields.Integer(
+        required=True,
+        metadata={"description": "The window: this many seconds of real time, the current one included.", "example": 10},
+    )
+    requests = fields.Integer(required=True, metadata={"example": 1})
+    errors = fields.Integer(required=True, metadata={"description": "4xx, 5xx and dropped connections.", "example": 0})
+    injected = fields.Integer(required=True, metadata={"description": "Faults injected.", "example": 0})
     latency_ms = fields.Nested(LatencySummarySchema, required=True)
 
 
 class GroupStatsSchema(Schema):
-    requests = fields.Integer(required=True)
-    statuses = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(), metadata={"description": "Status → count."})
-    errors = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(), metadata={"description": "The error statuses among them."})
-    injected = fields.Dict(required=True, keys=fields.String(), values=fields.Integer(), metadata={"description": "Injected fault kind → count."})
-    latency_header_overrides = fields.Integer(required=True, metadata={"description": "Requests whose X-Sim-Latency replaced the profile."})
+    requests = fields.Integer(required=True, metadata={"example": 120})
+    statuses = fields.Dict(
+        required=True,
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Status → count.", "example": {"200": 118, "503": 2}},
+    )
+    errors = fields.Dict(
+        required=True,
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "The error statuses among them.", "example": {"503": 2}},
+    )
+    injected = fields.Dict(
+        required=True,
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Injected fault kind → count.", "example": {"503": 2}},
+    )
+    latency_header_overrides = fields.Integer(
+        required=True,
+        metadata={"description": "Requests whose X-Sim-Latency replaced the profile.", "example": 0},
+    )
     latency_ms = fields.Nested(LatencySummarySchema, required=True)
-    target_latency_ms = fields.Dict(required=True, metadata={"description": "The configured profile and its p50, p95 and p99."})
-    faults = fields.Dict(required=True, metadata={"description": "The fault rule in force."})
+    target_latency_ms = fields.Dict(
+        required=True,
+        metadata={
+            "description": "The configured profile and its p50, p95 and p99.",
+            "example": {"profile": {"profile": "none"}, "p50": 0.0, "p95": 0.0, "p99": 0.0},
+        },
+    )
+    faults = fields.Dict(
+        required=True,
+        metadata={
+            "description": "The fault rule in force.",
+            "example": {"error_rate": 0.05, "error_status": 503, "retry_after_seconds": 1, "timeout_rate": 0.0, "drop_rate": 0.0},
+        },
+    )
     recent = fields.Nested(RecentStatsSchema, required=True,
                            metadata={"description": "The same figures over the last `seconds` seconds of real time: latency now."})
 
 
 class DomainFaultStatsSchema(Schema):
-    rate = fields.Float(required=True)
-    injected = fields.Integer(required=True)
-    forced_by_header = fields.Integer(required=True)
+    rate = fields.Float(required=True, metadata={"example": 0.0})
+    injected = fields.Integer(required=True, metadata={"example": 0})
+    forced_by_header = fields.Integer(required=True, metadata={"example": 0})
 
 
 class StatsSchema(Schema):
-    since = fields.String(required=True, metadata={"description": "When counting began (simulator clock)."})
-    now = fields.String(required=True)
-    fault_seed = fields.Integer(required=True, allow_none=True)
+    since = fields.String(required=True, metadata={"description": "When counting began (simulator clock).", "example": "2026-12-01T21:41:54Z"})
+    now = fields.String(required=True, metadata={"example": "2026-12-01T21:42:54Z"})
+    fault_seed = fields.Integer(required=True, allow_none=True, metadata={"example": 7})
     groups = fields.Dict(required=True, keys=fields.String(), values=fields.Nested(GroupStatsSchema))
     domain_faults = fields.Dict(required=True, keys=fields.String(), values=fields.Nested(DomainFaultStatsSchema))
 
@@ -98,7 +145,7 @@ def _config_answer(state: SimState, config: dict | None = None):
 
 @blp.route("/config", methods=["GET"])
 @blp.response(200, SimConfigSchema)
-def get_config():
+def get_sim_config():
     """The latency and fault config in force, per endpoint group, and the groups' paths."""
     return _config_answer(_state())
 
@@ -107,7 +154,7 @@ def get_config():
 @blp.arguments(SimConfigPatchSchema)
 @blp.response(200, SimConfigSchema)
 @blp.alt_response(422, schema=ProblemSchema, description="INVALID_SIM_CONFIG: `errors` names each bad field by its path; nothing changed.")
-def patch_config(patch):
+def patch_sim_config(patch):
     """Change the config (JSON merge patch: objects merge, null removes; a latency profile is replaced whole).
 
     The result is validated as a whole: a bad value answers 422 and changes nothing.
@@ -127,7 +174,7 @@ def _target(profile) -> dict:
 
 @blp.route("/stats", methods=["GET"])
 @blp.response(200, StatsSchema)
-def get_stats():
+def get_sim_stats():
     """Per endpoint group: requests, statuses (errors apart), injected faults, and the server-side
     latency percentiles beside the configured target's (milliseconds)."""
     sim = runtime()
@@ -150,7 +197,7 @@ def get_stats():
 
 @blp.route("/stats", methods=["DELETE"])
 @blp.response(204)
-def clear_stats():
+def clear_sim_stats():
     """Start counting afresh (the config and the random streams stay as they are)."""
     _state().reset_stats(runtime().clock.timestamp())
     return "", 204

@@ -25,7 +25,7 @@ blp = AdminBlueprint("sim", __name__, description="Simulator controls (not part 
 @blp.route("/reset", methods=["POST"])
 @blp.arguments(ResetSchema(), required=False)
 @blp.response(200, ResetResultSchema)
-def reset(args):
+def reset_simulator(args):
     """Back to the seeded state, optionally with another `seed` or number of `products`."""
     sim = runtime()
     sim.reset(args.get("seed"), args.get("products"))

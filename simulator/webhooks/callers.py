@@ -20,18 +20,13 @@ from flask import g, request
 from flask_smorest import Blueprint
 
 from simulator.http.blueprints import runtime
-from simulator.schemas import ProblemSchema
+from simulator.http.openapi import INTEGRATION_KEY
 
 from . import keys
 
-SECURITY_SCHEME = "integrationKey"
 _CACHE = "alegra_sim_integration"  # flask.g attribute: one key lookup per request
 
-_document_key = Blueprint.doc(
-    security=[{SECURITY_SCHEME: []}],
-    responses={401: {"description": "AUTHENTICATION_REQUIRED (no key) or INVALID_TOKEN (not an integration key).",
-                     "content": {"application/json": {"schema": ProblemSchema}}}},
-)
+_document_key = Blueprint.doc(security=[{INTEGRATION_KEY: []}])  # the 401 comes with it (simulator.http.openapi)
 
 
 def requires_integration(view: Callable) -> Callable:

@@ -37,38 +37,46 @@ class WebhookCreateSchema(Schema):
         validate=validate.Length(min=1, max=len(EVENT_TYPES) * 2),
         metadata={"example": ["product.created", "product.updated", "product.deleted"]},
     )
-    description = fields.String(load_default="", validate=validate.Length(max=500))
+    description = fields.String(load_default="", validate=validate.Length(max=500), metadata={"example": "Catalog sync for the storefront"})
     secret = fields.String(
         validate=validate.Length(min=16, max=200),
-        metadata={"description": "Your own signing secret; by default the simulator makes one."},
+        metadata={"description": "Your own signing secret; by default the simulator makes one.", "example": "my-own-signing-secret-0123456789"},
     )
 
 
 class WebhookSchema(Schema):
     id = fields.String(required=True, metadata={"example": "whk_5x2k9m1q0c7d"})
-    url = fields.String(required=True)
-    events = fields.List(fields.String(), required=True)
-    description = fields.String(required=True)
+    url = fields.String(required=True, metadata={"example": "http://127.0.0.1:9000/hooks/catalog"})
+    events = fields.List(fields.String(), required=True, metadata={"example": ["product.created", "product.deleted"]})
+    description = fields.String(required=True, metadata={"example": "Catalog sync for the storefront"})
     created_at = fields.String(required=True, metadata={"example": "2026-11-29T18:45:09Z"})
 
 
 class WebhookCreatedSchema(WebhookSchema):
-    secret = fields.String(required=True, metadata={"description": "The signing secret: shown in this answer only."})
+    secret = fields.String(
+        required=True,
+        metadata={
+            "description": "The signing secret: shown in this answer only.",
+            "example": "whsec_f90e653b4f7a73839d48901744ad1bceaa8f1b4408a62627",
+        },
+    )
 
 
 class DeliveryQueryArgs(Schema):
-    cursor = fields.String(validate=validate.Length(max=200), metadata={"description": "`next_cursor` of the previous page."})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
-    status = fields.String(validate=validate.OneOf(webhooks.STATUSES))
+    cursor = fields.String(
+        validate=validate.Length(max=200), metadata={"description": "`next_cursor` of the previous page.", "example": "MS5kbHZfMDAwMDAwMDAwMDFr"},
+    )
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500), metadata={"example": 100})
+    status = fields.String(validate=validate.OneOf(webhooks.STATUSES), metadata={"example": "failed"})
 
 
 class AttemptSchema(Schema):
-    number = fields.Integer(required=True)
-    at = fields.String(required=True, metadata={"description": "Simulated time the attempt began."})
+    number = fields.Integer(required=True, metadata={"example": 1})
+    at = fields.String(required=True, metadata={"description": "Simulated time the attempt began.", "example": "2026-11-29T18:45:09Z"})
     status_class = fields.String(required=True, allow_none=True, validate=validate.OneOf([f"{n}xx" for n in range(1, 6)]),
                                  metadata={"description": "The class of the receiver's status (`2xx`, `4xx`, …); null when no HTTP "
-                                                          "answer came. Its exact status and text are not kept."})
-    duration_ms = fields.Float(required=True)
+                                                          "answer came. Its exact status and text are not kept.", "example": "5xx"})
+    duration_ms = fields.Float(required=True, metadata={"example": 12.4})
     error = fields.String(required=True, allow_none=True, validate=validate.OneOf(webhooks.ERROR_KINDS),
                           metadata={"description": "Why the attempt failed, one of a fixed list; null when it succeeded.",
                                     "example": "read_timeout"})
@@ -76,18 +84,29 @@ class AttemptSchema(Schema):
 
 class DeliverySchema(Schema):
     id = fields.String(required=True, metadata={"example": "dlv_3f9c2a71d0_00000000001k"})
-    event_id = fields.String(required=True, metadata={"description": "Also sent as X-Event-Id: the same on every retry."})
+    event_id = fields.String(
+        required=True,
+        metadata={"description": "Also sent as X-Event-Id: the same on every retry.", "example": "evt_000000000001"},
+    )
     event_type = fields.String(required=True, metadata={"example": "product.updated"})
-    resource_id = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(webhooks.STATUSES))
-    created_at = fields.String(required=True)
-    next_attempt_at = fields.String(required=True, allow_none=True, metadata={"description": "When it is tried (again); null once finished."})
+    resource_id = fields.String(required=True, metadata={"example": "prd_3vm9jrxfjf8n"})
+    status = fields.String(required=True, validate=validate.OneOf(webhooks.STATUSES), metadata={"example": "retrying"})
+    created_at = fields.String(required=True, metadata={"example": "2026-11-29T18:45:09Z"})
+    next_attempt_at = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When it is tried (again); null once finished.", "example": "2026-11-29T18:45:39Z"},
+    )
     attempts = fields.List(fields.Nested(AttemptSchema), required=True)
 
 
 class DeliveryPageSchema(Schema):
     items = fields.List(fields.Nested(DeliverySchema), required=True)
-    next_cursor = fields.String(required=True, allow_none=True, metadata={"description": "null on the last page."})
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "null on the last page.", "example": "MS5kbHZfMDAwMDAwMDAwMDFr"},
+    )
 
 
 def subscription_to_dict(subscription: Subscription, with_secret: bool = False) -> dict:

@@ -72,9 +72,11 @@ def test_an_unauthenticated_caller_learns_nothing_about_the_body(client, body):
 
 
 def test_the_openapi_document_shows_which_routes_need_a_bearer_token(app, client):
-    paths = client.get("/openapi.json").get_json()["paths"]
+    document = client.get("/openapi.json").get_json()
+    paths = document["paths"]
     for method, url, _ in _authenticated_routes(app):
         operation = paths[url.replace("x_000000000000", "{address_id}")][method.lower()]
         assert operation["security"] == [{"bearerAuth": []}]
-        assert operation["responses"]["401"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+        unauthorized = document["components"]["responses"][operation["responses"]["401"]["$ref"].rsplit("/", 1)[-1]]
+        assert unauthorized["content"]["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
     assert "security" not in paths["/api/v1/auth/login"]["post"]

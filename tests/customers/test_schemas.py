@@ -82,4 +82,4 @@ def test_the_openapi_document_lists_every_customer_route(client):
     for path, methods in expected.items():
         assert methods <= set(paths[path]), path
     register = paths["/api/v1/customers"]["post"]
-    assert any(p["name"] == "Idempotency-Key" for p in register["parameters"])
+    assert {"$ref": "#/components/parameters/IdempotencyKey"} in register["parameters"]
