@@ -26,6 +26,7 @@ from simulator.catalog.model import PRODUCT, Product
 from simulator.clock import Clock
 from simulator.errors import DomainError
 from simulator.offload import cooperative_yield
+from simulator.order_history import has_ordered
 from simulator.promotions import rules as promotions
 from simulator.promotions.book import rule_book
 from simulator.store import Store
@@ -34,7 +35,6 @@ from simulator.tokens import new_token, token_digest
 from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine, BasketMessage, MessageCode
 from .pricing import CouponState, LineInput, PricedBasket, PricingContext, price_basket
 
-ORDER = "order"  # orders are counted for first-order promotions
 #: How often (real seconds) the background loop calls `sweep_expired`.
 SWEEP_INTERVAL_SECONDS = 300
 #: Guest baskets, longest untouched first.
@@ -361,7 +361,7 @@ def pricing_context(store: Store, clock: Clock, basket: Basket) -> PricingContex
         now=clock.now(),
         coupons=basket.coupons,
         customer_id=basket.customer_id,
-        first_order=not store.by_owner(ORDER, basket.customer_id) if basket.customer_id else False,
+        first_order=not has_ordered(store, basket.customer_id) if basket.customer_id else False,
         usage=_Usage(store),
         categories_of=categories_of(store),
     )
