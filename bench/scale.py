@@ -15,6 +15,9 @@ adopts the catalog redis-1 seeded). wrk drives one at a time, as in sections 3 a
    into an empty Redis through the store (reported).
 
 Runs alternate memory, redis-1, redis-2 after a warm-up of each; the best run of each counts.
+The servers, redis-server and wrk share this machine's CPUs: beside each best run the
+section reports the cores each of them used meanwhile (bench/cpu_use.py), the rest of
+the machine's use, and the load average, so that a ratio can be read for what it is.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from simulator.launch import RedisProcess
 
 from .basket import ADD_PATH, TOKENS_FILE, new_baskets, raise_stock, wrk_options
 from .basket import IDS_FILE as BASKET_IDS_FILE
+from .cpu_use import CpuMeter, load_average
 from .http import (
     IDS_FILE,
     PRODUCT_PREFIX,
@@ -69,19 +73,27 @@ def run(quick: bool = False) -> SectionResult:
     if not shutil.which("redis-server"):
         raise RuntimeError("redis-server is not installed (Debian: apt-get install redis-server)")
     wrk = wrk_binary()
+    section.notes.append(f"load average (1 / 5 / 15 min) at the start: {load_average()}")
     with ExitStack() as stack:
         redis = stack.enter_context(RedisProcess())
         memory = stack.enter_context(simulator_server(plan["products"], name="scale-memory", customers=plan["customers"], **APP))
         one = stack.enter_context(redis_server(plan["products"], plan["customers"], redis.url, 1, "scale-redis-1"))
         two = stack.enter_context(redis_server(plan["products"], plan["customers"], redis.url, 2, "scale-redis-2"))
         servers = {"memory": memory, "redis-1": one, "redis-2": two}
+        meter = CpuMeter({**{name: server.pid for name, server in servers.items()}, "redis-server": redis.process.pid})
+
+        def metered(name: str, argv: list[str]) -> list[str]:  # called just before the run
+            meter.mark(name)
+            return argv
 
         # 1. product reads
         write_lines(IDS_FILE, fetch_product_ids(memory))
-        reads = alternate(plan, {name: (lambda seconds, s=server: wrk_argv(wrk, plan, seconds, s, PRODUCT_PREFIX))
+        reads = alternate(plan, {name: (lambda seconds, s=server, n=name: metered(n, wrk_argv(wrk, plan, seconds, s, PRODUCT_PREFIX)))
                                  for name, server in servers.items()})
+        meter.mark(None)
         best = best_runs(reads)
         section.rows.extend(rate_rows(reads, {name: f"GET /api/v1/products/{{id}}, {name}" for name in servers}))
+        read_cpu = cpu_rows(section, meter, reads, "product read")
         for name, target in READ_TARGETS.items():
             ratio = best[name]["rps"] / best["memory"]["rps"]
             section.rows.append(Row(f"product read {name} / memory", f"{ratio:.2f}",
@@ -97,12 +109,15 @@ def run(quick: bool = False) -> SectionResult:
         def fresh_baskets(name: str) -> None:
             write_lines(TOKENS_FILE, new_baskets(servers[name], basket_plan["connections"]))
 
+        meter.marks.clear()
         adds = alternate(basket_plan, {
-            name: (lambda seconds, s=servers[name]: wrk_argv(wrk, basket_plan, seconds, s, ADD_PATH, BASKET_IDS_FILE, wrk_options()))
+            name: (lambda seconds, s=servers[name], n=name: metered(n, wrk_argv(wrk, basket_plan, seconds, s, ADD_PATH, BASKET_IDS_FILE, wrk_options())))
             for name in ("memory", "redis-1")
         }, before=fresh_baskets)
+        meter.mark(None)
         best_adds = best_runs(adds)
         section.rows.extend(rate_rows(adds, {"memory": "basket add, memory", "redis-1": "basket add, redis-1"}))
+        add_cpu = cpu_rows(section, meter, adds, "basket add")
         ratio = best_adds["redis-1"]["rps"] / best_adds["memory"]["rps"]
         section.rows.append(Row("basket add redis-1 / memory", f"{ratio:.2f}",
                                 Target("basket add redis-1 vs 1 in-memory worker", ratio, ">=", BASKET_TARGET, "")))
@@ -139,15 +154,32 @@ def run(quick: bool = False) -> SectionResult:
         "basket_add_rps": {name: run["rps"] for name, run in best_adds.items()},
         "mix": {name: {"rps": s["total"]["rps"], "basket_update_p95_ms": basket_p95(s), "failures": s["total"]["failures"]}
                 for name, s in summaries.items()},
+        "cpu_cores_during_best_run": {"product_read": read_cpu, "basket_add": add_cpu},
         "redis_bytes_per_100k_products": per_products,
         "redis_bytes_per_10k_orders": per_orders,
     }
     for runs in (reads, adds):
         if socket_errors_note(runs):
             section.notes.append(socket_errors_note(runs))
-    section.notes.append("all servers and Redis share this machine's CPUs: a worker on Redis pays a round trip per request "
-                         "(the freshness check), and the second worker of redis-2 competes with wrk and Redis for the 2 CPUs")
+    section.notes.append("all servers, Redis and wrk share this machine's CPUs (see the CPU rows: cores each used during "
+                         "the best run): a worker on Redis pays a round trip per request (the freshness check), and the "
+                         "second worker of redis-2 competes with wrk and Redis for the same CPUs")
+    section.notes.append(f"load average (1 / 5 / 15 min) at the end: {load_average()}")
     return section
+
+
+def cpu_rows(section: SectionResult, meter: CpuMeter, runs: dict[str, list[dict]], what: str) -> dict[str, dict]:
+    """A row per server: the cores each process used during its best run (the first interval
+    of each name is its warm-up), and its requests/s per core its workers used."""
+    figures = {}
+    for name, results in runs.items():
+        best = max(range(len(results)), key=lambda n: results[n]["rps"])
+        use = meter.intervals(name)[1 + best]
+        per_core = results[best]["rps"] / max(use.worker_cores(name), 1e-9)
+        section.rows.append(Row(f"{what}, {name}: CPU during the best run (cores)", use.describe(name)))
+        section.rows.append(Row(f"{what}, {name}: req/s per worker core", f"{per_core:,.0f}"))
+        figures[name] = {"groups": use.groups, "wrk": use.wrk, "machine": use.machine, "rps_per_worker_core": per_core}
+    return figures
 
 
 def redis_memory(products: int, orders: int) -> tuple[float, float]:

@@ -18,7 +18,7 @@ from typing import Any
 from simulator import idempotency
 from simulator.basket import service as baskets
 from simulator.checkout import service as checkouts
-from simulator.customers import lockout
+from simulator.customers import lockout, signup_limit
 from simulator.orders import service as orders
 from simulator.webhooks import dispatcher as webhooks
 
@@ -83,4 +83,6 @@ def start(get_runtime: Callable[[], Any]) -> list[threading.Thread]:
         every("checkout-sweep", checkouts.SWEEP_INTERVAL_SECONDS, get_runtime,
               lambda sim: checkouts.sweep_expired(sim.store, sim.clock, sim.settings.checkout_ttl_seconds)),
         every("login-failures-sweep", lockout.SWEEP_INTERVAL_SECONDS, get_runtime, lambda sim: lockout.sweep_expired(sim.store, sim.clock)),
+        every("registration-counts-sweep", lockout.SWEEP_INTERVAL_SECONDS, get_runtime,
+              lambda sim: signup_limit.sweep_expired(sim.store, sim.clock)),
     ]

@@ -59,8 +59,15 @@ class Settings:
     )
     max_login_failure_records: int = field(
         default=100_000,
-        metadata={"doc": "Most failed-login records kept, per email and per client address each; past it the longest idle are "
-                         "forgotten. Records also go once their 15-minute window has passed."},
+        metadata={"doc": "Most failed-login records kept, per email and per client address each (and as many registration "
+                         "counts per address); past it the longest idle are forgotten. Records also go once their 15-minute "
+                         "window has passed."},
+    )
+    registrations_per_address: int = field(
+        default=2000,
+        metadata={"doc": "Accounts one client address (IPv6: its /64) may register within 15 minutes; past it registering from "
+                         "there answers 429 TOO_MANY_ATTEMPTS with Retry-After and creates nothing. Generous for load tests from "
+                         "one host; it bounds how fast a stranger can grow the store. Behind a proxy every client shares its address."},
     )
     max_line_quantity: int = field(default=99, metadata={"doc": "Most units of one product a basket line may hold."})
     guest_basket_ttl_seconds: int = field(
@@ -213,6 +220,7 @@ _LIMITS = {
     "reset_token_ttl_seconds": (60, 30 * 24 * 3600), "max_addresses": (1, 1000), "max_guest_baskets": (1, 10_000_000),
     "checkout_ttl_seconds": (60, 366 * 24 * 3600),
     "login_failures_per_address": (1, 1_000_000), "max_login_failure_records": (1, 10_000_000),
+    "registrations_per_address": (1, 10_000_000),
     "fault_seed": (0, 2**63 - 1), "webhook_max_attempts": (1, 20), "webhook_retry_base_seconds": (0.001, 86400),
     "webhook_connect_timeout_seconds": (0.05, 60), "webhook_read_timeout_seconds": (0.05, 300),
     "webhook_attempt_deadline_seconds": (0.1, 600),

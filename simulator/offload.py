@@ -19,9 +19,11 @@ scripts, another WSGI server) both are plain calls: there is no loop to keep fre
 
 from __future__ import annotations
 
+import heapq
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -31,6 +33,9 @@ U = TypeVar("U")
 #: one), so that hashing leaves a core to the event loop. More threads hash faster on a
 #: large machine; beyond the cores they add memory (19 MiB per `secure` hash), not speed.
 AUTO = 0
+
+#: The most slices `cooperative_sorted` merges in one step (in C, without a pause).
+MERGED_SLICES = 64
 
 #: How much nicer (Linux nice values) the pool's threads run than the event loop's thread.
 POOL_NICENESS = 10
@@ -100,7 +105,40 @@ def cooperative_map(fn: Callable[[T], U], items: Sequence[T], slice_size: int) -
     for start in range(0, len(items), slice_size):
         if start:
             cooperative_yield()
-        done.extend(fn(item) for item in items[start : start + slice_size])
+        done.extend(map(fn, items[start : start + slice_size]))
+    return done
+
+
+def cooperatively(items: Iterable[T], slice_size: int) -> Iterator[T]:
+    """The items one by one, with a `cooperative_yield()` after every `slice_size` of them:
+    a long loop over a catalog lets requests run between slices."""
+    for count, item in enumerate(items, 1):
+        yield item
+        if count % slice_size == 0:
+            cooperative_yield()
+
+
+def cooperative_sorted(items: Sequence[T], key: Callable[[T], object] | None, slice_size: int) -> list[T]:
+    """`sorted(items, key=key)`, stable, with a `cooperative_yield()` between its pieces:
+    slices sorted on their own, neighbouring runs merged pairwise while a merge stays
+    small (a sort of two runs only merges them), the last runs merged a slice at a time."""
+    runs = [sorted(items[start : start + slice_size], key=key) for start in cooperatively(range(0, len(items), slice_size), 1)]
+    while len(runs) > 1 and len(runs[0]) + len(runs[1]) <= slice_size * MERGED_SLICES:
+        merged = []
+        for left, right in zip(runs[0::2], runs[1::2]):
+            left.extend(right)  # neighbours, left first: ties keep their order
+            left.sort(key=key)
+            merged.append(left)
+            cooperative_yield()
+        if len(runs) % 2:
+            merged.append(runs[-1])
+        runs = merged
+    if len(runs) <= 1:
+        return runs[0] if runs else []
+    merging, done = heapq.merge(*runs, key=key), []  # ties: the earlier run's first
+    while piece := list(islice(merging, slice_size)):
+        done.extend(piece)
+        cooperative_yield()
     return done
 
 

@@ -19,12 +19,14 @@ from simulator.customers.model import (
     EMAIL_KEY,
     LOGIN_ADDRESS_ATTEMPTS,
     LOGIN_ATTEMPTS,
+    REGISTRATION_COUNT,
     RESET_TOKEN,
     Address,
     AuthToken,
     Customer,
     EmailKey,
     LoginAttempts,
+    RegistrationCount,
     ResetToken,
 )
 from simulator.idempotency import IDEMPOTENCY, IdempotencyRecord
@@ -44,6 +46,7 @@ KINDS = MappingProxyType({
     RESET_TOKEN: ResetToken,
     LOGIN_ATTEMPTS: LoginAttempts,
     LOGIN_ADDRESS_ATTEMPTS: LoginAttempts,
+    REGISTRATION_COUNT: RegistrationCount,
     BASKET: Basket,
     CHECKOUT: Checkout,
     BASKET_CHECKOUTS: BasketCheckouts,

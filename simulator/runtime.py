@@ -88,6 +88,14 @@ def index_catalog(store: Store, products: int) -> Store:
     return store
 
 
+def seeded_store(settings: Settings) -> Store:
+    """`build_store`, then `index_catalog`, the collector paused from start to end: let on
+    between the two, its first collection would walk every record just made (seconds for
+    a million products, the event loop held throughout)."""
+    with _collector_paused(freeze=False):
+        return index_catalog(build_store(settings), settings.products)
+
+
 class Runtime:
     """Everything in this one process (SIM_STORE=memory); see shared/runtime.py for Redis."""
 
@@ -99,7 +107,7 @@ class Runtime:
     def __init__(self, settings: Settings, clock: Clock | None = None):
         self.settings = settings
         self.clock = clock or Clock()
-        self.store: Store = index_catalog(build_store(settings), settings.products)
+        self.store: Store = seeded_store(settings)
         self.simulation = SimState.from_settings(settings, self.clock.timestamp())
         self.churn = Churn()
 
@@ -119,7 +127,7 @@ class Runtime:
     def reset(self, seed: int | None = None, products: int | None = None) -> Store:
         """Back to a freshly seeded state (optionally with another seed or size)."""
         settings = self.reset_settings(seed, products)
-        store = index_catalog(build_store(settings), settings.products)
+        store = seeded_store(settings)
         integration_keys.carry_over(self.store, store)
         self.clock.reset()
         # Config overrides, stats, fault streams and the churn count start afresh from the

@@ -43,14 +43,17 @@ def change(
     expected_version: int | None,
     missing: Callable[[], DomainError],
     label: str,
+    seen: T | None = None,
+    also: Callable[[T, T], object] | None = None,
 ) -> T:
-    """Apply `edit` to the current record; nothing is written if it raises."""
+    """Apply `edit` to the current record; nothing is written if it raises. `seen` and
+    `also`: as `Store.update` takes them (the record as read, writes that move with it)."""
 
     def apply(current: T) -> T:
         return dataclasses.replace(edit(current), updated_at=now, version=current.version + 1)
 
     try:
-        return store.update(kind, record_id, apply, expected_version)
+        return store.update(kind, record_id, apply, expected_version, seen=seen, also=also)
     except RecordNotFound:
         raise missing() from None
     except VersionConflict as conflict:

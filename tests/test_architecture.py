@@ -33,7 +33,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "simulator"
 
 #: Modules of the HTTP layer (paths relative to the folder that holds the package).
 ROUTE_LAYER = (
-    "*/routes.py", "*/*_routes.py", "*/callers.py", "simulator/customers/auth.py", "simulator/http/*",
+    "*/routes.py", "*/*_routes.py", "*/callers.py", "simulator/customers/auth.py", "simulator/orders/answers.py", "simulator/http/*",
     "simulator/__init__.py", "simulator/__main__.py", "simulator/cli.py", "simulator/server.py",
     "simulator/background.py",
     "simulator/simulation/middleware.py",  # WSGI middleware around the app: HTTP by nature

@@ -8,12 +8,14 @@ server's worker does, and on the real server.
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 import textwrap
 import threading
 import time
 
+import pytest
 import requests
 
 from simulator import offload
@@ -33,6 +35,23 @@ def test_cooperative_map_pauses_between_slices(monkeypatch):
     monkeypatch.setattr(offload, "cooperative_yield", lambda: events.append("pause"))
     assert offload.cooperative_map(events.append, range(5), 2) == [None] * 5
     assert events == [0, 1, "pause", 2, 3, "pause", 4]
+
+
+def test_cooperatively_pauses_after_every_slice(monkeypatch):
+    events = []
+    monkeypatch.setattr(offload, "cooperative_yield", lambda: events.append("pause"))
+    events.extend(offload.cooperatively(range(5), 2))
+    assert events == [0, 1, "pause", 2, 3, "pause", 4]
+
+
+@pytest.mark.parametrize("size", [0, 1, 7, 100, 1000])
+def test_cooperative_sorted_sorts_stably_in_pieces(size, monkeypatch):
+    pauses = []
+    monkeypatch.setattr(offload, "cooperative_yield", lambda: pauses.append("pause"))
+    monkeypatch.setattr(offload, "MERGED_SLICES", 4)  # the last runs merged a slice at a time too
+    values = [random.Random(size).randrange(10) for _ in range(size)]  # many ties: stable means in position order
+    assert offload.cooperative_sorted(range(size), values.__getitem__, 8) == sorted(range(size), key=values.__getitem__)
+    assert len(pauses) >= size // 8
 
 
 def test_the_pool_leaves_a_core_to_the_event_loop_unless_sized(monkeypatch):
@@ -113,6 +132,7 @@ def test_under_gevent_a_yield_lets_requests_whose_socket_is_ready_run():
 #: logins one after another; prints the bytes exported and the logins' statuses.
 LOAD = """
 import json, sys, threading, time
+import pytest
 import requests
 
 base, exporters, logins, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])

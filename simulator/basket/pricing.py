@@ -253,11 +253,12 @@ def _why_not(rule: Promotion, lines: list[PricedLine], matching: tuple[int, ...]
         return "only for signed-in customers"
     if rule.first_order_only and not (ctx.customer_id and ctx.first_order):
         return "only on a customer's first order"
-    usage = ctx.usage.get(rule.id)  # none yet: no use yet, which a limit of 0 still refuses
-    if rule.usage_limit is not None and (usage.total if usage else 0) >= rule.usage_limit:
-        return "no longer available"
-    if rule.per_customer_limit is not None and (usage.for_customer(ctx.customer_id) if usage else 0) >= rule.per_customer_limit:
-        return "already used as often as allowed"
+    if rule.usage_limit is not None or rule.per_customer_limit is not None:  # only then is its usage read
+        usage = ctx.usage.get(rule.id)  # none yet: no use yet, which a limit of 0 still refuses
+        if rule.usage_limit is not None and (usage.total if usage else 0) >= rule.usage_limit:
+            return "no longer available"
+        if rule.per_customer_limit is not None and (usage.for_customer(ctx.customer_id) if usage else 0) >= rule.per_customer_limit:
+            return "already used as often as allowed"
     if not matching:
         return "nothing in the basket qualifies"
     needed = max(rule.min_quantity or 0, rule.buy_quantity + rule.get_quantity if rule.kind == PromotionKind.BUY_X_GET_Y else 0)

@@ -27,10 +27,9 @@ def basket_answer(basket, status: int = 200):
 
 
 def change_caller_basket(action, *args, **kwargs):
-    """`action(store, clock, basket_id, *args, **kwargs)` on the caller's basket, guarded by If-Match."""
+    """`action(store, clock, basket, *args, **kwargs)` on the caller's basket, guarded by If-Match."""
     sim = runtime()
-    basket = caller_basket()
-    return basket_answer(action(sim.store, sim.clock, basket.id, *args, expected_version=if_match_version(), **kwargs))
+    return basket_answer(action(sim.store, sim.clock, caller_basket(), *args, expected_version=if_match_version(), **kwargs))
 
 
 @blp.route("/baskets", methods=["POST"])

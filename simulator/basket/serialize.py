@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from simulator.catalog.serialize import image_urls
+from simulator.catalog.serialize import first_image_url
 from simulator.clock import rfc3339
-from simulator.money import ZERO, money
+from simulator.money import ZERO, money, money_of_cents
 
 from .pricing import PricedBasket
 from .service import BasketView, item_count
@@ -16,8 +16,17 @@ def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
     lines = []
     for state in view.lines:
         line, product = state.line, state.product
-        priced_line = priced_lines.get(line.id)
-        unit = priced_line.unit_price if priced_line else (product.price if product else None)
+        priced_line = priced_lines.get(line.id)  # every line whose product is still sold has one
+        if priced_line is not None:  # its money straight from the engine's cents: no Decimal on the way
+            unit = money_of_cents(priced_line.unit_cents, currency)
+            amounts = [money_of_cents(c, currency) for c in (priced_line.subtotal_cents, priced_line.discount_cents, priced_line.left)]
+            discounts = [
+                {"promotion_id": promotion_id, "amount": money_of_cents(amount, currency)}
+                for promotion_id, amount in priced_line.discounts_cents.items()
+            ]
+        else:
+            unit = money(product.price, currency) if product else None
+            amounts, discounts = [money(ZERO, currency)] * 3, []
         lines.append({
             "id": line.id,
             "product_id": line.product_id,
@@ -25,20 +34,17 @@ def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
                 "name": product.name if product else line.name,
                 "sku": line.sku,
                 "brand": product.brand if product else None,
-                "image": (image_urls(product, base_url) or [None])[0] if product else None,
+                "image": first_image_url(product, base_url) if product else None,
                 "stock": product.stock if product else 0,
             },
             "quantity": line.quantity,
             "status": state.status,
-            "unit_price": money(unit, currency) if unit is not None else None,
+            "unit_price": unit,
             "previous_unit_price": money(state.previous_unit_price, currency) if state.previous_unit_price is not None else None,
-            "subtotal": money(priced_line.subtotal if priced_line else ZERO, currency),
-            "discounts": [
-                {"promotion_id": promotion_id, "amount": money(amount, currency)}
-                for promotion_id, amount in (priced_line.discounts.items() if priced_line else ())
-            ],
-            "discount": money(priced_line.discount if priced_line else ZERO, currency),
-            "total": money(priced_line.total if priced_line else ZERO, currency),
+            "subtotal": amounts[0],
+            "discounts": discounts,
+            "discount": amounts[1],
+            "total": amounts[2],
             "tax_rate": str(product.tax_rate) if product else None,
         })
     return {

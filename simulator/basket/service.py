@@ -13,18 +13,21 @@ Guest baskets are bounded: anyone may make one, so they expire once untouched fo
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
 from simulator import versioned
-from simulator.catalog.model import CATEGORY, PRODUCT, Product
+from simulator.catalog import service as catalog
+from simulator.catalog.model import PRODUCT, Product
 from simulator.clock import Clock
 from simulator.errors import DomainError
 from simulator.offload import cooperative_yield
+from simulator.order_history import has_ordered
 from simulator.promotions import rules as promotions
+from simulator.promotions.book import rule_book
 from simulator.store import Store
 from simulator.time_index import TimeIndex
 from simulator.tokens import new_token, token_digest
@@ -32,7 +35,6 @@ from simulator.tokens import new_token, token_digest
 from .model import BASKET, GUEST_OWNER_PREFIX, Basket, BasketLine, BasketMessage, MessageCode
 from .pricing import CouponState, LineInput, PricedBasket, PricingContext, price_basket
 
-ORDER = "order"  # orders are counted for first-order promotions
 #: How often (real seconds) the background loop calls `sweep_expired`.
 SWEEP_INTERVAL_SECONDS = 300
 #: Guest baskets, longest untouched first.
@@ -94,7 +96,10 @@ def guest_basket(store: Store, clock: Clock, rules: BasketRules, token: str) -> 
 
 
 def customer_basket(store: Store, clock: Clock, customer_id: str) -> Basket:
-    """The customer's basket, created empty on first use."""
+    """The customer's basket, created empty on first use (under the lock: once)."""
+    found = store.by_owner(BASKET, customer_id)  # the common case, without the lock
+    if found:
+        return found[0]
     with store.atomic():
         found = store.by_owner(BASKET, customer_id)
         if found:
@@ -119,21 +124,23 @@ def sweep_expired(store: Store, clock: Clock, rules: BasketRules) -> int:
 
 
 # -- changing a basket --------------------------------------------------------------------
-def _change(store: Store, clock: Clock, basket_id: str, expected_version: int | None, edit: Callable[[Basket], Basket]) -> Basket:
+def _change(store: Store, clock: Clock, basket: Basket, expected_version: int | None, edit: Callable[[Basket], Basket]) -> Basket:
+    """`edit` applied to the basket as it is now: `basket` (as this request read it) when it has
+    not changed since, which a shared store checks as it writes, without reading it again."""
+
     def edit_clearing_notices(current: Basket) -> Basket:
         edited = edit(current)
         # Notices are shown until the next change, unless this change made new ones.
         return edited if edited.notices is not current.notices else dataclasses.replace(edited, notices=())
 
-    with store.atomic():  # the index moves with the record
-        before = store.get(BASKET, basket_id)
-        changed = versioned.change(
-            store, BASKET, basket_id, edit_clearing_notices,
-            now=clock.now(), expected_version=expected_version, missing=_basket_not_found, label="basket",
-        )
-        if changed.is_guest:
-            GUEST_AGES.replaced(store, before, changed)
-    return changed
+    def move_age(before: Basket, after: Basket) -> None:  # the index moves with the record, in the same write
+        if after.is_guest:
+            GUEST_AGES.replaced(store, before, after)
+
+    return versioned.change(
+        store, BASKET, basket.id, edit_clearing_notices, now=clock.now(), expected_version=expected_version,
+        missing=_basket_not_found, label="basket", seen=basket, also=move_age,
+    )
 
 
 def _stocked_product(store: Store, product_id: str, quantity: int) -> Product:
@@ -159,7 +166,7 @@ def _check_quantity(quantity: int, rules: BasketRules) -> None:
         )
 
 
-def add_item(store, clock, basket_id: str, product_id: str, quantity: int, *, rules: BasketRules, expected_version=None) -> Basket:
+def add_item(store, clock, basket: Basket, product_id: str, quantity: int, *, rules: BasketRules, expected_version=None) -> Basket:
     if store.get(PRODUCT, product_id) is None:
         raise DomainError(404, "PRODUCT_NOT_FOUND", f"There is no product {product_id}.")
 
@@ -180,7 +187,7 @@ def add_item(store, clock, basket_id: str, product_id: str, quantity: int, *, ru
             lines = basket.lines + (line,)
         return dataclasses.replace(basket, lines=lines)
 
-    return _change(store, clock, basket_id, expected_version, edit)
+    return _change(store, clock, basket, expected_version, edit)
 
 
 def _line_or_404(basket: Basket, line_id: str) -> BasketLine:
@@ -190,7 +197,7 @@ def _line_or_404(basket: Basket, line_id: str) -> BasketLine:
     return line
 
 
-def set_quantity(store, clock, basket_id: str, line_id: str, quantity: int, *, rules: BasketRules, expected_version=None) -> Basket:
+def set_quantity(store, clock, basket: Basket, line_id: str, quantity: int, *, rules: BasketRules, expected_version=None) -> Basket:
     """Change a line's quantity; 0 removes the line."""
 
     def edit(basket: Basket) -> Basket:
@@ -202,22 +209,22 @@ def set_quantity(store, clock, basket_id: str, line_id: str, quantity: int, *, r
         changed = dataclasses.replace(line, quantity=quantity, seen_unit_price=product.price)
         return dataclasses.replace(basket, lines=tuple(changed if ln.id == line_id else ln for ln in basket.lines))
 
-    return _change(store, clock, basket_id, expected_version, edit)
+    return _change(store, clock, basket, expected_version, edit)
 
 
-def remove_item(store, clock, basket_id: str, line_id: str, *, expected_version=None) -> Basket:
+def remove_item(store, clock, basket: Basket, line_id: str, *, expected_version=None) -> Basket:
     def edit(basket: Basket) -> Basket:
         _line_or_404(basket, line_id)
         return dataclasses.replace(basket, lines=tuple(ln for ln in basket.lines if ln.id != line_id))
 
-    return _change(store, clock, basket_id, expected_version, edit)
+    return _change(store, clock, basket, expected_version, edit)
 
 
-def empty(store, clock, basket_id: str, *, expected_version=None) -> Basket:
-    return _change(store, clock, basket_id, expected_version, lambda basket: dataclasses.replace(basket, lines=(), coupons=()))
+def empty(store, clock, basket: Basket, *, expected_version=None) -> Basket:
+    return _change(store, clock, basket, expected_version, lambda basket: dataclasses.replace(basket, lines=(), coupons=()))
 
 
-def apply_coupon(store, clock, basket_id: str, code: str, *, expected_version=None) -> Basket:
+def apply_coupon(store, clock, basket: Basket, code: str, *, expected_version=None) -> Basket:
     """Put a coupon on the basket. An unknown code is refused; a known one that does not
     apply stays, with its state and reason, as real shops show it."""
     code = code.strip().upper()
@@ -227,10 +234,10 @@ def apply_coupon(store, clock, basket_id: str, code: str, *, expected_version=No
     def edit(basket: Basket) -> Basket:
         return basket if code in basket.coupons else dataclasses.replace(basket, coupons=basket.coupons + (code,))
 
-    return _change(store, clock, basket_id, expected_version, edit)
+    return _change(store, clock, basket, expected_version, edit)
 
 
-def remove_coupon(store, clock, basket_id: str, code: str, *, expected_version=None) -> Basket:
+def remove_coupon(store, clock, basket: Basket, code: str, *, expected_version=None) -> Basket:
     code = code.strip().upper()
 
     def edit(basket: Basket) -> Basket:
@@ -238,7 +245,7 @@ def remove_coupon(store, clock, basket_id: str, code: str, *, expected_version=N
             raise DomainError(404, "COUPON_NOT_ON_BASKET", f"Coupon {code} is not on this basket.")
         return dataclasses.replace(basket, coupons=tuple(c for c in basket.coupons if c != code))
 
-    return _change(store, clock, basket_id, expected_version, edit)
+    return _change(store, clock, basket, expected_version, edit)
 
 
 def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_id: str, token: str) -> tuple[Basket, bool]:
@@ -284,7 +291,7 @@ def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_
             coupons = basket.coupons + tuple(c for c in guest.coupons if c not in basket.coupons)
             return dataclasses.replace(basket, lines=tuple(lines.values()), coupons=coupons, notices=tuple(notices))
 
-        merged = _change(store, clock, target.id, None, edit)
+        merged = _change(store, clock, target, None, edit)
         GUEST_AGES.delete(store, guest)
     return merged, True
 
@@ -326,21 +333,27 @@ class BasketView:
 
 def categories_of(store: Store) -> Callable[[Product], frozenset[str]]:
     """Product → its categories and all their ancestors (category conditions match subtrees)."""
-    parents = {c.id: c.parent_id for c in store.values(CATEGORY)}
-    cache: dict[tuple[str, ...], frozenset[str]] = {}
+    ancestry = catalog.category_ancestry(store)
+    return lambda product: ancestry(product.category_ids)
 
-    def lookup(product: Product) -> frozenset[str]:
-        found = cache.get(product.category_ids)
-        if found is None:
-            ids = set()
-            for category_id in product.category_ids:
-                while category_id is not None and category_id not in ids:
-                    ids.add(category_id)
-                    category_id = parents.get(category_id)
-            found = cache[product.category_ids] = frozenset(ids)
-        return found
 
-    return lookup
+class _Usage(Mapping):
+    """Promotion id → its usage, read when a rule with a limit asks (most have none)."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getitem__(self, promotion_id: str) -> promotions.PromotionUsage:
+        usage = self._store.get(promotions.PROMOTION_USAGE, promotion_id)
+        if usage is None:
+            raise KeyError(promotion_id)
+        return usage
+
+    def __iter__(self) -> Iterator[str]:
+        return (usage.id for usage in self._store.values(promotions.PROMOTION_USAGE))
+
+    def __len__(self) -> int:
+        return self._store.count(promotions.PROMOTION_USAGE)
 
 
 def pricing_context(store: Store, clock: Clock, basket: Basket) -> PricingContext:
@@ -348,8 +361,8 @@ def pricing_context(store: Store, clock: Clock, basket: Basket) -> PricingContex
         now=clock.now(),
         coupons=basket.coupons,
         customer_id=basket.customer_id,
-        first_order=not store.by_owner(ORDER, basket.customer_id) if basket.customer_id else False,
-        usage={u.id: u for u in store.values(promotions.PROMOTION_USAGE)},
+        first_order=not has_ordered(store, basket.customer_id) if basket.customer_id else False,
+        usage=_Usage(store),
         categories_of=categories_of(store),
     )
 
@@ -380,7 +393,7 @@ def view(store: Store, clock: Clock, basket: Basket, rules: BasketRules) -> Bask
                 say(MessageCode.PRICE_CHANGED, f"The price of {product.name} changed from {previous:.2f} to {product.price:.2f} since it was added.")
             inputs.append(LineInput(line.id, product, line.quantity))
         states.append(LineState(line, product, status, previous))
-    priced = price_basket(inputs, store.values(promotions.PROMOTION), pricing_context(store, clock, basket))
+    priced = price_basket(inputs, rule_book(store).running, pricing_context(store, clock, basket))
     for coupon in priced.coupons:
         if coupon.state != CouponState.APPLIED:
             messages.append(BasketMessage(MessageCode.COUPON_NOT_APPLICABLE, f"Coupon {coupon.code} does not apply: {coupon.reason}."))

@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import chain, compress
@@ -35,10 +35,12 @@ from typing import TypeVar
 
 from sortedcontainers import SortedList
 
+from simulator import offload
+from simulator.sortedlists import presorted
 from simulator.store import Store
 
 from .model import CATEGORY, PRODUCT, Category, Product
-from .search import SET_ADVANTAGE, TermIndex, TextQuery, parse_query, product_terms
+from .search import ITEMS_PER_PAUSE, SET_ADVANTAGE, TermIndex, TextQuery, parse_query, product_terms
 
 #: What each order but the id order is about. Their keys are (value, id): no two tie.
 VALUES: dict[str, Callable[[Product], object]] = {
@@ -108,6 +110,7 @@ class CatalogReadModel:
         self._rendered: dict[Callable, object] = {}  # render → what it made of the tree
         self._categories: dict[str, Category] = {}
         self._nodes_cache: dict[tuple[str, ...], tuple[str | None, ...]] = {}
+        self._ancestry = _ancestry({})
         self._products: dict[str, Product] = {}
         self._lists: dict[tuple[str | None, bool, str], SortedList] = {}
         self._terms = TermIndex()
@@ -134,6 +137,16 @@ class CatalogReadModel:
             self._refresh()
             ids, total = self._query(query.category, query.in_stock, price, text, order, descending, start, count)
             return [self._products[i] for i in ids], total
+
+    def ancestry(self) -> Callable[[tuple[str, ...]], frozenset[str]]:
+        """category ids → those categories and all their ancestors, as the categories are
+        now (a promotion's category condition matches the whole subtree). Made once per
+        category version; the one returned keeps answering for that version."""
+        with self._lock:
+            store = self._store()
+            if not self._built or (store is not None and store.last_seq(CATEGORY) != self._category_seq):
+                self._refresh()  # products need not catch up for this: one read when nothing changed
+            return self._ancestry
 
     def refresh(self) -> None:
         """Catch up with the store now (a warm-up: queries catch up by themselves)."""
@@ -162,7 +175,10 @@ class CatalogReadModel:
         if walk_is_cheaper(start + count, _size(spans), total):
             return _walk(spans, id_of, accept, start, count, descending), total
         key = None if order == "id" else (lambda i: ORDERS[order](self._products[i]))
-        return sorted(collect(), key=key, reverse=descending)[start : start + count], total
+        ordered = offload.cooperative_sorted(list(collect()), key, ITEMS_PER_PAUSE)  # every key ends with the id: no ties
+        if descending:
+            ordered.reverse()
+        return ordered[start : start + count], total
 
     def _text_matches(self, category, in_stock, price, text: TextQuery) -> set[str]:
         order = "price" if price else "id"
@@ -170,7 +186,7 @@ class CatalogReadModel:
         size = _size(candidates)
         found = self._terms.lookup(text, size, self._terms_of)
         if found is None:  # the text matches many more: check the other candidates one by one
-            return {i for i in _ids(candidates, order) if text.matches(self._terms_of(i))}
+            return {i for i in offload.cooperatively(_ids(candidates, order), ITEMS_PER_PAUSE) if text.matches(self._terms_of(i))}
         if category is None and in_stock is None and price is None:
             return found
         if category is None and price is None:  # in stock or not: drop the other state's, when fewer
@@ -222,6 +238,8 @@ class CatalogReadModel:
         ):
             self._build(store)
         while self._seq < last:
+            if self._seq:  # between batches of a long catch-up, other requests run
+                offload.cooperative_yield()
             changes = store.changes_since(PRODUCT, self._seq, CATCH_UP_BATCH)
             if not changes:
                 break
@@ -263,52 +281,53 @@ class CatalogReadModel:
         its categories and their ancestors."""
         nodes = self._nodes_cache.get(category_ids)
         if nodes is None:
-            found: dict[str | None, None] = {None: None}
-            for category_id in category_ids:
-                current = category_id
-                while current is not None and current not in found:
-                    found[current] = None
-                    parent = self._categories.get(current)
-                    current = parent.parent_id if parent else None
-            nodes = self._nodes_cache[category_ids] = tuple(found)
+            nodes = self._nodes_cache[category_ids] = (None, *_lineage(self._categories, category_ids))
         return nodes
 
     def _build(self, store: Store) -> None:
         """Everything from a snapshot of the store, in bulk: each order sorted once over
         the whole catalog and dealt out to the lists in that order, which then need no
-        sorting; the work per product stays in C where it can."""
+        sorting; the work per product stays in C where it can. A slice at a time
+        (`_in_slices`, `offload.cooperative_sorted`): other requests run between slices
+        while a million products are indexed."""
         with store.snapshot():  # the positions first: the records read then are at least as new
             seq, category_seq = store.last_seq(PRODUCT), store.last_seq(CATEGORY)
             categories, products = store.values(CATEGORY), store.values(PRODUCT)  # in id order
         self._load_categories(categories)
-        ids = list(map(attrgetter("id"), products))
-        self._products = dict(zip(ids, products))
+        ids = _in_slices(lambda part: list(map(attrgetter("id"), part)), products)
+        self._products = {}
+        for start in _slice_starts(ids):
+            self._products.update(zip(ids[start : start + ITEMS_PER_PAUSE], products[start : start + ITEMS_PER_PAUSE]))
         placements: dict[tuple[tuple[str, ...], bool], int] = {}  # (categories, in stock) → its number
-        placement_of = [placements.setdefault((p.category_ids, p.stock > 0), len(placements)) for p in products]
+        placement_of = _in_slices(lambda part: [placements.setdefault((p.category_ids, p.stock > 0), len(placements)) for p in part], products)
         in_stock_of = [stock for _, stock in placements]
         self._lists = {}
         for order in ORDERS:
             if order == "id":
                 keys, slots = ids, placement_of
             else:  # a stable sort on the value alone keeps ties in id order
-                values = list(map(VALUES[order], products))
-                positions = sorted(range(len(products)), key=values.__getitem__)
-                keys = list(zip(map(values.__getitem__, positions), map(ids.__getitem__, positions)))
-                slots = list(map(placement_of.__getitem__, positions))
+                values = _in_slices(lambda part: list(map(VALUES[order], part)), products)
+                positions = offload.cooperative_sorted(range(len(products)), values.__getitem__, ITEMS_PER_PAUSE)
+                keys = _in_slices(lambda part: list(zip(map(values.__getitem__, part), map(ids.__getitem__, part))), positions)
+                slots = _in_slices(lambda part: list(map(placement_of.__getitem__, part)), positions)
                 del values, positions
-            in_stock = list(map(in_stock_of.__getitem__, slots))
-            lists = {(None, True, order): list(compress(keys, in_stock)), (None, False, order): list(compress(keys, map(not_, in_stock)))}
+            in_stock = _in_slices(lambda part: list(map(in_stock_of.__getitem__, part)), slots)
+            lists = {(None, True, order): [], (None, False, order): []}
             appenders = [
                 tuple(lists.setdefault((node, stock, order), []).append for node in self._nodes(category_ids)[1:])
                 for category_ids, stock in placements
             ]
-            for key, slot in zip(keys, slots):
-                for append in appenders[slot]:
-                    append(key)
+            for start in _slice_starts(keys):
+                part, part_slots, part_in_stock = (k[start : start + ITEMS_PER_PAUSE] for k in (keys, slots, in_stock))
+                lists[(None, True, order)].extend(compress(part, part_in_stock))
+                lists[(None, False, order)].extend(compress(part, map(not_, part_in_stock)))
+                for key, slot in zip(part, part_slots):
+                    for append in appenders[slot]:
+                        append(key)
             for slot in list(lists):  # each list freed once copied: the build's peak stays low
                 keys = lists.pop(slot)
                 if keys:
-                    self._lists[slot] = _presorted(keys)
+                    self._lists[slot] = presorted(keys)
         self._terms = TermIndex.of(products)
         self._seq, self._category_seq, self._built = seq, category_seq, True
 
@@ -320,6 +339,32 @@ class CatalogReadModel:
             parent = node["category"].parent_id
             (nodes[parent]["children"] if parent in nodes else roots).append(node)
         self._tree, self._categories, self._nodes_cache, self._rendered = roots, {c.id: c for c in categories}, {}, {}
+        self._ancestry = _ancestry(self._categories)
+
+
+def _lineage(categories: Mapping[str, Category], category_ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The categories and their ancestors, each once, nearest first."""
+    found: dict[str, None] = {}
+    for category_id in category_ids:
+        current = category_id
+        while current is not None and current not in found:
+            found[current] = None
+            parent = categories.get(current)
+            current = parent.parent_id if parent else None
+    return tuple(found)
+
+
+def _ancestry(categories: Mapping[str, Category]) -> Callable[[tuple[str, ...]], frozenset[str]]:
+    """`_lineage` over these categories as a set, made once per tuple of category ids."""
+    made: dict[tuple[str, ...], frozenset[str]] = {}
+
+    def ancestry(category_ids: tuple[str, ...]) -> frozenset[str]:
+        found = made.get(category_ids)
+        if found is None:
+            found = made[category_ids] = frozenset(_lineage(categories, category_ids))
+        return found
+
+    return ancestry
 
 
 # -- positional reads over sorted lists ---------------------------------------------------------
@@ -335,16 +380,16 @@ def _ids(spans: list[Span], order: str) -> Iterator[str]:
     return _keys(spans) if order == "id" else map(itemgetter(1), _keys(spans))
 
 
-def _presorted(keys: list) -> SortedList:
-    """A SortedList of keys already in order, made without sorting them again: that
-    sort, comparing a million keys scattered in memory, was a third of building the
-    lists. It fills the fields `SortedList.update` fills (sortedcontainers is pinned,
-    and a test checks the lists with `SortedList._check`)."""
-    made = SortedList()
-    load = made._load
-    made._lists = [keys[start : start + load] for start in range(0, len(keys), load)]
-    made._maxes = [chunk[-1] for chunk in made._lists]
-    made._len = len(keys)
+def _slice_starts(items: Sequence) -> Iterator[int]:
+    """Where each slice of `ITEMS_PER_PAUSE` items starts, with a pause for other requests after each."""
+    return offload.cooperatively(range(0, len(items), ITEMS_PER_PAUSE), 1)
+
+
+def _in_slices(make: Callable[[Sequence], list], items: Sequence) -> list:
+    """`make(items)`, for a `make` that maps a slice to a list, a slice at a time."""
+    made: list = []
+    for start in _slice_starts(items):
+        made.extend(make(items[start : start + ITEMS_PER_PAUSE]))
     return made
 
 
@@ -400,7 +445,7 @@ def _walk(spans: list[Span], id_of, accept: Callable[[str], bool], start: int, c
     runs = [keys.islice(low, high, reverse=descending) for keys, low, high in spans]
     merged = runs[0] if len(runs) == 1 else heapq.merge(*runs, reverse=descending)
     page: list[str] = []
-    for key in merged:
+    for key in offload.cooperatively(merged, ITEMS_PER_PAUSE):
         product_id = id_of(key)
         if accept(product_id):
             if start:

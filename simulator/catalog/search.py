@@ -18,6 +18,9 @@ from operator import attrgetter
 
 from sortedcontainers import SortedList
 
+from simulator import offload
+from simulator.sortedlists import sorted_list
+
 from .model import Product
 
 _WORD = re.compile(r"\w+")
@@ -67,6 +70,9 @@ def parse_query(q: str | None) -> TextQuery | None:
 SET_ADVANTAGE = 8
 
 Posting = str | set[str]  # the one id of a term only one product has, else its ids
+#: Products (or ids, or terms) handled between two pauses for other requests in a long
+#: loop over the catalog (`offload.cooperatively`): a millisecond or a few of work.
+ITEMS_PER_PAUSE = 4096
 
 
 class TermIndex:
@@ -93,9 +99,11 @@ class TermIndex:
         # find the terms of each piece once. Words never span white space, so the terms
         # of the pieces are the terms of the text.
         by_piece: dict[str, list[str]] = defaultdict(list)
-        for product in products:
-            for piece in f"{product.name} {product.brand}".split():
-                by_piece[piece].append(product.id)
+        for start in offload.cooperatively(range(0, len(products), ITEMS_PER_PAUSE), 1):
+            for product in products[start : start + ITEMS_PER_PAUSE]:
+                for piece in f"{product.name} {product.brand}".split():
+                    by_piece[piece].append(product.id)
+        handled = 0  # ids put in sets since the last pause: a piece or a term may have many
         while by_piece:
             piece, ids = by_piece.popitem()  # each list freed once in the sets
             for term in set(words(piece)):
@@ -104,22 +112,33 @@ class TermIndex:
                     postings[term] = set(ids)
                 else:
                     posting.update(ids)
-        for term, posting in postings.items():
+            handled = _pause_past(handled + len(ids))
+        for term in list(postings):  # the terms only: each replaced set is freed at once, not all at the end
+            posting = postings[term]
             postings[term] = next(iter(posting)) if len(posting) == 1 else set(posting)  # a copy is sized to fit
-        ids, skus = list(map(attrgetter("id"), products)), list(map(attrgetter("sku"), products))
-        if all(map(str.isdigit, skus)) and postings.keys().isdisjoint(skus):  # each SKU its one term
+            handled = _pause_past(handled + len(posting))
+        ids = offload.cooperative_map(attrgetter("id"), products, ITEMS_PER_PAUSE)
+        skus = offload.cooperative_map(attrgetter("sku"), products, ITEMS_PER_PAUSE)
+        slices = [skus[start : start + ITEMS_PER_PAUSE] for start in range(0, len(skus), ITEMS_PER_PAUSE)]
+        digits_only = all(all(map(str.isdigit, part)) for part in offload.cooperatively(slices, 1))
+        if digits_only and all(postings.keys().isdisjoint(part) for part in offload.cooperatively(slices, 1)):  # each SKU its one term
             before = len(postings)
-            postings.update(zip(skus, ids))  # every SKU its own term, in one step
+            for start in offload.cooperatively(range(0, len(skus), ITEMS_PER_PAUSE), 1):
+                postings.update(zip(skus[start : start + ITEMS_PER_PAUSE], ids[start : start + ITEMS_PER_PAUSE]))
             if len(postings) == before + len(skus):
-                index._vocabulary = SortedList(postings)
+                index._vocabulary = index._sorted_vocabulary()
                 return index
             for sku in skus:  # two products share a SKU: start the SKUs again, one by one
                 postings.pop(sku, None)
-        for product_id, sku in zip(ids, skus):
+        for product_id, sku in offload.cooperatively(zip(ids, skus), ITEMS_PER_PAUSE):
             for term in sku_terms(sku):
                 index._put(term, product_id)
-        index._vocabulary = SortedList(postings)
+        index._vocabulary = index._sorted_vocabulary()
         return index
+
+    def _sorted_vocabulary(self) -> SortedList:
+        """The terms in order, sorted a slice at a time (a million SKUs are a second of sorting)."""
+        return sorted_list(self._postings)
 
     def add(self, product_id: str, terms: Iterable[str]) -> None:
         for term in terms:
@@ -179,8 +198,8 @@ class TermIndex:
         if count > budget:
             return None
         postings = list(postings)
-        found = {posting for posting in postings if posting.__class__ is str}  # terms of one product
-        for posting in postings:
+        found = {posting for posting in offload.cooperatively(postings, ITEMS_PER_PAUSE) if posting.__class__ is str}  # of one product
+        for posting in offload.cooperatively(postings, ITEMS_PER_PAUSE):
             if posting.__class__ is set:
                 found.update(posting)
                 if len(found) > budget:
@@ -204,7 +223,17 @@ class TermIndex:
                     else:
                         narrowed.update(found.intersection(posting))
                 return narrowed
-        return {i for i in found if any(term.startswith(prefix) for term in terms_of(i))}
+        return {i for i in offload.cooperatively(found, ITEMS_PER_PAUSE) if any(term.startswith(prefix) for term in terms_of(i))}
+
+
+
+def _pause_past(handled: int) -> int:
+    """A pause for other requests once `handled` ids were put in sets (cheap ones: several
+    slices' worth) since the last; what to count from now."""
+    if handled < ITEMS_PER_PAUSE * 8:
+        return handled
+    offload.cooperative_yield()
+    return 0
 
 
 def _after_prefix(prefix: str) -> str | None:

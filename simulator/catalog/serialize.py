@@ -18,7 +18,16 @@ from .model import Category, Product
 
 
 def image_urls(product: Product, base_url: str) -> list[str]:
-    return [f"{base_url}/media/products/{product.id}/{n}.svg" for n in range(1, product.image_count + 1)]
+    return [image_url(product, n, base_url) for n in range(1, product.image_count + 1)]
+
+
+def image_url(product: Product, number: int, base_url: str) -> str:
+    return f"{base_url}/media/products/{product.id}/{number}.svg"
+
+
+def first_image_url(product: Product, base_url: str) -> str | None:
+    """The first of `image_urls`, without making the others."""
+    return image_url(product, 1, base_url) if product.image_count else None
 
 
 def product_to_dict(product: Product, currency: str, base_url: str) -> dict:

@@ -46,6 +46,12 @@ def category_tree(store: Store, render: Callable[[list[dict]], T] | None = None)
     return read_model(store).category_tree(render)
 
 
+def category_ancestry(store: Store) -> Callable[[tuple[str, ...]], frozenset[str]]:
+    """category ids → those categories and all their ancestors, as the categories are now
+    (kept until they change, like the tree)."""
+    return read_model(store).ancestry()
+
+
 def browse(store: Store, query: ProductQuery, page: int, page_size: int) -> tuple[list[Product], int]:
     """One page of products matching the query, and how many match in all (from the
     read model's indexes: see `index.py`; the `q` rule is in `search.py`)."""

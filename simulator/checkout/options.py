@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -109,17 +110,23 @@ def payment_type(type_id: str) -> PaymentType | None:
     return next((t for t in PAYMENT_TYPES if t.id == type_id), None)
 
 
-def payment_choices(country: str, goods_total: Decimal) -> list[PaymentChoice]:
-    """Every payment type, with whether this checkout may use it and why not."""
+def payment_choices(country: str, goods_total: Decimal) -> tuple[PaymentChoice, ...]:
+    """Every payment type, with whether this checkout may use it and why not. The same
+    for every checkout to one country whose total is over the same limits: kept so."""
+    return _choices(country, tuple(t.max_total is not None and goods_total > t.max_total for t in PAYMENT_TYPES))
+
+
+@functools.lru_cache(maxsize=1024)  # countries are the few delivered to (ZONES), limits a handful
+def _choices(country: str, over_limit: tuple[bool, ...]) -> tuple[PaymentChoice, ...]:
     choices = []
-    for option in PAYMENT_TYPES:
+    for option, over in zip(PAYMENT_TYPES, over_limit):
         reason = None
         if option.countries is not None and country not in option.countries:
             reason = f"not offered for deliveries to {country}"
-        elif option.max_total is not None and goods_total > option.max_total:
+        elif over:
             reason = f"only for orders up to {option.max_total:.2f}"
         choices.append(PaymentChoice(option, reason is None, reason))
-    return choices
+    return tuple(choices)
 
 
 def add_working_days(start: date, days: int) -> date:

@@ -25,7 +25,7 @@ from .schemas import (
     PaymentSchema,
     PaymentTypeSchema,
 )
-from .serialize import checkout_to_dict, payment_choice_to_dict, quote_to_dict
+from .serialize import checkout_to_dict, payment_choices_json, quote_to_dict
 
 blp = Blueprint(
     "checkout", __name__, url_prefix="/api/v1", description="Checkout: basket → addresses → payment type → delivery → payment → order.",
@@ -110,7 +110,7 @@ def list_payment_types(checkout_id):
     """Every payment type, with whether this checkout may use it (country, total) and its fee."""
     sim = runtime()
     choices = service.payment_choices(sim.store, sim.clock, basket_rules(), caller_owner_id(), checkout_id)
-    return json_response([payment_choice_to_dict(c, sim.settings.currency) for c in choices])
+    return Response(payment_choices_json(choices, sim.settings.currency), mimetype="application/json")
 
 
 @blp.route("/checkout/<checkout_id>/payment-type", methods=["PUT"])

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
+import orjson
+
 from simulator.basket.serialize import basket_to_dict
 from simulator.clock import rfc3339
 from simulator.money import money
@@ -33,6 +37,13 @@ def quote_to_dict(quote: DeliveryQuote, currency: str) -> dict:
         "regular_price": money(quote.regular_price, currency),
         "estimated_delivery": {"earliest": quote.earliest.isoformat(), "latest": quote.latest.isoformat()},
     }
+
+
+@functools.lru_cache(maxsize=1024)
+def payment_choices_json(choices: tuple[PaymentChoice, ...], currency: str) -> bytes:
+    """The payment types answer: constant data (read once from the seed files), so the
+    same choices always answer the same bytes."""
+    return orjson.dumps([payment_choice_to_dict(choice, currency) for choice in choices])
 
 
 def payment_choice_to_dict(choice: PaymentChoice, currency: str) -> dict:

@@ -134,20 +134,29 @@ def _totals(checkout: Checkout, view: baskets.BasketView, quote: options.Deliver
     )
 
 
-def _price(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout) -> tuple[Basket | None, CheckoutView]:
+def _price(
+    store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout, known: baskets.BasketView | None = None,
+) -> tuple[Basket | None, CheckoutView]:
+    """The checkout priced now. `known`: the basket priced a moment ago in the same atomic
+    section (a step prices the checkout before and after its change): reused while the
+    basket is at the same version, as nothing else can have changed meanwhile."""
     basket = store.get(BASKET, checkout.basket_id)
     if basket is None:
         raise DomainError(409, "BASKET_NOT_FOUND", "The basket of this checkout is gone; open a new checkout.")
-    view = baskets.view(store, clock, basket, rules)
+    same = known is not None and (known.basket.id, known.basket.version) == (basket.id, basket.version)
+    view = known if same else baskets.view(store, clock, basket, rules)
     quote = _delivery_quote(checkout, view, clock)
     return basket, CheckoutView(checkout, view, _totals(checkout, view, quote), quote, list(view.messages))
 
 
-def _reconcile(store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout) -> Checkout:
+def _reconcile(
+    store: Store, clock: Clock, rules: baskets.BasketRules, checkout: Checkout, known: baskets.BasketView | None = None,
+) -> tuple[Checkout, CheckoutView]:
     """The checkout fitted to the basket and catalog as they are now: a delivery option
     or payment type that no longer fits is dropped, a payment made for another amount
-    is voided, and the totals computed now become the ones the customer has seen."""
-    basket, view = _price(store, clock, rules, checkout)
+    is voided, and the totals computed now become the ones the customer has seen. With
+    it, the view of those totals (what showing the fitted checkout answers)."""
+    basket, view = _price(store, clock, rules, checkout, known)
     fitted = checkout
     if fitted.delivery_option and view.delivery is None:
         fitted = dataclasses.replace(fitted, delivery_option=None)
@@ -156,11 +165,11 @@ def _reconcile(store: Store, clock: Clock, rules: baskets.BasketRules, checkout:
         if choice is None or not choice.available:
             fitted = dataclasses.replace(fitted, payment_type=None)
     if fitted is not checkout:
-        basket, view = _price(store, clock, rules, fitted)
+        basket, view = _price(store, clock, rules, fitted, view.basket)
     fitted = dataclasses.replace(fitted, seen_basket_version=basket.version, seen_total=view.totals.total)
     if fitted.payment and (fitted.payment.amount != fitted.seen_total or fitted.payment.type_id != fitted.payment_type):
         fitted = dataclasses.replace(fitted, payment=None)
-    return fitted
+    return fitted, view  # the payment is no part of the view: its dropping changes nothing there
 
 
 def _choice(country: str, view: baskets.BasketView, type_id: str) -> options.PaymentChoice | None:
@@ -171,14 +180,41 @@ def _is_current(checkout: Checkout, view: CheckoutView, basket: Basket) -> bool:
     return checkout.seen_basket_version == basket.version and checkout.seen_total == view.totals.total
 
 
-def show(store: Store, clock: Clock, rules: baskets.BasketRules, owner_id: str, checkout_id: str) -> CheckoutView:
-    """The checkout as it is now. Showing new totals records them as seen."""
+def show(
+    store: Store, clock: Clock, rules: baskets.BasketRules, owner_id: str, checkout_id: str, known: baskets.BasketView | None = None,
+) -> CheckoutView:
+    """The checkout as it is now. Showing new totals records them as seen. `known`: as for `_price`."""
     checkout = get_checkout(store, owner_id, checkout_id)
-    basket, view = _price(store, clock, rules, checkout)
+    basket, view = _price(store, clock, rules, checkout, known)
     if checkout.status == CheckoutStatus.OPEN and not _is_current(checkout, view, basket):
-        checkout = _change(store, clock, checkout.id, None, lambda current: _reconcile(store, clock, rules, current))
-        basket, view = _price(store, clock, rules, checkout)
+        return _change_reconciled(store, clock, rules, checkout.id, None, _keep)
     return view
+
+
+def _keep(current: Checkout, priced: Callable[[], CheckoutView]) -> Checkout:
+    return current
+
+
+def _change_reconciled(store, clock, rules, checkout_id, expected_version, edit) -> CheckoutView:
+    """Change the checkout with `edit(current, priced)` (`priced()`: the current checkout's
+    view, for edits that need it) and reconcile it, pricing the basket once; returns the
+    view of the checkout as written."""
+    seen: list[CheckoutView] = []
+
+    def apply(current: Checkout) -> Checkout:
+        made: list[CheckoutView] = []
+
+        def priced() -> CheckoutView:
+            if not made:
+                made.append(_price(store, clock, rules, current)[1])
+            return made[0]
+
+        fitted, view = _reconcile(store, clock, rules, edit(current, priced), made[0].basket if made else None)
+        seen.append(view)
+        return fitted
+
+    changed = _change(store, clock, checkout_id, expected_version, apply)
+    return dataclasses.replace(seen[-1], checkout=changed)
 
 
 # -- opening and steps -----------------------------------------------------------------------
@@ -188,10 +224,10 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
         email = accounts.get_customer(store, basket.customer_id).email
     elif not email:
         raise validation_error({"email": "guests give an email to check out"})
-    view = baskets.view(store, clock, basket, rules)
-    _ensure_checkoutable(view)
-    now = clock.now()
-    with store.atomic():
+    with store.atomic():  # priced and shown at one moment: the basket is priced once
+        view = baskets.view(store, clock, basket, rules)
+        _ensure_checkoutable(view)
+        now = clock.now()
         closed_id = _close_open_one(store, clock, basket.id)
         checkout = Checkout(
             id=store.new_id("chk"), owner_id=basket.owner_id, customer_id=basket.customer_id, email=email,
@@ -203,7 +239,7 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
         store.put(CHECKOUT, checkout)
         store.put(BASKET_CHECKOUTS, BasketCheckouts(basket.id, checkout.id, closed_id))
         AGES.added(store, checkout)
-    return show(store, clock, rules, checkout.owner_id, checkout.id)
+        return show(store, clock, rules, checkout.owner_id, checkout.id, view)
 
 
 def _close_open_one(store: Store, clock: Clock, basket_id: str) -> str | None:
@@ -298,12 +334,11 @@ def _step(store, clock, rules, owner_id, checkout_id, step, expected_version, ed
     """Take a step: check its predecessors, apply it, then reconcile what depends on it."""
     get_checkout(store, owner_id, checkout_id)
 
-    def apply(current: Checkout) -> Checkout:
+    def checked_edit(current: Checkout, priced: Callable[[], CheckoutView]) -> Checkout:
         _require(current, step)
-        return _reconcile(store, clock, rules, edit(current))
+        return edit(current, priced)
 
-    _change(store, clock, checkout_id, expected_version, apply)
-    return show(store, clock, rules, owner_id, checkout_id)
+    return _change_reconciled(store, clock, rules, checkout_id, expected_version, checked_edit)
 
 
 def resolve_address(store: Store, customer_id: str | None, address_id: str | None, inline: Mapping[str, Any] | None) -> dict:
@@ -326,7 +361,7 @@ def set_shipping_address(store, clock, rules, owner_id, checkout_id, address: di
     if address["country"] not in options.ZONES:
         raise validation_error({"address.country": f"we do not deliver to {address['country']}"})
 
-    def edit(current: Checkout) -> Checkout:
+    def edit(current: Checkout, priced: Callable[[], CheckoutView]) -> Checkout:
         billing = address if current.billing_same_as_shipping else current.billing_address
         return dataclasses.replace(current, shipping_address=address, billing_address=billing, payment=None)
 
@@ -334,7 +369,7 @@ def set_shipping_address(store, clock, rules, owner_id, checkout_id, address: di
 
 
 def set_billing_address(store, clock, rules, owner_id, checkout_id, address: dict | None, same_as_shipping: bool, expected_version=None) -> CheckoutView:
-    def edit(current: Checkout) -> Checkout:
+    def edit(current: Checkout, priced: Callable[[], CheckoutView]) -> Checkout:
         billing = current.shipping_address if same_as_shipping else address
         return dataclasses.replace(current, billing_address=billing, billing_same_as_shipping=same_as_shipping, payment=None)
 
@@ -349,9 +384,8 @@ def payment_choices(store, clock, rules, owner_id, checkout_id) -> list[options.
 
 
 def set_payment_type(store, clock, rules, owner_id, checkout_id, type_id: str, expected_version=None) -> CheckoutView:
-    def edit(current: Checkout) -> Checkout:
-        _, view = _price(store, clock, rules, current)
-        choice = _choice(current.shipping_address["country"], view.basket, type_id)
+    def edit(current: Checkout, priced: Callable[[], CheckoutView]) -> Checkout:
+        choice = _choice(current.shipping_address["country"], priced().basket, type_id)
         if choice is None:
             raise validation_error({"payment_type": f"one of {', '.join(t.id for t in options.PAYMENT_TYPES)}"})
         if not choice.available:
@@ -369,9 +403,8 @@ def delivery_choices(store, clock, rules, owner_id, checkout_id) -> list[options
 
 
 def set_delivery_option(store, clock, rules, owner_id, checkout_id, option_id: str, expected_version=None) -> CheckoutView:
-    def edit(current: Checkout) -> Checkout:
-        _, view = _price(store, clock, rules, current)
-        quotes = options.delivery_quotes(current.shipping_address["country"], basket_weight(view.basket), clock.now(), False)
+    def edit(current: Checkout, priced: Callable[[], CheckoutView]) -> Checkout:
+        quotes = options.delivery_quotes(current.shipping_address["country"], basket_weight(priced().basket), clock.now(), False)
         if option_id not in {q.option.id for q in quotes}:
             known = {o.id for o in options.DELIVERY_OPTIONS}
             if option_id not in known:
@@ -483,7 +516,7 @@ def ensure_current(store: Store, clock: Clock, rules: baskets.BasketRules, check
     """409 CHECKOUT_OUTDATED unless `view` has the totals the customer saw. The new totals
     are recorded as seen first, so the checkout shown next presents them."""
     if not _is_current(checkout, view, view.basket.basket):
-        fitted = _change(store, clock, checkout.id, None, lambda current: _reconcile(store, clock, rules, current))
+        fitted = _change_reconciled(store, clock, rules, checkout.id, None, _keep).checkout
         raise _outdated(fitted.seen_total, rules)
 
 

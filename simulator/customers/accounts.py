@@ -22,7 +22,7 @@ from simulator.mail import outbox
 from simulator.store import Store
 from simulator.tokens import new_token, token_digest
 
-from . import lockout, passwords, sessions
+from . import lockout, passwords, sessions, signup_limit
 from .model import CUSTOMER, EMAIL_KEY, RESET_TOKEN, Customer, EmailKey, ResetToken, normalize_email
 from .rules import CustomerRules
 from .sessions import Session
@@ -50,8 +50,10 @@ def register(
     rules: CustomerRules,
     fields: Mapping[str, Any],
     idempotency_key: str | None = None,
+    client_address: str | None = None,
 ) -> tuple[Session, bool]:
     """A new customer and a session: (session, replayed). `fields` as `RegisterSchema` loads them.
+    `client_address` (the caller's IP) is where the registration counts (`signup_limit`).
 
     With an `idempotency_key`, a repeat of the same request answers the same customer
     (with a new token: the first token was never stored) instead of a second account.
@@ -69,7 +71,7 @@ def register(
     created: dict[str, Session] = {}
 
     def create() -> str:
-        session = _register(store, clock, rules, email, password, profile)
+        session = _register(store, clock, rules, email, password, profile, lockout.address_key(client_address))
         created["session"] = session
         return session.customer.id
 
@@ -84,7 +86,10 @@ def register(
     return sessions.open_session(store, clock, rules, customer), True
 
 
-def _register(store: Store, clock: Clock, rules: CustomerRules, email: str, password: str, profile: dict) -> Session:
+def _register(
+    store: Store, clock: Clock, rules: CustomerRules, email: str, password: str, profile: dict, client_address: str | None,
+) -> Session:
+    signup_limit.check(store, clock, rules, client_address)  # refused before any hashing
     email_key = normalize_email(email)
     if store.get(EMAIL_KEY, email_key) is not None:
         raise _email_taken()
@@ -92,6 +97,7 @@ def _register(store: Store, clock: Clock, rules: CustomerRules, email: str, pass
     with store.atomic():
         if store.get(EMAIL_KEY, email_key) is not None:  # someone registered it while we hashed
             raise _email_taken()
+        signup_limit.count(store, clock, rules, client_address)
         now = clock.now()
         customer = Customer(
             id=store.new_id("cus"), email=email, **profile, password_hash=password_hash, created_at=now, updated_at=now

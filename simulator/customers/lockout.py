@@ -106,7 +106,12 @@ def _recent(store: Store, kind: str, key: str, now: float) -> tuple[float, ...]:
 
 
 def _too_many(detail: str, recent: tuple[float, ...], now: float) -> DomainError:
-    retry_after = max(1, math.ceil(recent[0] + LOCKOUT_WINDOW_SECONDS - now))
+    return too_many_attempts(detail, recent[0] + LOCKOUT_WINDOW_SECONDS - now)
+
+
+def too_many_attempts(detail: str, seconds_left: float) -> DomainError:
+    """429 TOO_MANY_ATTEMPTS, retry after `seconds_left` (whole seconds, at least one)."""
+    retry_after = max(1, math.ceil(seconds_left))
     return DomainError(
         429,
         "TOO_MANY_ATTEMPTS",

@@ -16,6 +16,7 @@ AUTH_TOKEN = "auth_token"
 RESET_TOKEN = "reset_token"
 LOGIN_ATTEMPTS = "login_attempts"
 LOGIN_ADDRESS_ATTEMPTS = "login_address_attempts"
+REGISTRATION_COUNT = "registration_count"
 
 
 def normalize_email(email: str) -> str:
@@ -95,4 +96,15 @@ class LoginAttempts:
 
     id: str
     failures: tuple[float, ...]  # simulated timestamps, oldest first; at most the lockout threshold
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationCount:
+    """Accounts registered from one client address (id = `lockout.address_key`) in the
+    window that started at `window_start` (`signup_limit`)."""
+
+    id: str
+    window_start: float  # a simulated timestamp
+    count: int
     version: int = 1

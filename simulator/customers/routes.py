@@ -73,13 +73,15 @@ def _address_answer(address, status: int = 200, headers: dict | None = None) -> 
 @blp.response(201, SessionSchema, headers=LOCATION)
 @blp.alt_response(409, schema=ProblemSchema, description="EMAIL_TAKEN, or IDEMPOTENCY_KEY_IN_USE while a duplicate runs.")
 @blp.alt_response(422, schema=ProblemSchema, description="VALIDATION_FAILED, WEAK_PASSWORD or IDEMPOTENCY_KEY_REUSED.")
+@blp.alt_response(429, schema=ProblemSchema, description="TOO_MANY_ATTEMPTS: SIM_REGISTRATIONS_PER_ADDRESS accounts from the client's "
+                  "address within 15 minutes; see `Retry-After`.")
 @blp.doc(parameters=[IDEMPOTENCY_KEY])
 def register_customer(fields):
     """Register a customer: answers the customer and a bearer token; a welcome mail goes to the outbox.
 
     With `basket_token`, that guest basket is merged into the new customer's basket, as at login."""
     sim, rules = _context()
-    session, replayed = accounts.register(sim.store, sim.clock, rules, fields, idempotency.header_key(request.headers))
+    session, replayed = accounts.register(sim.store, sim.clock, rules, fields, idempotency.header_key(request.headers), request.remote_addr)
     headers = {"Location": ME}
     if replayed:
         headers["Idempotent-Replayed"] = "true"

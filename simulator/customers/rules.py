@@ -14,6 +14,7 @@ class CustomerRules:
     storefront_url: str = "http://127.0.0.1:8000"  # the base of links in mails (/account/…)
     login_failures_per_address: int = 50
     max_login_failure_records: int = 100_000
+    registrations_per_address: int = 2000
 
     @classmethod
     def from_settings(cls, settings) -> CustomerRules:
@@ -25,4 +26,5 @@ class CustomerRules:
             storefront_url=settings.storefront_base_url,
             login_failures_per_address=settings.login_failures_per_address,
             max_login_failure_records=settings.max_login_failure_records,
+            registrations_per_address=settings.registrations_per_address,
         )

@@ -61,23 +61,27 @@ class _OneSchemaPerClass:
         return super()._get_schema(argmap, req)
 
 
-class _RepeatedQueries:
-    """The same query string parsed with the same schema gives the same arguments, and
-    listings are asked for with the same query strings over and over (a category's
-    pages): the arguments of the query strings parsed lately are kept, when they are
-    plain values. Each request gets a copy of its own; a query string that fails is
-    parsed again every time."""
+class _RepeatedArguments:
+    """The same query string, or the same small JSON body, parsed with the same schema
+    gives the same arguments, and clients send the same ones over and over (a category's
+    pages, "add one of this product"): the arguments parsed lately are kept, when they are
+    plain values. Each request gets a copy of its own; what fails is parsed again every
+    time."""
 
     KEPT = 4096
+    #: Bodies up to this size are kept (bytes): an add to basket or a step of a checkout.
+    KEPT_BODY = 1024
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._parsed: dict[tuple, object] = {}
 
     def parse(self, argmap, req=None, *, location=None, unknown=_UNKNOWN_DEFAULT_PARAM, validate=None, **kwargs):
-        if location not in ("query", "querystring") or validate is not None or not isinstance(argmap, (type, Schema)):
+        req = req if req is not None else self.get_default_request()
+        source = self._source(req, location)
+        if source is None or validate is not None or not isinstance(argmap, (type, Schema)):
             return super().parse(argmap, req, location=location, unknown=unknown, validate=validate, **kwargs)
-        key = (argmap, unknown, (req if req is not None else self.get_default_request()).query_string)
+        key = (argmap, unknown, location, source)
         parsed = self._parsed.get(key)
         if parsed is None:
             parsed = super().parse(argmap, req, location=location, unknown=unknown, validate=validate, **kwargs)
@@ -87,6 +91,14 @@ class _RepeatedQueries:
                 self._parsed = {}
             self._parsed[key] = parsed
         return copy.copy(parsed)
+
+    def _source(self, req, location) -> bytes | None:
+        """The bytes the arguments are parsed from, when they may be kept; else None."""
+        if location in ("query", "querystring"):
+            return req.query_string
+        if location == "json" and is_json_request(req) and req.content_length is not None and req.content_length <= self.KEPT_BODY:
+            return req.get_data(cache=True)
+        return None
 
 
 _PLAIN = (str, int, float, Decimal, date, NoneType)  # bool is an int; datetime is a date
@@ -99,11 +111,11 @@ def _plain(arguments: object) -> bool:
     return all(isinstance(value, _PLAIN) for value in values)
 
 
-class QueryParser(_RepeatedQueries, _OneSchemaPerClass, FlaskParser):
+class QueryParser(_RepeatedArguments, _OneSchemaPerClass, FlaskParser):
     """webargs' parser for query arguments (pagination)."""
 
 
-class BodyParser(_RepeatedQueries, _OneSchemaPerClass, FlaskParser):
+class BodyParser(_RepeatedArguments, _OneSchemaPerClass, FlaskParser):
     """webargs' parser, refusing a body that is not JSON (415) and JSON nested deeper than the
     parser goes (400), and JSON whose strings hold a lone UTF-16 surrogate (such as U+D800):
     valid JSON syntax, but not text. Stored, such a string could never be written out again,

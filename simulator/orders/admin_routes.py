@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from simulator.http.admin import AdminBlueprint
-from simulator.http.blueprints import json_response, runtime
+from simulator.http.blueprints import runtime
 from simulator.schemas import ProblemSchema
 
 from . import service
-from .routes import order_answer, timings
+from .answers import order_answer, page_answer, timings
 from .schemas import OrderListArgs, OrderSchema
-from .serialize import order_to_dict
 
 blp = AdminBlueprint("sim_orders", __name__, description="Every caller's orders, and order controls (simulator).")
 
@@ -21,11 +20,9 @@ blp = AdminBlueprint("sim_orders", __name__, description="Every caller's orders,
 def list_all_orders(pagination_parameters, status=None):
     """Every customer's and guest's orders, newest first; filter by `status`; paginated (`X-Pagination`)."""
     sim = runtime()
-    page, total = service.list_all_orders(
+    return page_answer(pagination_parameters, service.list_all_orders(
         sim.store, sim.clock, timings(), status, pagination_parameters.page, pagination_parameters.page_size,
-    )
-    pagination_parameters.item_count = total
-    return json_response([order_to_dict(order, sim.settings.currency) for order in page])
+    ))
 
 
 @blp.route("/orders/<order_id>/payment-received", methods=["POST"])

@@ -9,8 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from simulator.checkout.options import PaymentFlow
-
-ORDER = "order"
+from simulator.order_history import ORDER  # noqa: F401 (the kind's name: below the basket, which asks whether a customer ordered)
 
 
 class OrderStatus(StrEnum):

@@ -107,7 +107,7 @@ def _place(store: Store, clock: Clock, rules: baskets.BasketRules, timings: Orde
     store.put(ORDER, order)
     track_due(store, timings, None, order)
     events.publish(store, clock, "order.created", order.id, order)
-    baskets.empty(store, clock, view.basket.basket.id)
+    baskets.empty(store, clock, view.basket.basket)
     checkouts.complete(store, clock, checkout.id, order.id)
     return order
 

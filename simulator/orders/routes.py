@@ -6,24 +6,16 @@ from flask import request
 
 from simulator import idempotency
 from simulator.basket.callers import basket_rules, caller_owner_id
-from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
+from simulator.http.blueprints import Blueprint, if_match_version, runtime
 from simulator.http.openapi import CALLER_SECURITY, IDEMPOTENCY_KEY, IF_MATCH, LOCATION
 from simulator.schemas import ProblemSchema
 
 from . import placement, service
+from .answers import order_answer, page_answer, timings
 from .schemas import CancelOrderSchema, OrderListArgs, OrderSchema, PlaceOrderSchema
-from .serialize import order_to_dict
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Orders: list, detail, cancel.", security=CALLER_SECURITY)
 NO_ORDER = "`ORDER_NOT_FOUND` (also for another caller's order)."
-
-
-def timings() -> service.OrderTimings:
-    return service.OrderTimings.from_settings(runtime().settings)
-
-
-def order_answer(order, status: int = 200, headers: dict | None = None):
-    return json_response(order_to_dict(order, runtime().settings.currency), status, {"ETag": etag(order.version), **(headers or {})})
 
 
 # Documented with the checkout steps, where a frontend looks for it; placing is the orders' business.
@@ -53,12 +45,10 @@ def place_order(args, checkout_id):
 def list_orders(pagination_parameters, status=None):
     """The caller's orders, newest first; filter by `status`; paginated (`X-Pagination`)."""
     sim = runtime()
-    page, total = service.list_orders(
+    return page_answer(pagination_parameters, service.list_orders(
         sim.store, sim.clock, timings(), caller_owner_id(), status,
         pagination_parameters.page, pagination_parameters.page_size,
-    )
-    pagination_parameters.item_count = total
-    return json_response([order_to_dict(order, sim.settings.currency) for order in page])
+    ))
 
 
 @blp.route("/orders/<order_id>", methods=["GET"])

@@ -13,9 +13,9 @@ so advancing the clock by a day moves orders along as a day would.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from simulator import versioned
 from simulator.catalog import stock
@@ -126,7 +126,8 @@ def due_index(timings: OrderTimings) -> TimeIndex:
 
 
 def track_due(store: Store, timings: OrderTimings, before: Order | None, after: Order) -> None:
-    """Keep the due index in step with an order written (`before`: None when it is new)."""
+    """Keep the due index in step with an order written (`before`: None when it is new); as a
+    change's `also`, the index moves with the order in the same write."""
     due_index(timings).replaced(store, before, after)
 
 
@@ -255,7 +256,10 @@ def cancel(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, ord
         return _cancelled(order, now, reason)
 
     with store.atomic():
-        order = _change(store, timings, order_id, edit, now, expected_version)
+        order = versioned.change(
+            store, ORDER, order_id, edit, now=now, expected_version=expected_version, missing=not_found, label="order",
+            also=partial(track_due, store, timings),
+        )
         events.publish(store, clock, "order.cancelled", order.id, order)
     refund = f" {order.payment.refunded:.2f} will be refunded to your {order.payment.type_id.replace('_', ' ')}." if order.payment.refunded else ""
     outbox.send(
@@ -277,23 +281,8 @@ def mark_paid(store: Store, clock: Clock, timings: OrderTimings, order_id: str) 
         return _moved(current, OrderStatus.PAID, now, "bank transfer received")
 
     with store.atomic():
-        paid = _change(store, timings, order_id, pay, now, None)
+        paid = versioned.change(store, ORDER, order_id, pay, now=now, expected_version=None, missing=not_found, label="order",
+                                also=partial(track_due, store, timings))
         events.publish(store, clock, "order.status_changed", paid.id, paid)
     return paid
-
-
-def _change(store: Store, timings: OrderTimings, order_id: str, edit: Callable[[Order], Order], now: datetime,
-            expected_version: int | None) -> Order:
-    """A versioned change of an order that keeps its place in the due index (a cancelled
-    order leaves it, a paid one waits for its next step); the caller holds the lock."""
-    before: Order | None = None
-
-    def edit_seen(order: Order) -> Order:
-        nonlocal before
-        before = order
-        return edit(order)
-
-    after = versioned.change(store, ORDER, order_id, edit_seen, now=now, expected_version=expected_version, missing=not_found, label="order")
-    track_due(store, timings, before, after)
-    return after
 

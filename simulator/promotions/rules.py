@@ -12,6 +12,7 @@ Kinds, by the level they work at:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -137,15 +138,15 @@ def rule_set(store) -> list[Promotion]:
     return sorted(store.values(PROMOTION), key=lambda p: p.position)
 
 
-def active_promotions(store, now: datetime) -> list[Promotion]:
-    """The rules in force now, in the order pricing runs them (what a shop shows as current offers)."""
-    live = [p for p in store.values(PROMOTION) if (not p.starts_at or p.starts_at <= now) and (not p.ends_at or now < p.ends_at)]
-    return sorted(live, key=lambda p: (-p.priority, p.position))
-
-
 def _next_position(store: Store) -> int:
     """After every rule there is: a new rule comes last among its equals."""
     return max((p.position for p in store.values(PROMOTION)), default=-1) + 1
+
+
+def _changed(store: Store, promotion_id: str, deleted: bool = False) -> None:
+    """Every rule write is logged, so that what readers keep of the rule set (`book.py`)
+    is made again. Wall time: nothing asks when a rule changed, only whether."""
+    store.log_change(PROMOTION, promotion_id, deleted, at=time.time())
 
 
 def _from_fields(promotion_id: str, fields: Mapping[str, Any], version: int, position: int) -> Promotion:
@@ -190,6 +191,7 @@ def create_promotion(store: Store, fields: Mapping[str, Any]) -> Promotion:
         promotion = _from_fields(store.new_id("prm"), fields, version=1, position=_next_position(store))
         _check_references(store, promotion)
         store.put(PROMOTION, promotion)
+        _changed(store, promotion.id)
     return promotion
 
 
@@ -201,6 +203,7 @@ def replace_promotion(store: Store, promotion_id: str, fields: Mapping[str, Any]
         promotion = _from_fields(promotion_id, fields, version=current.version + 1, position=current.position)
         _check_references(store, promotion)
         store.put(PROMOTION, promotion)
+        _changed(store, promotion.id)
     return promotion
 
 
@@ -208,10 +211,13 @@ def delete_promotion(store: Store, promotion_id: str) -> None:
     with store.atomic():
         get_promotion(store, promotion_id)
         store.delete(PROMOTION, promotion_id)
+        _changed(store, promotion_id, deleted=True)
 
 
-def replace_all(store: Store, rules: list[Mapping[str, Any]]) -> list[Promotion]:
-    """Swap the whole rule set (all checked before any is written); its order is the rules' order."""
+def replace_all(store: Store, rules: list[Mapping[str, Any]], *, logged: bool = True) -> list[Promotion]:
+    """Swap the whole rule set (all checked before any is written); its order is the rules'
+    order. A store being seeded passes `logged=False`: its change logs stay empty until it
+    serves (`InMemoryStore.contents` copies such a store), and nothing has read its rules yet."""
     with store.atomic():
         promotions = [_from_fields(store.new_id("prm"), fields, version=1, position=index) for index, fields in enumerate(rules)]
         codes = [p.coupon_code for p in promotions if p.coupon_code]
@@ -221,6 +227,10 @@ def replace_all(store: Store, rules: list[Mapping[str, Any]]) -> list[Promotion]
             _check_ids(store, promotion)
         for promotion in store.values(PROMOTION):
             store.delete(PROMOTION, promotion.id)
+            if logged:
+                _changed(store, promotion.id, deleted=True)
         for promotion in promotions:
             store.put(PROMOTION, promotion)
+            if logged:
+                _changed(store, promotion.id)
     return promotions

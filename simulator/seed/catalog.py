@@ -18,6 +18,7 @@ from pathlib import Path
 
 from faker import Faker
 
+from simulator import offload
 from simulator.catalog.model import Category, Product, ean13
 from simulator.store import encode_id
 
@@ -129,6 +130,8 @@ def price_in(rng: random.Random, below: Callable[[int], int], low: int, high: in
 
 
 COMPARE_AT_FACTORS = (110, 120, 125, 130, 150)
+#: Products made between two pauses for other requests (a reset seeds while serving): a few milliseconds.
+PRODUCTS_PER_PAUSE = 256
 
 
 def generate_products(
@@ -150,7 +153,7 @@ def generate_products(
     epoch_seconds = SEED_EPOCH.timestamp()
     year = 365 * 24 * 3600
     step = max(count // 10, 1)
-    for index in range(count):
+    for index in offload.cooperatively(range(count), PRODUCTS_PER_PAUSE):
         leaf = leaves[below(len(leaves))]
         brand = brands[below(len(brands))]
         nouns = leaf.nouns

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from faker import Faker
 
+from simulator import offload
 from simulator.customers import passwords
 from simulator.customers.countries import COUNTRIES, normalize_postal_code
 from simulator.customers.model import ADDRESS, CUSTOMER, EMAIL_KEY, Address, Customer, EmailKey, normalize_email
@@ -44,6 +45,8 @@ NUMBER_FIRST = {"FR", "GB", "IE"}
 ADDRESS_COUNTS = (1, 1, 1, 2, 2, 3)  # 1 to 3 addresses, most customers one
 PHONE_SHARE = 0.6
 CONSENT_SHARE = 0.35
+#: Customers made between two pauses for other requests (a reset seeds while serving).
+CUSTOMERS_PER_PAUSE = 128
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -66,7 +69,7 @@ class LocalePool:
 def locale_pools(seed: int, size: int = 60) -> tuple[LocalePool, ...]:
     """What Faker contributes, per locale, drawn once per seed."""
     pools = []
-    for country, locale, _weight in LOCALES:
+    for country, locale, _weight in offload.cooperatively(LOCALES, 1):  # a Faker of a locale takes a while to make
         fake = Faker(locale)
         fake.seed_instance(seed)
         places = []
@@ -140,7 +143,7 @@ def generate_customers(
     epoch = SEED_EPOCH.timestamp()
     two_years = 2 * 365 * 24 * 3600
     step = max(count // 10, 1)
-    for n in range(1, count + 1):
+    for n in offload.cooperatively(range(1, count + 1), CUSTOMERS_PER_PAUSE):
         pool = rng.choices(pools, weights)[0]
         created = epoch - rng.random() * two_years
         phone = _phone(rng, pool.country) if rng.random() < PHONE_SHARE else None

@@ -12,6 +12,7 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
+from simulator import offload
 from simulator.basket.pricing import LineInput, PricingContext, price_basket, tax_line
 from simulator.catalog.model import PRODUCT
 from simulator.checkout.options import DELIVERY_OPTIONS, PaymentFlow, add_working_days
@@ -49,6 +50,8 @@ STANDARD = next(option for option in DELIVERY_OPTIONS if option.id == "dhl-stand
 
 #: Past orders per customer: every one has some, most a few.
 ORDER_COUNTS = (1, 1, 2, 2, 3, 4)
+#: Customers given their orders between two pauses for other requests (a reset seeds while serving).
+CUSTOMERS_PER_PAUSE = 32
 
 
 def seed_orders(store: Store, customers_with_history: int) -> int:
@@ -59,7 +62,7 @@ def seed_orders(store: Store, customers_with_history: int) -> int:
         return 0
     statuses, weights = zip(*STATUS_WEIGHTS)
     made = []
-    for customer in store.values(CUSTOMER)[:customers_with_history]:
+    for customer in offload.cooperatively(store.values(CUSTOMER)[:customers_with_history], CUSTOMERS_PER_PAUSE):
         addresses = store.by_owner(ADDRESS, customer.id)
         if not addresses:
             continue

@@ -61,6 +61,6 @@ def load_promotions(store: Store, path: str | Path | None = None) -> int:
     except ValidationError as error:
         raise SettingsError(f"promotions file {str(path)!r} has invalid rules: {error.messages}") from None
     try:
-        return len(promotions.replace_all(store, loaded))
+        return len(promotions.replace_all(store, loaded, logged=False))
     except DomainError as error:
         raise SettingsError(f"promotions file {str(path)!r}: {error.detail} {error.errors or ''}") from None

@@ -5,7 +5,8 @@ empty Redis, seeds one while other workers wait. At the start of each request (a
 each round of background work) `refresh` reads one counter, `<namespace>:version`,
 which every change another worker must see bumps: a reset (the current generation),
 the clock, the config, the stats epoch, a change of a locally kept kind. Only when it
-moved does it read, in one more round trip, what changed.
+moved does it read, in one more round trip, what changed. Requests that arrive together
+share one read of the counter, sent after they all arrived (coalesced.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from simulator.webhooks import keys as integration_keys
 
 from . import generations
 from .clock import RedisClock
+from .coalesced import Coalesced
 from .lease import RENEW_SECONDS, Lease
 from .simulation import RedisSimState
 
@@ -43,6 +45,7 @@ class SharedRuntime(Runtime):
         self.codec = Codec(KINDS)
         self.version_key = f"{NAMESPACE}:version"
         self.seen_version: bytes | None = None
+        self.read_version = Coalesced(lambda: self.client.get(self.version_key))
         self.clock = RedisClock(self.client, f"{NAMESPACE}:clock", self.version_key)
         self.simulation = RedisSimState(self.client, NAMESPACE, settings.simulation or simconfig.normalize({}), settings.fault_seed, 0.0)
         self.lease = Lease(self.client, f"{NAMESPACE}:leader")
@@ -69,7 +72,7 @@ class SharedRuntime(Runtime):
         self.churn = Churn()
 
     def refresh(self) -> None:
-        version = self.client.get(self.version_key)
+        version = self.read_version()
         if version is not None and version == self.seen_version:
             return  # nothing changed since this process last looked: the common case, one GET
         self._catch_up()

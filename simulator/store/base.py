@@ -97,8 +97,17 @@ class Store(ABC):
         record_id: str,
         change: Callable[[T], T],
         expected_version: int | None = None,
+        *,
+        seen: T | None = None,
+        also: Callable[[T, T], object] | None = None,
     ) -> T:
         """Atomically read, check the version, apply `change` and write the result.
+
+        `seen`: the record as this request read it (from `get` or `by_owner`); a shared
+        store tries the change on it first instead of reading it again, and writes only if
+        the record is still the one seen. `also(before, after)`: further writes (no reads)
+        that move with the record, such as an index entry; they are written in the same
+        atomic step.
 
         Raises RecordNotFound, VersionConflict, or whatever `change` raises (then
         nothing is written).

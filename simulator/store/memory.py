@@ -15,6 +15,9 @@ from typing import Any
 
 from sortedcontainers import SortedDict, SortedList
 
+from simulator.offload import cooperative_map
+from simulator.sortedlists import KEYS_PER_PAUSE, sorted_list
+
 from .base import Change, RecordNotFound, Store, VersionConflict
 
 _ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
@@ -125,7 +128,7 @@ class InMemoryStore(Store):
             for record in records:
                 target[record.id] = record
                 self._index_owner(kind, record)
-            self._order[kind] = SortedList(target)
+            self._order[kind] = sorted_list(target)  # a million ids: sorted a slice at a time
 
     def count(self, kind: str) -> int:
         return len(self._records[kind])
@@ -133,7 +136,7 @@ class InMemoryStore(Store):
     def values(self, kind: str) -> list[Any]:
         with self._lock:
             records = self._records[kind]
-            return [records[record_id] for record_id in self._order[kind]]
+            return cooperative_map(records.__getitem__, self._order[kind], KEYS_PER_PAUSE)  # a million: a pause now and then
 
     def ids_after(self, kind: str, after: str | None, limit: int, offset: int = 0) -> list[str]:
         with self._lock:
@@ -156,7 +159,7 @@ class InMemoryStore(Store):
         if owner is not None:
             self._owners[kind][owner].discard(record.id)
 
-    def update(self, kind, record_id, change, expected_version=None):
+    def update(self, kind, record_id, change, expected_version=None, *, seen=None, also=None):
         with self._lock:
             current = self._records[kind].get(record_id)
             if current is None:
@@ -165,6 +168,8 @@ class InMemoryStore(Store):
                 raise VersionConflict(kind, record_id, expected_version, current.version)
             updated = change(current)
             self.put(kind, updated)
+            if also is not None:
+                also(current, updated)
             return updated
 
     def atomic(self):

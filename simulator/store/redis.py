@@ -20,16 +20,21 @@ from the buffer, and commits them and releases the lock in one script that first
 checks the lease is still its own. A write outside a section commits only while no
 section holds the lock. A single-record `update` outside a section is optimistic: it
 reads the record, applies the change and commits only if the record is still the one
-it read (compare and set in the script), retrying otherwise.
+it read (compare and set in the script), retrying otherwise. Given the record the request
+read moments ago (`seen`), it starts from the bytes that read brought instead of reading
+again, and writes that move with the record (`also`: an age index) join the same commit:
+a basket change is then one round trip.
 
 Local kinds (`local_kinds`: the catalog and the promotion rules, read on most requests
 and written rarely) are kept in this process too, brought up to date from their
 journal: a freshness check is one GET of the journal count, and catching up reads
 only what changed. With `auto_refresh` (the default) every read checks; a Runtime
 turns it off and instead tells the store the counts it read at the start of each
-request (`observe`), so a request touches Redis for them once at most. Whatever is
-read from the change log of a local kind brings that kind up to date as well, so a
-sync token never promises more than the products read with it show.
+request (`observe`), so a request touches Redis for them once at most. Every logged
+change of a local kind is journaled too, so the local copy knows the change log's
+position as of its count: `last_seq` answers from it without a round trip, and
+`changes_since` reads the log no further than the copy reaches, so a sync token never
+promises more than the products read with it show.
 """
 
 from __future__ import annotations
@@ -69,7 +74,7 @@ _DELETED = object()  # a buffered deletion
 # version key (bumped when a local kind changes), number of checks,
 # checks (kind, id, expected raw) ..., then ops:
 #   P kind id raw owner journal | D kind id journal | A name member | R name member
-#   L kind id deleted at seq
+#   L kind id deleted at seq journal
 COMMIT = """
 local P = ARGV[1]
 local token = ARGV[2]
@@ -137,7 +142,8 @@ while i <= #ARGV do
     redis.call('HSET', base .. ':i', id, deleted .. '|' .. at)
     if deleted == '1' then redis.call('ZADD', base .. ':t', at, id) else redis.call('ZREM', base .. ':t', id) end
     redis.call('SET', base .. ':n', seq)
-    i = i + 6
+    if ARGV[i + 6] == '1' then journal(ARGV[i + 1], id) end
+    i = i + 7
   else
     return redis.error_reply('unknown op ' .. tostring(op))
   end
@@ -160,15 +166,17 @@ if redis.call('GET', ARGV[1] .. 'lock') == ARGV[2] then return redis.call('DEL',
 return 0
 """
 
-# ARGV: prefix, kind, since: {count} when nothing changed, {count, 'reload'} when the
-# journal no longer reaches back to `since`, else {count, 'delta', id, raw|nil, ...}.
+# ARGV: prefix, kind, since: {count, log seq} when nothing changed, {count, log seq, 'reload'}
+# when the journal no longer reaches back to `since`, else {count, log seq, 'delta', id, raw|nil, ...}.
+# (Every logged change of a local kind is journaled: the log position is current with the count.)
 CATCH_UP = """
 local P, kind, since = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local count = tonumber(redis.call('GET', P .. 'js:' .. kind) or '0')
-if count == since then return {count} end
+local seq = tonumber(redis.call('GET', P .. 'l:' .. kind .. ':n') or '0')
+if count == since then return {count, seq} end
 local behind = count - since
-if behind < 0 or behind > tonumber(redis.call('LLEN', P .. 'j:' .. kind)) then return {count, 'reload'} end
-local out = {count, 'delta'}
+if behind < 0 or behind > tonumber(redis.call('LLEN', P .. 'j:' .. kind)) then return {count, seq, 'reload'} end
+local out = {count, seq, 'delta'}
 local seen = {}
 for _, id in ipairs(redis.call('LRANGE', P .. 'j:' .. kind, 0, behind - 1)) do
   if not seen[id] then
@@ -188,6 +196,19 @@ for _, member in ipairs(redis.call('ZRANGEBYLEX', P .. 'w:' .. kind, '[' .. ARGV
   local id = string.sub(member, #ARGV[3] + 2)
   out[#out + 1] = id
   out[#out + 1] = redis.call('GET', P .. 'r:' .. kind .. ':' .. id) or false
+end
+return out
+"""
+
+# ARGV: prefix, kind, after, up to (a seq or '+inf'), limit: {id, seq, 'deleted|at', ...} in seq order.
+CHANGES = """
+local base = ARGV[1] .. 'l:' .. ARGV[2]
+local entries = redis.call('ZRANGEBYSCORE', base .. ':e', '(' .. ARGV[3], ARGV[4], 'WITHSCORES', 'LIMIT', 0, ARGV[5])
+local out = {}
+for n = 1, #entries, 2 do
+  out[#out + 1] = entries[n]
+  out[#out + 1] = entries[n + 1]
+  out[#out + 1] = redis.call('HGET', base .. ':i', entries[n]) or '0|0'
 end
 return out
 """
@@ -251,6 +272,7 @@ class _LocalKind:
         self.records: dict[str, Any] = {}
         self.ids: SortedList = SortedList()
         self.count = -1  # journal count applied; -1: never loaded
+        self.log_seq = 0  # the change log's position at that count
         self.known = 0  # the latest journal count seen in Redis
         self.dirty = True  # check Redis before the next read
 
@@ -286,6 +308,8 @@ class RedisStore(Store):
         self._catch_up = client.register_script(CATCH_UP)
         self._purge = client.register_script(PURGE)
         self._by_owner = client.register_script(BY_OWNER)
+        self._changes = client.register_script(CHANGES)
+        self._seen = threading.local()  # per greenlet: what it read last, with the bytes read
 
     # -- keys --------------------------------------------------------------------------
     def _record_key(self, kind: str, record_id: str) -> str:
@@ -307,7 +331,12 @@ class RedisStore(Store):
                 self._refresh(kind, local)
                 return local.records.get(record_id)
         raw = self.client.get(self._record_key(kind, record_id))
-        return None if raw is None else self.codec.decode(kind, raw)
+        if raw is None:
+            return None
+        record = self.codec.decode(kind, raw)
+        if section is None:
+            self._remember(kind, [record_id], [raw], [record])
+        return record
 
     def get_many(self, kind: str, record_ids: list[str]) -> list[Any | None]:
         buffered = self._buffered(kind)
@@ -470,37 +499,75 @@ class RedisStore(Store):
             ids = [member.decode().partition("\0")[2] for member in members]
             return self._merged(kind, ids, self._get_many(kind, ids), keep=keep)
         pairs = self._by_owner(args=[self.prefix, kind, owner_id])
-        ids = [raw_id.decode() for raw_id in pairs[0::2]]
-        return self._merged(kind, ids, self.codec.decode_many(kind, pairs[1::2]), keep=keep)
+        ids, raws = [raw_id.decode() for raw_id in pairs[0::2]], pairs[1::2]
+        records = self.codec.decode_many(kind, raws)
+        if self._section() is None:
+            self._remember(kind, ids, raws, records)
+        return self._merged(kind, ids, records, keep=keep)
 
-    def update(self, kind, record_id, change, expected_version=None):
+    def _remember(self, kind: str, ids: list[str], raws: list[bytes | None], records: list[Any]) -> None:
+        """Keep what this greenlet just read with the bytes it came from, for an update of it
+        (`seen`) to compare and set against them without reading it again."""
+        self._seen.last = {(kind, record_id): (record, raw) for record_id, raw, record in zip(ids, raws, records) if record is not None}
+
+    def _recalled(self, kind: str, record_id: str, seen: Any) -> bytes | None:
+        """The bytes `seen` was read from, if it is what this greenlet read last."""
+        entry = getattr(self._seen, "last", {}).get((kind, record_id))
+        return entry[1] if entry is not None and entry[0] is seen else None
+
+    def update(self, kind, record_id, change, expected_version=None, *, seen=None, also=None):
         if self._section() is not None:
-            return self._apply(kind, record_id, self.get(kind, record_id), change, expected_version)
+            current = self.get(kind, record_id)
+            updated = self._apply(kind, record_id, current, change, expected_version)
+            if also is not None:
+                also(current, updated)
+            return updated
 
         def step(current):
             updated = self._apply(kind, record_id, current, change, expected_version, buffer=False)
             return updated, updated
 
-        return self._optimistic(kind, record_id, step)
+        return self._optimistic(kind, record_id, step, seen=seen, also=also)
 
-    def _optimistic(self, kind: str, record_id: str, step: Callable[[Any], tuple[Any, Any]], missing_ok: bool = False) -> Any:
+    def _optimistic(self, kind: str, record_id: str, step: Callable[[Any], tuple[Any, Any]], missing_ok: bool = False,
+                    seen: Any = None, also: Callable[[Any, Any], object] | None = None) -> Any:
         """Read one record, compute its successor (`step` → (new record or _DELETED, answer)),
-        and write it only if the record is still the one read; else read again."""
+        and write it, with what `also(before, after)` writes, only if the record is still the
+        one read; else read again. The first try starts from `seen` when this greenlet read
+        it last: the bytes it was read from are what the write compares against."""
         key = self._record_key(kind, record_id)
+        raw = None if seen is None else self._recalled(kind, record_id, seen)
+        current = seen if raw is not None else None
         for attempt in range(OPTIMISTIC_ATTEMPTS):
-            raw = self.client.get(key)
-            current = None if raw is None else self.codec.decode(kind, raw)
+            if attempt or raw is None:
+                raw = self.client.get(key)
+                current = None if raw is None else self.codec.decode(kind, raw)
             if current is None and missing_ok:
                 return None
             new, answer = step(current)
-            outcome = self._try_commit(self._ops(kind, record_id, new), token="", checks=[kind, record_id, raw])
+            ops, kinds = self._ops(kind, record_id, new), {kind}
+            if also is not None:
+                section = self._buffering(lambda: also(current, new))
+                ops.extend(section.ops)
+                kinds |= section.local_written
+            outcome = self._try_commit(ops, token="", checks=[kind, record_id, raw])
             if outcome == "OK":
-                self._written((kind,))
+                self._written(kinds)
                 return answer
             self._wait_out(outcome)
             if outcome == "CONFLICT":  # racers on one record: spread their retries out
                 time.sleep(random.uniform(0, min(0.02, 0.0005 * 2 ** min(attempt, 6))))
         raise StoreUnavailable(f"{kind} {record_id} changed on every one of {OPTIMISTIC_ATTEMPTS} attempts")
+
+    def _buffering(self, write: Callable[[], object]) -> _Section:
+        """The writes `write` makes, buffered and not committed (no lock taken: they join a
+        compare and set). Reads in it are not checked: it should only write."""
+        section = self._sections.current = _Section(token="")
+        try:
+            write()
+        finally:
+            self._sections.current = None
+        return section
 
     def _apply(self, kind, record_id, current, change, expected_version, buffer=True):
         if current is None:
@@ -658,52 +725,42 @@ class RedisStore(Store):
         if kind not in section.log_seqs:
             section.log_seqs[kind] = int(self.client.get(f"{self.prefix}l:{kind}:n") or 0)
         seq = section.log_seqs[kind] = section.log_seqs[kind] + 1
-        section.ops.extend(["L", kind, record_id, "1" if deleted else "0", repr(float(at)), seq])
+        journal = "1" if kind in self._local else "0"
+        section.ops.extend(["L", kind, record_id, "1" if deleted else "0", repr(float(at)), seq, journal])
+        if journal == "1":
+            section.local_written.add(kind)
         return seq
 
     def last_seq(self, kind: str) -> int:
         section = self._section()
         if section is not None and kind in section.log_seqs:
             return section.log_seqs[kind]
-        value, *counts = self._read_with_counts(kind, lambda pipe: pipe.get(f"{self.prefix}l:{kind}:n"))
-        return int(value or 0)
+        local = self._local.get(kind)
+        if local is not None:  # as fresh as the local copy: no round trip when it is current
+            with self._local_lock:
+                self._refresh(kind, local)
+                return local.log_seq
+        return int(self.client.get(f"{self.prefix}l:{kind}:n") or 0)
 
     def oldest_valid_seq(self, kind: str) -> int:
         return int(self.client.get(f"{self.prefix}l:{kind}:f") or 0)
 
     def changes_since(self, kind: str, seq: int, limit: int) -> list[Change]:
-        base = f"{self.prefix}l:{kind}"
-
-        def read(pipe) -> None:
-            pipe.zrangebyscore(f"{base}:e", f"({seq}", "+inf", start=0, num=limit, withscores=True)
-
-        entries, *_ = self._read_with_counts(kind, read)
-        ids = [member.decode() for member, _ in entries]
-        infos = self.client.hmget(f"{base}:i", ids) if ids else []
+        up_to = "+inf"
+        local = self._local.get(kind)
+        if local is not None:  # no further than the local copy reaches: it is never behind what the log says
+            with self._local_lock:
+                self._refresh(kind, local)
+                up_to = local.log_seq
+        found = self._changes(args=[self.prefix, kind, seq, up_to, limit])
         changes = []
-        for (record_id, (_, score)), info in zip(zip(ids, entries), infos):
-            deleted, _, at = (info or b"0|0").decode().partition("|")
-            changes.append(Change(int(score), record_id, deleted == "1", float(at)))
+        for n in range(0, len(found), 3):
+            deleted, _, at = found[n + 2].decode().partition("|")
+            changes.append(Change(int(found[n + 1]), found[n].decode(), deleted == "1", float(at)))
         return changes
 
     def purge_deletions(self, kind: str, before: float) -> int:
         return int(self._purge(args=[self.prefix, kind, repr(float(before))]))
-
-    def _read_with_counts(self, kind: str, read: Callable[[Any], None]) -> list[Any]:
-        """Read from the change log of a kind, and, for a local kind, its journal count in the same
-        transaction: the local copy then catches up to at least what the log promised."""
-        pipe = self.client.pipeline(transaction=True)
-        read(pipe)
-        local = self._local.get(kind)
-        if local is not None:
-            pipe.get(f"{self.prefix}js:{kind}")
-        results = pipe.execute()
-        if local is not None:
-            with self._local_lock:
-                local.known = max(local.known, int(results[-1] or 0))
-                if local.known != local.count:
-                    local.dirty = True
-        return results
 
     # -- local kinds ---------------------------------------------------------------------------
     def observe(self, counts: Mapping[str, int]) -> None:
@@ -750,15 +807,16 @@ class RedisStore(Store):
         if local.count < 0:
             self._reload(kind, local)
         reply = self._catch_up(args=[self.prefix, kind, local.count])
-        if len(reply) > 1 and reply[1] == b"reload":
+        if len(reply) > 2 and reply[2] == b"reload":
             self._reload(kind, local)
             reply = self._catch_up(args=[self.prefix, kind, local.count])
-        if len(reply) > 1:
-            pairs = reply[2:]
+        if len(reply) > 2:
+            pairs = reply[3:]
             ids = [raw_id.decode() for raw_id in pairs[0::2]]
             for record_id, record in zip(ids, self.codec.decode_many(kind, pairs[1::2])):
                 local.apply(record_id, record)
         local.count = local.known = max(int(reply[0]), local.count)
+        local.log_seq = int(reply[1])
         local.dirty = False
 
     def _reload(self, kind: str, local: _LocalKind) -> None:

@@ -52,7 +52,7 @@ from simulator.errors import DomainError, not_found, validation_error
 from simulator.store import Store
 
 from . import keys
-from .events import DELIVERY, EVENT_TYPES, OPEN, SUBSCRIPTION, Attempt, Delivery, DeliveryStatus, Subscription, forget
+from .events import DELIVERY, EVENT_TYPES, OPEN, SUBSCRIPTION, Attempt, Delivery, DeliveryStatus, Subscription, forget, sequential_id
 from .hosts import HostPolicy, parse_allowed_hosts
 from .keys import Caller
 
@@ -164,10 +164,13 @@ def create_subscription(
                               f"At most {MAX_SUBSCRIPTIONS_PER_OWNER} webhook subscriptions a key; delete one first.")
         if store.count(SUBSCRIPTION) >= MAX_SUBSCRIPTIONS:
             raise DomainError(409, "WEBHOOK_LIMIT_REACHED", f"At most {MAX_SUBSCRIPTIONS} webhook subscriptions in all; delete one first.")
+        # Named by the store's generation like events and deliveries: after a reset a new
+        # subscription never takes an old one's id, so a receiver never mixes up their deliveries.
+        seq = store.next_seq(_SUBSCRIPTION_SEQ)
         subscription = Subscription(
-            id=store.new_id("whk"),
+            id=sequential_id(store, "whk", seq),
             owner_id=caller.owner_id,
-            seq=store.next_seq(_SUBSCRIPTION_SEQ),
+            seq=seq,
             url=url,
             events=events,
             secret=secret or "whsec_" + secrets.token_hex(24),

@@ -9,8 +9,10 @@ import pytest
 from simulator.basket.model import BASKET
 from simulator.catalog import service as catalog
 from simulator.catalog.model import PRODUCT
+from simulator.order_history import ORDER, has_ordered
 from simulator.promotions import rules as promotions
 from tests.helpers.problems import assert_problem
+from tests.helpers.shopping import Shopper, affordable_products, register_shopper
 
 
 @pytest.fixture
@@ -287,6 +289,27 @@ def test_registration_merges_the_guest_basket_as_login_does(client, sim, guest):
     assert session["basket_merge"] == {"state": "merged", "basket_id": basket["id"]}
     assert [(line["product_id"], line["quantity"]) for line in basket["lines"]] == [(product.id, 2)]
     assert_problem(client.get("/api/v1/basket", headers=guest), 404, "BASKET_NOT_FOUND")
+
+
+def test_a_first_order_coupon_stops_applying_once_the_customer_has_an_order(client, sim):
+    shopper = Shopper(client, register_shopper(client))
+    product = next(p for p in affordable_products(sim.store) if p.price >= 30)
+
+    def welcome_state():
+        coupons = shopper.call("post", "/api/v1/basket/coupons", json={"code": "WELCOME5"}).get_json()["coupons"]
+        shopper.call("delete", "/api/v1/basket/coupons/WELCOME5")
+        return next((c["state"], c.get("reason")) for c in coupons if c["code"] == "WELCOME5")
+
+    shopper.add(product)
+    assert welcome_state() == ("applied", None)
+    checkout = shopper.open()  # the first order goes without the coupon: its per-customer limit stays unused
+    shopper.ready_to_pay(checkout)
+    shopper.pay(checkout)
+    assert shopper.order(checkout).status_code == 201
+    shopper.add(product)
+    assert welcome_state() == ("not_applicable", "only on a customer's first order")
+    seeded = next(order.customer_id for order in sim.store.values(ORDER))  # seeded history counts as well
+    assert has_ordered(sim.store, seeded) and not has_ordered(sim.store, "cus_never_ordered")
 
 
 def test_welcome_coupon_for_a_signed_in_first_order(client, sim):

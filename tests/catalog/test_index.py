@@ -202,7 +202,7 @@ def test_every_product_write_reaches_the_index(sim, frozen):
 
 
 def test_the_lists_built_in_bulk_are_sound_sorted_lists(sim, frozen):
-    """They are made without sortedcontainers' own sort (see index._presorted)."""
+    """They are made without sortedcontainers' own sort (see sortedlists.presorted)."""
     from simulator.simulation import churn
 
     model = index.read_model(sim.store)

@@ -94,6 +94,30 @@ def test_cash_on_delivery_has_a_total_limit(shopper, sim):
     assert choices["cash_on_delivery"]["available"] is False and "500.00" in choices["cash_on_delivery"]["reason"]
 
 
+def test_the_payment_types_follow_the_checkouts_total_and_destination_at_once(shopper, sim, products):
+    """The payment types answer is kept per destination and limits crossed: each change shows."""
+    from simulator.catalog.model import PRODUCT
+
+    def cash_on_delivery(checkout: str) -> dict:
+        choices = {c["id"]: c for c in shopper.call("get", f"/api/v1/checkout/{checkout}/payment-types").get_json()}
+        return choices["cash_on_delivery"]
+
+    shopper.add(products[0])
+    checkout = shopper.open()
+    shopper.step(checkout, "shipping-address", {"address": INLINE_DE})
+    shopper.step(checkout, "billing-address", {"same_as_shipping": True})
+    assert cash_on_delivery(checkout)["available"] and cash_on_delivery(checkout)["reason"] is None
+
+    pricey = next(p for p in sim.store.values(PRODUCT) if p.price > 700 and p.stock > 0)
+    line = shopper.add(pricey)["lines"][-1]
+    assert not cash_on_delivery(checkout)["available"] and "500.00" in cash_on_delivery(checkout)["reason"]
+    shopper.call("delete", f"/api/v1/basket/items/{line['id']}")
+    assert cash_on_delivery(checkout)["available"]
+
+    shopper.step(checkout, "shipping-address", {"address": INLINE_FR})
+    assert not cash_on_delivery(checkout)["available"] and "FR" in cash_on_delivery(checkout)["reason"]
+
+
 def test_address_from_the_address_book_and_bad_addresses(client, sim, products):
     shopper = Shopper(client, register_shopper(client))
     address = shopper.call("post", "/api/v1/customers/me/addresses", json={**INLINE_DE, "phone": "+49 30 1234567"}).get_json()

@@ -247,6 +247,34 @@ def test_a_knob_turned_in_the_console_changes_what_the_api_answers(console, serv
     assert admin.get("/_sim/config").json()["faults"]["domain"]["card_declined"] == 0.25
 
 
+#: Replaces the page's fetch: /_sim/stats answers a bare 503 (as a proxy or an overloaded
+#: server would), a clock control gets no answer at all; `window.restoreFetch()` undoes it.
+FAILING_FETCH = """
+const real = window.fetch;
+window.restoreFetch = () => { window.fetch = real; };
+window.fetch = (path, init) => {
+  if (String(path).startsWith("/_sim/stats"))
+    return Promise.resolve(new Response("<html>busy</html>", {status: 503, statusText: "Service Unavailable"}));
+  if (String(path).startsWith("/_sim/clock") && init && init.method === "POST")
+    return Promise.reject(new TypeError("Failed to fetch"));
+  return real(path, init);
+};
+"""
+
+
+def test_a_503_or_no_answer_is_shown_and_the_console_recovers(console):
+    console.execute_script(FAILING_FETCH)
+    wait(console, lambda b: "HTTP 503 Service Unavailable" in find(b, "connection").text, "the 503 in the status line")
+    assert "retrying" in find(console, "connection").text and shown(console, "console")
+    find(console, "clock-freeze").click()
+    wait(console, lambda b: "did not answer" in find(b, "clock-result").text, "the control's failure")
+
+    console.execute_script("window.restoreFetch()")
+    wait(console, lambda b: find(b, "connection").text.startswith("Live"), "the status line to recover")
+    find(console, "clock-freeze").click()
+    wait(console, lambda b: "frozen" in find(b, "clock-result").text, "the control to work again")
+
+
 def test_an_order_moves_along_when_the_clock_advances(console, server, admin):
     find(console, "clock-freeze").click()
     wait(console, lambda b: "frozen" in find(b, "clock-state").text, "the clock to freeze")
@@ -301,8 +329,9 @@ def test_a_screenshot_of_the_console_under_load(console, server, admin):
                                "basket": {"profile": "uniform", "min_ms": 10, "max_ms": 60}}},
         "faults": {"groups": {"browse": {"error_rate": 0.05, "error_status": 503}}},
     }
-    assert admin.patch("/_sim/config", json=config).status_code == 200
+    # The setup's own calls go before the faults: its product lookup is a browse request too.
     place_order(server, "screenshot.demo@example.com")
+    assert admin.patch("/_sim/config", json=config).status_code == 200
     admin.post("/_sim/churn/run", json={"changes": 5})
     sync_token = admin.get("/api/v1/catalog/export?limit=1").json()["sync_token"]
     guest = {"X-Basket-Token": admin.post("/api/v1/baskets").json()["token"]}

@@ -163,6 +163,8 @@ def test_the_simulator_lists_every_callers_orders_newest_first(client, shopper, 
     assert json.loads(listed.headers["X-Pagination"])["total"] > 2  # the seeded history follows
     frozen.advance(timedelta(seconds=60))  # card orders are paid a minute after they are placed
     assert [o["status"] for o in client.get("/_sim/orders?page_size=2").get_json()] == ["paid", "paid"]
+    as_the_simulator_shows_it = client.get("/_sim/orders?page_size=2").get_json()[1]
+    assert as_the_simulator_shows_it == shopper.call("get", "/api/v1/orders").get_json()[0] == shopper.call("get", f"/api/v1/orders/{mine}").get_json()
     paid = client.get("/_sim/orders?status=paid&page_size=100").get_json()
     assert {mine, theirs} <= {o["id"] for o in paid} and {o["status"] for o in paid} == {"paid"}
     assert_problem(client.get("/_sim/orders?status=lost"), 422)

@@ -201,3 +201,23 @@ def test_integration_keys_outlive_a_reset_on_every_replica(shared):
     for index in range(2):  # the key still works everywhere; its subscription went with the reset
         listed = shared.call("get", "/api/v1/webhooks", index, headers=key)
         assert listed.status_code == 200 and listed.json() == [], listed.text
+
+
+def test_a_rule_change_through_one_replica_shows_at_once_on_every_replica(shared):
+    product = some_product(shared)
+    token = shared.call("post", "/api/v1/baskets", 0).json()["token"]
+    guest = {"X-Basket-Token": token}
+    shared.call("post", "/api/v1/basket/items", 0, json={"product_id": product["id"], "quantity": 1}, headers=guest)
+
+    def seen(index: int) -> tuple[list[str], list[str]]:
+        names = [p["name"] for p in shared.call("get", "/api/v1/promotions?page_size=100", index).json()]
+        applied = [p["name"] for p in shared.call("get", "/api/v1/basket", index, headers=guest).json()["promotions"]]
+        return names, applied
+
+    before = [seen(index) for index in range(2)]  # each replica keeps what it read
+    rule = {"name": "Everything 10 % off", "kind": "basket_percent", "percent": "10", "priority": 1000}
+    assert shared.call("post", "/_sim/promotions", 0, json=rule).status_code == 201
+    for index in range(2):
+        names, applied = seen(index)
+        assert names == ["Everything 10 % off", *before[index][0]]
+        assert applied[0] == "Everything 10 % off"

@@ -18,6 +18,7 @@ from simulator.webhooks.hosts import parse_allowed_hosts
 from simulator.webhooks.keys import Caller
 from tests.helpers.problems import assert_problem
 from tests.helpers.receiver import RawPeer, Receiver
+from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
 from tests.helpers.server import free_port
 
 PRODUCT_EVENTS = ["product.created", "product.updated", "product.deleted"]
@@ -458,6 +459,17 @@ def test_event_and_delivery_ids_are_never_handed_out_twice_across_resets_and_res
     restarted, sim_again = make()  # another process, the same seed
     seen.add(first_delivery(restarted, sim_again))
     assert len({event_id for event_id, _ in seen}) == 3 and len({delivery_id for _, delivery_id in seen}) == 3
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_subscription_ids_are_never_handed_out_twice_across_resets(store, request):
+    settings = {"store": request.getfixturevalue("redis_url")} if store == "redis" else {}
+    client, _ = request.getfixturevalue("make")(**settings)
+    ids = [subscribe(client, "http://127.0.0.1:9/first")["id"], subscribe(client, "http://127.0.0.1:9/second")["id"]]
+    assert client.post("/_sim/reset").status_code == 200
+    ids.append(subscribe(client, "http://127.0.0.1:9/first")["id"])  # the same calls in the same order
+    assert len(set(ids)) == 3 and all(found.startswith("whk_") for found in ids)
+    assert [item["id"] for item in client.get("/api/v1/webhooks").get_json()] == ids[2:]
 
 
 # -- who owns a subscription -----------------------------------------------------------------

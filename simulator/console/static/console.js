@@ -103,10 +103,16 @@
     const headers = { Accept: "application/json" };
     if (token) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(path, {
-      method, headers, cache: "no-store", credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let response;
+    try {
+      response = await fetch(path, {
+        method, headers, cache: "no-store", credentials: "same-origin",
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      // No answer at all (server down, connection cut): one error kind for every caller.
+      throw new ApiError(0, { detail: "the simulator did not answer" });
+    }
     const text = await response.text();
     let data = null;
     try {
@@ -114,7 +120,8 @@
     } catch {
       data = null;
     }
-    if (!response.ok) throw new ApiError(response.status, data);
+    // A proxy's or an overloaded server's 503 may carry no problem+json: its status speaks.
+    if (!response.ok) throw new ApiError(response.status, data && typeof data === "object" ? data : { title: `HTTP ${response.status} ${response.statusText}`.trim() });
     return data;
   }
 
@@ -218,7 +225,7 @@
     const every = `every ${REFRESH_MS / 1000} s`;
     status.textContent = ok
       ? `${paused ? "Paused" : `Live, ${every}`} · updated ${new Date().toLocaleTimeString()}`
-      : `No answer (${error ? error.message : "unknown"}); retrying ${every}`;
+      : `Update failed (${error ? error.message : "unknown"}); retrying ${every}`;
   }
 
   $("pause").addEventListener("click", () => {

@@ -1,0 +1,100 @@
+"""Round trips to Redis per request on the hot paths (SIM_STORE=redis://…): what
+docs/scale-out.md promises, pinned so that it cannot silently grow.
+
+A round trip is one packed write to the Redis connection (a command, a pipeline or a
+script call), counted as the request runs in this process; nothing else runs here
+(no background work in tests), and each path is warmed up first (scripts loaded, the
+local copies of the catalog and promotions caught up).
+"""
+
+from __future__ import annotations
+
+import pytest
+import redis.connection
+
+from tests.helpers.accounts import bearer, register
+from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
+
+
+class RoundTrips:
+    def __init__(self) -> None:
+        self.commands: list[bytes] = []
+
+    def during(self, action) -> list[bytes]:
+        """The round trips `action()` made (the first command of each, for the message)."""
+        self.commands.clear()
+        action()
+        return list(self.commands)
+
+
+@pytest.fixture
+def round_trips(monkeypatch) -> RoundTrips:
+    counter = RoundTrips()
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(connection, command, *args, **kwargs):
+        first = command if isinstance(command, bytes) else b"".join(command)
+        counter.commands.append(first[:120])
+        return send(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    return counter
+
+
+@pytest.fixture
+def shared_client(make_app, redis_url):  # noqa: F811
+    return make_app(store=redis_url).test_client()
+
+
+def first_products(client, count: int) -> list[str]:
+    answer = client.get(f"/api/v1/products?page_size={count}")
+    assert answer.status_code == 200
+    return [product["id"] for product in answer.get_json()]
+
+
+def test_a_product_read_is_one_round_trip_the_freshness_check(shared_client, round_trips):
+    product_id = first_products(shared_client, 1)[0]
+    read = lambda: shared_client.get(f"/api/v1/products/{product_id}")  # noqa: E731
+    assert read().status_code == 200
+    trips = round_trips.during(lambda: read().status_code == 200 or pytest.fail("the read failed"))
+    assert len(trips) == 1, trips
+
+
+def test_a_browse_is_one_round_trip(shared_client, round_trips):
+    browse = lambda: shared_client.get("/api/v1/products?page_size=5&sort=price")  # noqa: E731
+    assert browse().status_code == 200
+    trips = round_trips.during(lambda: browse().status_code == 200 or pytest.fail("the browse failed"))
+    assert len(trips) == 1, trips
+
+
+def test_a_guest_basket_add_is_three_round_trips(shared_client, round_trips):
+    """The freshness check, the basket by its token (records and bytes in one script), and
+    the compare-and-set of the changed basket with its age index entry."""
+    product_id = first_products(shared_client, 1)[0]
+    token = shared_client.post("/api/v1/baskets").get_json()["token"]
+
+    def add() -> None:
+        answer = shared_client.post("/api/v1/basket/items", json={"product_id": product_id, "quantity": 1},
+                                    headers={"X-Basket-Token": token})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+
+    add()  # a new line takes an id besides (one more round trip); then the same line grows
+    trips = round_trips.during(add)
+    assert len(trips) == 3, trips
+    basket = shared_client.get("/api/v1/basket", headers={"X-Basket-Token": token}).get_json()
+    assert [line["quantity"] for line in basket["lines"]] == [2]
+
+
+def test_a_customer_basket_add_is_six_round_trips(shared_client, round_trips):
+    """The freshness check, the session by its token, the customer, the basket by its
+    owner, the compare-and-set, and the customer's orders (first-order promotions)."""
+    product_id = first_products(shared_client, 1)[0]
+    token, _ = register(shared_client)
+
+    def add() -> None:
+        answer = shared_client.post("/api/v1/basket/items", json={"product_id": product_id, "quantity": 1}, headers=bearer(token))
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+
+    add()
+    trips = round_trips.during(add)
+    assert len(trips) == 6, trips
