@@ -84,10 +84,11 @@ class WithoutOrigin:
         self.headers = headers
 
     def __call__(self, response: Response) -> Response:
-        environ = request.environ
+        current = request._get_current_object()  # once: each look through the proxy costs
+        environ = current.environ
         if (environ.get("HTTP_ORIGIN") or environ.get("REQUEST_METHOD") == "OPTIONS"
                 or "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK" in environ
-                or response.headers.get(ALLOW_ORIGIN) or not _CORS_PATH.match(unquote(request.path))):
+                or response.headers.get(ALLOW_ORIGIN) or not _CORS_PATH.match(unquote(current.path))):
             return response
         for name, value in self.headers:
             response.headers.add(name, value)
