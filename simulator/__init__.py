@@ -22,6 +22,7 @@ from .customers import routes as customer_routes
 from .http import cors, guards, shared_state
 from .http.blueprints import EXTENSION
 from .http.errors import register_error_handlers
+from .http.flask_app import SimulatorFlask
 from .http.openapi import SimulatorApi
 from .mail import admin_routes as mail_admin_routes
 from .orders import admin_routes as order_admin_routes
@@ -67,7 +68,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
     settings = config if isinstance(config, Settings) else load_settings(overrides=config)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    app = Flask(__name__)
+    app = SimulatorFlask(__name__)
     app.config.update(
         API_TITLE="alegra-sim merchant backend",
         API_VERSION=__version__,

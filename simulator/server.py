@@ -18,6 +18,7 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 
 from .config import Settings, check_serving
+from .runtime import freeze_heap
 
 
 class UnsafeBind(SystemExit):
@@ -67,7 +68,9 @@ class SimulatorServer(BaseApplication):
         self.cfg.set("proc_name", "alegra-sim")
 
     def load(self) -> Flask:
-        return self.app_factory()
+        app = self.app_factory()
+        freeze_heap()  # in the worker, before it serves: no full collection walks the catalog
+        return app
 
 
 def serve(settings: Settings, app_factory: Callable[[], Flask]) -> None:

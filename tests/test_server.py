@@ -6,8 +6,10 @@ import sys
 import threading
 import time
 
+import pytest
 import requests
 
+from simulator.http.blueprints import EXTENSION
 from tests.helpers.server import ROOT, running_server
 
 
@@ -97,3 +99,42 @@ def test_docs_ui_needs_no_internet(client):
     for url in assets:
         assert client.get(url).status_code == 200, url
     assert "/api/v1/products" in client.get("/openapi.json").get_json()["paths"]
+
+
+def test_a_frozen_heap_serves_a_resets_new_catalog(make_app, monkeypatch):
+    """As in a serving worker (`freeze_heap`): a reset's new catalog is frozen out of the
+    collector's reach too, and served as it was built."""
+    import gc
+
+    from simulator import runtime
+
+    app = make_app()
+    client = app.test_client()
+    monkeypatch.setattr(runtime, "_freeze_every_build", True)
+    try:
+        gc.freeze()
+        assert client.post("/_sim/reset", json={"seed": 7, "products": 30}).status_code == 200
+        store = app.extensions[EXTENSION].store
+        assert not any(tracked is store for tracked in gc.get_objects())  # frozen: outside every generation
+        gc.collect()
+        listed = client.get("/api/v1/products?page_size=100").get_json()
+        assert len(listed) == 30
+        for product in listed:
+            assert client.get(f"/api/v1/products/{product['id']}").get_json() == product
+    finally:
+        gc.unfreeze()
+
+
+def test_the_app_lets_plain_functions_through_and_still_refuses_async_ones(make_app):
+    app = make_app()
+
+    def plain():
+        return "plain"
+
+    async def coroutine():
+        return "async"
+
+    assert app.ensure_sync(plain) is plain and app.ensure_sync(plain) is plain
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="async"):  # Flask's own answer: asgiref is not installed
+            app.ensure_sync(coroutine)

@@ -200,6 +200,17 @@ class Blueprint(flask_smorest.Blueprint):
             self.before_request(self._refuse_unknown_query_parameters)
         self.after_request(_no_content_is_empty)
 
+    # flask-smorest's `doc` and `alt_response` only document, yet each wraps the view in
+    # a function that runs on every request (a frame, a look through `current_app` and
+    # `ensure_sync`). These keep the documentation they make and drop their wrapper: the
+    # view runs as it would, and every other decorator (and Flask) still makes an
+    # `async def` view synchronous.
+    def doc(self, **kwargs: Any) -> Callable[[Callable], Callable]:
+        return _documentation_only(super().doc(**kwargs))
+
+    def alt_response(self, *args: Any, **kwargs: Any) -> Callable[[Callable], Callable]:
+        return _documentation_only(super().alt_response(*args, **kwargs))
+
     def _prepare_contract_doc(self, doc: dict, doc_info: dict, **kwargs: Any) -> dict:
         if self.security is not None:
             doc.setdefault("security", self.security)
@@ -208,7 +219,9 @@ class Blueprint(flask_smorest.Blueprint):
         return doc
 
     def _refuse_unknown_query_parameters(self) -> None:
-        if not request.args or request.method == "OPTIONS":
+        # Most requests have no query string: looking at its bytes costs less than
+        # parsing them into `request.args`, which every request would then pay for.
+        if not request.query_string or not request.args or request.method == "OPTIONS":
             return
         known = self._known_query.get(request.endpoint)
         if known is None:
@@ -216,6 +229,17 @@ class Blueprint(flask_smorest.Blueprint):
         unknown = sorted(name for name in request.args if name not in known)
         if unknown:
             raise validation_error({name: "Unknown field." for name in unknown})
+
+
+def _documentation_only(decorate: Callable[[Callable], Callable]) -> Callable[[Callable], Callable]:
+    """A flask-smorest decorator that only documents, without its wrapper: the view gets
+    the documentation the wrapper got (`_apidoc`) and serves itself."""
+
+    def decorator(view: Callable) -> Callable:
+        view._apidoc = decorate(view)._apidoc
+        return view
+
+    return decorator
 
 
 def page_of(items: Sequence[Any], pagination_parameters) -> list[Any]:

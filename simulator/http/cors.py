@@ -12,9 +12,10 @@ loopback), a comma-separated list of origins, or empty to turn CORS off.
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
-from flask import Flask
-from flask_cors import CORS
+from flask import Flask, Response, request
+from flask_cors import CORS, cross_origin
 
 from simulator.hostnames import parse_origins
 
@@ -33,6 +34,9 @@ EXPOSED_HEADERS = (
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 #: Seconds a browser may cache a preflight answer.
 PREFLIGHT_MAX_AGE = 600
+#: Matches where flask-cors matches its resources (CORS_PATHS, at the start of the path).
+_CORS_PATH = re.compile("|".join(f"(?:{path})" for path in CORS_PATHS))
+ALLOW_ORIGIN = "Access-Control-Allow-Origin"
 
 
 def is_preflight(environ: dict) -> bool:
@@ -52,3 +56,40 @@ def install(app: Flask, origins_setting: str) -> None:
         "max_age": PREFLIGHT_MAX_AGE,
     }
     CORS(app, resources={path: options for path in CORS_PATHS})
+    # Registered after flask-cors's own hook, so it runs before it (Flask runs them in reverse).
+    app.after_request(WithoutOrigin(_answer_without_origin(app, options)))
+
+
+def _answer_without_origin(app: Flask, options: dict) -> list[tuple[str, str]]:
+    """The headers flask-cors gives an answer of CORS_PATHS to a request without an
+    `Origin` that is no preflight (its `always_send`), worked out by flask-cors itself
+    on a probe answer: the probe's headers beyond those of a plain one."""
+    with app.test_request_context("/", method="GET"):
+        plain = app.response_class()
+        probe = cross_origin(**options)(app.response_class)()
+    return probe.headers.to_wsgi_list()[len(plain.headers.to_wsgi_list()):]
+
+
+class WithoutOrigin:
+    """flask-cors works an answer's headers out afresh for every request (~9 µs: path
+    patterns, header lookups, dictionaries built and copied), though most requests (any
+    client but a browser's script: a load test's, a backend's) send no `Origin`. Their
+    CORS headers then do not depend on the request beyond its path (every path of
+    CORS_PATHS has the same options), as long as it is no preflight and asks nothing of
+    private networks: this adds the ones flask-cors worked out for such a request
+    (`headers`). flask-cors then leaves the answer alone, as it leaves any answer that
+    holds Access-Control-Allow-Origin already; every other request it answers itself."""
+
+    def __init__(self, headers: list[tuple[str, str]]) -> None:
+        self.headers = headers
+
+    def __call__(self, response: Response) -> Response:
+        current = request._get_current_object()  # once: each look through the proxy costs
+        environ = current.environ
+        if (environ.get("HTTP_ORIGIN") or environ.get("REQUEST_METHOD") == "OPTIONS"
+                or "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK" in environ
+                or response.headers.get(ALLOW_ORIGIN) or not _CORS_PATH.match(unquote(current.path))):
+            return response
+        for name, value in self.headers:
+            response.headers.add(name, value)
+        return response

@@ -165,7 +165,8 @@ class SimulationMiddleware:
         except BaseException:
             state.stats.record(group, 500, (time.perf_counter() - started) * 1000)
             raise
-        state.stats.record(group, int(seen[-1][:3]) if seen else 500, (time.perf_counter() - started) * 1000)
+        # The status line's code as it is counted: text, no round trip through int.
+        state.stats.record(group, seen[-1][:3] if seen else 500, (time.perf_counter() - started) * 1000)
         return result
 
     # -- parsing the headers -----------------------------------------------------------

@@ -34,6 +34,11 @@ def is_error(status: str) -> bool:
     return not status.isdigit() or int(status) >= 400
 
 
+def _bucket(ms: float) -> int:
+    """The histogram bucket of a latency."""
+    return 0 if ms <= _MIN_MS else int(math.log(ms / _MIN_MS) / _LOG_RATIO) + 1
+
+
 class Histogram:
     def __init__(self) -> None:
         self.buckets: dict[int, int] = {}
@@ -41,8 +46,10 @@ class Histogram:
         self.total_ms = 0.0
         self.max_ms = 0.0
 
-    def add(self, ms: float) -> None:
-        index = 0 if ms <= _MIN_MS else int(math.log(ms / _MIN_MS) / _LOG_RATIO) + 1
+    def add(self, ms: float, index: int | None = None) -> None:
+        """One latency; `index` its bucket, when the caller has it already."""
+        if index is None:
+            index = _bucket(ms)
         self.buckets[index] = self.buckets.get(index, 0) + 1
         self.count += 1
         self.total_ms += ms
@@ -94,15 +101,17 @@ class RecentWindow:
     def __init__(self) -> None:
         self.slots: list[_Second | None] = [None] * RECENT_SECONDS
 
-    def add(self, second: int, error: bool, injected: bool, ms: float) -> None:
+    def add(self, second: int, error: bool, injected: bool, ms: float, bucket: int | None = None) -> None:
         index = second % RECENT_SECONDS
         slot = self.slots[index]
         if slot is None or slot.second != second:  # a slot from an earlier turn of the ring: reuse it
             slot = self.slots[index] = _Second(second)
         slot.requests += 1
-        slot.errors += int(error)
-        slot.injected += int(injected)
-        slot.latency.add(ms)
+        if error:
+            slot.errors += 1
+        if injected:
+            slot.injected += 1
+        slot.latency.add(ms, bucket)
 
     def to_dict(self, now_second: int) -> dict[str, Any]:
         current = [slot for slot in self.slots if slot is not None and now_second - RECENT_SECONDS < slot.second <= now_second]
@@ -141,9 +150,13 @@ class Stats:
 
     def record(self, group: str, status: int | str, elapsed_ms: float, injected: str | None = None,
                latency_override: bool = False) -> None:
-        """One request: its status (or "dropped"), its server-side time, the fault injected if any."""
+        """One request: its status (or "dropped"), its server-side time, the fault injected if any.
+
+        Every simulated request comes here: the bucket is worked out once for both
+        histograms."""
         key = str(status)
         second = int(self._timer())
+        bucket = _bucket(elapsed_ms)
         with self._lock:
             stats = self.groups[group]
             stats.requests += 1
@@ -152,8 +165,8 @@ class Stats:
                 stats.injected[injected] = stats.injected.get(injected, 0) + 1
             if latency_override:
                 stats.latency_overrides += 1
-            stats.latency.add(elapsed_ms)
-            stats.recent.add(second, is_error(key), injected is not None, elapsed_ms)
+            stats.latency.add(elapsed_ms, bucket)
+            stats.recent.add(second, is_error(key), injected is not None, elapsed_ms, bucket)
 
     def record_domain(self, kind: str, forced: bool) -> None:
         with self._lock:

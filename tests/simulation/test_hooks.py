@@ -322,3 +322,12 @@ def test_reset_returns_config_stats_and_subscriptions_to_the_seeded_state(client
     assert client.get("/_sim/stats").get_json()["groups"]["browse"]["requests"] == 0
     assert client.get("/api/v1/webhooks").get_json() == []
     assert client.get("/_sim/clock").get_json()["offset_seconds"] == 0
+
+
+def test_deciding_restores_what_was_deciding_before():
+    outer = []
+    with domain_faults.deciding(lambda kind, forced: outer.append(kind) or True):
+        with domain_faults.deciding(None, "sold_out"):
+            assert domain_faults.hit("sold_out") and not domain_faults.hit("card_declined")
+        assert domain_faults.hit("card_declined") and outer == ["card_declined"]
+    assert not domain_faults.hit("sold_out")

@@ -81,3 +81,38 @@ def test_origins_setting(raw, origins):
 def test_a_bad_origins_setting_is_refused_naming_the_setting(raw):
     with pytest.raises(SettingsError, match="cors_origins"):
         load_settings(overrides={"cors_origins": raw}, environ={})
+
+
+@pytest.mark.parametrize("origins", ["*", "http://a.test:3000, https://shop.example", "https://shop.example"])
+def test_answers_to_requests_without_an_origin_are_those_flask_cors_gives(make_app, origins):
+    """The shortcut for requests without `Origin` (cors.WithoutOrigin) changes no answer:
+    the same requests to the same app without it get the same headers."""
+    from simulator.http.cors import WithoutOrigin
+
+    app = make_app(cors_origins=origins)
+    client = app.test_client()
+    product = client.get("/api/v1/products?page_size=1").get_json()[0]
+    image = "/" + product["images"][0].split("://", 1)[1].partition("/")[2]
+    requests = [
+        ("GET", f"/api/v1/products/{product['id']}", {}),
+        ("GET", "/api/v1/products?page_size=2", {}),
+        ("GET", "/api/v1/products?nope=1", {}),  # 422
+        ("GET", "/api/v1/nowhere", {}),  # 404
+        ("POST", "/api/v1/basket/items", {}),  # 401/4xx: no basket
+        ("GET", image, {}),
+        ("GET", "/_sim/clock", {}),
+        ("GET", "/docs", {}),
+        ("OPTIONS", "/api/v1/basket/items", {"Access-Control-Request-Method": "POST"}),
+        ("GET", "/api/v1/categories", {"Access-Control-Request-Private-Network": "true"}),
+        ("GET", "/api/v1/categories", {"Origin": "https://shop.example"}),
+        ("GET", "/api/v1/categories", {"Origin": ""}),
+    ]
+
+    def answers():
+        return [sorted(client.open(path, method=method, headers=headers).headers.items()) for method, path, headers in requests]
+
+    shortcut = answers()
+    hooks = app.after_request_funcs[None]
+    assert any(isinstance(hook, WithoutOrigin) for hook in hooks)
+    hooks[:] = [hook for hook in hooks if not isinstance(hook, WithoutOrigin)]
+    assert shortcut == answers()

@@ -107,3 +107,35 @@ def test_a_json_body_without_the_json_content_type_answers_415(client, content_t
     headers = {"Content-Type": content_type} if content_type else {}
     answer = client.post("/api/v1/auth/login", data='{"email": "demo@example.com", "password": "x"}', headers=headers)
     assert_problem(answer, 415, "UNSUPPORTED_MEDIA_TYPE")
+
+
+def test_a_judged_host_is_kept_but_a_foreign_one_never_gets_through(client):
+    """The guard keeps its verdicts per Host header: however many names come and go,
+    foreign ones stay misdirected and loopback ones stay served."""
+    from simulator.http.guards import HOST_VERDICTS_KEPT
+
+    for _ in range(2):
+        for n in range(HOST_VERDICTS_KEPT + 3):
+            assert_problem(client.get("/api/v1/categories", headers={"Host": f"evil{n}.example"}), 421, "MISDIRECTED_REQUEST")
+            if n % 50 == 0:
+                assert client.get("/api/v1/categories", headers={"Host": "localhost:8000"}).status_code == 200
+                assert_problem(client.get("/api/v1/categories", headers={"Host": "127.0.0.1.nip.io"}), 421)
+
+
+def test_an_x_sim_header_is_seen_wherever_it_is_among_the_headers():
+    """A raw WSGI call: the header named first, last, or alone, refused while off."""
+    from simulator.http.guards import Guards
+
+    guards = Guards(lambda environ, start_response: [b"served"], check_host=False, allowed_hosts=(),
+                    header_controls=False, admin_token="")
+    statuses: list[str] = []
+
+    def start_response(status, headers, exc_info=None):
+        statuses.append(status)
+
+    plain = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/v1/categories", "HTTP_X_SIM_TOKEN": "t", "HTTP_X_SIMULATE": "1"}
+    assert guards(plain, start_response) == [b"served"]
+    for environ in ({"HTTP_X_SIM_FAULT": "error", **plain}, {**plain, "HTTP_X_SIM_LATENCY": "1s"}, {"HTTP_X_SIM_X": ""}):
+        statuses.clear()
+        guards(environ, start_response)
+        assert statuses and statuses[0].startswith("403")
