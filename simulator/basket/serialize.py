@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+from simulator.catalog.model import Product
 from simulator.catalog.serialize import first_image_url
 from simulator.clock import rfc3339
 from simulator.money import ZERO, money, money_of_cents
 
 from .pricing import PricedBasket
 from .service import BasketView, item_count
+
+#: product id → (the product, sku, base URL, its wire parts on a line): what a line says of
+#: its product is the same on every answer until the product changes, which makes a new
+#: Product (records are immutable), so identity tells a kept entry from a stale one.
+_product_parts: dict[str, tuple[Product, str, str, dict, str]] = {}
+
+
+def _product_on_line(product: Product, sku: str, base_url: str) -> tuple[dict, str]:
+    """The line's `product` object and `tax_rate` text. Shared by every answer that shows the
+    product: they are serialised as they are, never changed."""
+    kept = _product_parts.get(product.id)
+    if kept is not None and kept[0] is product and kept[1] == sku and kept[2] == base_url:
+        return kept[3], kept[4]
+    wire = {
+        "name": product.name,
+        "sku": sku,
+        "brand": product.brand,
+        "image": first_image_url(product, base_url),
+        "stock": product.stock,
+    }
+    tax_rate = str(product.tax_rate)
+    _product_parts[product.id] = (product, sku, base_url, wire, tax_rate)
+    return wire, tax_rate
 
 
 def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
@@ -27,16 +51,15 @@ def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
         else:
             unit = money(product.price, currency) if product else None
             amounts, discounts = [money(ZERO, currency)] * 3, []
+        if product is not None:
+            product_wire, tax_rate = _product_on_line(product, line.sku, base_url)
+        else:
+            product_wire = {"name": line.name, "sku": line.sku, "brand": None, "image": None, "stock": 0}
+            tax_rate = None
         lines.append({
             "id": line.id,
             "product_id": line.product_id,
-            "product": {
-                "name": product.name if product else line.name,
-                "sku": line.sku,
-                "brand": product.brand if product else None,
-                "image": first_image_url(product, base_url) if product else None,
-                "stock": product.stock if product else 0,
-            },
+            "product": product_wire,
             "quantity": line.quantity,
             "status": state.status,
             "unit_price": unit,
@@ -45,7 +68,7 @@ def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
             "discounts": discounts,
             "discount": amounts[1],
             "total": amounts[2],
-            "tax_rate": str(product.tax_rate) if product else None,
+            "tax_rate": tax_rate,
         })
     return {
         "id": view.basket.id,
