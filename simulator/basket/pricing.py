@@ -60,6 +60,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import NamedTuple
 
 from simulator.catalog.model import Product
 from simulator.money import ZERO, quantize
@@ -102,7 +103,7 @@ def percent_of(amount_cents: int, percent: Decimal, divisor: int = 1) -> int:
     return int((amount_cents * percent / (HUNDRED * divisor)).quantize(ONE, rounding=ROUND_HALF_UP))
 
 
-@dataclass
+@dataclass(slots=True)  # slots: the engine reads and writes these fields in its inner loops
 class PricedLine:
     """A line as the engine prices it. The engine works in integer cents (exact and
     fast); the Decimal properties are the line's money as the outside world sees it."""
@@ -213,36 +214,36 @@ class PricedBasket:
 
 
 # -- taking part: the conditions that do not depend on other rules -------------------------
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):  # a tuple: made for every rule of every pricing
     rule: Promotion
     matching: tuple[int, ...]  # the lines it matches, as indices in tie order
 
 
 class _LineIndex:
-    """The basket's lines in tie order, looked up by product, brand and category."""
+    """The basket's lines in tie order, matched against a rule's products, brands and categories.
+
+    Matching scans the few lines of a basket per targeted rule: cheaper than building
+    lookup tables of every line's product, brand and categories, which most rules never use."""
 
     def __init__(self, lines: list[PricedLine], categories_of: Callable[[Product], frozenset[str]]):
+        self.lines = lines
         self.all = tuple(range(len(lines)))
-        self.by_product: dict[str, set[int]] = {}
-        self.by_brand: dict[str, set[int]] = {}
-        self.by_category: dict[str, set[int]] = {}
-        for index, line in enumerate(lines):
-            self.by_product.setdefault(line.product.id, set()).add(index)
-            self.by_brand.setdefault(line.product.brand, set()).add(index)
-            for category_id in categories_of(line.product):
-                self.by_category.setdefault(category_id, set()).add(index)
+        self._categories_of = categories_of
+        self._categories: list[frozenset[str]] | None = None  # per line, made when a category rule first asks
 
     def matching(self, rule: Promotion) -> tuple[int, ...]:
         """Lines of any of its products, and of any of its brands, and in any of its categories."""
         if not rule.targeted:
             return self.all
-        found: set[int] | None = None
-        for index, keys in ((self.by_product, rule.product_ids), (self.by_brand, rule.brands), (self.by_category, rule.category_ids)):
-            if keys:
-                hits = set().union(*(index.get(key, ()) for key in keys))
-                found = hits if found is None else found & hits
-        return tuple(sorted(found))
+        products, brands, categories = rule.product_ids, rule.brands, rule.category_ids
+        if categories and self._categories is None:
+            self._categories = [self._categories_of(line.product) for line in self.lines]
+        return tuple(
+            i for i, line in enumerate(self.lines)
+            if (not products or line.product.id in products)
+            and (not brands or line.product.brand in brands)
+            and (not categories or not self._categories[i].isdisjoint(categories))
+        )
 
 
 def _why_not(rule: Promotion, lines: list[PricedLine], matching: tuple[int, ...], ctx: PricingContext) -> str | None:
