@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -22,10 +21,6 @@ def money(amount: Decimal, currency: str) -> dict:
 def money_of_cents(amount_cents: int, currency: str) -> dict:
     """`money` of a whole number of cents, without making a Decimal: the same text, at a
     fraction of the cost (a priced basket answer holds dozens of amounts)."""
-    return {"amount": _cents_text(amount_cents), "currency": currency}
-
-
-@lru_cache(maxsize=65_536)  # the same few amounts recur on every answer of a basket
-def _cents_text(amount_cents: int) -> str:
-    whole, cents = divmod(abs(amount_cents), 100)
-    return f"{'-' if amount_cents < 0 else ''}{whole}.{cents:02d}"
+    if amount_cents >= 0:  # %-formatting of divmod's pair: cheaper than an f-string of its parts
+        return {"amount": "%d.%02d" % divmod(amount_cents, 100), "currency": currency}
+    return {"amount": "-%d.%02d" % divmod(-amount_cents, 100), "currency": currency}

@@ -16,8 +16,16 @@ BASKET_TOKEN = "X-Basket-Token"
 NO_BASKET = f"`BASKET_NOT_FOUND`: there is no basket for this `{BASKET_TOKEN}` (it may have expired)."
 
 
+_rules_of: tuple[object, service.BasketRules] | None = None  # (settings, their rules): asked several times a request
+
+
 def basket_rules() -> service.BasketRules:
-    return service.BasketRules.from_settings(runtime().settings)
+    """The basket rules of the settings in force (new settings are a new object)."""
+    global _rules_of
+    settings, kept = runtime().settings, _rules_of
+    if kept is None or kept[0] is not settings:
+        kept = _rules_of = (settings, service.BasketRules.from_settings(settings))
+    return kept[1]
 
 
 def _guest_token() -> str:

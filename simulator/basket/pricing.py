@@ -57,7 +57,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple
@@ -67,11 +67,10 @@ from simulator.money import ZERO, quantize
 from simulator.promotions.rules import Promotion, PromotionKind, PromotionUsage
 
 HUNDRED = Decimal(100)
-ONE = Decimal(1)
 LINE, BASKET, SHIPPING = 0, 1, 2  # Promotion.level
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per line of every pricing
 class LineInput:
     line_id: str
     product: Product
@@ -99,8 +98,12 @@ def decimal(amount_cents: int) -> Decimal:
 
 
 def percent_of(amount_cents: int, percent: Decimal, divisor: int = 1) -> int:
-    """`percent` % of amount ÷ divisor, rounded half-up to the cent."""
-    return int((amount_cents * percent / (HUNDRED * divisor)).quantize(ONE, rounding=ROUND_HALF_UP))
+    """`percent` % of amount ÷ divisor, rounded half-up to the cent (away from zero, as
+    Decimal's ROUND_HALF_UP): exact integer arithmetic, a fraction of Decimal's cost."""
+    numerator, denominator = percent.as_integer_ratio()
+    denominator *= 100 * divisor
+    rounded = (2 * abs(amount_cents) * numerator + denominator) // (2 * denominator)
+    return rounded if amount_cents >= 0 else -rounded
 
 
 @dataclass(slots=True)  # slots: the engine reads and writes these fields in its inner loops
@@ -217,6 +220,41 @@ class PricedBasket:
 class _Candidate(NamedTuple):  # a tuple: made for every rule of every pricing
     rule: Promotion
     matching: tuple[int, ...]  # the lines it matches, as indices in tie order
+    level: int  # rule.level
+    threshold: int  # cents the basket must have left at its turn
+
+
+class _RuleSet:
+    """Rules as pricing reads them: in running order, by coupon code, and each rule's level
+    and spend threshold in cents. The same for every basket priced with one rule set."""
+
+    def __init__(self, rules: Iterable[Promotion]) -> None:
+        self.running = sorted(rules, key=lambda r: (-r.priority, r.position))  # stable: then the order given
+        self.by_code = {rule.coupon_code: rule for rule in self.running if rule.coupon_code}
+        self.facts = {rule.id: (rule.level, _threshold(rule)) for rule in self.running}
+
+
+def _threshold(rule: Promotion) -> int:
+    threshold = cents(rule.min_subtotal) if rule.min_subtotal is not None else 0
+    if rule.kind == PromotionKind.TIERED_SPEND:
+        threshold = max(threshold, cents(rule.tiers[0][0]))
+    return threshold
+
+
+_last_rule_set: tuple[tuple[Promotion, ...], _RuleSet] | None = None
+
+
+def _rule_set(rules: Iterable[Promotion]) -> _RuleSet:
+    """The rule book hands every request the same tuple of (immutable) rules: its _RuleSet is
+    kept for the last one seen, and made anew for any other."""
+    global _last_rule_set
+    last = _last_rule_set
+    if last is not None and last[0] is rules:
+        return last[1]
+    rule_set = _RuleSet(rules)
+    if isinstance(rules, tuple):  # held here, so its id is never reused while kept
+        _last_rule_set = (rules, rule_set)
+    return rule_set
 
 
 class _LineIndex:
@@ -338,8 +376,9 @@ def _spend_reason(threshold: int, subtotal: int) -> str:
 class _Run:
     """The rules taking their turns, one after another, on fresh copies of the lines."""
 
-    def __init__(self, template: list[PricedLine]):
-        self.lines = [line.fresh() for line in template]
+    def __init__(self, template: list[PricedLine], *, adopt: bool = False):
+        # adopt: the template's lines are fresh and the caller's no more (no copy to make)
+        self.lines = template if adopt else [line.fresh() for line in template]
         self.subtotal = self.left = sum(line.subtotal_cents for line in self.lines)
         self.given: dict[str, int] = {}  # rule id → cents given at its turn
         self.shipping: set[str] = set()  # free-shipping rules granted
@@ -356,17 +395,14 @@ class _Run:
 
     def turn(self, candidate: _Candidate) -> bool:
         """The rule's turn on what the earlier ones left; True when it gave something."""
-        rule = candidate.rule
-        threshold = cents(rule.min_subtotal) if rule.min_subtotal is not None else 0
-        if rule.kind == PromotionKind.TIERED_SPEND:
-            threshold = max(threshold, cents(rule.tiers[0][0]))
+        rule, threshold = candidate.rule, candidate.threshold
         if self.left < threshold:
             self.reasons[rule.id] = _spend_reason(threshold, self.subtotal)
             return False
-        if rule.level == SHIPPING:
+        if candidate.level == SHIPPING:
             self.shipping.add(rule.id)
             return True
-        if rule.level == LINE:
+        if candidate.level == LINE:
             amount = _line_effect(rule, [self.lines[i] for i in candidate.matching])
         else:
             amount = _split(rule.id, _basket_amount(rule, self.left), self.lines, [line.left for line in self.lines])
@@ -386,10 +422,11 @@ class _Outcome:
 
 
 def _run_all(candidates: list[_Candidate], template: list[PricedLine]) -> _Outcome:
-    """Every candidate in running order, with exclusivity (point 4 of the module docstring)."""
-    outcome = _Outcome(_Run(template), [])
+    """Every candidate in running order, with exclusivity (point 4 of the module docstring).
+    The template's lines become the first run's: replays copy them fresh."""
+    outcome = _Outcome(_Run(template, adopt=True), [])
     stopper: Promotion | None = None
-    for candidate in sorted(candidates, key=lambda c: c.rule.level):  # stable: priority order within a level
+    for candidate in sorted(candidates, key=lambda c: c.level):  # stable: priority order within a level
         rule = candidate.rule
         if stopper is not None and rule.priority < stopper.priority:
             outcome.dropped.append((candidate, stopper))
@@ -416,8 +453,8 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
     tie_order = sorted(range(len(lines)), key=lambda i: (-lines[i].product.tax_rate, lines[i].product.id))  # stable: then position
     ranked = [lines[i] for i in tie_order]
     index = _LineIndex(ranked, ctx.categories_of)
-    rules = sorted(rules, key=lambda r: (-r.priority, r.position))  # stable: then the order given
-    by_code = {rule.coupon_code: rule for rule in rules if rule.coupon_code}
+    rule_set = _rule_set(rules)
+    by_code, facts = rule_set.by_code, rule_set.facts
     coupon_states: dict[str, PricedCoupon] = {}
 
     def coupon(rule: Promotion, state: CouponState, reason: str | None) -> None:
@@ -425,7 +462,7 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
             coupon_states[rule.coupon_code] = PricedCoupon(rule.coupon_code, state, reason, rule.id)
 
     candidates = []
-    for rule in rules:
+    for rule in rule_set.running:
         if rule.coupon_code and rule.coupon_code not in ctx.coupons:
             continue
         if rule.ends_at and ctx.now >= rule.ends_at:
@@ -436,7 +473,7 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
         if reason:
             coupon(rule, CouponState.NOT_APPLICABLE, reason)
             continue
-        candidates.append(_Candidate(rule, matching))
+        candidates.append(_Candidate(rule, matching, *facts[rule.id]))
 
     outcome = _run_all(candidates, ranked)
     run = outcome.run

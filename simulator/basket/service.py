@@ -308,7 +308,7 @@ class LineStatus(StrEnum):
 BLOCKING = (MessageCode.PRODUCT_UNAVAILABLE, MessageCode.SOLD_OUT, MessageCode.INSUFFICIENT_STOCK)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one per line of every answer
 class LineState:
     line: BasketLine
     product: Product | None
