@@ -268,6 +268,7 @@ class _LineIndex:
         self.all = tuple(range(len(lines)))
         self._categories_of = categories_of
         self._categories: list[frozenset[str]] | None = None  # per line, made when a category rule first asks
+        self._any_category: frozenset[str] = frozenset()  # of any line: most category rules match none
 
     def matching(self, rule: Promotion) -> tuple[int, ...]:
         """Lines of any of its products, and of any of its brands, and in any of its categories."""
@@ -276,6 +277,9 @@ class _LineIndex:
         products, brands, categories = rule.product_ids, rule.brands, rule.category_ids
         if categories and self._categories is None:
             self._categories = [self._categories_of(line.product) for line in self.lines]
+            self._any_category = frozenset().union(*self._categories)
+        if categories and self._any_category.isdisjoint(categories):
+            return ()
         return tuple(
             i for i, line in enumerate(self.lines)
             if (not products or line.product.id in products)
@@ -357,13 +361,12 @@ def _split(promotion_id: str, amount: int, lines: list[PricedLine], weights: lis
     amount = min(amount, total)
     if amount <= 0:
         return 0
-    shares, lost = [], []
-    for weight in weights:
-        share, remainder = divmod(amount * weight, total)
-        shares.append(share)
-        lost.append(remainder)
-    for index in sorted(range(len(lines)), key=lost.__getitem__, reverse=True)[: amount - sum(shares)]:
-        shares[index] += 1  # sorted(reverse=True) is stable: equal losses stay in tie order
+    shares = [amount * weight // total for weight in weights]
+    left_over = amount - sum(shares)
+    if left_over:  # the cents lost in rounding down: to the lines that lost most
+        lost = [amount * weight % total for weight in weights]
+        for index in sorted(range(len(lines)), key=lost.__getitem__, reverse=True)[:left_over]:
+            shares[index] += 1  # sorted(reverse=True) is stable: equal losses stay in tie order
     return sum(line.take(promotion_id, share) for line, share in zip(lines, shares) if share)
 
 
