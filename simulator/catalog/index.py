@@ -111,6 +111,7 @@ class CatalogReadModel:
         self._categories: dict[str, Category] = {}
         self._nodes_cache: dict[tuple[str, ...], tuple[str | None, ...]] = {}
         self._ancestry = _ancestry({})
+        self._ancestry_by_seq: tuple[int, Callable[[tuple[str, ...]], frozenset[str]]] = (-1, self._ancestry)
         self._products: dict[str, Product] = {}
         self._lists: dict[tuple[str | None, bool, str], SortedList] = {}
         self._terms = TermIndex()
@@ -141,12 +142,22 @@ class CatalogReadModel:
     def ancestry(self) -> Callable[[tuple[str, ...]], frozenset[str]]:
         """category ids → those categories and all their ancestors, as the categories are
         now (a promotion's category condition matches the whole subtree). Made once per
-        category version; the one returned keeps answering for that version."""
-        with self._lock:
-            store = self._store()
-            if not self._built or (store is not None and store.last_seq(CATEGORY) != self._category_seq):
-                self._refresh()  # products need not catch up for this: one read when nothing changed
+        category version; the one returned keeps answering for that version.
+
+        It never takes this model's lock: pricing asks from inside store transactions
+        (the store's lock held), while a refresh holds this lock and then reads the store.
+        Taking it here would invert that order, and under load two such requests
+        deadlock. The categories are read from the store directly instead (a few dozen
+        records, only when they changed)."""
+        store = self._store()
+        if store is None:
             return self._ancestry
+        seq = store.last_seq(CATEGORY)  # first: the categories read below are at least this new
+        known_seq, known = self._ancestry_by_seq  # one attribute, replaced whole: no lock needed
+        if known_seq != seq:
+            known = _ancestry({category.id: category for category in store.values(CATEGORY)})
+            self._ancestry_by_seq = (seq, known)
+        return known
 
     def refresh(self) -> None:
         """Catch up with the store now (a warm-up: queries catch up by themselves)."""
