@@ -164,8 +164,9 @@ class Plan:
         return int(self.ramp_seconds + self.settle_seconds + self.measure_seconds + 0.999)
 
 
-def mix(url: str, name: str, plan: Plan, customers: int, worker: psutil.Process, settle: bool) -> dict:
-    """One headless run of the default mix: its summary with the CPU shares (raises when Locust wrote none)."""
+def mix(url: str, name: str, plan: Plan, customers: int, worker: psutil.Process | None, settle: bool) -> dict:
+    """One headless run of the default mix: its summary, with the CPU shares when the one
+    server `worker` is given (raises when Locust wrote none)."""
     extra = ["--stop-timeout", "0", "--slo-fail-ratio", "1"]
     if settle:
         extra += ["--reset-stats", "--stats-settle-seconds", f"{plan.settle_seconds:g}"]
@@ -174,13 +175,13 @@ def mix(url: str, name: str, plan: Plan, customers: int, worker: psutil.Process,
     argv = locust_argv(url, name, plan.users, spawn_rate=plan.spawn_rate, run_time=f"{plan.run_seconds}s",
                        reports=REPORTS, customers=customers, extra=extra)
     measured_from = LOCUST_START_SECONDS + (plan.ramp_seconds + plan.settle_seconds if settle else 0.0)
-    watch = CpuWatch(worker, measured_from, plan.run_seconds + LOCUST_START_SECONDS - measured_from - 1.0)
-    result = run_locust(argv, f"{plan.run_seconds}s", capture=True, started=watch.started)
+    watch = CpuWatch(worker, measured_from, plan.run_seconds + LOCUST_START_SECONDS - measured_from - 1.0) if worker else None
+    result = run_locust(argv, f"{plan.run_seconds}s", capture=True, started=watch.started if watch else None)
     if result.summary is None:
         raise RuntimeError(f"locust wrote no summary (exit {result.returncode}): {result.output[-2000:]}")
     summary = result.summary
     summary["cpu_warning"] = any(warning in result.output for warning in LOCUST_CPU_WARNINGS)
-    summary["cpu"] = watch.wait()
+    summary["cpu"] = watch.wait() if watch else {}
     summary["slowest"] = slowest_requests(result.stats_csv)
     summary["argv"] = argv
     return summary
