@@ -176,7 +176,8 @@ def test_a_product_read_is_not_held_by_exports_and_secure_logins():
     large catalog without pause and eight log in one login after another, product reads
     still answer quickly. Before, a read waited for whole exports (seconds on a busy
     machine) or for the hashes queued before it (tens of ms each: 0.6 to 0.9 s with
-    these eight on a busy 2-core machine); after, the worst is under 0.1 s there."""
+    these eight on a busy 2-core machine); after, the worst is under 0.1 s there. The bound
+    leaves room for a loaded CI machine and still catches that regression."""
     settings = {"SIM_PRODUCTS": "50000", "SIM_CUSTOMERS": "10", "SIM_PASSWORD_HASH_PROFILE": "secure",
                 "SIM_CHURN_PER_MINUTE": "0"}
     with running_server(timeout=120, **settings) as base:
@@ -198,4 +199,4 @@ def test_a_product_read_is_not_held_by_exports_and_secure_logins():
     # The load ran meanwhile: megabytes exported (a product is ~700 bytes), logins that succeeded.
     assert finished["exported"] > 1_000_000 and finished["logins"] and set(finished["logins"]) == {200}, finished
     worst = max(reads)
-    assert worst < 0.2, f"worst of {len(reads)} product reads: {worst * 1000:.0f} ms"
+    assert worst < 0.4, f"worst of {len(reads)} product reads: {worst * 1000:.0f} ms"
