@@ -56,6 +56,12 @@ def frozen(sim):
 
 
 @pytest.fixture
+def long_sessions(sim):
+    """Tokens outlive the days a test moves the clock by (they expire after one by default)."""
+    sim.settings = sim.settings.replace(token_ttl_seconds=300 * 24 * 3600)
+
+
+@pytest.fixture
 def shopper(client):
     """A freshly registered customer, driven through the HTTP API."""
     return Shopper(client, register_shopper(client))

@@ -9,16 +9,13 @@ import dataclasses
 from collections import Counter
 from datetime import timedelta
 
-import pytest
-import redis.connection
-
 from simulator import idempotency
 from simulator.clock import Clock
 from simulator.http.blueprints import EXTENSION
 from simulator.orders import service
 from simulator.orders.model import ORDER, OrderStatus, StatusChange
 from simulator.store import InMemoryStore
-from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
+from tests.helpers.redis_server import redis_server, redis_url, round_trips  # noqa: F401 (fixtures)
 from tests.helpers.shopping import Shopper, affordable_products, register_shopper
 
 
@@ -163,20 +160,6 @@ def test_the_guest_basket_sweep_forgets_expired_baskets_a_batch_between_pauses(c
     assert sim.store.count(BASKET) == 6
     assert baskets.sweep_expired(sim.store, frozen, baskets.BasketRules.from_settings(sim.settings)) == 5
     assert sim.store.count(BASKET) == 1 and pauses == [3]  # only the expired are read: 3, a pause, then 2
-
-
-@pytest.fixture
-def round_trips(monkeypatch) -> list[bytes]:
-    """The commands sent to Redis from here on (a command, pipeline or script call: one round trip each)."""
-    sent: list[bytes] = []
-    send = redis.connection.AbstractConnection.send_packed_command
-
-    def counted(connection, command, *args, **kwargs):
-        sent.append((command if isinstance(command, bytes) else b"".join(command))[:120])
-        return send(connection, command, *args, **kwargs)
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
-    return sent
 
 
 def test_on_redis_an_idle_pass_is_one_round_trip_however_many_records(make_app, redis_url, round_trips):  # noqa: F811

@@ -10,11 +10,6 @@ from tests.helpers.problems import assert_problem
 from tests.test_hostile_input import json_values
 
 
-@pytest.fixture
-def guest(client):
-    return {"X-Basket-Token": client.post("/api/v1/baskets").get_json()["token"]}
-
-
 def snapshot(sim):
     return sim.store.values(BASKET), sim.store.values(PROMOTION)
 

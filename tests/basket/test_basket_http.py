@@ -4,8 +4,6 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
-
 from simulator.basket.model import BASKET
 from simulator.catalog import service as catalog
 from simulator.catalog.model import PRODUCT
@@ -13,16 +11,6 @@ from simulator.order_history import ORDER, has_ordered
 from simulator.promotions import rules as promotions
 from tests.helpers.problems import assert_problem
 from tests.helpers.shopping import Shopper, affordable_products, register_shopper
-
-
-@pytest.fixture
-def guest(client):
-    """Headers that reach a fresh guest basket."""
-    created = client.post("/api/v1/baskets")
-    assert created.status_code == 201
-    body = created.get_json()
-    assert body["id"].startswith("bsk_") and len(body["token"]) >= 32
-    return {"X-Basket-Token": body["token"]}
 
 
 def stocked(sim, minimum=5, maximum=10_000, skip=0):

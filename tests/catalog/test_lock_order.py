@@ -34,6 +34,8 @@ def test_ancestry_inside_a_store_transaction_does_not_wait_for_a_browse_holding_
                 if time.monotonic() > deadline:
                     break
                 time.sleep(0.001)
+            else:
+                done["browse held the model"] = True
             done["ancestry"] = service.category_ancestry(store)(product.category_ids)
 
     def browsing() -> None:
@@ -46,6 +48,7 @@ def test_ancestry_inside_a_store_transaction_does_not_wait_for_a_browse_holding_
     for thread in threads:
         thread.join(10)
     assert not any(thread.is_alive() for thread in threads), "deadlock: store lock → model lock against model lock → store lock"
+    assert done.get("browse held the model"), "the race was not set up: the browse never held the model's lock"
     assert set(product.category_ids) <= done["ancestry"]
     assert done["browse"][1] == store.count(PRODUCT)
 

@@ -49,9 +49,8 @@ def test_configured_rates_decline_cards(client, ready):
     assert "card_declined" in json.dumps(stats)
 
 
-def test_order_events_are_pushed(client, sim, ready):
+def test_order_events_are_pushed(client, sim, ready, long_sessions):
     shopper, checkout = ready
-    sim.settings = sim.settings.replace(token_ttl_seconds=300 * 24 * 3600)
     sim.clock.freeze()
     with Receiver() as receiver:
         key = client.post("/_sim/integration-keys", json={"name": "orders"}).get_json()["key"]

@@ -12,6 +12,7 @@ import os
 import shutil
 
 import pytest
+import redis.connection
 
 from simulator.launch import RedisProcess
 
@@ -51,3 +52,28 @@ def redis_url(redis_server) -> str:
         redis_server.start()
     redis_server.client().flushall()
     return redis_server.url
+
+
+class RoundTrips(list):
+    """The commands sent to Redis (a command, a pipeline or a script call: one round trip
+    each), the first 120 bytes of each."""
+
+    def during(self, action) -> list[bytes]:
+        """The round trips `action()` made."""
+        self.clear()
+        action()
+        return list(self)
+
+
+@pytest.fixture
+def round_trips(monkeypatch) -> RoundTrips:
+    """Counts every round trip to Redis from here on, in this process."""
+    sent = RoundTrips()
+    send = redis.connection.AbstractConnection.send_packed_command
+
+    def counted(connection, command, *args, **kwargs):
+        sent.append((command if isinstance(command, bytes) else b"".join(command))[:120])
+        return send(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
+    return sent

@@ -55,6 +55,18 @@ class Shopper:
         extra = {"Idempotency-Key": key} if key else {}
         return self.call("post", f"/api/v1/checkout/{checkout_id}/order", json=body or {}, extra=extra)
 
+    def place(self, product, payment_type="card", quantity=1, coupon=None) -> dict:
+        """The whole walk from basket to placed order (with `coupon` applied, if any): the order."""
+        self.add(product, quantity)
+        if coupon:
+            self.call("post", "/api/v1/basket/coupons", json={"code": coupon})
+        checkout = self.open()
+        self.ready_to_pay(checkout, payment_type=payment_type)
+        self.pay(checkout, None if payment_type == "card" else {})
+        response = self.order(checkout)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
 
 def register_shopper(client) -> dict:
     """A new customer's bearer header."""

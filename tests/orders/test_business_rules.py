@@ -16,20 +16,11 @@ from tests.helpers.shopping import Shopper, register_shopper
 ONCE = {"name": "Once", "kind": "basket_amount", "amount": "5.00", "coupon_code": "ONCE", "usage_limit": 1, "per_customer_limit": 1}
 
 
-@pytest.fixture(autouse=True)
-def long_sessions(sim):
-    sim.settings = sim.settings.replace(token_ttl_seconds=300 * 24 * 3600)
+pytestmark = pytest.mark.usefixtures("long_sessions")
 
 
 def place_with(shopper, product, coupon, payment_type="card"):
-    shopper.add(product)
-    shopper.call("post", "/api/v1/basket/coupons", json={"code": coupon})
-    checkout = shopper.open()
-    shopper.ready_to_pay(checkout, payment_type=payment_type)
-    shopper.pay(checkout, None if payment_type == "card" else {})
-    response = shopper.order(checkout)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+    return shopper.place(product, payment_type, coupon=coupon)
 
 
 def usage(sim, code):

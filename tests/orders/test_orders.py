@@ -11,21 +11,11 @@ from simulator.clock import parse_rfc3339
 from tests.helpers.problems import assert_problem
 from tests.helpers.shopping import Shopper, register_shopper
 
-
-@pytest.fixture(autouse=True)
-def long_sessions(sim):
-    """Tokens outlive the days these tests move the clock by (they expire after one by default)."""
-    sim.settings = sim.settings.replace(token_ttl_seconds=300 * 24 * 3600)
+pytestmark = pytest.mark.usefixtures("long_sessions")
 
 
 def place(shopper, products, payment_type="card", quantity=1):
-    shopper.add(products[0], quantity)
-    checkout = shopper.open()
-    shopper.ready_to_pay(checkout, payment_type=payment_type)
-    shopper.pay(checkout, None if payment_type == "card" else {})
-    response = shopper.order(checkout)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+    return shopper.place(products[0], payment_type, quantity)
 
 
 def test_the_lifecycle_follows_the_simulated_clock(shopper, products, frozen, sim):

@@ -10,35 +10,9 @@ local copies of the catalog and promotions caught up).
 from __future__ import annotations
 
 import pytest
-import redis.connection
 
 from tests.helpers.accounts import bearer, register
-from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
-
-
-class RoundTrips:
-    def __init__(self) -> None:
-        self.commands: list[bytes] = []
-
-    def during(self, action) -> list[bytes]:
-        """The round trips `action()` made (the first command of each, for the message)."""
-        self.commands.clear()
-        action()
-        return list(self.commands)
-
-
-@pytest.fixture
-def round_trips(monkeypatch) -> RoundTrips:
-    counter = RoundTrips()
-    send = redis.connection.AbstractConnection.send_packed_command
-
-    def counted(connection, command, *args, **kwargs):
-        first = command if isinstance(command, bytes) else b"".join(command)
-        counter.commands.append(first[:120])
-        return send(connection, command, *args, **kwargs)
-
-    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counted)
-    return counter
+from tests.helpers.redis_server import redis_server, redis_url, round_trips  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -52,7 +26,7 @@ def first_products(client, count: int) -> list[str]:
     return [product["id"] for product in answer.get_json()]
 
 
-def test_a_product_read_is_one_round_trip_the_freshness_check(shared_client, round_trips):
+def test_a_product_read_is_one_round_trip_the_freshness_check(shared_client, round_trips):  # noqa: F811
     product_id = first_products(shared_client, 1)[0]
     read = lambda: shared_client.get(f"/api/v1/products/{product_id}")  # noqa: E731
     assert read().status_code == 200
@@ -60,14 +34,14 @@ def test_a_product_read_is_one_round_trip_the_freshness_check(shared_client, rou
     assert len(trips) == 1, trips
 
 
-def test_a_browse_is_one_round_trip(shared_client, round_trips):
+def test_a_browse_is_one_round_trip(shared_client, round_trips):  # noqa: F811
     browse = lambda: shared_client.get("/api/v1/products?page_size=5&sort=price")  # noqa: E731
     assert browse().status_code == 200
     trips = round_trips.during(lambda: browse().status_code == 200 or pytest.fail("the browse failed"))
     assert len(trips) == 1, trips
 
 
-def test_a_guest_basket_add_is_three_round_trips(shared_client, round_trips):
+def test_a_guest_basket_add_is_three_round_trips(shared_client, round_trips):  # noqa: F811
     """The freshness check, the basket by its token (records and bytes in one script), and
     the compare-and-set of the changed basket with its age index entry."""
     product_id = first_products(shared_client, 1)[0]
@@ -85,7 +59,7 @@ def test_a_guest_basket_add_is_three_round_trips(shared_client, round_trips):
     assert [line["quantity"] for line in basket["lines"]] == [2]
 
 
-def test_a_customer_basket_add_is_six_round_trips(shared_client, round_trips):
+def test_a_customer_basket_add_is_six_round_trips(shared_client, round_trips):  # noqa: F811
     """The freshness check, the session by its token, the customer, the basket by its
     owner, the compare-and-set, and the customer's orders (first-order promotions)."""
     product_id = first_products(shared_client, 1)[0]
