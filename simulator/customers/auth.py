@@ -22,13 +22,10 @@ The raw token is only hashed here; it is never logged or stored.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
-from flask import current_app, g, request
-from flask_smorest import Blueprint
+from flask import current_app, request
 
 from simulator.errors import invalid_token
+from simulator.http.bearer import BearerGuard
 from simulator.http.blueprints import runtime
 from simulator.http.openapi import BEARER
 from simulator.tokens import token_digest
@@ -36,33 +33,17 @@ from simulator.tokens import token_digest
 from . import sessions
 from .model import Customer
 
-_CACHE = "alegra_sim_customer"  # flask.g attribute: one token lookup per request
-
-_document_bearer = Blueprint.doc(security=[{BEARER: []}])  # the 401 comes with it (simulator.http.openapi)
-
-
-def requires_customer(view: Callable) -> Callable:
-    """Only for an authenticated customer: 401 before the view, its body parsing included, runs."""
-
-    @functools.wraps(view)  # keeps flask-smorest's `_apidoc` of the decorators below
-    def authenticated_view(*args, **kwargs):
-        _authenticate()
-        return view(*args, **kwargs)
-
-    authenticated_view.requires_customer = True
-    return _document_bearer(authenticated_view)
-
 
 def current_customer() -> Customer:
     """The customer `@requires_customer` authenticated for this request."""
-    if not getattr(current_app.view_functions.get(request.endpoint), "requires_customer", False):
+    if not getattr(current_app.view_functions.get(request.endpoint), _GUARD.marker, False):
         raise RuntimeError(f"{request.endpoint} reads the customer but lacks @requires_customer")
     return _authenticate()
 
 
 def optional_customer() -> Customer | None:
     """The authenticated customer, or None for a guest (no Authorization header)."""
-    if g.get(_CACHE) is None and request.headers.get("Authorization") is None:
+    if not _GUARD.cached() and request.headers.get("Authorization") is None:
         return None
     return _authenticate()
 
@@ -88,11 +69,13 @@ def bearer_digest() -> str | None:
     return None if token is None else token_digest(token)
 
 
-def _authenticate() -> Customer:
-    """The caller's customer (401 otherwise), looked up once per request."""
-    customer = g.get(_CACHE)
-    if customer is None:
-        sim = runtime()
-        customer = sessions.authenticate(sim.store, sim.clock, bearer_token())
-        setattr(g, _CACHE, customer)
-    return customer
+def _lookup() -> Customer:
+    sim = runtime()
+    return sessions.authenticate(sim.store, sim.clock, bearer_token())
+
+
+_GUARD = BearerGuard("customer", BEARER, _lookup)
+_authenticate = _GUARD.current
+
+#: Only for an authenticated customer: 401 before the view, its body parsing included, runs.
+requires_customer = _GUARD.require
