@@ -31,13 +31,13 @@ import json
 from contextlib import ExitStack
 
 from .http import (
+    add_wrk_notes,
     alternate,
     check_answer,
     comparison_figures,
     fetch_ids_command,
     fetch_product_ids,
     rate_rows,
-    socket_errors_note,
     write_lines,
     wrk_argv,
     wrk_binary,
@@ -164,11 +164,10 @@ def run(quick: bool = False) -> SectionResult:
     section.rows.append(Row("promotions applied to them", f"{len(promotions)}: {'; '.join(promotions) or 'none'}"))
     non_2xx = sum(max(r["non_2xx"], 0) for results in runs.values() for r in results)
     section.rows.append(Row("answers outside 2xx (all runs)", f"{non_2xx:,}  (a run with any fails the section)"))
-    if socket_errors_note(runs):
-        section.notes.append(socket_errors_note(runs))
-    section.notes.append(
-        f"wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s (a basket per connection), runs alternate "
-        f"bare/basket x{plan['rounds']}, best of each; {len(product_ids)} products cycled; catalog of {plan['products']:,} "
-        f"products; SIM_MAX_LINE_QUANTITY={APP_SETTINGS['max_line_quantity']}, stock of those products set to {STOCK:,}"
+    add_wrk_notes(
+        section, plan, runs,
+        f" (a basket per connection), runs alternate bare/basket x{plan['rounds']}, best of each; {len(product_ids)} products "
+        f"cycled; catalog of {plan['products']:,} products; SIM_MAX_LINE_QUANTITY={APP_SETTINGS['max_line_quantity']}, "
+        f"stock of those products set to {STOCK:,}",
     )
     return section

@@ -23,12 +23,12 @@ from urllib.parse import quote
 import requests
 
 from .http import (
+    add_wrk_notes,
     alternate,
     best_runs,
     check_answer,
     fetch_product_ids,
     rate_rows,
-    socket_errors_note,
     write_lines,
     wrk_argv,
     wrk_binary,
@@ -129,12 +129,10 @@ def run(quick: bool = False) -> SectionResult:
         section.rows.append(Row(f"ratio {kind} / bare", f"{ratio:.2f}", Target(
             f"{what} on {TARGET_PRODUCTS:,} products vs bare", ratio, ">=", target, "",
             applicable=plan["products"] == TARGET_PRODUCTS)))
-    if socket_errors_note(runs):
-        section.notes.append(socket_errors_note(runs))
-    section.notes.append(
-        f"wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s, runs cycle bare/browse/search/categories "
-        f"x{plan['rounds']}, best of each; {len(lines['browse'])} browse and {len(lines['search'])} search queries cycled; "
-        f"catalog of {plan['products']:,} products"
+    add_wrk_notes(
+        section, plan, runs,
+        f", runs cycle bare/browse/search/categories x{plan['rounds']}, best of each; {len(lines['browse'])} browse and "
+        f"{len(lines['search'])} search queries cycled; catalog of {plan['products']:,} products",
     )
     if quick:
         section.notes.append(f"--quick: {plan['products']:,} products, the {TARGET_PRODUCTS:,}-product targets are n/a")

@@ -116,6 +116,13 @@ def socket_errors_note(runs: dict[str, list[dict]]) -> str | None:
     return f"wrk socket errors (connect/read/write/timeout): {errors}" if any(errors.values()) else None
 
 
+def add_wrk_notes(section: SectionResult, plan: dict, runs: dict[str, list[dict]], how: str) -> None:
+    """The notes of a wrk comparison: its socket errors, if any, then its wrk settings followed by `how`."""
+    if note := socket_errors_note(runs):
+        section.notes.append(note)
+    section.notes.append(f"wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s{how}")
+
+
 def write_lines(path: Path, lines: list[str]) -> None:
     """One value a line: what bench/wrk_cycle.lua reads (ids, header values)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,10 +204,6 @@ def run(quick: bool = False) -> SectionResult:
     section.rows.extend(rate_rows(runs, {"bare": "bare Flask GET /bare/{id}", "product": "GET /api/v1/products/{id}"}))
     section.rows.append(
         Row("ratio product / bare", f"{ratio:.2f}", Target("product detail req/s vs bare Flask", ratio, ">=", TARGET_RATIO, "")))
-    if socket_errors_note(runs):
-        section.notes.append(socket_errors_note(runs))
-    section.notes.append(
-        f"wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s, runs alternate bare/product "
-        f"x{plan['rounds']}, best of each; {len(ids)} product ids cycled; catalog of {plan['products']:,} products"
-    )
+    add_wrk_notes(section, plan, runs, f", runs alternate bare/product x{plan['rounds']}, best of each; "
+                  f"{len(ids)} product ids cycled; catalog of {plan['products']:,} products")
     return section

@@ -161,8 +161,8 @@ def run(quick: bool = False) -> SectionResult:
         "redis_bytes_per_10k_orders": per_orders,
     }
     for runs in (reads, adds):
-        if socket_errors_note(runs):
-            section.notes.append(socket_errors_note(runs))
+        if note := socket_errors_note(runs):
+            section.notes.append(note)
     section.notes.append("all servers, Redis and wrk share this machine's CPUs (see the CPU rows: cores each used during "
                          "the best run): a worker on Redis pays a round trip per request (the freshness check), and the "
                          "second worker of redis-2 competes with wrk and Redis for the same CPUs")
