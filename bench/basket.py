@@ -28,11 +28,11 @@ JSON body and the same X-Basket-Token header, to /bare/basket-item.
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
 
 from .http import (
     add_wrk_notes,
     alternate,
+    bare_and_simulator,
     check_answer,
     comparison_figures,
     fetch_ids_command,
@@ -43,7 +43,7 @@ from .http import (
     wrk_binary,
 )
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
-from .server import ServerProcess, bare_server, simulator_server
+from .server import ServerProcess
 
 ADD_PATH = "/api/v1/basket/items"
 BASKETS_PATH = "/api/v1/baskets"
@@ -102,9 +102,7 @@ def run(quick: bool = False) -> SectionResult:
     section = SectionResult("basket", "6. Requests/s: POST /api/v1/basket/items (guest basket add) vs a bare Flask endpoint")
     wrk = wrk_binary()
     tokens_of_runs: list[list[str]] = []  # the baskets of every basket run, warm-up first
-    with ExitStack() as stack:
-        bare = stack.enter_context(bare_server(name="basket-bare-server"))
-        shop = stack.enter_context(simulator_server(plan["products"], name="basket-server", **APP_SETTINGS))
+    with bare_and_simulator("basket", plan["products"], **APP_SETTINGS) as (bare, shop):
         product_ids = fetch_product_ids(shop, plan["basket_products"])
         write_lines(IDS_FILE, product_ids)
         raise_stock(shop, product_ids)

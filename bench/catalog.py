@@ -17,7 +17,6 @@ baseline is measured in every round; the best run of each counts.
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from urllib.parse import quote
 
 import requests
@@ -25,6 +24,7 @@ import requests
 from .http import (
     add_wrk_notes,
     alternate,
+    bare_and_simulator,
     best_runs,
     check_answer,
     fetch_product_ids,
@@ -34,7 +34,7 @@ from .http import (
     wrk_binary,
 )
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
-from .server import ServerProcess, bare_server, simulator_server
+from .server import ServerProcess
 
 FULL = {"products": 100_000, "threads": 2, "connections": 50, "seconds": 10, "warmup": 2, "rounds": 2}
 QUICK = {"products": 10_000, "threads": 2, "connections": 50, "seconds": 3, "warmup": 1, "rounds": 1}
@@ -95,9 +95,7 @@ def run(quick: bool = False) -> SectionResult:
     plan = QUICK if quick else FULL
     section = SectionResult("catalog", "11. Requests/s: catalog browse, search and category tree vs a bare Flask endpoint")
     wrk = wrk_binary()
-    with ExitStack() as stack:
-        bare = stack.enter_context(bare_server(name="catalog-bare-server"))
-        server = stack.enter_context(simulator_server(plan["products"], name="catalog-server"))
+    with bare_and_simulator("catalog", plan["products"]) as (bare, server):
         lines = {"browse": browse_queries(server), "search": search_queries(server), "categories": ["/api/v1/categories"]}
         for kind, kind_lines in lines.items():
             write_lines(query_file(kind), kind_lines)

@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -138,6 +138,16 @@ def fetch_ids_command(server: ServerProcess, limit: int, path: Path) -> str:
     )
 
 
+@contextmanager
+def bare_and_simulator(section: str, products: int, simulator_name: str = "", **settings: object
+                       ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """The two servers of a comparison, alive together: `<section>-bare-server` and a simulator
+    of `products` (`simulator_name`, by default `<section>-server`, with SIM_* `settings`)."""
+    with bare_server(name=f"{section}-bare-server") as bare, \
+            simulator_server(products, name=simulator_name or f"{section}-server", **settings) as simulator:
+        yield bare, simulator
+
+
 def check_answer(method: str, url: str, expect: int = 200, **kwargs) -> requests.Response:
     """One request before the load: it must answer `expect` with JSON, or the section fails saying why."""
     answer = requests.request(method, url, timeout=30, **kwargs)
@@ -180,9 +190,7 @@ def run(quick: bool = False) -> SectionResult:
     plan = QUICK if quick else FULL
     section = SectionResult("http", "3. Requests/s: GET /api/v1/products/{id} vs a bare Flask endpoint")
     wrk = wrk_binary()
-    with ExitStack() as stack:
-        bare = stack.enter_context(bare_server(name="http-bare-server"))
-        product = stack.enter_context(simulator_server(plan["products"], name="http-product-server"))
+    with bare_and_simulator("http", plan["products"], "http-product-server") as (bare, product):
         ids = fetch_product_ids(product)
         write_lines(IDS_FILE, ids)
         check_answers(product, bare, ids[0])
