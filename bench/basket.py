@@ -28,22 +28,22 @@ JSON body and the same X-Basket-Token header, to /bare/basket-item.
 from __future__ import annotations
 
 import json
-from contextlib import ExitStack
 
 from .http import (
+    add_wrk_notes,
     alternate,
+    bare_and_simulator,
     check_answer,
     comparison_figures,
     fetch_ids_command,
     fetch_product_ids,
     rate_rows,
-    socket_errors_note,
     write_lines,
     wrk_argv,
     wrk_binary,
 )
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
-from .server import ServerProcess, bare_server, simulator_server
+from .server import ServerProcess
 
 ADD_PATH = "/api/v1/basket/items"
 BASKETS_PATH = "/api/v1/baskets"
@@ -102,9 +102,7 @@ def run(quick: bool = False) -> SectionResult:
     section = SectionResult("basket", "6. Requests/s: POST /api/v1/basket/items (guest basket add) vs a bare Flask endpoint")
     wrk = wrk_binary()
     tokens_of_runs: list[list[str]] = []  # the baskets of every basket run, warm-up first
-    with ExitStack() as stack:
-        bare = stack.enter_context(bare_server(name="basket-bare-server"))
-        shop = stack.enter_context(simulator_server(plan["products"], name="basket-server", **APP_SETTINGS))
+    with bare_and_simulator("basket", plan["products"], **APP_SETTINGS) as (bare, shop):
         product_ids = fetch_product_ids(shop, plan["basket_products"])
         write_lines(IDS_FILE, product_ids)
         raise_stock(shop, product_ids)
@@ -164,11 +162,10 @@ def run(quick: bool = False) -> SectionResult:
     section.rows.append(Row("promotions applied to them", f"{len(promotions)}: {'; '.join(promotions) or 'none'}"))
     non_2xx = sum(max(r["non_2xx"], 0) for results in runs.values() for r in results)
     section.rows.append(Row("answers outside 2xx (all runs)", f"{non_2xx:,}  (a run with any fails the section)"))
-    if socket_errors_note(runs):
-        section.notes.append(socket_errors_note(runs))
-    section.notes.append(
-        f"wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s (a basket per connection), runs alternate "
-        f"bare/basket x{plan['rounds']}, best of each; {len(product_ids)} products cycled; catalog of {plan['products']:,} "
-        f"products; SIM_MAX_LINE_QUANTITY={APP_SETTINGS['max_line_quantity']}, stock of those products set to {STOCK:,}"
+    add_wrk_notes(
+        section, plan, runs,
+        f" (a basket per connection), runs alternate bare/basket x{plan['rounds']}, best of each; {len(product_ids)} products "
+        f"cycled; catalog of {plan['products']:,} products; SIM_MAX_LINE_QUANTITY={APP_SETTINGS['max_line_quantity']}, "
+        f"stock of those products set to {STOCK:,}",
     )
     return section

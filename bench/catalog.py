@@ -17,24 +17,24 @@ baseline is measured in every round; the best run of each counts.
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from urllib.parse import quote
 
 import requests
 
 from .http import (
+    add_wrk_notes,
     alternate,
+    bare_and_simulator,
     best_runs,
     check_answer,
     fetch_product_ids,
     rate_rows,
-    socket_errors_note,
     write_lines,
     wrk_argv,
     wrk_binary,
 )
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
-from .server import ServerProcess, bare_server, simulator_server
+from .server import ServerProcess
 
 FULL = {"products": 100_000, "threads": 2, "connections": 50, "seconds": 10, "warmup": 2, "rounds": 2}
 QUICK = {"products": 10_000, "threads": 2, "connections": 50, "seconds": 3, "warmup": 1, "rounds": 1}
@@ -95,9 +95,7 @@ def run(quick: bool = False) -> SectionResult:
     plan = QUICK if quick else FULL
     section = SectionResult("catalog", "11. Requests/s: catalog browse, search and category tree vs a bare Flask endpoint")
     wrk = wrk_binary()
-    with ExitStack() as stack:
-        bare = stack.enter_context(bare_server(name="catalog-bare-server"))
-        server = stack.enter_context(simulator_server(plan["products"], name="catalog-server"))
+    with bare_and_simulator("catalog", plan["products"]) as (bare, server):
         lines = {"browse": browse_queries(server), "search": search_queries(server), "categories": ["/api/v1/categories"]}
         for kind, kind_lines in lines.items():
             write_lines(query_file(kind), kind_lines)
@@ -129,12 +127,10 @@ def run(quick: bool = False) -> SectionResult:
         section.rows.append(Row(f"ratio {kind} / bare", f"{ratio:.2f}", Target(
             f"{what} on {TARGET_PRODUCTS:,} products vs bare", ratio, ">=", target, "",
             applicable=plan["products"] == TARGET_PRODUCTS)))
-    if socket_errors_note(runs):
-        section.notes.append(socket_errors_note(runs))
-    section.notes.append(
-        f"wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s, runs cycle bare/browse/search/categories "
-        f"x{plan['rounds']}, best of each; {len(lines['browse'])} browse and {len(lines['search'])} search queries cycled; "
-        f"catalog of {plan['products']:,} products"
+    add_wrk_notes(
+        section, plan, runs,
+        f", runs cycle bare/browse/search/categories x{plan['rounds']}, best of each; {len(lines['browse'])} browse and "
+        f"{len(lines['search'])} search queries cycled; catalog of {plan['products']:,} products",
     )
     if quick:
         section.notes.append(f"--quick: {plan['products']:,} products, the {TARGET_PRODUCTS:,}-product targets are n/a")

@@ -37,10 +37,14 @@ class CpuUse:
     def group(self, name: str) -> float:
         return sum(self.groups.get(name, []))
 
-    def describe(self, measured: str, workers_only: bool = True) -> str:
-        """`measured`'s workers, then Redis, wrk, the other servers and the rest of the machine."""
+    def workers(self, measured: str) -> list[float]:
+        """The cores of `measured`'s workers: its processes but the master (the one process when alone)."""
         mine = self.groups.get(measured, [])
-        workers = mine[1:] if workers_only and len(mine) > 1 else mine
+        return mine[1:] if len(mine) > 1 else mine
+
+    def describe(self, measured: str) -> str:
+        """`measured`'s workers, then Redis, wrk, the other servers and the rest of the machine."""
+        workers = self.workers(measured)
         others = sum(self.group(name) for name in self.groups if name not in (measured, "redis-server"))
         rest = max(0.0, self.machine - sum(map(sum, self.groups.values())) - self.wrk)
         return (f"{measured} worker(s) {' + '.join(f'{c:.2f}' for c in workers)}, redis-server {self.group('redis-server'):.2f}, "
@@ -48,8 +52,7 @@ class CpuUse:
                 f"(of {psutil.cpu_count()} cores)")
 
     def worker_cores(self, measured: str) -> float:
-        mine = self.groups.get(measured, [])
-        return sum(mine[1:] if len(mine) > 1 else mine)
+        return sum(self.workers(measured))
 
 
 class CpuMeter:

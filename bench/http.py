@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -116,6 +116,13 @@ def socket_errors_note(runs: dict[str, list[dict]]) -> str | None:
     return f"wrk socket errors (connect/read/write/timeout): {errors}" if any(errors.values()) else None
 
 
+def add_wrk_notes(section: SectionResult, plan: dict, runs: dict[str, list[dict]], how: str) -> None:
+    """The notes of a wrk comparison: its socket errors, if any, then its wrk settings followed by `how`."""
+    if note := socket_errors_note(runs):
+        section.notes.append(note)
+    section.notes.append(f"wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s{how}")
+
+
 def write_lines(path: Path, lines: list[str]) -> None:
     """One value a line: what bench/wrk_cycle.lua reads (ids, header values)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -129,6 +136,16 @@ def fetch_ids_command(server: ServerProcess, limit: int, path: Path) -> str:
         f"| {python_command()} -c \"import json,sys; print('\\n'.join(i['id'] for i in json.load(sys.stdin)['items']))\" "
         f"> {relative(path)}"
     )
+
+
+@contextmanager
+def bare_and_simulator(section: str, products: int, simulator_name: str = "", **settings: object
+                       ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """The two servers of a comparison, alive together: `<section>-bare-server` and a simulator
+    of `products` (`simulator_name`, by default `<section>-server`, with SIM_* `settings`)."""
+    with bare_server(name=f"{section}-bare-server") as bare, \
+            simulator_server(products, name=simulator_name or f"{section}-server", **settings) as simulator:
+        yield bare, simulator
 
 
 def check_answer(method: str, url: str, expect: int = 200, **kwargs) -> requests.Response:
@@ -173,9 +190,7 @@ def run(quick: bool = False) -> SectionResult:
     plan = QUICK if quick else FULL
     section = SectionResult("http", "3. Requests/s: GET /api/v1/products/{id} vs a bare Flask endpoint")
     wrk = wrk_binary()
-    with ExitStack() as stack:
-        bare = stack.enter_context(bare_server(name="http-bare-server"))
-        product = stack.enter_context(simulator_server(plan["products"], name="http-product-server"))
+    with bare_and_simulator("http", plan["products"], "http-product-server") as (bare, product):
         ids = fetch_product_ids(product)
         write_lines(IDS_FILE, ids)
         check_answers(product, bare, ids[0])
@@ -197,10 +212,6 @@ def run(quick: bool = False) -> SectionResult:
     section.rows.extend(rate_rows(runs, {"bare": "bare Flask GET /bare/{id}", "product": "GET /api/v1/products/{id}"}))
     section.rows.append(
         Row("ratio product / bare", f"{ratio:.2f}", Target("product detail req/s vs bare Flask", ratio, ">=", TARGET_RATIO, "")))
-    if socket_errors_note(runs):
-        section.notes.append(socket_errors_note(runs))
-    section.notes.append(
-        f"wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s, runs alternate bare/product "
-        f"x{plan['rounds']}, best of each; {len(ids)} product ids cycled; catalog of {plan['products']:,} products"
-    )
+    add_wrk_notes(section, plan, runs, f", runs alternate bare/product x{plan['rounds']}, best of each; "
+                  f"{len(ids)} product ids cycled; catalog of {plan['products']:,} products")
     return section

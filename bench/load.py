@@ -155,6 +155,12 @@ class Plan:
     settle_seconds: float
     measure_seconds: float
 
+    @classmethod
+    def default_mix(cls, users: int, seconds: float) -> Plan:
+        """A plain run of the default mix: one Locust process, all users started within 2 s (5 at
+        the least a second), measured from the start for `seconds`."""
+        return cls(users, 1, max(5.0, users / 2), 0, seconds)
+
     @property
     def ramp_seconds(self) -> float:
         return self.users / self.spawn_rate
@@ -323,8 +329,7 @@ def run(quick: bool = False) -> SectionResult:
                           password_hash_profile="fast") as server:
         worker = server.worker()
         reset(server.url, plan["products"])
-        mix_plan = Plan(plan["mix_users"], 1, max(5.0, plan["mix_users"] / 2), 0, plan["mix_seconds"])
-        summary = mix(server.url, "mix", mix_plan, plan["customers"], worker, settle=False)
+        summary = mix(server.url, "mix", Plan.default_mix(plan["mix_users"], plan["mix_seconds"]), plan["customers"], worker, settle=False)
         search = Search(server.url, plan, worker)
         good, bad = search.run()
         steps = search.steps

@@ -126,9 +126,9 @@ def run(quick: bool = False) -> SectionResult:
         summaries = {}
         for name in ("memory", "redis-2"):
             reset(servers[name].url, plan["products"])
-            mix_plan = Plan(plan["mix_users"], 1, max(5.0, plan["mix_users"] / 2), 0, plan["mix_seconds"])
             # No CPU watch: redis-2 has two workers; the section's own meter reports CPU.
-            summaries[name] = mix(servers[name].url, f"scale-{name}", mix_plan, plan["customers"], None, settle=False)
+            summaries[name] = mix(servers[name].url, f"scale-{name}", Plan.default_mix(plan["mix_users"], plan["mix_seconds"]),
+                                  plan["customers"], None, settle=False)
         for name, summary in summaries.items():
             section.rows.append(Row(f"Locust default mix, {plan['mix_users']} users, {name}",
                                     f"{summary['total']['rps']:,.1f} req/s, basket-update p95 {basket_p95(summary)} ms, "
@@ -161,8 +161,8 @@ def run(quick: bool = False) -> SectionResult:
         "redis_bytes_per_10k_orders": per_orders,
     }
     for runs in (reads, adds):
-        if socket_errors_note(runs):
-            section.notes.append(socket_errors_note(runs))
+        if note := socket_errors_note(runs):
+            section.notes.append(note)
     section.notes.append("all servers, Redis and wrk share this machine's CPUs (see the CPU rows: cores each used during "
                          "the best run): a worker on Redis pays a round trip per request (the freshness check), and the "
                          "second worker of redis-2 competes with wrk and Redis for the same CPUs")
