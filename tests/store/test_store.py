@@ -91,6 +91,30 @@ def test_concurrent_updates_lose_nothing(make_store):
     assert store.get("thing", "t_1").count == 4000
 
 
+def test_updates_from_a_record_read_earlier_lose_nothing_and_carry_their_writes(make_store):
+    # As a basket change runs: read the record, then update it from what was read (`seen`),
+    # with an index write (`also`) that must go with exactly the update that commits. Other
+    # threads write between the read and the update, so a stale `seen` must be retried.
+    store = make_store()
+    store.put("thing", Thing("t_1"))
+
+    def bump():
+        for _ in range(200):
+            seen = store.get("thing", "t_1")
+            store.update(
+                "thing", "t_1", lambda t: replace(t, count=t.count + 1), seen=seen,
+                also=lambda before, after: store.set_add("counts", f"{before.count}>{after.count}"),
+            )
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert store.get("thing", "t_1").count == 1600
+    assert store.set_members("counts") == sorted(f"{n}>{n + 1}" for n in range(1600))
+
+
 def test_ids_are_deterministic_for_a_seed_and_never_repeat(make_store):
     first, second = make_store(seed=5), make_store(seed=5)
     ids = [first.new_id("prd") for _ in range(1000)]
