@@ -14,6 +14,9 @@ from .service import BasketView, item_count
 #: its product is the same on every answer until the product changes, which makes a new
 #: Product (records are immutable), so identity tells a kept entry from a stale one.
 _product_parts: dict[str, tuple[Product, str, str, dict, str]] = {}
+#: Bounded like the catalog's RecentJson: a reset to another catalog (or products deleted)
+#: would otherwise keep every product ever shown in a basket alive for the process's life.
+_MAX_PRODUCT_PARTS = 20_000
 
 
 def _product_on_line(product: Product, sku: str, base_url: str) -> tuple[dict, str]:
@@ -30,6 +33,8 @@ def _product_on_line(product: Product, sku: str, base_url: str) -> tuple[dict, s
         "stock": product.stock,
     }
     tax_rate = str(product.tax_rate)
+    if len(_product_parts) >= _MAX_PRODUCT_PARTS and product.id not in _product_parts:
+        _product_parts.pop(next(iter(_product_parts), None), None)  # the oldest entry
     _product_parts[product.id] = (product, sku, base_url, wire, tax_rate)
     return wire, tax_rate
 
