@@ -33,7 +33,6 @@ class RuleBook:
         self.seq = seq
         #: every rule in the order pricing runs them (and a shop shows current offers in)
         self.running: tuple[Promotion, ...] = tuple(sorted(rules, key=lambda p: (-p.priority, p.position)))
-        self.by_code: dict[str, Promotion] = {p.coupon_code: p for p in self.running if p.coupon_code}
         #: the moments at which what is in force changes
         self._moments = sorted({moment for p in self.running for moment in (p.starts_at, p.ends_at) if moment is not None})
         self._made: dict[tuple[Callable, int], object] = {}  # (make, window) → what it made
