@@ -159,6 +159,7 @@ def create_subscription(
     if unknown or not events:
         raise validation_error({"events": f"one or more of {', '.join(EVENT_TYPES)}"})
     with store.atomic():
+        keys.still_valid(store, caller)  # revoked since the route checked it: `revoke_key` takes this lock too
         if len(store.by_owner(SUBSCRIPTION, caller.owner_id)) >= MAX_SUBSCRIPTIONS_PER_OWNER:
             raise DomainError(409, "WEBHOOK_LIMIT_REACHED",
                               f"At most {MAX_SUBSCRIPTIONS_PER_OWNER} webhook subscriptions a key; delete one first.")
@@ -224,8 +225,7 @@ def delete_subscription(store: Store, subscription_id: str, caller: Caller, in_f
 def revoke_key(store: Store, key_id: str) -> None:
     """Revoke an integration key and unsubscribe everything it subscribed."""
     with store.atomic():
-        keys.revoke(store, key_id)
-        owner = Caller(key_id)
+        owner = Caller(keys.revoke(store, key_id))
         for subscription in store.by_owner(SUBSCRIPTION, key_id):
             delete_subscription(store, subscription.id, owner)
 

@@ -8,6 +8,10 @@ set, sees and deletes every subscription; what it creates belongs to `ADMIN`.
 The raw key is shown once; the store keeps its digest (`simulator.tokens`), as the
 record id, so checking a key is one lookup. Keys outlive a reset (`carry_over`): they
 are the operator's, like the admin token, not the shop's; subscriptions do not.
+
+A key may be revoked while a request it authenticated is under way: what that request
+writes on the key's behalf checks `still_valid` under the same `store.atomic()` lock that
+revoking takes, so nothing is left owned by a revoked key.
 """
 
 from __future__ import annotations
@@ -44,11 +48,23 @@ class IntegrationKey:
 class Caller:
     """Who calls the webhook routes: whose subscriptions it makes, and which it sees."""
 
-    owner_id: str  # a key id, or ADMIN
-    sees_all: bool = False  # the admin token
+    key: IntegrationKey | None  # the key it authenticated with; None: the admin token
+
+    @property
+    def owner_id(self) -> str:
+        return self.key.key_id if self.key is not None else ADMIN
+
+    @property
+    def sees_all(self) -> bool:
+        return self.key is None
 
     def sees(self, owner_id: str) -> bool:
         return self.sees_all or owner_id == self.owner_id
+
+
+#: The caller with the admin token.
+ADMIN_CALLER = Caller(None)
+_NOT_A_KEY = "This is not an integration key (or it was revoked)."
 
 
 def authenticate(store: Store, raw: str | None, admin_token: str) -> Caller:
@@ -58,11 +74,23 @@ def authenticate(store: Store, raw: str | None, admin_token: str) -> Caller:
         raise authentication_required(
             "Webhook calls need `Authorization: Bearer <integration key>` (from POST /_sim/integration-keys).", REALM)
     if admin_token and hmac.compare_digest(raw.encode("utf-8", "surrogatepass"), admin_token.encode()):
-        return Caller(ADMIN, sees_all=True)
+        return ADMIN_CALLER
     key = store.get(INTEGRATION_KEY, token_digest(raw)) if len(raw) <= MAX_LENGTH else None
     if key is None:
-        raise invalid_token("This is not an integration key (or it was revoked).", REALM)
-    return Caller(key.key_id)
+        raise invalid_token(_NOT_A_KEY, REALM)
+    return Caller(key)
+
+
+def still_valid(store: Store, caller: Caller) -> None:
+    """401 INVALID_TOKEN when the caller's key was revoked since it authenticated. Call it
+    inside the `store.atomic()` block that writes on the caller's behalf: `revoke` holds the
+    same lock, so either the write comes first (and revoking removes what it wrote) or this
+    finds the key gone."""
+    if caller.key is None:
+        return
+    current = store.get(INTEGRATION_KEY, caller.key.id)
+    if current is None or current.version != caller.key.version:
+        raise invalid_token(_NOT_A_KEY, REALM)
 
 
 def issue(store: Store, clock: Clock, name: str) -> tuple[IntegrationKey, str]:

@@ -13,16 +13,14 @@ import pytest
 from simulator.catalog.model import PRODUCT
 from simulator.http.blueprints import EXTENSION
 from simulator.webhooks import dispatcher as webhooks
-from simulator.webhooks import events
+from simulator.webhooks import events, keys
 from simulator.webhooks.hosts import parse_allowed_hosts
-from simulator.webhooks.keys import Caller
 from tests.helpers.problems import assert_problem
 from tests.helpers.receiver import RawPeer, Receiver
 from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
 from tests.helpers.server import free_port
 
 PRODUCT_EVENTS = ["product.created", "product.updated", "product.deleted"]
-OWNER = Caller("key_tests")
 
 
 @pytest.fixture
@@ -54,6 +52,12 @@ def issue_key(client, name="tests"):
     response = client.post("/_sim/integration-keys", json={"name": name})
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.get_json()["key"]
+
+
+def issued_caller(sim, name="service tests") -> keys.Caller:
+    """For calls to the service: the caller of a key issued and checked as the routes do."""
+    _, raw = keys.issue(sim.store, sim.clock, name)
+    return keys.authenticate(sim.store, raw, sim.settings.admin_token)
 
 
 def subscribe(client, url, events=PRODUCT_EVENTS, **extra):
@@ -320,8 +324,8 @@ def test_a_given_secret_is_used(make):
 
 
 def test_old_deliveries_are_forgotten_past_the_limit(sim):
-    store = sim.store
-    subscription = webhooks.create_subscription(store, sim.clock, parse_allowed_hosts(""), OWNER, "http://127.0.0.1:9/x", ["product.updated"])
+    store, owner = sim.store, issued_caller(sim)
+    subscription = webhooks.create_subscription(store, sim.clock, parse_allowed_hosts(""), owner, "http://127.0.0.1:9/x", ["product.updated"])
     product = a_product(sim)
     for _ in range(events.DELIVERIES_KEPT + 150):
         events.publish(store, sim.clock, "product.updated", product.id, product)
@@ -330,7 +334,7 @@ def test_old_deliveries_are_forgotten_past_the_limit(sim):
     kept = store.by_owner(events.DELIVERY, subscription.id)
     assert len(kept) == events.DELIVERIES_KEPT
     assert store.set_members(events.OPEN) == [d.id for d in kept]  # the open index lost the trimmed ones too
-    webhooks.delete_subscription(store, subscription.id, OWNER)
+    webhooks.delete_subscription(store, subscription.id, owner)
     assert store.set_members(events.OPEN) == [] and webhooks.dispatch_due(sim) == []
 
 
@@ -439,7 +443,8 @@ def test_the_subscription_limits(make):
     another = keyed(client.application.test_client())
     subscribe(another, new["url"])  # another key is not held up by the first
     for n in range(webhooks.MAX_SUBSCRIPTIONS - sim.store.count(events.SUBSCRIPTION)):
-        webhooks.create_subscription(sim.store, sim.clock, parse_allowed_hosts(""), Caller(f"key_{n}"), new["url"], ["product.created"])
+        webhooks.create_subscription(sim.store, sim.clock, parse_allowed_hosts(""), issued_caller(sim, f"key {n}"), new["url"],
+                                     ["product.created"])
     assert_problem(another.post("/api/v1/webhooks", json=new), 409, "WEBHOOK_LIMIT_REACHED")  # and the limit of all
 
 
@@ -551,6 +556,26 @@ def test_a_revoked_key_authenticates_no_more_and_its_subscriptions_go(receiver, 
     assert_problem(client.get("/api/v1/webhooks"), 401, "INVALID_TOKEN")
     assert [s.url for s in sim.store.values(events.SUBSCRIPTION)] == [receiver.url("/kept")]
     assert_problem(client.delete(f"/_sim/integration-keys/{listed[0]['id']}"), 404, "INTEGRATION_KEY_NOT_FOUND")
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_a_key_revoked_while_it_subscribes_leaves_no_subscription(store, request, receiver, monkeypatch):
+    """Found in review: the route checked the key, a revoke came, then the subscription was
+    written, owned by a revoked key and sent events. The revoke is driven into that gap."""
+    settings = {"store": request.getfixturevalue("redis_url")} if store == "redis" else {}
+    client, sim = request.getfixturevalue("make")(**settings)
+    (key,) = client.get("/_sim/integration-keys").get_json()
+    check_url = webhooks.check_url
+
+    def revoke_meanwhile(url, policy):  # runs after the route authenticated the key
+        webhooks.revoke_key(sim.store, key["id"])
+        return check_url(url, policy)
+
+    monkeypatch.setattr(webhooks, "check_url", revoke_meanwhile)
+    assert_problem(client.post("/api/v1/webhooks", json={"url": receiver.url(), "events": PRODUCT_EVENTS}), 401, "INVALID_TOKEN")
+    assert sim.store.values(events.SUBSCRIPTION) == []
+    client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+    assert drain(sim) == 0 and receiver.received == []
 
 
 def test_keys_outlive_a_reset_their_subscriptions_do_not(receiver, make):
