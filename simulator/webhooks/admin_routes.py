@@ -107,6 +107,7 @@ def get_integration_key(key_id):
 @blp.response(204)
 @blp.alt_response(404, schema=ProblemSchema, description="INTEGRATION_KEY_NOT_FOUND")
 def revoke_integration_key(key_id):
-    """Revoke a key: it authenticates no more, and its subscriptions go (nothing more is sent to them)."""
-    webhooks.revoke_key(runtime().store, key_id)
+    """Revoke a key: it authenticates no more, and its subscriptions go (nothing more is sent to them once this answers)."""
+    sim = runtime()
+    webhooks.revoke_key(sim.store, sim.settings, key_id)
     return "", 204

@@ -66,10 +66,12 @@ MAX_IN_FLIGHT = 64
 MAX_BACKOFF_SECONDS = 24 * 3600
 RESPONSE_READ_LIMIT = 64 * 1024
 IN_FLIGHT_POLL_SECONDS = 0.01  # how often unsubscribing looks whether attempts under way ended
+#: Beyond an attempt's longest, how long unsubscribing waits for it to record how it went.
+RECORD_GRACE_SECONDS = 1.0
 USER_AGENT = "alegra-sim-webhooks/1"
 _SUBSCRIPTION_SEQ = "webhooks.subscription_seq"
 STATUSES = tuple(status.value for status in DeliveryStatus)
-#: Beyond both timeouts, how long an attempt may seem under way before it counts as lost.
+#: Beyond its longest, how long an attempt may seem under way before it counts as lost.
 LOST_ATTEMPT_MARGIN_SECONDS = 5.0
 
 
@@ -103,6 +105,12 @@ class AttemptLimits:
     def from_settings(cls, settings: Any) -> AttemptLimits:
         return cls(settings.webhook_connect_timeout_seconds, settings.webhook_read_timeout_seconds,
                    settings.webhook_attempt_deadline_seconds)
+
+    @property
+    def longest_seconds(self) -> float:
+        """The longest an attempt lasts: the watchdog (`_watchdog`) cuts it at its deadline, and
+        connecting, which the watchdog cannot cut, ends at its own timeout."""
+        return max(self.deadline_seconds, self.connect_seconds)
 
 
 def status_class(status: int | None) -> str | None:
@@ -198,36 +206,58 @@ def list_subscriptions(store: Store, caller: Caller, page: int, page_size: int) 
     return subscriptions[start : start + page_size], len(subscriptions)
 
 
-def delete_subscription(store: Store, subscription_id: str, caller: Caller, in_flight_wait: float = 0.0) -> None:
+def delete_subscription(store: Store, settings: Any, subscription_id: str, caller: Caller) -> None:
     """Unsubscribe: once this returns, nothing more is sent to it. Its deliveries (and their
-    history) go with it. An attempt already under way cannot be called back: it is waited
-    for, at most `in_flight_wait` real seconds (its timeouts), so it too arrives before
-    the answer. An attempt started but not yet sending sees the subscription gone and
-    sends nothing (`_attempt`)."""
+    history) go with it; an attempt already under way is waited for (`wait_in_flight`)."""
     with store.atomic():
         get_subscription(store, subscription_id, caller)
-        store.delete(SUBSCRIPTION, subscription_id)
-        in_flight = []
-        for delivery in store.by_owner(DELIVERY, subscription_id):
-            if delivery.status == DeliveryStatus.DELIVERING:
-                in_flight.append(delivery.id)
-            else:
-                forget(store, delivery.id)
-    deadline = time.monotonic() + in_flight_wait
-    waiting = in_flight
-    while waiting and time.monotonic() < deadline:
-        time.sleep(IN_FLIGHT_POLL_SECONDS)
-        waiting = [i for i in waiting if getattr(store.get(DELIVERY, i), "status", None) == DeliveryStatus.DELIVERING]
-    for delivery_id in in_flight:
-        forget(store, delivery_id)
+        _unsubscribe(store, subscription_id)
+    wait_in_flight(store, settings, [subscription_id])
 
 
-def revoke_key(store: Store, key_id: str) -> None:
-    """Revoke an integration key and unsubscribe everything it subscribed."""
+def revoke_key(store: Store, settings: Any, key_id: str) -> None:
+    """Revoke an integration key and unsubscribe everything it subscribed, in one step (a
+    subscription it is making meanwhile finds the key gone: `create_subscription`); like
+    `delete_subscription`, return once nothing more is sent to them."""
     with store.atomic():
-        owner = Caller(keys.revoke(store, key_id))
-        for subscription in store.by_owner(SUBSCRIPTION, key_id):
-            delete_subscription(store, subscription.id, owner)
+        keys.revoke(store, key_id)
+        unsubscribed = [subscription.id for subscription in store.by_owner(SUBSCRIPTION, key_id)]
+        for subscription_id in unsubscribed:
+            _unsubscribe(store, subscription_id)
+    wait_in_flight(store, settings, unsubscribed)
+
+
+def _unsubscribe(store: Store, subscription_id: str) -> None:
+    """Delete a subscription and its deliveries, all but those under way (see `wait_in_flight`).
+    Call it inside `store.atomic()`."""
+    store.delete(SUBSCRIPTION, subscription_id)
+    for delivery in store.by_owner(DELIVERY, subscription_id):
+        if delivery.status != DeliveryStatus.DELIVERING:
+            forget(store, delivery.id)
+
+
+def wait_in_flight(store: Store, settings: Any, subscription_ids: Iterable[str]) -> None:
+    """Wait for the deliveries in flight to these unsubscribed subscriptions, then forget them.
+
+    A request already sent cannot be called back, so unsubscribing answers only once it was
+    answered: nothing arrives after. An attempt picked but not sending yet sees the
+    subscription gone and sends nothing (`_attempt`). Each is waited for at most the longest
+    an attempt lasts from when it began (on whichever worker): one lost with its worker is
+    not waited for. Call it after the `store.atomic()` block that unsubscribed them: the
+    attempts need the lock to record how they went."""
+    in_flight = [delivery for subscription_id in subscription_ids for delivery in store.by_owner(DELIVERY, subscription_id)]
+    if not in_flight:
+        return
+    longest = AttemptLimits.from_settings(settings).longest_seconds + RECORD_GRACE_SECONDS
+    deadline = max(delivery.sending_since or 0.0 for delivery in in_flight) + longest  # sending_since is time.time()
+    waiting = [delivery.id for delivery in in_flight if delivery.status == DeliveryStatus.DELIVERING]
+    while waiting and time.time() < deadline:
+        time.sleep(IN_FLIGHT_POLL_SECONDS)
+        waiting = [delivery_id for delivery_id, delivery in zip(waiting, store.get_many(DELIVERY, waiting), strict=True)
+                   if delivery is not None and delivery.status == DeliveryStatus.DELIVERING]
+    with store.atomic():
+        for delivery in in_flight:
+            forget(store, delivery.id)
 
 
 # -- the deliveries feed ---------------------------------------------------------------
@@ -473,7 +503,7 @@ def dispatch_due(runtime: Any) -> list[threading.Thread]:
     now = clock.timestamp()
     started = time.time()
     # An attempt under way longer than this was lost with the worker that made it (shared store).
-    lost_after = settings.webhook_connect_timeout_seconds + settings.webhook_read_timeout_seconds + LOST_ATTEMPT_MARGIN_SECONDS
+    lost_after = AttemptLimits.from_settings(settings).longest_seconds + LOST_ATTEMPT_MARGIN_SECONDS
     chosen: list[tuple[Subscription, Delivery]] = []
     with store.atomic():
         blocked: set[tuple[str, str]] = set()

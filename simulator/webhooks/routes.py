@@ -183,8 +183,7 @@ def get_webhook(subscription_id):
 def delete_webhook(subscription_id):
     """Unsubscribe: nothing more is sent once this answers, and its delivery history goes."""
     sim = runtime()
-    attempt_limit = sim.settings.webhook_connect_timeout_seconds + sim.settings.webhook_read_timeout_seconds
-    webhooks.delete_subscription(sim.store, subscription_id, current_caller(), in_flight_wait=attempt_limit + 1)
+    webhooks.delete_subscription(sim.store, sim.settings, subscription_id, current_caller())
     return "", 204
 
 

@@ -1,8 +1,8 @@
 """A real webhook receiver for tests: an HTTP server on 127.0.0.1 in a thread.
 
-It records every request (path, headers, raw body) and answers per path: a queue
-of statuses to answer in turn (then 200), and optionally a number of seconds to
-hang before answering.
+It records every request (path, headers, raw body, when it came and when its answer
+began) and answers per path: a queue of statuses to answer in turn (then 200), and
+optionally a number of seconds to hang, or an event to wait for, before answering.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+HOLD_LIMIT_SECONDS = 30.0  # a held request is answered by then, released or not
+
 
 class Receiver:
     def __init__(self) -> None:
         self.received: list[dict] = []
         self.statuses: dict[str, list[int]] = {}
         self.hang: dict[str, float] = {}
+        self.hold: dict[str, threading.Event] = {}  # path → answer once it is set
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         receiver = self
@@ -27,14 +30,19 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 with receiver._arrived:
-                    receiver.received.append({"path": self.path, "headers": dict(self.headers), "body": body,
-                                              "at": time.monotonic()})
+                    request = {"path": self.path, "headers": dict(self.headers), "body": body, "at": time.monotonic()}
+                    receiver.received.append(request)
                     queue = receiver.statuses.get(self.path, [])
                     status = queue.pop(0) if queue else 200
                     receiver._arrived.notify_all()
                 wait = receiver.hang.get(self.path, 0)
                 if wait:
                     time.sleep(wait)
+                held = receiver.hold.get(self.path)
+                if held is not None:
+                    held.wait(HOLD_LIMIT_SECONDS)
+                with receiver._lock:
+                    request["answering_at"] = time.monotonic()  # before the sender can read a byte of it
                 try:
                     self.send_response(status)
                     self.send_header("Content-Length", "2")
@@ -73,6 +81,8 @@ class Receiver:
         return self
 
     def __exit__(self, *exc) -> None:
+        for held in self.hold.values():
+            held.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 import time
 from datetime import timedelta
 
@@ -308,6 +309,51 @@ def test_nothing_is_sent_after_unsubscribing_answered_not_even_what_was_under_wa
     assert sim.store.count(events.DELIVERY) == 0 and drain(sim) == 0
 
 
+@pytest.mark.parametrize("store", ["memory", "redis"])
+@pytest.mark.parametrize("unsubscribe", ["delete the subscription", "revoke its key"])
+def test_unsubscribing_answers_once_the_delivery_under_way_was_answered(unsubscribe, store, request, receiver):
+    """Found in review: revoking a key answered while a delivery to its subscription was still under way."""
+    settings = {"store": request.getfixturevalue("redis_url")} if store == "redis" else {}
+    client, sim = request.getfixturevalue("make")(**settings)
+    subscription = subscribe(client, receiver.url("/held"))
+    receiver.hold["/held"] = release = threading.Event()
+    client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+    attempts = webhooks.dispatch_due(sim)
+    assert len(receiver.wait_for(1, "/held")) == 1  # under way: the receiver holds it
+    (key,) = client.get("/_sim/integration-keys").get_json()
+    url = f"/api/v1/webhooks/{subscription['id']}" if unsubscribe.startswith("delete") else f"/_sim/integration-keys/{key['id']}"
+    answers = []
+    unsubscribing = threading.Thread(target=lambda: answers.append((client.delete(url).status_code, time.monotonic())))
+    unsubscribing.start()
+    unsubscribing.join(1.0)  # time enough to answer, had it not waited
+    release.set()
+    unsubscribing.join(10)
+    for attempt in attempts:
+        attempt.join(10)
+    (held,) = receiver.on("/held")
+    assert [status for status, _ in answers] == [204]
+    assert answers[0][1] > held["answering_at"]
+    client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 5})
+    assert drain(sim) == 0 and len(receiver.received) == 1 and sim.store.count(events.DELIVERY) == 0
+
+
+def test_unsubscribing_does_not_wait_for_an_attempt_lost_with_its_worker(make):
+    """With a shared store, the worker sending a delivery may have died mid-attempt: past the
+    dispatcher's own limit of an attempt nobody waits for it (the default limit is 15 s)."""
+    import dataclasses
+
+    client, sim = make()
+    subscription = subscribe(client, "http://127.0.0.1:9/lost")
+    client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
+    (delivery,) = sim.store.values(events.DELIVERY)
+    sim.store.put(events.DELIVERY, dataclasses.replace(delivery, status=events.DeliveryStatus.DELIVERING,
+                                                       sending_since=time.time() - 3600))
+    started = time.monotonic()
+    assert client.delete(f"/api/v1/webhooks/{subscription['id']}").status_code == 204
+    assert time.monotonic() - started < 5
+    assert sim.store.count(events.DELIVERY) == 0 and sim.store.set_members(events.OPEN) == []
+
+
 def test_list_subscriptions_is_paginated(receiver, make):
     client, _ = make()
     ids = [subscribe(client, receiver.url(f"/{n}"))["id"] for n in range(3)]
@@ -334,7 +380,7 @@ def test_old_deliveries_are_forgotten_past_the_limit(sim):
     kept = store.by_owner(events.DELIVERY, subscription.id)
     assert len(kept) == events.DELIVERIES_KEPT
     assert store.set_members(events.OPEN) == [d.id for d in kept]  # the open index lost the trimmed ones too
-    webhooks.delete_subscription(store, subscription.id, owner)
+    webhooks.delete_subscription(store, sim.settings, subscription.id, owner)
     assert store.set_members(events.OPEN) == [] and webhooks.dispatch_due(sim) == []
 
 
@@ -568,7 +614,7 @@ def test_a_key_revoked_while_it_subscribes_leaves_no_subscription(store, request
     check_url = webhooks.check_url
 
     def revoke_meanwhile(url, policy):  # runs after the route authenticated the key
-        webhooks.revoke_key(sim.store, key["id"])
+        webhooks.revoke_key(sim.store, sim.settings, key["id"])
         return check_url(url, policy)
 
     monkeypatch.setattr(webhooks, "check_url", revoke_meanwhile)
