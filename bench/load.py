@@ -43,7 +43,7 @@ import requests
 
 from loadtests.run import locust_argv, run_locust
 
-from .cpu_use import CpuMeter, CpuUse
+from .cpu_use import CpuUse, between, sample
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
 from .server import simulator_server
 
@@ -95,8 +95,7 @@ class CpuWatch:
         self.thread: threading.Thread | None = None
 
     def started(self, locust: subprocess.Popen) -> None:
-        meter = CpuMeter({**self.watched, LOCUST: locust.pid})
-        self.thread = threading.Thread(target=self._measure, args=(meter,), daemon=True)
+        self.thread = threading.Thread(target=self._measure, args=({**self.watched, LOCUST: locust.pid},), daemon=True)
         self.thread.start()
 
     def wait(self) -> dict:
@@ -104,14 +103,23 @@ class CpuWatch:
             self.thread.join(timeout=5.0)
         return self.figures
 
-    def _measure(self, meter: CpuMeter) -> None:
+    def _measure(self, groups: dict[str, int]) -> None:
         time.sleep(self.start_after)
-        meter.mark("window")
-        time.sleep(self.length)
-        meter.mark(None)
-        use = meter.intervals("window")[0]
-        if SERVER in use.groups and LOCUST in use.groups:  # else the run ended (or the server died) first
-            self.figures = cpu_figures(use)
+        first = sample(groups)
+        locust = {key for key in first.processes if key[0] == LOCUST}
+        if not locust or not any(key[0] == SERVER for key in first.processes):
+            return  # the run ended (or the server died) before the window began
+        # Sampled each second, the window ends where planned or at the last sample with all of
+        # Locust's processes alive: a Locust that started fast ends before the planned end.
+        last, deadline = first, first.at + self.length
+        while (now := time.monotonic()) < deadline:
+            time.sleep(min(1.0, deadline - now))
+            latest = sample(groups)
+            if not locust <= latest.processes.keys():
+                break
+            last = latest
+        if last is not first:
+            self.figures = cpu_figures(between(first, last))
 
 
 def cpu_figures(use: CpuUse) -> dict:
