@@ -35,6 +35,7 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from statistics import fmean
 
@@ -262,21 +263,27 @@ class Search:
         self.processes = 1
         self.most_processes = max(1, psutil.cpu_count() or 1)
         self.steps: list[dict] = []
-        self.started = time.perf_counter()  # again when it runs: the budget is the run's
+        self.spent = 0.0  # seconds its own steps took: searches run in turn keep a budget each
         self.out_of_time = False
-        self.good: int | None = None
-        self.bad: int | None = None
+        self.good: int | None = None  # the largest user count that held
+        self.bad: int | None = None  # the smallest that did not
 
     def fits(self, users: int) -> bool:
         """Whether a step of `users` still fits in the budget (a rerun with more processes may double it)."""
-        spent = time.perf_counter() - self.started
-        if spent + self._plan(users).run_seconds + LOCUST_START_SECONDS > self.plan["budget_seconds"]:
+        if self.spent + self._plan(users).run_seconds + LOCUST_START_SECONDS > self.plan["budget_seconds"]:
             self.out_of_time = True
         return not self.out_of_time
 
     def _plan(self, users: int) -> Plan:
         return Plan(users, self.processes, float(self.plan["spawn_rate"]), float(self.plan["settle_seconds"]),
                     float(self.plan["measure_seconds"]))
+
+    def _timed_run(self, users: int) -> dict:
+        began = time.perf_counter()
+        try:
+            return self._run(users)
+        finally:
+            self.spent += time.perf_counter() - began
 
     def _run(self, users: int) -> dict:
         reset(self.url, self.plan["products"])
@@ -285,44 +292,47 @@ class Search:
         return step_figures(plan, mix(self.url, name, plan, self.plan["customers"], self.watched, settle=True))
 
     def step(self, users: int) -> bool:
-        figures = self._run(users)
+        figures = self._timed_run(users)
         if "load generator" in figures["limits"] and self.processes < self.most_processes and self.fits(users):
             # One Locust process was the limit: the same step with a process per core.
             self.processes = self.most_processes
             single = figures
-            figures = self._run(users)
+            figures = self._timed_run(users)
             figures["one_process"] = {key: single[key] for key in ("basket_update_p95_ms", "rps", "failures", "holds", "cpu")}
         self.steps.append(figures)
         return figures["holds"]
 
     def run(self) -> tuple[int | None, int | None]:
         """(largest user count that held, smallest that did not): either may be None."""
+        run_in_turn([self])
+        return self.good, self.bad
+
+    def counts(self) -> Generator[int, bool, None]:
+        """The user counts to try, in order; each step's verdict (held or not) is sent back."""
         plan = self.plan
-        self.started = time.perf_counter()
-        users, good, bad = plan["first_step"], None, None
+        users = plan["first_step"]
         while self.fits(users):
-            if not self.step(users):
-                bad = users
+            if not (yield users):
+                self.bad = users
                 break
-            good = users
+            self.good = users
             if users >= plan["max_users"]:
                 break
             users = min(users * 2, plan["max_users"])
-        while good is None and bad is not None and bad > 1 and self.fits(bad // 2):
-            users = bad // 2  # even the first step was too many: halve until one holds
-            if self.step(users):
-                good = users
+        while self.good is None and self.bad is not None and self.bad > 1 and self.fits(self.bad // 2):
+            users = self.bad // 2  # even the first step was too many: halve until one holds
+            if (yield users):
+                self.good = users
             else:
-                bad = users
+                self.bad = users
         # Bisect to a quarter of the last count that held.
-        while good is not None and bad is not None and bad - good > max(1, good // 4) and self.fits((good + bad) // 2):
-            middle = (good + bad) // 2
-            if self.step(middle):
-                good = middle
+        while (self.good is not None and self.bad is not None and self.bad - self.good > max(1, self.good // 4)
+               and self.fits((self.good + self.bad) // 2)):
+            middle = (self.good + self.bad) // 2
+            if (yield middle):
+                self.good = middle
             else:
-                bad = middle
-        self.good, self.bad = good, bad
-        return good, bad
+                self.bad = middle
 
     # -- what it found ------------------------------------------------------------
     @property
@@ -413,6 +423,19 @@ class Search:
         return {"steps": self.steps, "largest_users_basket_p95_under_100ms": self.good, "smallest_users_failing": self.bad,
                 "rps_at_largest": best["rps"] if best else None, "cpu_at_largest": best["cpu"] if best else None,
                 "search_capped": self.at_top, "search_out_of_time": self.out_of_time}
+
+
+def run_in_turn(searches: list[Search]) -> None:
+    """Run the searches' steps in turn, one step of each, so that each meets the same load on the machine."""
+    pending = {search: search.counts() for search in searches}
+    users = {search: next(counts, None) for search, counts in pending.items()}
+    while any(count is not None for count in users.values()):
+        for search, counts in pending.items():
+            if users[search] is not None:
+                try:
+                    users[search] = counts.send(search.step(users[search]))
+                except StopIteration:
+                    users[search] = None
 
 
 def run(quick: bool = False) -> SectionResult:

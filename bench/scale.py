@@ -12,7 +12,8 @@ adopts the catalog redis-1 seeded). wrk drives one at a time, as in sections 3 a
 3. the Locust default mix's capacity on memory and on redis-2: the largest user count
    with basket-update p95 < 100 ms and no failure, found by bench/load.py's search with
    the same plan for both (doubling from `first_step` to `max_users`, then bisecting;
-   Locust gets a process per core once one process is the limit), its requests/s and
+   Locust gets a process per core once one process is the limit; the two searches take
+   their steps in turn, so that both meet the same load on the machine), its requests/s and
    the cores the server's workers, Redis and Locust used meanwhile; redis-2 / memory
    (reported; ≥ 1.0 is the aim). Locust shares the machine's cores with the servers:
    when both searches hold up to their top, the load generator, not the servers, is
@@ -49,7 +50,7 @@ from .http import (
     wrk_argv,
     wrk_binary,
 )
-from .load import P95_LIMIT_MS, SERVER, Search
+from .load import P95_LIMIT_MS, SERVER, Search, run_in_turn
 from .report import Row, SectionResult, Target, python_command, shell_command
 from .server import SERVING, ServerProcess, simulator_server
 
@@ -131,14 +132,14 @@ def run(quick: bool = False) -> SectionResult:
         section.rows.append(Row("basket add redis-1 / memory", f"{ratio:.2f}",
                                 Target("basket add redis-1 vs 1 in-memory worker", ratio, ">=", BASKET_TARGET, "")))
 
-        # 3. the Locust default mix's capacity, memory then redis-2
+        # 3. the Locust default mix's capacity: the two searches' steps in turn, memory first
         searches = {
             "memory": Search(memory.url, plan, {SERVER: memory.pid}, name="scale-memory-step"),
             "redis-2": Search(two.url, plan, {SERVER: two.pid, "redis-server": redis.process.pid}, name="scale-redis-2-step"),
         }
+        section.notes.append(f"load average (1 / 5 / 15 min) before the capacity searches: {load_average()}")
+        run_in_turn(list(searches.values()))
         for name, search in searches.items():
-            section.notes.append(f"load average (1 / 5 / 15 min) before the {name} capacity search: {load_average()}")
-            search.run()
             section.rows.extend(search.step_rows(f"mix {name}: "))
             section.notes.extend(search.notes(f"mix {name}: "))
         section.notes.append(f"mix searches (the same plan for both): {searches['memory'].plan_note()}")

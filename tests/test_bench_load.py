@@ -20,7 +20,7 @@ def search_over(holds_up_to: int, generator_busy_from: int | None = None, plan: 
 
     def run(users: int) -> dict:
         search.tried.append((users, search.processes))
-        search.started -= search._plan(users).run_seconds  # the time a real step takes
+        search.spent += search._plan(users).run_seconds  # the time a real step takes
         busy = generator_busy_from is not None and users >= generator_busy_from and search.processes == 1
         holds = users <= holds_up_to and not busy
         return {"users": users, "locust_processes": search.processes, "basket_update_p95_ms": 20 if holds else 300,
@@ -57,6 +57,22 @@ def test_the_search_stops_at_its_time_budget():
     search = search_over(holds_up_to=10_000, plan={**PLAN, "budget_seconds": 120})
     assert search.run() == (800, None)
     assert search.out_of_time  # 100 to 800 users take 95 s; 1,600 would take 39 s more
+
+
+def test_searches_run_in_turn_one_step_of_each_and_each_keeps_its_own_budget():
+    memory, redis = search_over(holds_up_to=400), search_over(holds_up_to=10_000)
+    order = []
+    for name, search in (("memory", memory), ("redis", redis)):
+        def logged(users, run=search._run, name=name):
+            order.append((name, users))
+            return run(users)
+        search._run = logged
+    load.run_in_turn([memory, redis])
+    assert (memory.good, memory.bad, redis.good, redis.bad) == (400, 500, 1_600, None)
+    assert order == [("memory", 100), ("redis", 100), ("memory", 200), ("redis", 200), ("memory", 400), ("redis", 400),
+                     ("memory", 800), ("redis", 800), ("memory", 600), ("redis", 1_600), ("memory", 500)]
+    own = sum(memory._plan(users).run_seconds for users, _ in memory.tried)
+    assert memory.spent == pytest.approx(own, abs=1.0)
 
 
 @pytest.mark.parametrize(
