@@ -18,13 +18,14 @@ actions) on the same machine as the server, so both share its CPUs.
    one started (`--reset-stats --stats-settle-seconds`): each starting user signs in,
    opens a basket and loads the categories at once, a burst no steady load has.
 
-Each step also measures, over its measured window (psutil), the CPU share of the
-server's worker, of each Locust process and of the whole machine. One Locust process
+Each step also measures, over its measured window (bench/cpu_use.py), the CPU share of
+the server's worker(s), of each Locust process and of the whole machine. One Locust process
 runs on one core: when it is busy all the time (or Locust warns about its CPU), the
 load generator, not the server, sets the latency, and the step runs again with
 `--processes` (a master and one worker per core); later steps keep that. Each step
 names what was busy ("limit"): the server, the load generator, or the machine (the
-server's worker, ready to run, waited for a core: Linux's /proc/PID/schedstat).
+server's worker, ready to run, waited for a core: Linux's /proc/PID/schedstat). The
+scale section runs the same search on other servers (`Search`, `run_in_turn`).
 """
 
 from __future__ import annotations
