@@ -35,8 +35,6 @@ checkout after a warm-up of each, and the best run of each counts.
 from __future__ import annotations
 
 import json
-import resource
-import time
 import uuid
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -47,6 +45,7 @@ import psutil
 import requests
 
 from .basket import STOCK, raise_stock
+from .cpu_use import CpuMeter
 from .http import check_answer, ms, run_wrk, socket_errors_note, write_lines, wrk_argv, wrk_binary
 from .login import check_login, seeded_login
 from .report import RESULTS, ROOT, Row, SectionResult, Target, python_command, relative, shell_command
@@ -144,32 +143,20 @@ def bare_options() -> dict[str, str]:
     return {"method": "POST", "body": body, "header": "Authorization", "values": relative(AUTH_FILE), "statuses": "1"}
 
 
-def cpu_seconds(process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds the whole machine spent not idle (all CPUs together)."""
-    times = psutil.cpu_times()
-    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
-
-
 def measured_run(argv: list[str], seconds: int, server: ServerProcess) -> dict:
     """run_wrk, plus the CPU seconds wrk (the client), the server's worker and the whole machine spent meanwhile."""
-    worker = server.worker()
-    client_before, server_before, machine_before = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_seconds(worker), machine_busy_seconds()
-    started = time.perf_counter()
+    meter = CpuMeter({"server": server.pid})
+    meter.mark("run")
     figures = run_wrk(argv, seconds)
-    wall = time.perf_counter() - started  # wrk's own start and stop included, as its CPU time is
-    client_after, server_after, machine_after = resource.getrusage(resource.RUSAGE_CHILDREN), cpu_seconds(worker), machine_busy_seconds()
-    figures["client_cpu_s"] = (client_after.ru_utime - client_before.ru_utime) + (client_after.ru_stime - client_before.ru_stime)
-    figures["server_cpu_s"] = server_after - server_before
-    figures["wall_s"] = wall
-    figures["client_cpu_share"] = figures["client_cpu_s"] / wall
-    figures["server_cpu_share"] = figures["server_cpu_s"] / wall
+    meter.mark(None)
+    use = meter.intervals("run")[0]  # wrk's own start and stop included, as its CPU time is
+    figures["client_cpu_s"] = use.wrk * use.seconds
+    figures["server_cpu_s"] = use.worker_cores("server") * use.seconds
+    figures["wall_s"] = use.seconds
+    figures["client_cpu_share"] = use.wrk
+    figures["server_cpu_share"] = use.worker_cores("server")
     # What else ran on the machine meanwhile (other processes compete for the same CPUs).
-    figures["other_cpu_share"] = max(0.0, machine_after - machine_before - figures["client_cpu_s"] - figures["server_cpu_s"]) / wall
+    figures["other_cpu_share"] = use.rest
     wall = figures["duration_us"] / 1e6
     if "checkouts" in figures:
         durations = figures.pop("checkout_us")

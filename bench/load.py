@@ -18,30 +18,34 @@ actions) on the same machine as the server, so both share its CPUs.
    one started (`--reset-stats --stats-settle-seconds`): each starting user signs in,
    opens a basket and loads the categories at once, a burst no steady load has.
 
-Each step also measures, over its measured window (psutil), the CPU share of the
-server's worker, of each Locust process and of the whole machine. One Locust process
+Each step also measures, over its measured window (bench/cpu_use.py), the CPU share of
+the server's worker(s), of each Locust process and of the whole machine. One Locust process
 runs on one core: when it is busy all the time (or Locust warns about its CPU), the
 load generator, not the server, sets the latency, and the step runs again with
 `--processes` (a master and one worker per core); later steps keep that. Each step
 names what was busy ("limit"): the server, the load generator, or the machine (the
-server's worker, ready to run, waited for a core: Linux's /proc/PID/schedstat).
+server's worker, ready to run, waited for a core: Linux's /proc/PID/schedstat). The
+scale section runs the same search on other servers (`Search`, `run_in_turn`).
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import threading
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
-from pathlib import Path
+from statistics import fmean
 
 import psutil
 import requests
 
 from loadtests.run import locust_argv, run_locust
 
+from .cpu_use import CpuUse, between, sample
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
 from .server import simulator_server
 
@@ -76,18 +80,24 @@ def reset(url: str, products: int) -> None:
         raise RuntimeError(f"POST /_sim/reset answered {answer.status_code}: {answer.text[:300]}")
 
 
-class CpuWatch:
-    """CPU shares over one window of a Locust run: the server's worker, each Locust process
-    (the one started and the workers it forks), the whole machine; `started` is
-    run_locust's hook, `figures` what was measured (empty when the run ended first)."""
+#: The names CpuWatch measures the server's and Locust's process trees by.
+SERVER, LOCUST = "server", "locust"
 
-    def __init__(self, worker: psutil.Process, start_after: float, length: float):
-        self.worker, self.start_after, self.length = worker, start_after, max(1.0, length)
+
+class CpuWatch:
+    """CPU shares over one window of a Locust run (bench/cpu_use.py): the server's workers,
+    each Locust process (the one started and the workers it forks), the other `watched`
+    groups, the whole machine; `started` is run_locust's hook, `figures` what was measured
+    (empty when the run ended first)."""
+
+    def __init__(self, watched: dict[str, int], start_after: float, length: float):
+        """`watched`: group name → root pid, SERVER among them (its master's pid)."""
+        self.watched, self.start_after, self.length = watched, start_after, max(1.0, length)
         self.figures: dict = {}
         self.thread: threading.Thread | None = None
 
     def started(self, locust: subprocess.Popen) -> None:
-        self.thread = threading.Thread(target=self._measure, args=(locust.pid,), daemon=True)
+        self.thread = threading.Thread(target=self._measure, args=({**self.watched, LOCUST: locust.pid},), daemon=True)
         self.thread.start()
 
     def wait(self) -> dict:
@@ -95,54 +105,41 @@ class CpuWatch:
             self.thread.join(timeout=5.0)
         return self.figures
 
-    def _measure(self, locust_pid: int) -> None:
+    def _measure(self, groups: dict[str, int]) -> None:
         time.sleep(self.start_after)
-        try:
-            before, began = self._snapshot(locust_pid), time.perf_counter()
-            time.sleep(self.length)
-            after, wall = self._snapshot(locust_pid), time.perf_counter() - began
-        except psutil.Error:
-            return  # the run ended (or the server died) before the window did
-        locust = {pid: 100 * (after["locust"][pid] - spent) / wall
-                  for pid, spent in before["locust"].items() if pid in after["locust"]}
-        machine_busy = after["machine_busy"] - before["machine_busy"]
-        machine_all = after["machine_all"] - before["machine_all"]
-        waited = (after["worker_waiting"] - before["worker_waiting"]
-                  if after["worker_waiting"] is not None and before["worker_waiting"] is not None else None)
-        self.figures = {
-            "seconds": round(wall, 1),
-            "worker_percent": round(100 * (after["worker"] - before["worker"]) / wall, 1),
-            "worker_waiting_percent": round(100 * waited / wall, 1) if waited is not None else None,
-            "locust_percent": round(sum(locust.values()), 1),
-            "locust_max_process_percent": round(max(locust.values(), default=0.0), 1),
-            "locust_processes": len(locust),
-            "machine_percent": round(100 * machine_busy / machine_all, 1) if machine_all else None,
-            "load_average": [round(value, 2) for value in os.getloadavg()],
-        }
+        first = sample(groups)
+        locust = {key for key in first.processes if key[0] == LOCUST}
+        if not locust or not any(key[0] == SERVER for key in first.processes):
+            return  # the run ended (or the server died) before the window began
+        # Sampled each second, the window ends where planned or at the last sample with all of
+        # Locust's processes alive: a Locust that started fast ends before the planned end.
+        last, deadline = first, first.at + self.length
+        while (now := time.monotonic()) < deadline:
+            time.sleep(min(1.0, deadline - now))
+            latest = sample(groups)
+            if not locust <= latest.processes.keys():
+                break
+            last = latest
+        if last is not first:
+            self.figures = cpu_figures(between(first, last))
 
-    def _snapshot(self, locust_pid: int) -> dict:
-        root = psutil.Process(locust_pid)
-        locust = {}
-        for process in [root, *root.children(recursive=True)]:
-            try:
-                spent = process.cpu_times()
-                locust[process.pid] = spent.user + spent.system
-            except psutil.NoSuchProcess:
-                continue
-        worker = self.worker.cpu_times()
-        machine = psutil.cpu_times()
-        idle = machine.idle + getattr(machine, "iowait", 0.0)
-        return {"worker": worker.user + worker.system, "worker_waiting": self._waiting_seconds(), "locust": locust,
-                "machine_busy": sum(machine) - idle, "machine_all": sum(machine)}
 
-    def _waiting_seconds(self) -> float | None:
-        """Seconds the worker's main thread (its event loop) spent ready to run but waiting
-        for a core, from Linux's /proc/PID/schedstat; None elsewhere."""
-        try:
-            fields = Path(f"/proc/{self.worker.pid}/schedstat").read_text().split()
-            return int(fields[1]) / 1e9
-        except (OSError, IndexError, ValueError):
-            return None
+def cpu_figures(use: CpuUse) -> dict:
+    """The shares (% of one core) a step reports: the server's workers (each and their mean),
+    how long they waited for a core, Locust's processes, the other groups, the machine."""
+    workers, waiting, locust = use.workers(SERVER), use.workers_waiting(SERVER), use.groups[LOCUST]
+    return {
+        "seconds": round(use.seconds, 1),
+        "worker_percent": round(100 * fmean(workers), 1),
+        "workers_percent": [round(100 * cores, 1) for cores in workers],
+        "worker_waiting_percent": round(100 * fmean(waiting), 1) if waiting else None,
+        "locust_percent": round(100 * sum(locust), 1),
+        "locust_max_process_percent": round(100 * max(locust), 1),
+        "locust_processes": len(locust),
+        "other_percent": {name: round(100 * use.group(name), 1) for name in use.groups if name not in (SERVER, LOCUST)},
+        "machine_percent": round(100 * use.machine / (psutil.cpu_count() or 1), 1),
+        "load_average": [round(value, 2) for value in os.getloadavg()],
+    }
 
 
 @dataclass
@@ -170,9 +167,9 @@ class Plan:
         return int(self.ramp_seconds + self.settle_seconds + self.measure_seconds + 0.999)
 
 
-def mix(url: str, name: str, plan: Plan, customers: int, worker: psutil.Process | None, settle: bool) -> dict:
-    """One headless run of the default mix: its summary, with the CPU shares when the one
-    server `worker` is given (raises when Locust wrote none)."""
+def mix(url: str, name: str, plan: Plan, customers: int, watched: dict[str, int] | None, settle: bool) -> dict:
+    """One headless run of the default mix: its summary, with the CPU shares when `watched`
+    (CpuWatch's groups) is given (raises when Locust wrote none)."""
     extra = ["--stop-timeout", "0", "--slo-fail-ratio", "1"]
     if settle:
         extra += ["--reset-stats", "--stats-settle-seconds", f"{plan.settle_seconds:g}"]
@@ -181,7 +178,7 @@ def mix(url: str, name: str, plan: Plan, customers: int, worker: psutil.Process 
     argv = locust_argv(url, name, plan.users, spawn_rate=plan.spawn_rate, run_time=f"{plan.run_seconds}s",
                        reports=REPORTS, customers=customers, extra=extra)
     measured_from = LOCUST_START_SECONDS + (plan.ramp_seconds + plan.settle_seconds if settle else 0.0)
-    watch = CpuWatch(worker, measured_from, plan.run_seconds + LOCUST_START_SECONDS - measured_from - 1.0) if worker else None
+    watch = CpuWatch(watched, measured_from, plan.run_seconds + LOCUST_START_SECONDS - measured_from - 1.0) if watched else None
     result = run_locust(argv, f"{plan.run_seconds}s", capture=True, started=watch.started if watch else None)
     if result.summary is None:
         raise RuntimeError(f"locust wrote no summary (exit {result.returncode}): {result.output[-2000:]}")
@@ -234,7 +231,7 @@ def step_figures(plan: Plan, summary: dict) -> dict:
             "basket_update_p95_ms": update.get("p95_ms"), "basket_updates": update.get("requests", 0),
             "rps": summary["total"]["rps"], "p95_ms": summary["total"]["p95_ms"], "failures": summary["total"]["failures"],
             "holds": holds(summary), "locust_cpu_warning": summary["cpu_warning"], "cpu": summary["cpu"],
-            "limits": limits(summary), "slowest": summary["slowest"]}
+            "limits": limits(summary), "slowest": summary["slowest"], "command": command_of(summary["argv"])}
 
 
 def command_of(argv: list[str]) -> str:
@@ -244,30 +241,37 @@ def command_of(argv: list[str]) -> str:
 def cpu_text(cpu: dict) -> str:
     if not cpu:
         return "CPU not measured"
+    workers = cpu.get("workers_percent") or [cpu["worker_percent"]]
+    server = (f"server worker {workers[0]:.0f} %" if len(workers) == 1
+              else f"server workers {' + '.join(f'{share:.0f}' for share in workers)} %")
+    others = "".join(f", {name} {share:.0f} %" for name, share in cpu.get("other_percent", {}).items())
     locust = f"Locust {cpu['locust_percent']:.0f} %"
     if cpu["locust_processes"] > 1:
         locust += f" in {cpu['locust_processes']} processes (busiest {cpu['locust_max_process_percent']:.0f} %)"
     machine = f", machine {cpu['machine_percent']:.0f} % of {psutil.cpu_count()} cores" if cpu["machine_percent"] is not None else ""
     waiting = cpu.get("worker_waiting_percent")
     waited = f" (waited for a core {waiting:.0f} % of the time)" if waiting is not None else ""
-    return f"CPU: server worker {cpu['worker_percent']:.0f} %{waited}, {locust}{machine}"
+    return f"CPU: {server}{waited}, {locust}{others}{machine}"
 
 
 class Search:
-    """The stepped search for the largest user count that holds, within a time budget."""
+    """The stepped search for the largest user count that holds, within a time budget, and
+    what it found: the table's rows and notes, and the figures."""
 
-    def __init__(self, url: str, plan: dict, worker: psutil.Process):
-        self.url, self.plan, self.worker = url, plan, worker
+    def __init__(self, url: str, plan: dict, watched: dict[str, int] | None, name: str = "step"):
+        """`watched`: CpuWatch's groups (SERVER → the server master's pid, …); `name`: of Locust's reports."""
+        self.url, self.plan, self.watched, self.name = url, plan, watched, name
         self.processes = 1
         self.most_processes = max(1, psutil.cpu_count() or 1)
         self.steps: list[dict] = []
-        self.started = time.perf_counter()
+        self.spent = 0.0  # seconds its own steps took: searches run in turn keep a budget each
         self.out_of_time = False
+        self.good: int | None = None  # the largest user count that held
+        self.bad: int | None = None  # the smallest that did not
 
     def fits(self, users: int) -> bool:
         """Whether a step of `users` still fits in the budget (a rerun with more processes may double it)."""
-        spent = time.perf_counter() - self.started
-        if spent + self._plan(users).run_seconds + LOCUST_START_SECONDS > self.plan["budget_seconds"]:
+        if self.spent + self._plan(users).run_seconds + LOCUST_START_SECONDS > self.plan["budget_seconds"]:
             self.out_of_time = True
         return not self.out_of_time
 
@@ -275,49 +279,164 @@ class Search:
         return Plan(users, self.processes, float(self.plan["spawn_rate"]), float(self.plan["settle_seconds"]),
                     float(self.plan["measure_seconds"]))
 
+    def _timed_run(self, users: int) -> dict:
+        began = time.perf_counter()
+        try:
+            return self._run(users)
+        finally:
+            self.spent += time.perf_counter() - began
+
     def _run(self, users: int) -> dict:
         reset(self.url, self.plan["products"])
         plan = self._plan(users)
-        name = f"step-{users}" + (f"-p{plan.processes}" if plan.processes > 1 else "")
-        return step_figures(plan, mix(self.url, name, plan, self.plan["customers"], self.worker, settle=True))
+        name = f"{self.name}-{users}" + (f"-p{plan.processes}" if plan.processes > 1 else "")
+        return step_figures(plan, mix(self.url, name, plan, self.plan["customers"], self.watched, settle=True))
 
     def step(self, users: int) -> bool:
-        figures = self._run(users)
+        figures = self._timed_run(users)
         if "load generator" in figures["limits"] and self.processes < self.most_processes and self.fits(users):
             # One Locust process was the limit: the same step with a process per core.
             self.processes = self.most_processes
             single = figures
-            figures = self._run(users)
+            figures = self._timed_run(users)
             figures["one_process"] = {key: single[key] for key in ("basket_update_p95_ms", "rps", "failures", "holds", "cpu")}
         self.steps.append(figures)
         return figures["holds"]
 
     def run(self) -> tuple[int | None, int | None]:
         """(largest user count that held, smallest that did not): either may be None."""
+        run_in_turn([self])
+        return self.good, self.bad
+
+    def counts(self) -> Generator[int, bool, None]:
+        """The user counts to try, in order; each step's verdict (held or not) is sent back."""
         plan = self.plan
-        users, good, bad = plan["first_step"], None, None
+        users = plan["first_step"]
         while self.fits(users):
-            if not self.step(users):
-                bad = users
+            if not (yield users):
+                self.bad = users
                 break
-            good = users
+            self.good = users
             if users >= plan["max_users"]:
                 break
             users = min(users * 2, plan["max_users"])
-        while good is None and bad is not None and bad > 1 and self.fits(bad // 2):
-            users = bad // 2  # even the first step was too many: halve until one holds
-            if self.step(users):
-                good = users
+        while self.good is None and self.bad is not None and self.bad > 1 and self.fits(self.bad // 2):
+            users = self.bad // 2  # even the first step was too many: halve until one holds
+            if (yield users):
+                self.good = users
             else:
-                bad = users
+                self.bad = users
         # Bisect to a quarter of the last count that held.
-        while good is not None and bad is not None and bad - good > max(1, good // 4) and self.fits((good + bad) // 2):
-            middle = (good + bad) // 2
-            if self.step(middle):
-                good = middle
+        while (self.good is not None and self.bad is not None and self.bad - self.good > max(1, self.good // 4)
+               and self.fits((self.good + self.bad) // 2)):
+            middle = (self.good + self.bad) // 2
+            if (yield middle):
+                self.good = middle
             else:
-                bad = middle
-        return good, bad
+                self.bad = middle
+
+    # -- what it found ------------------------------------------------------------
+    @property
+    def best(self) -> dict | None:
+        """The step of the largest user count that held."""
+        return next((step for step in self.steps if step["users"] == self.good), None)
+
+    @property
+    def at_top(self) -> bool:
+        """Every step held up to the plan's largest count: the capacity is at least that."""
+        return self.good is not None and self.bad is None and self.good >= self.plan["max_users"]
+
+    def found(self) -> str:
+        """The largest user count that held, with its req/s and CPU."""
+        best = self.best
+        if best is None:
+            return "none of the steps"
+        at_least = "at least " if self.bad is None else ""
+        return (f"{at_least}{self.good:,} users ({best['rps']:,.1f} req/s, {best['locust_processes']} Locust process(es); "
+                f"{cpu_text(best['cpu'])})")
+
+    def step_rows(self, label: str = "") -> list[Row]:
+        """A row per step; `label` starts each row's name."""
+        rows = []
+        for figures in self.steps:
+            verdict = "holds" if figures["holds"] else "does not hold"
+            limit = f"; busy: {', '.join(figures['limits'])}" if figures["limits"] else ""
+            single = figures.get("one_process")
+            before = (f" (with one Locust process: p95 {single['basket_update_p95_ms']} ms, {single['rps']:,.1f} req/s, "
+                      f"{'holds' if single['holds'] else 'does not hold'}; load generator busy)") if single else ""
+            rows.append(Row(
+                f"{label}step {figures['users']} users, {figures['locust_processes']} Locust process(es)",
+                f"basket-update p95 {figures['basket_update_p95_ms']} ms, {figures['rps']:,.1f} req/s, "
+                f"{figures['failures']} failures: {verdict}{limit}; {cpu_text(figures['cpu'])}{before}"))
+        return rows
+
+    def notes(self, label: str = "") -> list[str]:
+        """What limited the search: the first step that did not hold, its top, or its budget."""
+        notes = []
+        first_bad = next((step for step in self.steps if step["users"] == self.bad), None)
+        if first_bad is not None:
+            bad, cpu = self.bad, first_bad["cpu"]
+            slow = ", ".join(f"{row['request']} {row['p95_ms']:.0f} ms" for row in first_bad["slowest"][:3])
+            notes.append(f"{label}at {bad:,} users the slowest requests by p95 were {slow}")
+            if "load generator" in first_bad["limits"]:
+                notes.append(
+                    f"{label}at {bad:,} users the load generator, not the server, was the limit: Locust's busiest process at "
+                    f"{cpu.get('locust_max_process_percent', 0):.0f} % of a core "
+                    f"(server worker(s) {cpu.get('worker_percent', 0):.0f} % each)")
+            elif "machine" in first_bad["limits"] and "server" not in first_bad["limits"]:
+                notes.append(
+                    f"{label}at {bad:,} users the machine was the limit: the server worker(s), not busy all the time "
+                    f"({cpu.get('worker_percent', 0):.0f} % of a core each), waited for a core "
+                    f"{cpu.get('worker_waiting_percent') or 0:.0f} % of the time (Locust and other work on "
+                    f"the machine's {psutil.cpu_count()} cores)")
+        if self.at_top:
+            cpu = self.best["cpu"]
+            notes.append(
+                f"{label}every step held up to the search's top, {self.good:,} users: the capacity is at least that; "
+                f"beyond it the load generator, on the same {psutil.cpu_count()} cores, is measured as much as the server"
+                + (f" (at the top Locust used {cpu['locust_percent']:.0f} % of a core in {cpu['locust_processes']} "
+                   f"process(es), the machine {cpu['machine_percent']:.0f} %)" if cpu else ""))
+        if self.out_of_time:
+            notes.append(f"{label}the search stopped at its time budget of {self.plan['budget_seconds']} s")
+        return notes
+
+    def step_commands(self) -> list[str]:
+        """How a step is run by hand: the reset, then Locust (as at the largest count that held)."""
+        if not self.steps:
+            return []
+        plan, shown = self.plan, self.best or self.steps[-1]
+        return [shell_command(["curl", "-X", "POST", f"{self.url}/_sim/reset", "-H", "Content-Type: application/json",
+                               "-d", json.dumps({"products": plan["products"]})]),
+                shown["command"],
+                f"# each step: the reset, then the command above with -u N -t <N/{plan['spawn_rate']} + "
+                f"{plan['settle_seconds']} + {plan['measure_seconds']}>s"
+                + (f"; --processes {self.processes} from the first step where one Locust process was the limit"
+                   if self.processes > 1 else "")]
+
+    def plan_note(self) -> str:
+        plan = self.plan
+        return (f"catalog {plan['products']:,} products, {plan['customers']:,} customers, think time 1-3 s, churn off, "
+                f"no injected latency; steps measured {plan['measure_seconds']} s from {plan['settle_seconds']} s after "
+                f"the last user started ({plan['spawn_rate']} a second); reports in {relative(REPORTS)}")
+
+    def figures(self) -> dict:
+        best = self.best
+        return {"steps": self.steps, "largest_users_basket_p95_under_100ms": self.good, "smallest_users_failing": self.bad,
+                "rps_at_largest": best["rps"] if best else None, "cpu_at_largest": best["cpu"] if best else None,
+                "search_capped": self.at_top, "search_out_of_time": self.out_of_time}
+
+
+def run_in_turn(searches: list[Search]) -> None:
+    """Run the searches' steps in turn, one step of each, so that each meets the same load on the machine."""
+    pending = {search: search.counts() for search in searches}
+    users = {search: next(counts, None) for search, counts in pending.items()}
+    while any(count is not None for count in users.values()):
+        for search, counts in pending.items():
+            if users[search] is not None:
+                try:
+                    users[search] = counts.send(search.step(users[search]))
+                except StopIteration:
+                    users[search] = None
 
 
 def run(quick: bool = False) -> SectionResult:
@@ -327,28 +446,21 @@ def run(quick: bool = False) -> SectionResult:
     load_before = [round(value, 2) for value in os.getloadavg()]
     with simulator_server(plan["products"], name="load-server", customers=plan["customers"],
                           password_hash_profile="fast") as server:
-        worker = server.worker()
+        server.worker()  # the bench's one worker is up
+        watched = {SERVER: server.pid}
         reset(server.url, plan["products"])
-        summary = mix(server.url, "mix", Plan.default_mix(plan["mix_users"], plan["mix_seconds"]), plan["customers"], worker, settle=False)
-        search = Search(server.url, plan, worker)
-        good, bad = search.run()
-        steps = search.steps
+        summary = mix(server.url, "mix", Plan.default_mix(plan["mix_users"], plan["mix_seconds"]), plan["customers"], watched,
+                      settle=False)
+        search = Search(server.url, plan, watched)
+        good, _ = search.run()
         section.commands = [
             shell_command([python_command(), "-m", "bench", "load"]),
             f"{server.command} &",
             command_of(summary["argv"]),
+            *search.step_commands(),
         ]
-        if steps:
-            last = steps[-1]
-            section.commands.append(
-                f"# each step: POST {server.url}/_sim/reset, then the command above with -u N -r {plan['spawn_rate']} "
-                f"-t <N/{plan['spawn_rate']} + {plan['settle_seconds']} + {plan['measure_seconds']}>s --reset-stats "
-                f"--stats-settle-seconds {plan['settle_seconds']}"
-                + (f" --processes {last['locust_processes']} (from the first step where one Locust process was the limit)"
-                   if search.processes > 1 else ""))
     load_after = [round(value, 2) for value in os.getloadavg()]
 
-    best = next((s for s in steps if s["users"] == good), None)
     scenarios = summary["scenarios"]
     section.figures = {
         "plan": plan,
@@ -356,11 +468,7 @@ def run(quick: bool = False) -> SectionResult:
         "mix": {"users": plan["mix_users"], "seconds": plan["mix_seconds"], "total": summary["total"],
                 "scenarios": scenarios, "groups": summary["groups"], "sync": summary["sync"],
                 "locust_cpu_warning": summary["cpu_warning"], "cpu": summary["cpu"], "slowest": summary["slowest"]},
-        "steps": steps,
-        "largest_users_basket_p95_under_100ms": good,
-        "rps_at_largest": best["rps"] if best else None,
-        "search_capped": bad is None and not search.out_of_time,
-        "search_out_of_time": search.out_of_time,
+        **search.figures(),
     }
     section.rows.append(Row(f"default mix, {plan['mix_users']} users: all requests",
                             f"{summary['total']['rps']:,.1f} req/s, p50 / p95 / p99 "
@@ -375,51 +483,16 @@ def run(quick: bool = False) -> SectionResult:
         section.rows.append(Row("  basket updates", f"{update['rps']:,.1f} req/s, p50 / p95 / p99 "
                                                     f"{update['p50_ms']} / {update['p95_ms']} / {update['p99_ms']} ms",
                                 Target.informational("basket update p95 (default mix)", update["p95_ms"], "ms")))
-    for figures in steps:
-        verdict = "holds" if figures["holds"] else "does not hold"
-        limit = f"; busy: {', '.join(figures['limits'])}" if figures["limits"] else ""
-        single = figures.get("one_process")
-        before = (f" (with one Locust process: p95 {single['basket_update_p95_ms']} ms, {single['rps']:,.1f} req/s, "
-                  f"{'holds' if single['holds'] else 'does not hold'}; load generator busy)") if single else ""
-        section.rows.append(Row(
-            f"step {figures['users']} users, {figures['locust_processes']} Locust process(es)",
-            f"basket-update p95 {figures['basket_update_p95_ms']} ms, {figures['rps']:,.1f} req/s, "
-            f"{figures['failures']} failures: {verdict}{limit}; {cpu_text(figures['cpu'])}{before}"))
-    if good is None:
-        shown = "none of the steps"
-    else:
-        at_least = "at least " if bad is None else ""
-        shown = (f"{at_least}{good:,} users ({best['rps']:,.1f} req/s, {best['locust_processes']} Locust process(es); "
-                 f"{cpu_text(best['cpu'])})")
+    section.rows.extend(search.step_rows())
     section.rows.append(Row(
-        f"largest users, basket-update p95 < {P95_LIMIT_MS} ms and no failure", shown,
+        f"largest users, basket-update p95 < {P95_LIMIT_MS} ms and no failure", search.found(),
         Target(f"users of the default mix at basket-update p95 < {P95_LIMIT_MS} ms, 0 failures", good, ">=", TARGET_USERS,
                "users", applicable=not quick)))
-
-    first_bad = next((s for s in steps if s["users"] == bad), None)
-    if first_bad is not None:
-        slow = ", ".join(f"{row['request']} {row['p95_ms']:.0f} ms" for row in first_bad["slowest"][:3])
-        section.notes.append(f"at {bad:,} users the slowest requests by p95 were {slow}")
-        if "load generator" in first_bad["limits"]:
-            section.notes.append(
-                f"at {bad:,} users the load generator, not the server, was the limit: Locust's busiest process at "
-                f"{first_bad['cpu'].get('locust_max_process_percent', 0):.0f} % of a core "
-                f"(server worker {first_bad['cpu'].get('worker_percent', 0):.0f} %)")
-        elif "machine" in first_bad["limits"] and "server" not in first_bad["limits"]:
-            section.notes.append(
-                f"at {bad:,} users the machine was the limit: the server worker, itself not busy all the time "
-                f"({first_bad['cpu'].get('worker_percent', 0):.0f} % of a core), waited for a core "
-                f"{first_bad['cpu'].get('worker_waiting_percent') or 0:.0f} % of the time (Locust and other work on "
-                f"the machine's {psutil.cpu_count()} cores)")
-    if search.out_of_time:
-        section.notes.append(f"the search stopped at its time budget of {plan['budget_seconds']} s")
+    section.notes.extend(search.notes())
     if summary["total"]["failures"]:
         section.notes.append(f"the default mix had {summary['total']['failures']} failed request(s); see {relative(REPORTS)}")
     section.notes.append(
         f"load average (1, 5, 15 min) before {load_before}, after {load_after}: Locust and the server share this "
         f"machine's {psutil.cpu_count()} cores with whatever else runs on it")
-    section.notes.append(
-        f"catalog {plan['products']:,} products, {plan['customers']:,} customers, think time 1-3 s, churn off, "
-        f"no injected latency; steps measured {plan['measure_seconds']} s from {plan['settle_seconds']} s after "
-        f"the last user started ({plan['spawn_rate']} a second); reports in {relative(REPORTS)}")
+    section.notes.append(search.plan_note())
     return section

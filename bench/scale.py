@@ -9,8 +9,15 @@ adopts the catalog redis-1 seeded). wrk drives one at a time, as in sections 3 a
    (target ≥ 0.8) and redis-2 / memory (target ≥ 1.4);
 2. guest basket add, POST /api/v1/basket/items (the requests of section 6):
    redis-1 / memory (target ≥ 0.5);
-3. the Locust default mix with the same users on memory and on redis-2: requests/s
-   and basket-update p95 (reported; redis-2 / memory ≥ 1.0 is the aim);
+3. the Locust default mix's capacity on memory and on redis-2: the largest user count
+   with basket-update p95 < 100 ms and no failure, found by bench/load.py's search with
+   the same plan for both (doubling from `first_step` to `max_users`, then bisecting;
+   Locust gets a process per core once one process is the limit; the two searches take
+   their steps in turn, so that both meet the same load on the machine), its requests/s and
+   the cores the server's workers, Redis and Locust used meanwhile; redis-2 / memory
+   (reported; ≥ 1.0 is the aim). Locust shares the machine's cores with the servers:
+   when both searches hold up to their top, the load generator, not the servers, is
+   the limit, and the ratio is reported as at least 1.0;
 4. Redis memory (INFO used_memory) per 100,000 products and per 10,000 orders, written
    into an empty Redis through the store (reported).
 
@@ -43,20 +50,23 @@ from .http import (
     wrk_argv,
     wrk_binary,
 )
-from .load import Plan, basket_p95, mix, reset
+from .load import P95_LIMIT_MS, SERVER, Search, run_in_turn
 from .report import Row, SectionResult, Target, python_command, shell_command
 from .server import SERVING, ServerProcess, simulator_server
 
 FULL = {"products": 10_000, "threads": 2, "connections": 50, "seconds": 8, "warmup": 2, "rounds": 2,
-        "basket_threads": 4, "basket_connections": 4, "basket_products": 8, "customers": 1000, "mix_users": 40, "mix_seconds": 30,
-        "memory_products": 100_000, "memory_orders": 10_000}
+        "basket_threads": 4, "basket_connections": 4, "basket_products": 8, "customers": 1000,
+        "memory_products": 100_000, "memory_orders": 10_000,
+        # the Locust mix's capacity search (bench/load.py Search), per server
+        "first_step": 200, "max_users": 1_600, "spawn_rate": 100, "settle_seconds": 5, "measure_seconds": 10,
+        "budget_seconds": 170}
 QUICK = {"products": 2_000, "threads": 2, "connections": 20, "seconds": 3, "warmup": 1, "rounds": 1,
-         "basket_threads": 4, "basket_connections": 4, "basket_products": 8, "customers": 200, "mix_users": 10, "mix_seconds": 8,
-         "memory_products": 10_000, "memory_orders": 1_000}
+         "basket_threads": 4, "basket_connections": 4, "basket_products": 8, "customers": 200,
+         "memory_products": 10_000, "memory_orders": 1_000,
+         "first_step": 20, "max_users": 40, "spawn_rate": 20, "settle_seconds": 2, "measure_seconds": 4, "budget_seconds": 40}
 APP = {"max_line_quantity": 10_000, "password_hash_profile": "fast"}
 READ_TARGETS = {"redis-1": 0.8, "redis-2": 1.4}
 BASKET_TARGET = 0.5
-MIX_AIM = 1.0
 MB = 1024 * 1024
 
 
@@ -122,26 +132,29 @@ def run(quick: bool = False) -> SectionResult:
         section.rows.append(Row("basket add redis-1 / memory", f"{ratio:.2f}",
                                 Target("basket add redis-1 vs 1 in-memory worker", ratio, ">=", BASKET_TARGET, "")))
 
-        # 3. the Locust default mix, the same users on memory and on redis-2
-        summaries = {}
-        for name in ("memory", "redis-2"):
-            reset(servers[name].url, plan["products"])
-            # No CPU watch: redis-2 has two workers; the section's own meter reports CPU.
-            summaries[name] = mix(servers[name].url, f"scale-{name}", Plan.default_mix(plan["mix_users"], plan["mix_seconds"]),
-                                  plan["customers"], None, settle=False)
-        for name, summary in summaries.items():
-            section.rows.append(Row(f"Locust default mix, {plan['mix_users']} users, {name}",
-                                    f"{summary['total']['rps']:,.1f} req/s, basket-update p95 {basket_p95(summary)} ms, "
-                                    f"{summary['total']['failures']} failures"))
-        mix_ratio = summaries["redis-2"]["total"]["rps"] / max(summaries["memory"]["total"]["rps"], 1e-9)
-        section.rows.append(Row("Locust mix req/s redis-2 / memory", f"{mix_ratio:.2f}",
-                                Target.informational("Locust mix redis-2 vs memory (aim >= 1.0)", mix_ratio)))
+        # 3. the Locust default mix's capacity: the two searches' steps in turn, memory first
+        searches = {
+            "memory": Search(memory.url, plan, {SERVER: memory.pid}, name="scale-memory-step"),
+            "redis-2": Search(two.url, plan, {SERVER: two.pid, "redis-server": redis.process.pid}, name="scale-redis-2-step"),
+        }
+        section.notes.append(f"load average (1 / 5 / 15 min) before the capacity searches: {load_average()}")
+        run_in_turn(list(searches.values()))
+        for name, search in searches.items():
+            section.rows.extend(search.step_rows(f"mix {name}: "))
+            section.notes.extend(search.notes(f"mix {name}: "))
+        section.notes.append(f"mix searches (the same plan for both): {searches['memory'].plan_note()}")
+        for name, search in searches.items():
+            section.rows.append(Row(f"Locust mix capacity (basket-update p95 < {P95_LIMIT_MS} ms, 0 failures), {name}", search.found()))
+        mix_ratio, mix_text = capacity_ratio(searches["memory"], searches["redis-2"])
+        section.rows.append(Row("Locust mix capacity redis-2 / memory", mix_text,
+                                Target.informational("Locust mix capacity redis-2 vs memory (aim >= 1.0)", mix_ratio)))
         section.commands = [
             shell_command([python_command(), "-m", "bench", "scale"]),
             shell_command(RedisProcess(port=redis.port).argv()) + " &",
             *(f"{server.command} &" for server in servers.values()),
             shell_command(wrk_argv("wrk", plan, plan["seconds"], one, PRODUCT_PREFIX)),
             shell_command(wrk_argv("wrk", basket_plan, plan["seconds"], one, ADD_PATH, BASKET_IDS_FILE, wrk_options())),
+            *searches["redis-2"].step_commands(),
         ]
 
     # 4. Redis memory per 100,000 products and per 10,000 orders
@@ -154,8 +167,8 @@ def run(quick: bool = False) -> SectionResult:
         "plan": plan,
         "product_read_rps": {name: run["rps"] for name, run in best.items()},
         "basket_add_rps": {name: run["rps"] for name, run in best_adds.items()},
-        "mix": {name: {"rps": s["total"]["rps"], "basket_update_p95_ms": basket_p95(s), "failures": s["total"]["failures"]}
-                for name, s in summaries.items()},
+        "mix_capacity": {**{name: search.figures() for name, search in searches.items()},
+                         "ratio": mix_ratio, "ratio_text": mix_text},
         "cpu_cores_during_best_run": {"product_read": read_cpu, "basket_add": add_cpu},
         "redis_bytes_per_100k_products": per_products,
         "redis_bytes_per_10k_orders": per_orders,
@@ -163,11 +176,30 @@ def run(quick: bool = False) -> SectionResult:
     for runs in (reads, adds):
         if note := socket_errors_note(runs):
             section.notes.append(note)
-    section.notes.append("all servers, Redis and wrk share this machine's CPUs (see the CPU rows: cores each used during "
-                         "the best run): a worker on Redis pays a round trip per request (the freshness check), and the "
-                         "second worker of redis-2 competes with wrk and Redis for the same CPUs")
+    section.notes.append("all servers, Redis, wrk and Locust share this machine's CPUs (see the CPU rows: cores each used "
+                         "during the best run or step): a worker on Redis pays a round trip per request (the freshness "
+                         "check), and the second worker of redis-2 competes with the load generator and Redis for the same CPUs")
     section.notes.append(f"load average (1 / 5 / 15 min) at the end: {load_average()}")
     return section
+
+
+def capacity_ratio(memory: Search, redis: Search) -> tuple[float | None, str]:
+    """redis-2's capacity over memory's, and how to read it: a search that held at its top
+    (or ran out of time) found only a lower bound."""
+    if memory.good is None or redis.good is None:
+        if memory.good is None and redis.good is None:
+            return None, "not measured: neither search held at any step"
+        return None, f"not measured: the {'memory' if memory.good is None else 'redis-2'} search held at no step"
+    ratio = redis.good / memory.good
+    if memory.at_top and redis.at_top:
+        return 1.0, f">= 1.0 (both at the top, {redis.good:,} users: the load generator, not the servers, is the limit)"
+    if memory.bad is None and redis.bad is None:
+        return ratio, f"{ratio:.2f} (both lower bounds: the searches ran out of time)"
+    if redis.bad is None:
+        return ratio, f">= {ratio:.2f} (redis-2 held at {redis.good:,} users, its last step)"
+    if memory.bad is None:
+        return ratio, f"<= {ratio:.2f} (memory held at {memory.good:,} users, its last step)"
+    return ratio, f"{ratio:.2f} ({redis.good:,} vs {memory.good:,} users, each within a quarter)"
 
 
 def cpu_rows(section: SectionResult, meter: CpuMeter, runs: dict[str, list[dict]], what: str) -> dict[str, dict]:
