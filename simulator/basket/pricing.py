@@ -356,16 +356,16 @@ class _Run:
     """The rules taking their turns, one after another, on what each line has left (in cents,
     by tie order): plain integers, so that a replay starts from a copy of one list."""
 
-    __slots__ = ("lines", "left", "basket_left", "given", "shipping", "reasons", "taken")
+    __slots__ = ("lines", "left", "discounts", "basket_left", "given", "shipping", "reasons")
 
     def __init__(self, lines: _Lines) -> None:
         self.lines = lines
         self.left = list(lines.subtotals)  # per line: its subtotal less its discounts so far
+        self.discounts: list[dict[str, int]] = [{} for _ in lines.all]  # per line: promotion id → cents
         self.basket_left = lines.subtotal
         self.given: dict[str, int] = {}  # rule id → cents given at its turn
         self.shipping: set[str] = set()  # free-shipping rules granted
         self.reasons: dict[str, str] = {}  # rule id → why it gave nothing
-        self.taken: list[tuple[str, int, int]] = []  # (rule id, line index, cents), in the order taken
 
     def replay(self, candidates: list[_Candidate]) -> _Run:
         run = _Run(self.lines)
@@ -382,7 +382,8 @@ class _Run:
         taken = wanted if wanted < left else left
         if taken > 0:
             self.left[index] = left - taken
-            self.taken.append((rule_id, index, taken))
+            discounts = self.discounts[index]
+            discounts[rule_id] = discounts.get(rule_id, 0) + taken
             return taken
         return 0
 
@@ -523,15 +524,12 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
 
     outcome = _run_all(candidates, lines)
     run = outcome.run
-    discounts: list[dict[str, int]] = [{} for _ in tie_order]  # per line in tie order: promotion id → cents
-    for rule_id, index, taken in run.taken:
-        line_discounts = discounts[index]
-        line_discounts[rule_id] = line_discounts.get(rule_id, 0) + taken
+    left, discounts = run.left, run.discounts
     priced_lines: list[PricedLine] = [None] * len(inputs)  # type: ignore[list-item]  # filled below, in the basket's order
     for k, (position, line) in enumerate(zip(tie_order, lines.inputs)):
         subtotal = lines.subtotals[k]
         priced_lines[position] = PricedLine(
-            line.line_id, line.product, line.quantity, lines.units[k], subtotal, subtotal - run.left[k], discounts[k])
+            line.line_id, line.product, line.quantity, lines.units[k], subtotal, subtotal - left[k], discounts[k])
     touched: dict[str, list[str]] = {}
     for line in priced_lines:
         for promotion_id in line.discounts_cents:
@@ -555,7 +553,7 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
         coupon_states.get(code) or PricedCoupon(code, CouponState.UNKNOWN, "no such coupon", by_code[code].id if code in by_code else None)
         for code in ctx.coupons
     ]
-    discount = lines.subtotal - sum(run.left)
+    discount = lines.subtotal - sum(left)
     return PricedBasket(priced_lines, applied, coupons, decimal(lines.subtotal), decimal(discount), _taxes(priced_lines), bool(run.shipping))
 
 

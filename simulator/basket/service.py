@@ -331,10 +331,18 @@ class BasketView:
         return [message for message in self.messages if message.code in BLOCKING]
 
 
+_categories_of: tuple[Callable, Callable[[Product], frozenset[str]]] | None = None  # (ancestry, categories_of)
+
+
 def categories_of(store: Store) -> Callable[[Product], frozenset[str]]:
-    """Product → its categories and all their ancestors (category conditions match subtrees)."""
-    ancestry = catalog.category_ancestry(store)
-    return lambda product: ancestry(product.category_ids)
+    """Product → its categories and all their ancestors (category conditions match subtrees).
+    The same function for as long as the category tree is the same: pricing keeps what it
+    works out with it (which rules each product matches) until it is another."""
+    global _categories_of
+    ancestry, kept = catalog.category_ancestry(store), _categories_of
+    if kept is None or kept[0] is not ancestry:
+        kept = _categories_of = (ancestry, lambda product: ancestry(product.category_ids))
+    return kept[1]
 
 
 class _Usage(Mapping):
