@@ -152,8 +152,12 @@ class PricedLine:
 @dataclass(frozen=True)
 class AppliedPromotion:
     promotion: Promotion
-    amount: Decimal
+    amount_cents: int
     line_ids: tuple[str, ...]
+
+    @property
+    def amount(self) -> Decimal:
+        return decimal(self.amount_cents)
 
 
 class CouponState(StrEnum):
@@ -182,13 +186,28 @@ class TaxLine:
 
 @dataclass(frozen=True)
 class PricedBasket:
+    """The basket priced: its money in integer cents as the engine works it out (an answer
+    shows them without making a Decimal), the Decimal properties for everyone else."""
+
     lines: list[PricedLine]
     promotions: list[AppliedPromotion]
     coupons: list[PricedCoupon]
-    subtotal: Decimal
-    discount: Decimal
+    subtotal_cents: int
+    discount_cents: int
     taxes: list[TaxLine]
     free_shipping: bool
+
+    @property
+    def total_cents(self) -> int:
+        return self.subtotal_cents - self.discount_cents
+
+    @property
+    def subtotal(self) -> Decimal:
+        return decimal(self.subtotal_cents)
+
+    @property
+    def discount(self) -> Decimal:
+        return decimal(self.discount_cents)
 
     @property
     def total(self) -> Decimal:
@@ -539,7 +558,7 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
     for candidate in outcome.ran:
         rule = candidate.rule
         if run.gave(rule):
-            applied.append(AppliedPromotion(rule.rule, decimal(run.given.get(rule.id, 0)), tuple(touched.get(rule.id, ()))))
+            applied.append(AppliedPromotion(rule.rule, run.given.get(rule.id, 0), tuple(touched.get(rule.id, ()))))
             coupon(rule.rule, CouponState.APPLIED, None)
         else:
             coupon(rule.rule, CouponState.NOT_APPLICABLE, run.reasons[rule.id])
@@ -554,7 +573,7 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
         for code in ctx.coupons
     ]
     discount = lines.subtotal - sum(left)
-    return PricedBasket(priced_lines, applied, coupons, decimal(lines.subtotal), decimal(discount), _taxes(priced_lines), bool(run.shipping))
+    return PricedBasket(priced_lines, applied, coupons, lines.subtotal, discount, _taxes(priced_lines), bool(run.shipping))
 
 
 def _taxes(lines: list[PricedLine]) -> list[TaxLine]:
