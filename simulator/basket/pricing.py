@@ -264,36 +264,46 @@ def _threshold(rule: Promotion) -> int:
     return threshold
 
 
+class _ProductFacts(NamedTuple):
+    """What pricing reads of a product, kept per product by the rule set (see `_RuleSet.facts`)."""
+
+    product: Product
+    targets: tuple[int, ...]  # the positions of the targeted rules it matches
+    unit_cents: int
+    tie_key: tuple[Decimal, str]  # higher tax rate first, then lower product id (point 6)
+
+
 class _RuleSet:
-    """Rules as pricing reads them: in running order, by coupon code, and which of the
-    targeted ones each product matches. The same for every basket priced with one rule set."""
+    """Rules as pricing reads them: in the order they take their turns (by level, then
+    running order), by coupon code, and which of the targeted ones each product matches.
+    The same for every basket priced with one rule set."""
 
     def __init__(self, rules: Iterable[Promotion]) -> None:
         running = sorted(rules, key=lambda r: (-r.priority, r.position))  # stable: then the order given
-        self.rules = [_Rule(rule) for rule in running]
+        self.rules = sorted((_Rule(rule) for rule in running), key=lambda rule: rule.level)  # stable: running order within a level
         self.by_code = {rule.coupon_code: rule for rule in running if rule.coupon_code}
         self._targeted = [(position, rule) for position, rule in enumerate(self.rules) if rule.targeted]
         self._by_category = any(rule.categories for _, rule in self._targeted)
-        #: (the categories_of they were worked out with, product id → (product, its targeted rules))
-        self._matches: tuple[object, dict[str, tuple[Product, tuple[int, ...]]]] = (None, {})
+        #: (the categories_of they were worked out with, product id → its facts)
+        self._facts: tuple[object, dict[str, _ProductFacts]] = (None, {})
 
-    def targets(self, product: Product, categories_of: Callable[[Product], frozenset[str]]) -> tuple[int, ...]:
-        """The positions of the targeted rules the product matches. Kept per product for one
-        `categories_of` (a category tree): a changed product is a new record, so identity
-        tells a kept answer from a stale one."""
-        made_with, kept = self._matches
+    def facts(self, product: Product, categories_of: Callable[[Product], frozenset[str]]) -> _ProductFacts:
+        """The product's facts. Kept per product for one `categories_of` (a category tree): a
+        changed product is a new record, so identity tells kept facts from stale ones."""
+        made_with, kept = self._facts
         if made_with is not categories_of:
             kept = {}
-            self._matches = (categories_of, kept)
+            self._facts = (categories_of, kept)
         found = kept.get(product.id)
-        if found is not None and found[0] is product:
-            return found[1]
+        if found is not None and found.product is product:
+            return found
         categories = categories_of(product) if self._by_category else frozenset()
-        positions = tuple(position for position, rule in self._targeted if rule.matches(product, categories))
+        targets = tuple(position for position, rule in self._targeted if rule.matches(product, categories))
+        found = _ProductFacts(product, targets, cents(product.price), (-product.tax_rate, product.id))
         if len(kept) >= _MAX_PRODUCTS and product.id not in kept:
             kept.pop(next(iter(kept), None), None)  # the oldest entry
-        kept[product.id] = (product, positions)
-        return positions
+        kept[product.id] = found
+        return found
 
 
 _last_rule_set: tuple[tuple[Promotion, ...], _RuleSet] | None = None
@@ -318,10 +328,10 @@ class _Lines:
 
     __slots__ = ("inputs", "quantities", "units", "subtotals", "subtotal", "all")
 
-    def __init__(self, ranked: list[LineInput]) -> None:
+    def __init__(self, ranked: list[LineInput], facts: list[_ProductFacts]) -> None:
         self.inputs = ranked
         self.quantities = [line.quantity for line in ranked]
-        self.units = [cents(line.product.price) for line in ranked]
+        self.units = [fact.unit_cents for fact in facts]
         self.subtotals = [unit * quantity for unit, quantity in zip(self.units, self.quantities)]
         self.subtotal = sum(self.subtotals)
         self.all = tuple(range(len(ranked)))
@@ -471,10 +481,13 @@ class _Run:
             lost = [amount * weight % total for weight in weights]
             for k in sorted(range(len(shares)), key=lost.__getitem__, reverse=True)[:left_over]:
                 shares[k] += 1  # sorted(reverse=True) is stable: equal losses stay in tie order
-        take, given = self.take, 0
-        for i, share in zip(indices, shares):
-            if share:
-                given += take(rule_id, i, share)
+        left, discounts, given = self.left, self.discounts, 0
+        for i, share in zip(indices, shares):  # `take` inlined: the engine's innermost loop
+            if share > 0 and left[i] > 0:
+                taken = share if share < left[i] else left[i]
+                left[i] -= taken
+                discounts[i][rule_id] = discounts[i].get(rule_id, 0) + taken
+                given += taken
         return given
 
 
@@ -490,7 +503,7 @@ def _run_all(candidates: list[_Candidate], lines: _Lines) -> _Outcome:
     """Every candidate in running order, with exclusivity (point 4 of the module docstring)."""
     outcome = _Outcome(_Run(lines), [])
     stopper: _Rule | None = None
-    for candidate in sorted(candidates, key=lambda c: c.rule.level):  # stable: priority order within a level
+    for candidate in candidates:  # by level, then priority: the rule set's order
         rule = candidate.rule
         if stopper is not None and rule.priority < stopper.priority:
             outcome.dropped.append((candidate, stopper.rule))
@@ -513,12 +526,13 @@ def _run_all(candidates: list[_Candidate], lines: _Lines) -> _Outcome:
 
 # -- the whole basket -----------------------------------------------------------------
 def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: PricingContext) -> PricedBasket:
-    tie_order = sorted(range(len(inputs)), key=lambda i: (-inputs[i].product.tax_rate, inputs[i].product.id))  # stable: then position
-    lines = _Lines([inputs[i] for i in tie_order])
-    rule_set = _rule_set(rules)
+    rule_set, categories_of = _rule_set(rules), ctx.categories_of
+    facts = [rule_set.facts(line.product, categories_of) for line in inputs]
+    tie_order = sorted(range(len(inputs)), key=lambda i: facts[i].tie_key)  # stable: then position
+    lines = _Lines([inputs[i] for i in tie_order], [facts[i] for i in tie_order])
     matched: dict[int, list[int]] = {}  # targeted rule's position → the lines it matches
-    for i, line in enumerate(lines.inputs):
-        for position in rule_set.targets(line.product, ctx.categories_of):
+    for i in range(len(tie_order)):
+        for position in facts[tie_order[i]].targets:
             matched.setdefault(position, []).append(i)
     coupon_states: dict[str, PricedCoupon] = {}
 

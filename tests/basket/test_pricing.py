@@ -463,5 +463,5 @@ def test_the_rules_a_product_matches_are_worked_out_again_when_it_or_the_categor
     assert discount(plain, tree("cat_sale")) == 5  # another category tree: cat_a is below cat_sale now
     for n in range(10):  # many products: what the rule set keeps of them stays bounded, the latest kept
         assert discount(product(f"p{n}", "10.00", category="cat_sale"), flat) == 5
-    kept = pricing._rule_set(rules)._matches[1]
+    kept = pricing._rule_set(rules)._facts[1]
     assert list(kept) == ["p7", "p8", "p9"]
