@@ -70,8 +70,7 @@ HUNDRED = Decimal(100)
 LINE, BASKET, SHIPPING = 0, 1, 2  # Promotion.level
 
 
-@dataclass(frozen=True, slots=True)  # slots: one per line of every pricing
-class LineInput:
+class LineInput(NamedTuple):  # a tuple: one per line of every pricing, immutable and the cheapest to make
     line_id: str
     product: Product
     quantity: int
@@ -149,8 +148,7 @@ class PricedLine:
         return {promotion_id: decimal(amount) for promotion_id, amount in self.discounts_cents.items()}
 
 
-@dataclass(frozen=True)
-class AppliedPromotion:
+class AppliedPromotion(NamedTuple):  # tuples, as the coupons and taxes below: made by every pricing
     promotion: Promotion
     amount_cents: int
     line_ids: tuple[str, ...]
@@ -167,8 +165,7 @@ class CouponState(StrEnum):
     UNKNOWN = "unknown"  # no promotion has this code
 
 
-@dataclass(frozen=True)
-class PricedCoupon:
+class PricedCoupon(NamedTuple):
     """A coupon on the basket and what became of it."""
 
     code: str
@@ -177,8 +174,7 @@ class PricedCoupon:
     promotion_id: str | None = None
 
 
-@dataclass(frozen=True)
-class TaxLine:
+class TaxLine(NamedTuple):
     rate: Decimal
     gross: Decimal
     tax: Decimal

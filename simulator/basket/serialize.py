@@ -52,14 +52,16 @@ def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
             tax_rate = unit = None
         priced_line = priced_lines.get(line.id)  # every line whose product is still sold has one
         if priced_line is not None:  # its money straight from the engine's cents: no Decimal on the way
-            amounts = [money_of_cents(c, currency) for c in (priced_line.subtotal_cents, priced_line.discount_cents, priced_line.left)]
+            subtotal_cents, discount_cents = priced_line.subtotal_cents, priced_line.discount_cents
+            amounts = (money_of_cents(subtotal_cents, currency), money_of_cents(discount_cents, currency),
+                       money_of_cents(subtotal_cents - discount_cents, currency))
             discounts = [
                 {"promotion_id": promotion_id, "amount": money_of_cents(amount, currency)}
                 for promotion_id, amount in priced_line.discounts_cents.items()
             ]
         else:
             unit = money(product.price, currency) if product else None
-            amounts, discounts = [money(ZERO, currency)] * 3, []
+            amounts, discounts = (money(ZERO, currency),) * 3, []
         lines.append({
             "id": line.id,
             "product_id": line.product_id,

@@ -433,7 +433,7 @@ def test_line_ids_and_rule_ids_do_not_change_the_price(product_spec, rule_spec, 
     basket, rules, context = build(product_spec, rule_spec)
     line_ids = data.draw(st.permutations([line.line_id for line in basket]))
     rule_ids = data.draw(st.permutations([rule.id for rule in rules]))
-    renamed_basket = [dataclasses.replace(line, line_id=new) for line, new in zip(basket, line_ids)]
+    renamed_basket = [line._replace(line_id=new) for line, new in zip(basket, line_ids)]
     renamed_rules = [dataclasses.replace(rule, id=new) for rule, new in zip(rules, rule_ids)]
     a, b = price_basket(basket, rules, context), price_basket(renamed_basket, renamed_rules, context)
     same_price(a, b)
