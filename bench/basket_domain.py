@@ -4,7 +4,7 @@ Section `basket` measures whole requests under wrk; this splits what the basket 
 does per add (as `basket.routes.change_caller_basket` runs it) so a change to one part can
 be weighed on its own:
 
-- caller  `callers.caller_basket()`: the guest basket of X-Basket-Token;
+- caller  `callers.caller_basket(runtime())`: the guest basket of X-Basket-Token;
 - change  `service.add_item`: the atomic read-check-write (version, age index);
 - view    `service.view`: stock states and pricing (`price_basket`);
 - answer  `serialize.basket_to_dict`: the answer's body, before JSON encoding.
@@ -51,6 +51,7 @@ def measure(adds: int, rounds: int) -> dict[str, float]:
     from simulator.basket import service
     from simulator.basket.callers import basket_rules, caller_basket
     from simulator.basket.serialize import basket_to_dict
+    from simulator.http.blueprints import runtime
 
     app, sim, ids, token = _setup()
     gc.freeze()
@@ -63,7 +64,7 @@ def measure(adds: int, rounds: int) -> dict[str, float]:
             spent = dict.fromkeys(parts, 0.0)
             for n in range(adds):
                 t0 = time.process_time()
-                basket = caller_basket()
+                basket = caller_basket(runtime())
                 t1 = time.process_time()
                 basket = service.add_item(store, clock, basket, ids[n % PRODUCTS], 1, rules=rules)
                 t2 = time.process_time()
