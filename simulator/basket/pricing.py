@@ -278,8 +278,13 @@ class _RuleSet:
         running = sorted(rules, key=lambda r: (-r.priority, r.position))  # stable: then the order given
         self.rules = sorted((_Rule(rule) for rule in running), key=lambda rule: rule.level)  # stable: running order within a level
         self.by_code = {rule.coupon_code: rule for rule in running if rule.coupon_code}
-        self._targeted = [(position, rule) for position, rule in enumerate(self.rules) if rule.targeted]
-        self._by_category = any(rule.categories for _, rule in self._targeted)
+        # targeted rules by each product, brand and category they name: a product can only match
+        # rules that name its id, its brand or one of its categories (then all their conditions hold)
+        self._naming: tuple[dict[str, list[int]], ...] = ({}, {}, {})  # by product id, brand, category
+        for position, rule in enumerate(self.rules):
+            for naming, named in zip(self._naming, (rule.products, rule.brands, rule.categories)):
+                for value in named:
+                    naming.setdefault(value, []).append(position)
         #: (the categories_of they were worked out with, product id → its facts)
         self._facts: tuple[object, dict[str, _ProductFacts]] = (None, {})
 
@@ -293,8 +298,12 @@ class _RuleSet:
         found = kept.get(product.id)
         if found is not None and found.product is product:
             return found
-        categories = categories_of(product) if self._by_category else frozenset()
-        targets = tuple(position for position, rule in self._targeted if rule.matches(product, categories))
+        by_product, by_brand, by_category = self._naming
+        categories = categories_of(product) if by_category else frozenset()
+        named = {*by_product.get(product.id, ()), *by_brand.get(product.brand, ())}
+        for category in categories:
+            named.update(by_category.get(category, ()))
+        targets = tuple(position for position in sorted(named) if self.rules[position].matches(product, categories))
         found = _ProductFacts(product, targets, cents(product.price), (-product.tax_rate, product.id))
         if len(kept) >= _MAX_PRODUCTS and product.id not in kept:
             kept.pop(next(iter(kept), None), None)  # the oldest entry
