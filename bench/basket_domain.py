@@ -31,12 +31,12 @@ PRODUCTS = 8
 STOCK = 1_000_000_000
 
 
-def _setup():
+def _setup(products: int = SETTINGS["products"]):
     from simulator import create_app
     from simulator.catalog.model import PRODUCT
     from simulator.http.blueprints import EXTENSION
 
-    app = create_app(SETTINGS)
+    app = create_app({**SETTINGS, "products": products})
     sim = app.extensions[EXTENSION]
     client = app.test_client()
     ids = [item["id"] for item in client.get("/api/v1/catalog/export", query_string={"limit": PRODUCTS}).get_json()["items"]]
@@ -47,38 +47,41 @@ def _setup():
     return app, sim, ids, token
 
 
-def measure(adds: int, rounds: int) -> dict[str, float]:
+def measure(adds: int, rounds: int, products: int = SETTINGS["products"]) -> dict[str, float]:
     from simulator.basket import service
     from simulator.basket.callers import basket_rules, caller_basket
     from simulator.basket.serialize import basket_to_dict
     from simulator.http.blueprints import runtime
 
-    app, sim, ids, token = _setup()
-    gc.freeze()
-    parts = {"caller": 0.0, "change": 0.0, "view": 0.0, "answer": 0.0}
-    best = {name: float("inf") for name in parts}
-    with app.test_request_context("/api/v1/basket/items", method="POST", headers={TOKEN_HEADER: token}):
-        rules = basket_rules()
-        store, clock, currency, base_url = sim.store, sim.clock, sim.settings.currency, sim.settings.base_url
-        for round_ in range(rounds + 1):  # the first round warms up
-            spent = dict.fromkeys(parts, 0.0)
-            for n in range(adds):
-                t0 = time.process_time()
-                basket = caller_basket(runtime())
-                t1 = time.process_time()
-                basket = service.add_item(store, clock, basket, ids[n % PRODUCTS], 1, rules=rules)
-                t2 = time.process_time()
-                view = service.view(store, clock, basket, rules)
-                t3 = time.process_time()
-                basket_to_dict(view, currency, base_url)
-                t4 = time.process_time()
-                spent["caller"] += t1 - t0
-                spent["change"] += t2 - t1
-                spent["view"] += t3 - t2
-                spent["answer"] += t4 - t3
-            if round_:
-                for name in parts:
-                    best[name] = min(best[name], spent[name] / adds * 1e6)
+    app, sim, ids, token = _setup(products)
+    gc.freeze()  # as a serving worker does (`runtime.freeze_heap`); undone after
+    try:
+        parts = {"caller": 0.0, "change": 0.0, "view": 0.0, "answer": 0.0}
+        best = {name: float("inf") for name in parts}
+        with app.test_request_context("/api/v1/basket/items", method="POST", headers={TOKEN_HEADER: token}):
+            rules = basket_rules()
+            store, clock, currency, base_url = sim.store, sim.clock, sim.settings.currency, sim.settings.base_url
+            for round_ in range(rounds + 1):  # the first round warms up
+                spent = dict.fromkeys(parts, 0.0)
+                for n in range(adds):
+                    t0 = time.process_time()
+                    basket = caller_basket(runtime())
+                    t1 = time.process_time()
+                    basket = service.add_item(store, clock, basket, ids[n % PRODUCTS], 1, rules=rules)
+                    t2 = time.process_time()
+                    view = service.view(store, clock, basket, rules)
+                    t3 = time.process_time()
+                    basket_to_dict(view, currency, base_url)
+                    t4 = time.process_time()
+                    spent["caller"] += t1 - t0
+                    spent["change"] += t2 - t1
+                    spent["view"] += t3 - t2
+                    spent["answer"] += t4 - t3
+                if round_:
+                    for name in parts:
+                        best[name] = min(best[name], spent[name] / adds * 1e6)
+    finally:
+        gc.unfreeze()
     best["domain"] = sum(best.values())
     return best
 
