@@ -187,3 +187,11 @@ def test_checkout_script_fails_the_run_on_an_unexpected_answer(tmp_path):
         argv = checkout_argv(wrk_binary(), {"threads": 1, "connections": 1}, 1, server, "test", ids, tokens)
         with pytest.raises(RuntimeError, match=r"failed measurement: [\d,]+ of [\d,]+ answers were not 2xx \(404: "):
             run_wrk(argv, 1)
+
+
+def test_the_basket_domain_harness_times_every_part_of_an_add():
+    from bench.basket_domain import measure
+
+    figures = measure(adds=16, rounds=1, products=200)
+    assert set(figures) == {"caller", "change", "view", "answer", "domain"}
+    assert all(us > 0 for us in figures.values())

@@ -8,6 +8,7 @@ from flask import request
 from simulator.customers.auth import optional_customer
 from simulator.errors import authentication_required
 from simulator.http.blueprints import runtime
+from simulator.runtime import Runtime
 
 from . import service
 
@@ -19,10 +20,11 @@ NO_BASKET = f"`BASKET_NOT_FOUND`: there is no basket for this `{BASKET_TOKEN}` (
 _rules_of: tuple[object, service.BasketRules] | None = None  # (settings, their rules): asked several times a request
 
 
-def basket_rules() -> service.BasketRules:
-    """The basket rules of the settings in force (new settings are a new object)."""
+def basket_rules(sim: Runtime | None = None) -> service.BasketRules:
+    """The basket rules of the settings in force (new settings are a new object). A caller
+    holding the runtime passes it: looking it up again is a context-local read."""
     global _rules_of
-    settings, kept = runtime().settings, _rules_of
+    settings, kept = (sim or runtime()).settings, _rules_of
     if kept is None or kept[0] is not settings:
         kept = _rules_of = (settings, service.BasketRules.from_settings(settings))
     return kept[1]
@@ -35,13 +37,13 @@ def _guest_token() -> str:
     return token.strip()
 
 
-def caller_basket():
+def caller_basket(sim: Runtime | None = None):
     """The customer's basket with a bearer token, else the guest basket of X-Basket-Token."""
-    sim = runtime()
+    sim = sim or runtime()
     customer = optional_customer()
     if customer is not None:
         return service.customer_basket(sim.store, sim.clock, customer.id)
-    return service.guest_basket(sim.store, sim.clock, basket_rules(), _guest_token())
+    return service.guest_basket(sim.store, sim.clock, basket_rules(sim), _guest_token())
 
 
 def caller_owner_id() -> str:

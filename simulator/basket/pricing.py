@@ -54,12 +54,12 @@ Money is integer cents inside, `Decimal` outside; every rounding is half-up to t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
+from math import lcm
 from typing import NamedTuple
 
 from simulator.catalog.model import Product
@@ -70,8 +70,7 @@ HUNDRED = Decimal(100)
 LINE, BASKET, SHIPPING = 0, 1, 2  # Promotion.level
 
 
-@dataclass(frozen=True, slots=True)  # slots: one per line of every pricing
-class LineInput:
+class LineInput(NamedTuple):  # a tuple: one per line of every pricing, immutable and the cheapest to make
     line_id: str
     product: Product
     quantity: int
@@ -100,7 +99,12 @@ def decimal(amount_cents: int) -> Decimal:
 def percent_of(amount_cents: int, percent: Decimal, divisor: int = 1) -> int:
     """`percent` % of amount ÷ divisor, rounded half-up to the cent (away from zero, as
     Decimal's ROUND_HALF_UP): exact integer arithmetic, a fraction of Decimal's cost."""
-    numerator, denominator = percent.as_integer_ratio()
+    return _scaled(amount_cents, percent.as_integer_ratio(), divisor)
+
+
+def _scaled(amount_cents: int, ratio: tuple[int, int], divisor: int = 1) -> int:
+    """`percent_of` with the percentage as its (numerator, denominator): worked out once per rule."""
+    numerator, denominator = ratio
     denominator *= 100 * divisor
     rounded = (2 * abs(amount_cents) * numerator + denominator) // (2 * denominator)
     return rounded if amount_cents >= 0 else -rounded
@@ -119,31 +123,9 @@ class PricedLine:
     discount_cents: int = 0
     discounts_cents: dict[str, int] = field(default_factory=dict)  # promotion id → cents
 
-    @classmethod
-    def of(cls, line_id: str, product: Product, quantity: int) -> PricedLine:
-        unit = cents(product.price)
-        return cls(line_id, product, quantity, unit, unit * quantity)
-
-    def fresh(self) -> PricedLine:
-        """The same line before any discount."""
-        return PricedLine(self.line_id, self.product, self.quantity, self.unit_cents, self.subtotal_cents)
-
     @property
     def left(self) -> int:
         return self.subtotal_cents - self.discount_cents
-
-    def units_worth(self, count: int, percent: Decimal = HUNDRED) -> int:
-        """`percent` % of what `count` of its units have left (each an equal share of the line)."""
-        return percent_of(self.left * count, percent, self.quantity)
-
-    def take(self, promotion_id: str, wanted: int) -> int:
-        """Discount up to `wanted` cents off what is left of this line; returns what was taken."""
-        taken = min(wanted, self.left)
-        if taken > 0:
-            self.discount_cents += taken
-            self.discounts_cents[promotion_id] = self.discounts_cents.get(promotion_id, 0) + taken
-            return taken
-        return 0
 
     @property
     def unit_price(self) -> Decimal:
@@ -166,11 +148,14 @@ class PricedLine:
         return {promotion_id: decimal(amount) for promotion_id, amount in self.discounts_cents.items()}
 
 
-@dataclass(frozen=True)
-class AppliedPromotion:
+class AppliedPromotion(NamedTuple):  # tuples, as the coupons and taxes below: made by every pricing
     promotion: Promotion
-    amount: Decimal
+    amount_cents: int
     line_ids: tuple[str, ...]
+
+    @property
+    def amount(self) -> Decimal:
+        return decimal(self.amount_cents)
 
 
 class CouponState(StrEnum):
@@ -180,8 +165,7 @@ class CouponState(StrEnum):
     UNKNOWN = "unknown"  # no promotion has this code
 
 
-@dataclass(frozen=True)
-class PricedCoupon:
+class PricedCoupon(NamedTuple):
     """A coupon on the basket and what became of it."""
 
     code: str
@@ -190,8 +174,7 @@ class PricedCoupon:
     promotion_id: str | None = None
 
 
-@dataclass(frozen=True)
-class TaxLine:
+class TaxLine(NamedTuple):
     rate: Decimal
     gross: Decimal
     tax: Decimal
@@ -199,13 +182,28 @@ class TaxLine:
 
 @dataclass(frozen=True)
 class PricedBasket:
+    """The basket priced: its money in integer cents as the engine works it out (an answer
+    shows them without making a Decimal), the Decimal properties for everyone else."""
+
     lines: list[PricedLine]
     promotions: list[AppliedPromotion]
     coupons: list[PricedCoupon]
-    subtotal: Decimal
-    discount: Decimal
+    subtotal_cents: int
+    discount_cents: int
     taxes: list[TaxLine]
     free_shipping: bool
+
+    @property
+    def total_cents(self) -> int:
+        return self.subtotal_cents - self.discount_cents
+
+    @property
+    def subtotal(self) -> Decimal:
+        return decimal(self.subtotal_cents)
+
+    @property
+    def discount(self) -> Decimal:
+        return decimal(self.discount_cents)
 
     @property
     def total(self) -> Decimal:
@@ -216,22 +214,43 @@ class PricedBasket:
         return sum((t.tax for t in self.taxes), ZERO)
 
 
-# -- taking part: the conditions that do not depend on other rules -------------------------
-class _Candidate(NamedTuple):  # a tuple: made for every rule of every pricing
-    rule: Promotion
-    matching: tuple[int, ...]  # the lines it matches, as indices in tie order
-    level: int  # rule.level
-    threshold: int  # cents the basket must have left at its turn
+# -- the rule set, as pricing reads it ---------------------------------------------------------
+_WHOLE = HUNDRED.as_integer_ratio()  # 100 %: a unit's whole worth
+#: Products whose matching rules a rule set keeps (see `_RuleSet.targets`), oldest out first.
+_MAX_PRODUCTS = 20_000
 
 
-class _RuleSet:
-    """Rules as pricing reads them: in running order, by coupon code, and each rule's level
-    and spend threshold in cents. The same for every basket priced with one rule set."""
+class _Rule:
+    """A rule and what pricing reads of it, worked out once per rule set: its level, spend
+    threshold and effect in integer cents, and its conditions as sets."""
 
-    def __init__(self, rules: Iterable[Promotion]) -> None:
-        self.running = sorted(rules, key=lambda r: (-r.priority, r.position))  # stable: then the order given
-        self.by_code = {rule.coupon_code: rule for rule in self.running if rule.coupon_code}
-        self.facts = {rule.id: (rule.level, _threshold(rule)) for rule in self.running}
+    __slots__ = (
+        "rule", "id", "kind", "level", "priority", "exclusive", "threshold", "targeted", "products", "brands", "categories",
+        "needed", "bundle", "ratio", "off", "tiers", "every", "free", "bundle_cents",
+    )
+
+    def __init__(self, rule: Promotion) -> None:
+        self.rule, self.id, self.kind = rule, rule.id, PromotionKind(rule.kind)
+        self.level, self.priority, self.exclusive = rule.level, rule.priority, rule.exclusive
+        self.threshold = _threshold(rule)
+        self.targeted = rule.targeted
+        self.products, self.brands, self.categories = frozenset(rule.product_ids), frozenset(rule.brands), frozenset(rule.category_ids)
+        buy_x_get_y = self.kind == PromotionKind.BUY_X_GET_Y
+        self.needed = max(rule.min_quantity or 0, rule.buy_quantity + rule.get_quantity if buy_x_get_y else 0)
+        self.bundle = self.products if self.kind == PromotionKind.BUNDLE_PRICE else None
+        self.ratio = (rule.percent if rule.percent is not None else HUNDRED).as_integer_ratio()
+        self.off = cents(rule.amount) if rule.amount is not None else 0
+        self.tiers = tuple((cents(threshold), cents(amount)) for threshold, amount in rule.tiers)
+        self.every, self.free = (rule.buy_quantity + rule.get_quantity, rule.get_quantity) if buy_x_get_y else (0, 0)
+        self.bundle_cents = cents(rule.bundle_price) if rule.bundle_price is not None else 0
+
+    def matches(self, product: Product, categories: frozenset[str]) -> bool:
+        """Of any of its products, and of any of its brands, and in any of its categories."""
+        return (
+            (not self.products or product.id in self.products)
+            and (not self.brands or product.brand in self.brands)
+            and (not self.categories or not categories.isdisjoint(self.categories))
+        )
 
 
 def _threshold(rule: Promotion) -> int:
@@ -239,6 +258,57 @@ def _threshold(rule: Promotion) -> int:
     if rule.kind == PromotionKind.TIERED_SPEND:
         threshold = max(threshold, cents(rule.tiers[0][0]))
     return threshold
+
+
+class _ProductFacts(NamedTuple):
+    """What pricing reads of a product, kept per product by the rule set (see `_RuleSet.facts`)."""
+
+    product: Product
+    targets: tuple[int, ...]  # the positions of the targeted rules it matches
+    unit_cents: int
+    tie_key: tuple[Decimal, str]  # higher tax rate first, then lower product id (point 6)
+
+
+class _RuleSet:
+    """Rules as pricing reads them: in the order they take their turns (by level, then
+    running order), by coupon code, and which of the targeted ones each product matches.
+    The same for every basket priced with one rule set."""
+
+    def __init__(self, rules: Iterable[Promotion]) -> None:
+        running = sorted(rules, key=lambda r: (-r.priority, r.position))  # stable: then the order given
+        self.rules = sorted((_Rule(rule) for rule in running), key=lambda rule: rule.level)  # stable: running order within a level
+        self.by_code = {rule.coupon_code: rule for rule in running if rule.coupon_code}
+        # targeted rules by each product, brand and category they name: a product can only match
+        # rules that name its id, its brand or one of its categories (then all their conditions hold)
+        self._naming: tuple[dict[str, list[int]], ...] = ({}, {}, {})  # by product id, brand, category
+        for position, rule in enumerate(self.rules):
+            for naming, named in zip(self._naming, (rule.products, rule.brands, rule.categories)):
+                for value in named:
+                    naming.setdefault(value, []).append(position)
+        #: (the categories_of they were worked out with, product id → its facts)
+        self._facts: tuple[object, dict[str, _ProductFacts]] = (None, {})
+
+    def facts(self, product: Product, categories_of: Callable[[Product], frozenset[str]]) -> _ProductFacts:
+        """The product's facts. Kept per product for one `categories_of` (a category tree): a
+        changed product is a new record, so identity tells kept facts from stale ones."""
+        made_with, kept = self._facts
+        if made_with is not categories_of:
+            kept = {}
+            self._facts = (categories_of, kept)
+        found = kept.get(product.id)
+        if found is not None and found.product is product:
+            return found
+        by_product, by_brand, by_category = self._naming
+        categories = categories_of(product) if by_category else frozenset()
+        named = {*by_product.get(product.id, ()), *by_brand.get(product.brand, ())}
+        for category in categories:
+            named.update(by_category.get(category, ()))
+        targets = tuple(position for position in sorted(named) if self.rules[position].matches(product, categories))
+        found = _ProductFacts(product, targets, cents(product.price), (-product.tax_rate, product.id))
+        if len(kept) >= _MAX_PRODUCTS and product.id not in kept:
+            kept.pop(next(iter(kept), None), None)  # the oldest entry
+        kept[product.id] = found
+        return found
 
 
 _last_rule_set: tuple[tuple[Promotion, ...], _RuleSet] | None = None
@@ -257,117 +327,49 @@ def _rule_set(rules: Iterable[Promotion]) -> _RuleSet:
     return rule_set
 
 
-class _LineIndex:
-    """The basket's lines in tie order, matched against a rule's products, brands and categories.
+# -- taking part: the conditions that do not depend on other rules -------------------------
+class _Lines:
+    """The basket's lines in tie order, and their money before any discount."""
 
-    Matching scans the few lines of a basket per targeted rule: cheaper than building
-    lookup tables of every line's product, brand and categories, which most rules never use."""
+    __slots__ = ("inputs", "quantities", "units", "subtotals", "subtotal", "all")
 
-    def __init__(self, lines: list[PricedLine], categories_of: Callable[[Product], frozenset[str]]):
-        self.lines = lines
-        self.all = tuple(range(len(lines)))
-        self._categories_of = categories_of
-        self._categories: list[frozenset[str]] | None = None  # per line, made when a category rule first asks
-        self._any_category: frozenset[str] = frozenset()  # of any line: most category rules match none
-
-    def matching(self, rule: Promotion) -> tuple[int, ...]:
-        """Lines of any of its products, and of any of its brands, and in any of its categories."""
-        if not rule.targeted:
-            return self.all
-        products, brands, categories = rule.product_ids, rule.brands, rule.category_ids
-        if categories and self._categories is None:
-            self._categories = [self._categories_of(line.product) for line in self.lines]
-            self._any_category = frozenset().union(*self._categories)
-        if categories and self._any_category.isdisjoint(categories):
-            return ()
-        return tuple(
-            i for i, line in enumerate(self.lines)
-            if (not products or line.product.id in products)
-            and (not brands or line.product.brand in brands)
-            and (not categories or not self._categories[i].isdisjoint(categories))
-        )
+    def __init__(self, ranked: list[LineInput], facts: list[_ProductFacts]) -> None:
+        self.inputs = ranked
+        self.quantities = [line.quantity for line in ranked]
+        self.units = [fact.unit_cents for fact in facts]
+        self.subtotals = [unit * quantity for unit, quantity in zip(self.units, self.quantities)]
+        self.subtotal = sum(self.subtotals)
+        self.all = tuple(range(len(ranked)))
 
 
-def _why_not(rule: Promotion, lines: list[PricedLine], matching: tuple[int, ...], ctx: PricingContext) -> str | None:
+class _Candidate(NamedTuple):  # a tuple: made for every rule of every pricing
+    rule: _Rule
+    matching: tuple[int, ...]  # the lines it matches, as indices in tie order
+
+
+def _why_not(rule: _Rule, lines: _Lines, matching: tuple[int, ...], ctx: PricingContext) -> str | None:
     """Why the rule cannot take part in pricing this basket, or None."""
-    if rule.starts_at and ctx.now < rule.starts_at:
+    promotion = rule.rule
+    if promotion.starts_at and ctx.now < promotion.starts_at:
         return "not valid yet"
-    if rule.customer_only and not ctx.customer_id:
+    if promotion.customer_only and not ctx.customer_id:
         return "only for signed-in customers"
-    if rule.first_order_only and not (ctx.customer_id and ctx.first_order):
+    if promotion.first_order_only and not (ctx.customer_id and ctx.first_order):
         return "only on a customer's first order"
-    if rule.usage_limit is not None or rule.per_customer_limit is not None:  # only then is its usage read
+    if promotion.usage_limit is not None or promotion.per_customer_limit is not None:  # only then is its usage read
         usage = ctx.usage.get(rule.id)  # none yet: no use yet, which a limit of 0 still refuses
-        if rule.usage_limit is not None and (usage.total if usage else 0) >= rule.usage_limit:
+        if promotion.usage_limit is not None and (usage.total if usage else 0) >= promotion.usage_limit:
             return "no longer available"
-        if rule.per_customer_limit is not None and (usage.for_customer(ctx.customer_id) if usage else 0) >= rule.per_customer_limit:
+        if promotion.per_customer_limit is not None and (
+                usage.for_customer(ctx.customer_id) if usage else 0) >= promotion.per_customer_limit:
             return "already used as often as allowed"
     if not matching:
         return "nothing in the basket qualifies"
-    needed = max(rule.min_quantity or 0, rule.buy_quantity + rule.get_quantity if rule.kind == PromotionKind.BUY_X_GET_Y else 0)
-    if needed > 1 and sum(lines[i].quantity for i in matching) < needed:
-        return f"add at least {needed} qualifying items"
-    if rule.kind == PromotionKind.BUNDLE_PRICE and len({lines[i].product.id for i in matching}) < len(set(rule.product_ids)):
+    if rule.needed > 1 and sum(lines.quantities[i] for i in matching) < rule.needed:
+        return f"add at least {rule.needed} qualifying items"
+    if rule.bundle is not None and len({lines.inputs[i].product.id for i in matching}) < len(rule.bundle):
         return "add one of each product of the bundle"
     return None
-
-
-# -- effects ---------------------------------------------------------------------------------
-def _line_effect(rule: Promotion, matching: list[PricedLine]) -> int:
-    """Apply a line rule to the lines it matches (in tie order); returns the cents it gave."""
-    given = 0
-    if rule.kind == PromotionKind.LINE_PERCENT:
-        for line in matching:
-            given += line.take(rule.id, percent_of(line.left, rule.percent))
-    elif rule.kind == PromotionKind.LINE_AMOUNT:
-        off = cents(rule.amount)
-        for line in matching:
-            given += line.take(rule.id, off * line.quantity)
-    elif rule.kind == PromotionKind.BUY_X_GET_Y:
-        free_units = sum(line.quantity for line in matching) // (rule.buy_quantity + rule.get_quantity) * rule.get_quantity
-        percent = rule.percent if rule.percent is not None else HUNDRED
-        # cheapest units first, by what is left per unit (exact); the stable sort keeps tie order
-        for line in sorted(matching, key=lambda line: Fraction(line.left, line.quantity)):
-            count = min(free_units, line.quantity)
-            given += line.take(rule.id, line.units_worth(count, percent))
-            free_units -= count
-            if free_units <= 0:
-                break
-    elif rule.kind == PromotionKind.BUNDLE_PRICE:
-        wanted, seen, bundle = set(rule.product_ids), set(), []
-        for line in matching:  # one line per product: the first in tie order
-            if line.product.id in wanted and line.product.id not in seen:
-                seen.add(line.product.id)
-                bundle.append(line)
-        sets = min(line.quantity for line in bundle)
-        worth = [line.units_worth(sets) for line in bundle]
-        given = _split(rule.id, sum(worth) - cents(rule.bundle_price) * sets, bundle, worth)
-    return given
-
-
-def _basket_amount(rule: Promotion, left: int) -> int:
-    if rule.kind == PromotionKind.BASKET_PERCENT:
-        return percent_of(left, rule.percent)
-    if rule.kind == PromotionKind.BASKET_AMOUNT:
-        return cents(rule.amount)
-    return max((cents(amount) for threshold, amount in rule.tiers if left >= cents(threshold)), default=0)  # tiered_spend
-
-
-def _split(promotion_id: str, amount: int, lines: list[PricedLine], weights: list[int]) -> int:
-    """Split `amount` cents over lines (in tie order) in proportion to `weights`, at most
-    their sum: shares rounded down, then the cents left over one each to the lines that
-    lost most in rounding (ties: tie order). Returns the cents given."""
-    total = sum(weights)
-    amount = min(amount, total)
-    if amount <= 0:
-        return 0
-    shares = [amount * weight // total for weight in weights]
-    left_over = amount - sum(shares)
-    if left_over:  # the cents lost in rounding down: to the lines that lost most
-        lost = [amount * weight % total for weight in weights]
-        for index in sorted(range(len(lines)), key=lost.__getitem__, reverse=True)[:left_over]:
-            shares[index] += 1  # sorted(reverse=True) is stable: equal losses stay in tie order
-    return sum(line.take(promotion_id, share) for line, share in zip(lines, shares) if share)
 
 
 # -- running the rules --------------------------------------------------------------------------
@@ -376,13 +378,25 @@ def _spend_reason(threshold: int, subtotal: int) -> str:
     return f"spend at least {decimal(threshold):.2f}{after}"
 
 
-class _Run:
-    """The rules taking their turns, one after another, on fresh copies of the lines."""
+def _basket_amount(rule: _Rule, left: int) -> int:
+    if rule.kind == PromotionKind.BASKET_PERCENT:
+        return _scaled(left, rule.ratio)
+    if rule.kind == PromotionKind.BASKET_AMOUNT:
+        return rule.off
+    return max((amount for threshold, amount in rule.tiers if left >= threshold), default=0)  # tiered_spend
 
-    def __init__(self, template: list[PricedLine], *, adopt: bool = False):
-        # adopt: the template's lines are fresh and the caller's no more (no copy to make)
-        self.lines = template if adopt else [line.fresh() for line in template]
-        self.subtotal = self.left = sum(line.subtotal_cents for line in self.lines)
+
+class _Run:
+    """The rules taking their turns, one after another, on what each line has left (in cents,
+    by tie order): plain integers, so that a replay starts from a copy of one list."""
+
+    __slots__ = ("lines", "left", "discounts", "basket_left", "given", "shipping", "reasons")
+
+    def __init__(self, lines: _Lines) -> None:
+        self.lines = lines
+        self.left = list(lines.subtotals)  # per line: its subtotal less its discounts so far
+        self.discounts: list[dict[str, int]] = [{} for _ in lines.all]  # per line: promotion id → cents
+        self.basket_left = lines.subtotal
         self.given: dict[str, int] = {}  # rule id → cents given at its turn
         self.shipping: set[str] = set()  # free-shipping rules granted
         self.reasons: dict[str, str] = {}  # rule id → why it gave nothing
@@ -393,27 +407,93 @@ class _Run:
             run.turn(candidate)
         return run
 
-    def gave(self, rule: Promotion) -> bool:
+    def gave(self, rule: _Rule) -> bool:
         return self.given.get(rule.id, 0) > 0 or rule.id in self.shipping
+
+    def take(self, rule_id: str, index: int, wanted: int) -> int:
+        """Discount up to `wanted` cents off what is left of a line; returns what was taken."""
+        left = self.left[index]
+        taken = wanted if wanted < left else left
+        if taken > 0:
+            self.left[index] = left - taken
+            discounts = self.discounts[index]
+            discounts[rule_id] = discounts.get(rule_id, 0) + taken
+            return taken
+        return 0
 
     def turn(self, candidate: _Candidate) -> bool:
         """The rule's turn on what the earlier ones left; True when it gave something."""
-        rule, threshold = candidate.rule, candidate.threshold
-        if self.left < threshold:
-            self.reasons[rule.id] = _spend_reason(threshold, self.subtotal)
+        rule = candidate.rule
+        if self.basket_left < rule.threshold:
+            self.reasons[rule.id] = _spend_reason(rule.threshold, self.lines.subtotal)
             return False
-        if candidate.level == SHIPPING:
+        if rule.level == SHIPPING:
             self.shipping.add(rule.id)
             return True
-        if candidate.level == LINE:
-            amount = _line_effect(rule, [self.lines[i] for i in candidate.matching])
+        if rule.level == LINE:
+            amount = self._line_effect(rule, candidate.matching)
         else:
-            amount = _split(rule.id, _basket_amount(rule, self.left), self.lines, [line.left for line in self.lines])
-        self.left -= amount
+            amount = self._split(rule.id, _basket_amount(rule, self.basket_left), self.lines.all, list(self.left))
+        self.basket_left -= amount
         self.given[rule.id] = amount
         if amount <= 0:
             self.reasons[rule.id] = "other promotions already cover this basket"
         return amount > 0
+
+    def _line_effect(self, rule: _Rule, matching: tuple[int, ...]) -> int:
+        """Apply a line rule to the lines it matches (in tie order); returns the cents it gave."""
+        left, quantities, take, given = self.left, self.lines.quantities, self.take, 0
+        if rule.kind == PromotionKind.LINE_PERCENT:
+            for i in matching:
+                given += take(rule.id, i, _scaled(left[i], rule.ratio))
+        elif rule.kind == PromotionKind.LINE_AMOUNT:
+            for i in matching:
+                given += take(rule.id, i, rule.off * quantities[i])
+        elif rule.kind == PromotionKind.BUY_X_GET_Y:
+            free_units = sum(quantities[i] for i in matching) // rule.every * rule.free
+            # cheapest units first, by what is left per unit: left ÷ quantity, compared exactly as
+            # left × (common multiple ÷ quantity); the stable sort keeps tie order
+            common = lcm(*(quantities[i] for i in matching))
+            for i in sorted(matching, key=lambda i: left[i] * (common // quantities[i])):
+                count = min(free_units, quantities[i])
+                given += take(rule.id, i, _scaled(left[i] * count, rule.ratio, quantities[i]))
+                free_units -= count
+                if free_units <= 0:
+                    break
+        elif rule.kind == PromotionKind.BUNDLE_PRICE:
+            seen, bundle = set(), []
+            for i in matching:  # one line per product: the first in tie order
+                product_id = self.lines.inputs[i].product.id
+                if product_id in rule.bundle and product_id not in seen:
+                    seen.add(product_id)
+                    bundle.append(i)
+            sets = min(quantities[i] for i in bundle)
+            worth = [_scaled(left[i] * sets, _WHOLE, quantities[i]) for i in bundle]
+            given = self._split(rule.id, sum(worth) - rule.bundle_cents * sets, bundle, worth)
+        return given
+
+    def _split(self, rule_id: str, amount: int, indices: Sequence[int], weights: list[int]) -> int:
+        """Split `amount` cents over lines (in tie order) in proportion to `weights`, at most
+        their sum: shares rounded down, then the cents left over one each to the lines that
+        lost most in rounding (ties: tie order). Returns the cents given."""
+        total = sum(weights)
+        amount = min(amount, total)
+        if amount <= 0:
+            return 0
+        shares = [amount * weight // total for weight in weights]
+        left_over = amount - sum(shares)
+        if left_over:  # the cents lost in rounding down: to the lines that lost most
+            lost = [amount * weight % total for weight in weights]
+            for k in sorted(range(len(shares)), key=lost.__getitem__, reverse=True)[:left_over]:
+                shares[k] += 1  # sorted(reverse=True) is stable: equal losses stay in tie order
+        left, discounts, given = self.left, self.discounts, 0
+        for i, share in zip(indices, shares):  # `take` inlined: the engine's innermost loop
+            if share > 0 and left[i] > 0:
+                taken = share if share < left[i] else left[i]
+                left[i] -= taken
+                discounts[i][rule_id] = discounts[i].get(rule_id, 0) + taken
+                given += taken
+        return given
 
 
 @dataclass
@@ -424,15 +504,14 @@ class _Outcome:
     skipped: list[tuple[_Candidate, str]] = field(default_factory=list)  # (exclusive rule that gave nothing, why)
 
 
-def _run_all(candidates: list[_Candidate], template: list[PricedLine]) -> _Outcome:
-    """Every candidate in running order, with exclusivity (point 4 of the module docstring).
-    The template's lines become the first run's: replays copy them fresh."""
-    outcome = _Outcome(_Run(template, adopt=True), [])
-    stopper: Promotion | None = None
-    for candidate in sorted(candidates, key=lambda c: c.level):  # stable: priority order within a level
+def _run_all(candidates: list[_Candidate], lines: _Lines) -> _Outcome:
+    """Every candidate in running order, with exclusivity (point 4 of the module docstring)."""
+    outcome = _Outcome(_Run(lines), [])
+    stopper: _Rule | None = None
+    for candidate in candidates:  # by level, then priority: the rule set's order
         rule = candidate.rule
         if stopper is not None and rule.priority < stopper.priority:
-            outcome.dropped.append((candidate, stopper))
+            outcome.dropped.append((candidate, stopper.rule))
             continue
         if not rule.exclusive:
             outcome.run.turn(candidate)
@@ -444,7 +523,7 @@ def _run_all(candidates: list[_Candidate], template: list[PricedLine]) -> _Outco
         if trial.turn(candidate):
             stopper = rule
             outcome.run, outcome.ran = trial, [*kept, candidate]
-            outcome.dropped.extend((c, rule) for c in below)
+            outcome.dropped.extend((c, rule.rule) for c in below)
         else:
             outcome.skipped.append((candidate, trial.reasons[rule.id]))
     return outcome
@@ -452,12 +531,14 @@ def _run_all(candidates: list[_Candidate], template: list[PricedLine]) -> _Outco
 
 # -- the whole basket -----------------------------------------------------------------
 def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: PricingContext) -> PricedBasket:
-    lines = [PricedLine.of(i.line_id, i.product, i.quantity) for i in inputs]
-    tie_order = sorted(range(len(lines)), key=lambda i: (-lines[i].product.tax_rate, lines[i].product.id))  # stable: then position
-    ranked = [lines[i] for i in tie_order]
-    index = _LineIndex(ranked, ctx.categories_of)
-    rule_set = _rule_set(rules)
-    by_code, facts = rule_set.by_code, rule_set.facts
+    rule_set, categories_of = _rule_set(rules), ctx.categories_of
+    facts = [rule_set.facts(line.product, categories_of) for line in inputs]
+    tie_order = sorted(range(len(inputs)), key=lambda i: facts[i].tie_key)  # stable: then position
+    lines = _Lines([inputs[i] for i in tie_order], [facts[i] for i in tie_order])
+    matched: dict[int, list[int]] = {}  # targeted rule's position → the lines it matches
+    for i in range(len(tie_order)):
+        for position in facts[tie_order[i]].targets:
+            matched.setdefault(position, []).append(i)
     coupon_states: dict[str, PricedCoupon] = {}
 
     def coupon(rule: Promotion, state: CouponState, reason: str | None) -> None:
@@ -465,24 +546,28 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
             coupon_states[rule.coupon_code] = PricedCoupon(rule.coupon_code, state, reason, rule.id)
 
     candidates = []
-    for rule in rule_set.running:
-        if rule.coupon_code and rule.coupon_code not in ctx.coupons:
+    for position, rule in enumerate(rule_set.rules):
+        promotion = rule.rule
+        if promotion.coupon_code and promotion.coupon_code not in ctx.coupons:
             continue
-        if rule.ends_at and ctx.now >= rule.ends_at:
-            coupon(rule, CouponState.EXPIRED, "this coupon has expired")
+        if promotion.ends_at and ctx.now >= promotion.ends_at:
+            coupon(promotion, CouponState.EXPIRED, "this coupon has expired")
             continue
-        matching = index.matching(rule)
-        reason = _why_not(rule, ranked, matching, ctx)
+        matching = tuple(matched.get(position, ())) if rule.targeted else lines.all
+        reason = _why_not(rule, lines, matching, ctx)
         if reason:
-            coupon(rule, CouponState.NOT_APPLICABLE, reason)
+            coupon(promotion, CouponState.NOT_APPLICABLE, reason)
             continue
-        candidates.append(_Candidate(rule, matching, *facts[rule.id]))
+        candidates.append(_Candidate(rule, matching))
 
-    outcome = _run_all(candidates, ranked)
+    outcome = _run_all(candidates, lines)
     run = outcome.run
-    priced_lines = [None] * len(lines)
-    for position, line in zip(tie_order, run.lines):
-        priced_lines[position] = line
+    left, discounts = run.left, run.discounts
+    priced_lines: list[PricedLine] = [None] * len(inputs)  # type: ignore[list-item]  # filled below, in the basket's order
+    for k, (position, line) in enumerate(zip(tie_order, lines.inputs)):
+        subtotal = lines.subtotals[k]
+        priced_lines[position] = PricedLine(
+            line.line_id, line.product, line.quantity, lines.units[k], subtotal, subtotal - left[k], discounts[k])
     touched: dict[str, list[str]] = {}
     for line in priced_lines:
         for promotion_id in line.discounts_cents:
@@ -492,29 +577,37 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
     for candidate in outcome.ran:
         rule = candidate.rule
         if run.gave(rule):
-            applied.append(AppliedPromotion(rule, decimal(run.given.get(rule.id, 0)), tuple(touched.get(rule.id, ()))))
-            coupon(rule, CouponState.APPLIED, None)
+            applied.append(AppliedPromotion(rule.rule, run.given.get(rule.id, 0), tuple(touched.get(rule.id, ()))))
+            coupon(rule.rule, CouponState.APPLIED, None)
         else:
-            coupon(rule, CouponState.NOT_APPLICABLE, run.reasons[rule.id])
+            coupon(rule.rule, CouponState.NOT_APPLICABLE, run.reasons[rule.id])
     for candidate, reason in outcome.skipped:
-        coupon(candidate.rule, CouponState.NOT_APPLICABLE, reason)
+        coupon(candidate.rule.rule, CouponState.NOT_APPLICABLE, reason)
     for candidate, stopper in outcome.dropped:
-        coupon(candidate.rule, CouponState.NOT_APPLICABLE, f"cannot be combined with “{stopper.name}”")
+        coupon(candidate.rule.rule, CouponState.NOT_APPLICABLE, f"cannot be combined with “{stopper.name}”")
 
+    by_code = rule_set.by_code
     coupons = [
         coupon_states.get(code) or PricedCoupon(code, CouponState.UNKNOWN, "no such coupon", by_code[code].id if code in by_code else None)
         for code in ctx.coupons
     ]
-    subtotal = sum(line.subtotal_cents for line in lines)
-    discount = sum(line.discount_cents for line in priced_lines)
-    return PricedBasket(priced_lines, applied, coupons, decimal(subtotal), decimal(discount), _taxes(priced_lines), bool(run.shipping))
+    discount = lines.subtotal - sum(left)
+    return PricedBasket(priced_lines, applied, coupons, lines.subtotal, discount, _taxes(priced_lines), bool(run.shipping))
 
 
 def _taxes(lines: list[PricedLine]) -> list[TaxLine]:
     gross_by_rate: dict[Decimal, int] = {}
     for line in lines:
         gross_by_rate[line.product.tax_rate] = gross_by_rate.get(line.product.tax_rate, 0) + line.left
-    return [tax_line(rate, decimal(gross)) for rate, gross in sorted(gross_by_rate.items())]
+    return [TaxLine(rate, decimal(gross), Decimal(_tax_cents(gross, rate)).scaleb(-2)) for rate, gross in sorted(gross_by_rate.items())]
+
+
+def _tax_cents(gross_cents: int, rate: Decimal) -> int:
+    """`tax_line`'s tax in whole cents, in exact integers: gross × p ÷ (q + p) for a rate of
+    p/q, rounded half-up (a gross is never negative)."""
+    numerator, denominator = rate.as_integer_ratio()
+    divisor = denominator + numerator
+    return (2 * gross_cents * numerator + divisor) // (2 * divisor)
 
 
 def tax_line(rate: Decimal, gross: Decimal) -> TaxLine:

@@ -19,9 +19,9 @@ blp = Blueprint(
     security=CALLER_SECURITY,
 )
 
-def basket_answer(basket, status: int = 200):
-    sim = runtime()
-    view = service.view(sim.store, sim.clock, basket, basket_rules())
+def basket_answer(basket, status: int = 200, sim=None):
+    sim = sim or runtime()
+    view = service.view(sim.store, sim.clock, basket, basket_rules(sim))
     body = basket_to_dict(view, sim.settings.currency, sim.settings.base_url)
     return json_response(body, status, {"ETag": etag(basket.version)})
 
@@ -29,7 +29,7 @@ def basket_answer(basket, status: int = 200):
 def change_caller_basket(action, *args, **kwargs):
     """`action(store, clock, basket, *args, **kwargs)` on the caller's basket, guarded by If-Match."""
     sim = runtime()
-    return basket_answer(action(sim.store, sim.clock, caller_basket(), *args, expected_version=if_match_version(), **kwargs))
+    return basket_answer(action(sim.store, sim.clock, caller_basket(sim), *args, expected_version=if_match_version(), **kwargs), sim=sim)
 
 
 @blp.route("/baskets", methods=["POST"])

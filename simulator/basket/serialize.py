@@ -7,24 +7,24 @@ from simulator.catalog.serialize import first_image_url
 from simulator.clock import rfc3339
 from simulator.money import ZERO, money, money_of_cents
 
-from .pricing import PricedBasket
+from .pricing import PricedBasket, cents
 from .service import BasketView, item_count
 
-#: product id → (the product, sku, base URL, its wire parts on a line): what a line says of
-#: its product is the same on every answer until the product changes, which makes a new
-#: Product (records are immutable), so identity tells a kept entry from a stale one.
-_product_parts: dict[str, tuple[Product, str, str, dict, str]] = {}
+#: product id → (the product, sku, base URL, currency, its wire parts on a line): what a line
+#: says of its product is the same on every answer until the product changes, which makes a
+#: new Product (records are immutable), so identity tells a kept entry from a stale one.
+_product_parts: dict[str, tuple[Product, str, str, str, dict, str, dict]] = {}
 #: Bounded like the catalog's RecentJson: a reset to another catalog (or products deleted)
 #: would otherwise keep every product ever shown in a basket alive for the process's life.
 _MAX_PRODUCT_PARTS = 20_000
 
 
-def _product_on_line(product: Product, sku: str, base_url: str) -> tuple[dict, str]:
-    """The line's `product` object and `tax_rate` text. Shared by every answer that shows the
-    product: they are serialised as they are, never changed."""
+def _product_on_line(product: Product, sku: str, base_url: str, currency: str) -> tuple[dict, str, dict]:
+    """The line's `product` object, `tax_rate` text and `unit_price`. Shared by every answer
+    that shows the product: they are serialised as they are, never changed."""
     kept = _product_parts.get(product.id)
-    if kept is not None and kept[0] is product and kept[1] == sku and kept[2] == base_url:
-        return kept[3], kept[4]
+    if kept is not None and kept[0] is product and kept[1] == sku and kept[2] == base_url and kept[3] == currency:
+        return kept[4], kept[5], kept[6]
     wire = {
         "name": product.name,
         "sku": sku,
@@ -32,11 +32,11 @@ def _product_on_line(product: Product, sku: str, base_url: str) -> tuple[dict, s
         "image": first_image_url(product, base_url),
         "stock": product.stock,
     }
-    tax_rate = str(product.tax_rate)
+    tax_rate, unit = str(product.tax_rate), money_of_cents(cents(product.price), currency)  # as the engine prices it
     if len(_product_parts) >= _MAX_PRODUCT_PARTS and product.id not in _product_parts:
         _product_parts.pop(next(iter(_product_parts), None), None)  # the oldest entry
-    _product_parts[product.id] = (product, sku, base_url, wire, tax_rate)
-    return wire, tax_rate
+    _product_parts[product.id] = (product, sku, base_url, currency, wire, tax_rate, unit)
+    return wire, tax_rate, unit
 
 
 def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
@@ -45,22 +45,23 @@ def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
     lines = []
     for state in view.lines:
         line, product = state.line, state.product
+        if product is not None:
+            product_wire, tax_rate, unit = _product_on_line(product, line.sku, base_url, currency)
+        else:
+            product_wire = {"name": line.name, "sku": line.sku, "brand": None, "image": None, "stock": 0}
+            tax_rate = unit = None
         priced_line = priced_lines.get(line.id)  # every line whose product is still sold has one
         if priced_line is not None:  # its money straight from the engine's cents: no Decimal on the way
-            unit = money_of_cents(priced_line.unit_cents, currency)
-            amounts = [money_of_cents(c, currency) for c in (priced_line.subtotal_cents, priced_line.discount_cents, priced_line.left)]
+            subtotal_cents, discount_cents = priced_line.subtotal_cents, priced_line.discount_cents
+            amounts = (money_of_cents(subtotal_cents, currency), money_of_cents(discount_cents, currency),
+                       money_of_cents(subtotal_cents - discount_cents, currency))
             discounts = [
                 {"promotion_id": promotion_id, "amount": money_of_cents(amount, currency)}
                 for promotion_id, amount in priced_line.discounts_cents.items()
             ]
         else:
             unit = money(product.price, currency) if product else None
-            amounts, discounts = [money(ZERO, currency)] * 3, []
-        if product is not None:
-            product_wire, tax_rate = _product_on_line(product, line.sku, base_url)
-        else:
-            product_wire = {"name": line.name, "sku": line.sku, "brand": None, "image": None, "stock": 0}
-            tax_rate = None
+            amounts, discounts = (money(ZERO, currency),) * 3, []
         lines.append({
             "id": line.id,
             "product_id": line.product_id,
@@ -87,7 +88,7 @@ def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
                 "name": applied.promotion.name,
                 "kind": applied.promotion.kind,
                 "coupon_code": applied.promotion.coupon_code,
-                "amount": money(applied.amount, currency),
+                "amount": money_of_cents(applied.amount_cents, currency),
                 "line_ids": list(applied.line_ids),
             }
             for applied in priced.promotions
@@ -95,11 +96,11 @@ def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
         "coupons": [{"code": c.code, "state": c.state, "reason": c.reason} for c in priced.coupons],
         "free_shipping": priced.free_shipping,
         "totals": {
-            "subtotal": money(priced.subtotal, currency),
-            "discount": money(priced.discount, currency),
+            "subtotal": money_of_cents(priced.subtotal_cents, currency),
+            "discount": money_of_cents(priced.discount_cents, currency),
             "shipping": money(ZERO, currency),
             "tax": money(priced.tax, currency),
-            "total": money(priced.total, currency),
+            "total": money_of_cents(priced.total_cents, currency),
         },
         "taxes": [{"rate": str(t.rate), "gross": money(t.gross, currency), "tax": money(t.tax, currency)} for t in priced.taxes],
         "checkout_blocked_by": [message.as_dict() for message in view.blocking],

@@ -12,12 +12,12 @@ Guest baskets are bounded: anyone may make one, so they expire once untouched fo
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from simulator import versioned
 from simulator.catalog import service as catalog
@@ -131,7 +131,7 @@ def _change(store: Store, clock: Clock, basket: Basket, expected_version: int | 
     def edit_clearing_notices(current: Basket) -> Basket:
         edited = edit(current)
         # Notices are shown until the next change, unless this change made new ones.
-        return edited if edited.notices is not current.notices else dataclasses.replace(edited, notices=())
+        return edited if edited.notices is not current.notices else versioned.replace(edited, notices=())
 
     def move_age(before: Basket, after: Basket) -> None:  # the index moves with the record, in the same write
         if after.is_guest:
@@ -177,7 +177,7 @@ def add_item(store, clock, basket: Basket, product_id: str, quantity: int, *, ru
         product = _stocked_product(store, product_id, total)
         if existing:
             lines = tuple(
-                dataclasses.replace(line, quantity=total, seen_unit_price=product.price) if line is existing else line
+                versioned.replace(line, quantity=total, seen_unit_price=product.price) if line is existing else line
                 for line in basket.lines
             )
         else:
@@ -185,7 +185,7 @@ def add_item(store, clock, basket: Basket, product_id: str, quantity: int, *, ru
                 raise DomainError(409, "BASKET_FULL", f"A basket holds at most {rules.max_lines} lines.")
             line = BasketLine(store.new_id("itm"), product_id, total, product.price, product.name, product.sku, clock.now())
             lines = basket.lines + (line,)
-        return dataclasses.replace(basket, lines=lines)
+        return versioned.replace(basket, lines=lines)
 
     return _change(store, clock, basket, expected_version, edit)
 
@@ -203,11 +203,11 @@ def set_quantity(store, clock, basket: Basket, line_id: str, quantity: int, *, r
     def edit(basket: Basket) -> Basket:
         line = _line_or_404(basket, line_id)
         if quantity == 0:
-            return dataclasses.replace(basket, lines=tuple(ln for ln in basket.lines if ln.id != line_id))
+            return versioned.replace(basket, lines=tuple(ln for ln in basket.lines if ln.id != line_id))
         _check_quantity(quantity, rules)
         product = _stocked_product(store, line.product_id, quantity)
-        changed = dataclasses.replace(line, quantity=quantity, seen_unit_price=product.price)
-        return dataclasses.replace(basket, lines=tuple(changed if ln.id == line_id else ln for ln in basket.lines))
+        changed = versioned.replace(line, quantity=quantity, seen_unit_price=product.price)
+        return versioned.replace(basket, lines=tuple(changed if ln.id == line_id else ln for ln in basket.lines))
 
     return _change(store, clock, basket, expected_version, edit)
 
@@ -215,13 +215,13 @@ def set_quantity(store, clock, basket: Basket, line_id: str, quantity: int, *, r
 def remove_item(store, clock, basket: Basket, line_id: str, *, expected_version=None) -> Basket:
     def edit(basket: Basket) -> Basket:
         _line_or_404(basket, line_id)
-        return dataclasses.replace(basket, lines=tuple(ln for ln in basket.lines if ln.id != line_id))
+        return versioned.replace(basket, lines=tuple(ln for ln in basket.lines if ln.id != line_id))
 
     return _change(store, clock, basket, expected_version, edit)
 
 
 def empty(store, clock, basket: Basket, *, expected_version=None) -> Basket:
-    return _change(store, clock, basket, expected_version, lambda basket: dataclasses.replace(basket, lines=(), coupons=()))
+    return _change(store, clock, basket, expected_version, lambda basket: versioned.replace(basket, lines=(), coupons=()))
 
 
 def apply_coupon(store, clock, basket: Basket, code: str, *, expected_version=None) -> Basket:
@@ -232,7 +232,7 @@ def apply_coupon(store, clock, basket: Basket, code: str, *, expected_version=No
         raise DomainError(422, "COUPON_UNKNOWN", f"There is no coupon {code}.", errors={"code": "unknown coupon"})
 
     def edit(basket: Basket) -> Basket:
-        return basket if code in basket.coupons else dataclasses.replace(basket, coupons=basket.coupons + (code,))
+        return basket if code in basket.coupons else versioned.replace(basket, coupons=basket.coupons + (code,))
 
     return _change(store, clock, basket, expected_version, edit)
 
@@ -243,7 +243,7 @@ def remove_coupon(store, clock, basket: Basket, code: str, *, expected_version=N
     def edit(basket: Basket) -> Basket:
         if code not in basket.coupons:
             raise DomainError(404, "COUPON_NOT_ON_BASKET", f"Coupon {code} is not on this basket.")
-        return dataclasses.replace(basket, coupons=tuple(c for c in basket.coupons if c != code))
+        return versioned.replace(basket, coupons=tuple(c for c in basket.coupons if c != code))
 
     return _change(store, clock, basket, expected_version, edit)
 
@@ -274,9 +274,9 @@ def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_
                 wanted = line.quantity + (existing.quantity if existing else 0)
                 allowed = min(wanted, product.stock, rules.max_line_quantity)
                 if existing:
-                    merged_line = lines[line.product_id] = dataclasses.replace(existing, quantity=allowed)
+                    merged_line = lines[line.product_id] = versioned.replace(existing, quantity=allowed)
                 elif len(lines) < rules.max_lines:
-                    merged_line = lines[line.product_id] = dataclasses.replace(line, quantity=allowed)
+                    merged_line = lines[line.product_id] = versioned.replace(line, quantity=allowed)
                 else:
                     notices.append(BasketMessage(
                         MessageCode.MERGE_BASKET_FULL, f"{product.name} was not added: the basket is full.", product_id=product.id,
@@ -289,7 +289,7 @@ def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_
                         merged_line.id, product.id,
                     ))
             coupons = basket.coupons + tuple(c for c in guest.coupons if c not in basket.coupons)
-            return dataclasses.replace(basket, lines=tuple(lines.values()), coupons=coupons, notices=tuple(notices))
+            return versioned.replace(basket, lines=tuple(lines.values()), coupons=coupons, notices=tuple(notices))
 
         merged = _change(store, clock, target, None, edit)
         GUEST_AGES.delete(store, guest)
@@ -308,8 +308,7 @@ class LineStatus(StrEnum):
 BLOCKING = (MessageCode.PRODUCT_UNAVAILABLE, MessageCode.SOLD_OUT, MessageCode.INSUFFICIENT_STOCK)
 
 
-@dataclass(frozen=True, slots=True)  # slots: one per line of every answer
-class LineState:
+class LineState(NamedTuple):  # a tuple: one per line of every answer, immutable and the cheapest to make
     line: BasketLine
     product: Product | None
     status: LineStatus
@@ -331,10 +330,18 @@ class BasketView:
         return [message for message in self.messages if message.code in BLOCKING]
 
 
+_categories_of: tuple[Callable, Callable[[Product], frozenset[str]]] | None = None  # (ancestry, categories_of)
+
+
 def categories_of(store: Store) -> Callable[[Product], frozenset[str]]:
-    """Product → its categories and all their ancestors (category conditions match subtrees)."""
-    ancestry = catalog.category_ancestry(store)
-    return lambda product: ancestry(product.category_ids)
+    """Product → its categories and all their ancestors (category conditions match subtrees).
+    The same function for as long as the category tree is the same: pricing keeps what it
+    works out with it (which rules each product matches) until it is another."""
+    global _categories_of
+    ancestry, kept = catalog.category_ancestry(store), _categories_of
+    if kept is None or kept[0] is not ancestry:
+        kept = _categories_of = (ancestry, lambda product: ancestry(product.category_ids))
+    return kept[1]
 
 
 class _Usage(Mapping):
@@ -369,28 +376,28 @@ def pricing_context(store: Store, clock: Clock, basket: Basket) -> PricingContex
 
 def view(store: Store, clock: Clock, basket: Basket, rules: BasketRules) -> BasketView:
     states, inputs, messages = [], [], list(basket.notices)
-    for line in basket.lines:
-        product = store.get(PRODUCT, line.product_id)
+    for line, product in zip(basket.lines, store.get_many(PRODUCT, [line.product_id for line in basket.lines])):
         previous = None
-
-        def say(code: MessageCode, text: str) -> None:
-            messages.append(BasketMessage(code, text, line.id, line.product_id))
-
         if product is None:
             status = LineStatus.UNAVAILABLE
-            say(MessageCode.PRODUCT_UNAVAILABLE, f"{line.name} is no longer available; remove it to check out.")
+            messages.append(_about(line, MessageCode.PRODUCT_UNAVAILABLE, f"{line.name} is no longer available; remove it to check out."))
         elif product.stock == 0:
             status = LineStatus.SOLD_OUT
-            say(MessageCode.SOLD_OUT, f"{product.name} is sold out; remove it to check out.")
+            messages.append(_about(line, MessageCode.SOLD_OUT, f"{product.name} is sold out; remove it to check out."))
         else:
-            status = LineStatus.OK if line.quantity <= product.stock else LineStatus.INSUFFICIENT_STOCK
-            if status != LineStatus.OK:
-                say(MessageCode.INSUFFICIENT_STOCK, f"Only {product.stock} of {product.name} left; lower the quantity to check out.")
-            elif product.stock <= rules.low_stock_threshold:
-                say(MessageCode.LOW_STOCK, f"Only {product.stock} of {product.name} left.")
+            if line.quantity > product.stock:
+                status = LineStatus.INSUFFICIENT_STOCK
+                messages.append(_about(
+                    line, MessageCode.INSUFFICIENT_STOCK, f"Only {product.stock} of {product.name} left; lower the quantity to check out."))
+            else:
+                status = LineStatus.OK
+                if product.stock <= rules.low_stock_threshold:
+                    messages.append(_about(line, MessageCode.LOW_STOCK, f"Only {product.stock} of {product.name} left."))
             if product.price != line.seen_unit_price:
                 previous = line.seen_unit_price
-                say(MessageCode.PRICE_CHANGED, f"The price of {product.name} changed from {previous:.2f} to {product.price:.2f} since it was added.")
+                messages.append(_about(
+                    line, MessageCode.PRICE_CHANGED,
+                    f"The price of {product.name} changed from {previous:.2f} to {product.price:.2f} since it was added."))
             inputs.append(LineInput(line.id, product, line.quantity))
         states.append(LineState(line, product, status, previous))
     priced = price_basket(inputs, rule_book(store).running, pricing_context(store, clock, basket))
@@ -398,6 +405,10 @@ def view(store: Store, clock: Clock, basket: Basket, rules: BasketRules) -> Bask
         if coupon.state != CouponState.APPLIED:
             messages.append(BasketMessage(MessageCode.COUPON_NOT_APPLICABLE, f"Coupon {coupon.code} does not apply: {coupon.reason}."))
     return BasketView(basket, priced, states, messages)
+
+
+def _about(line: BasketLine, code: MessageCode, text: str) -> BasketMessage:
+    return BasketMessage(code, text, line.id, line.product_id)
 
 
 def item_count(basket: Basket) -> int:

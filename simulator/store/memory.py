@@ -109,10 +109,11 @@ class InMemoryStore(Store):
             previous = records.get(record.id)
             if previous is None:
                 self._order[kind].add(record.id)
-            else:
+                self._index_owner(kind, record)
+            elif getattr(previous, "owner_id", None) != getattr(record, "owner_id", None):  # most changes keep the owner
                 self._unindex_owner(kind, previous)
+                self._index_owner(kind, record)
             records[record.id] = record
-            self._index_owner(kind, record)
 
     def delete(self, kind: str, record_id: str) -> Any | None:
         with self._lock:

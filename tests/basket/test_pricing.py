@@ -433,10 +433,35 @@ def test_line_ids_and_rule_ids_do_not_change_the_price(product_spec, rule_spec, 
     basket, rules, context = build(product_spec, rule_spec)
     line_ids = data.draw(st.permutations([line.line_id for line in basket]))
     rule_ids = data.draw(st.permutations([rule.id for rule in rules]))
-    renamed_basket = [dataclasses.replace(line, line_id=new) for line, new in zip(basket, line_ids)]
+    renamed_basket = [line._replace(line_id=new) for line, new in zip(basket, line_ids)]
     renamed_rules = [dataclasses.replace(rule, id=new) for rule, new in zip(rules, rule_ids)]
     a, b = price_basket(basket, rules, context), price_basket(renamed_basket, renamed_rules, context)
     same_price(a, b)
     assert [line.discount for line in a.lines] == [line.discount for line in b.lines]
     new_id = dict(zip((rule.id for rule in rules), rule_ids))
     assert [(new_id[p.promotion.id], p.amount) for p in a.promotions] == [(p.promotion.id, p.amount) for p in b.promotions]
+
+
+# -- what a rule set keeps ---------------------------------------------------------------------
+def test_the_rules_a_product_matches_are_worked_out_again_when_it_or_the_category_tree_changes(monkeypatch):
+    from simulator.basket import pricing
+
+    monkeypatch.setattr(pricing, "_MAX_PRODUCTS", 3)
+    rules = (promo("prm_1", "line_percent", percent=D(50), category_ids=("cat_sale",)),)
+    plain = product("p1", "10.00")
+
+    def tree(*extra):
+        return lambda p: frozenset((*p.category_ids, *extra))
+
+    def discount(item, categories_of):
+        return price_basket(lines((item, 1)), rules, ctx(categories_of=categories_of)).discount
+
+    flat = tree()
+    assert discount(plain, flat) == 0
+    assert discount(dataclasses.replace(plain, category_ids=("cat_sale",)), flat) == 5  # the product changed
+    assert discount(plain, flat) == 0
+    assert discount(plain, tree("cat_sale")) == 5  # another category tree: cat_a is below cat_sale now
+    for n in range(10):  # many products: what the rule set keeps of them stays bounded, the latest kept
+        assert discount(product(f"p{n}", "10.00", category="cat_sale"), flat) == 5
+    kept = pricing._rule_set(rules)._facts[1]
+    assert list(kept) == ["p7", "p8", "p9"]

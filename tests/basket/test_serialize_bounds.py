@@ -15,8 +15,8 @@ def test_the_products_kept_for_basket_answers_are_bounded(sim, monkeypatch):
     product = next(iter(sim.store.values(PRODUCT)))
     shown = [dataclasses.replace(product, id=f"prd_{n:012d}") for n in range(12)]
     for each in shown:
-        serialize._product_on_line(each, "4006381333931", "http://x")
+        serialize._product_on_line(each, "4006381333931", "http://x", "EUR")
     assert len(serialize._product_parts) == 5
     assert set(serialize._product_parts) == {each.id for each in shown[-5:]}  # the latest kept
-    again = serialize._product_on_line(shown[-1], "4006381333931", "http://x")
-    assert again[0] is serialize._product_parts[shown[-1].id][3]  # still served from what was kept
+    again = serialize._product_on_line(shown[-1], "4006381333931", "http://x", "EUR")
+    assert again[0] is serialize._product_parts[shown[-1].id][4]  # still served from what was kept
