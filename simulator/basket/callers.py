@@ -16,6 +16,7 @@ from . import service
 from .model import BASKET
 
 BASKET_TOKEN = "X-Basket-Token"
+_BASKET_TOKEN_ENVIRON = "HTTP_" + BASKET_TOKEN.upper().replace("-", "_")  # as the WSGI environ names it
 #: What any answer about the caller's basket may be, for a guest (for the OpenAPI document).
 NO_BASKET = f"`BASKET_NOT_FOUND`: there is no basket for this `{BASKET_TOKEN}` (it may have expired)."
 
@@ -56,9 +57,6 @@ def read_ahead(environ: dict) -> ReadAhead | None:
         return auth.read_ahead(environ, owned=(BASKET, ORDER))
     token = environ.get(_BASKET_TOKEN_ENVIRON, "").strip()
     return ReadAhead(owner=service.guest_owner(token), owned=(BASKET,)) if token else None
-
-
-_BASKET_TOKEN_ENVIRON = "HTTP_" + BASKET_TOKEN.upper().replace("-", "_")
 
 
 def caller_owner_id() -> str:

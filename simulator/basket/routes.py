@@ -21,6 +21,7 @@ blp = Blueprint(
 )
 _BASKET_PATH = f"{blp.url_prefix}/basket"  # the caller's basket; not /baskets, which makes a new one
 
+
 def read_ahead(environ: dict) -> ReadAhead | None:
     """The first reads of a request to this blueprint's basket routes (callers.read_ahead),
     for a shared store to bring with the request's freshness check; None for other routes."""
