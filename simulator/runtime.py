@@ -27,7 +27,7 @@ from simulator.webhooks import keys as integration_keys
 
 from .clock import Clock
 from .config import Settings
-from .store import InMemoryStore, Store, StoreUnavailable
+from .store import InMemoryStore, ReadAhead, Store, StoreUnavailable
 
 log = logging.getLogger("simulator.seed")
 
@@ -126,9 +126,13 @@ class Runtime:
         self.simulation = SimState.from_settings(settings, self.clock.timestamp())
         self.churn = Churn()
 
-    def refresh(self) -> None:
+    def refresh(self, ahead: ReadAhead | None = None) -> None:
         """Catch up with what other workers changed; at the start of each request and each
-        round of background work. One process has nothing to catch up with."""
+        round of background work. `ahead`: what the request reads first, which a shared store
+        reads in the same round trip. One process has nothing to catch up with."""
+
+    def request_done(self) -> None:
+        """The request that `refresh` started is over (a shared store drops what it read ahead)."""
 
     def takes_turn(self, leader_only: bool) -> bool:
         """Whether a round of background work runs here now (after catching up). One process

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from flask import request
 
+from simulator.customers import auth
 from simulator.customers.auth import optional_customer
 from simulator.errors import authentication_required
 from simulator.http.blueprints import runtime
+from simulator.order_history import ORDER
 from simulator.runtime import Runtime
+from simulator.store import ReadAhead
 
 from . import service
+from .model import BASKET
 
 BASKET_TOKEN = "X-Basket-Token"
+_BASKET_TOKEN_ENVIRON = "HTTP_" + BASKET_TOKEN.upper().replace("-", "_")  # as the WSGI environ names it
 #: What any answer about the caller's basket may be, for a guest (for the OpenAPI document).
 NO_BASKET = f"`BASKET_NOT_FOUND`: there is no basket for this `{BASKET_TOKEN}` (it may have expired)."
 
@@ -44,6 +49,16 @@ def caller_basket(sim: Runtime | None = None):
     if customer is not None:
         return service.customer_basket(sim.store, sim.clock, customer.id)
     return service.guest_basket(sim.store, sim.clock, basket_rules(sim), _guest_token())
+
+
+def read_ahead(environ: dict) -> ReadAhead | None:
+    """What `caller_basket` and the basket's answer read first, from the WSGI environ: the
+    guest's basket; or the customer's session, the customer, their basket and their orders
+    (first-order promotions)."""
+    if "HTTP_AUTHORIZATION" in environ:  # as optional_customer: a bearer token wins over a basket token
+        return auth.read_ahead(environ, owned=(BASKET, ORDER))
+    token = environ.get(_BASKET_TOKEN_ENVIRON, "").strip()
+    return ReadAhead(owner=service.guest_owner(token), owned=(BASKET,)) if token else None
 
 
 def caller_owner_id() -> str:

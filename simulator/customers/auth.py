@@ -24,10 +24,11 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from simulator.errors import invalid_token
+from simulator.errors import DomainError, invalid_token
 from simulator.http.bearer import BearerGuard
 from simulator.http.blueprints import runtime
 from simulator.http.openapi import BEARER
+from simulator.store import ReadAhead
 from simulator.tokens import token_digest
 
 from . import sessions
@@ -54,13 +55,28 @@ def bearer_token() -> str | None:
     Another scheme or an empty token answers 401.
     """
     header = request.headers.get("Authorization")
-    if header is None:
-        return None
+    return None if header is None else _bearer_of(header)
+
+
+def _bearer_of(header: str) -> str:
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise invalid_token("Send `Authorization: Bearer <token>`.")
     return token
+
+
+def read_ahead(environ: dict, owned: tuple[str, ...] = ()) -> ReadAhead | None:
+    """The session of the request's bearer token, its customer and the records of `owned` kinds
+    the customer owns, from the WSGI environ (before Flask has a request), to be read ahead;
+    None without a bearer token worth looking up."""
+    header = environ.get("HTTP_AUTHORIZATION")
+    if header is None:
+        return None
+    try:
+        return sessions.read_ahead(_bearer_of(header), owned)
+    except DomainError:  # not a bearer token: the request answers 401 without reading
+        return None
 
 
 def bearer_digest() -> str | None:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from simulator.clock import Clock
 from simulator.errors import REALM, DomainError, authentication_required, invalid_token
-from simulator.store import Store
+from simulator.store import ReadAhead, Store
 from simulator.tokens import MAX_LENGTH as MAX_TOKEN_LENGTH
 from simulator.tokens import new_token, token_digest
 
@@ -90,6 +90,14 @@ def authenticate(store: Store, clock: Clock, raw_token: str | None) -> Customer:
     if customer is None:
         raise invalid_token("The bearer token is not valid.")
     return customer
+
+
+def read_ahead(raw_token: str, owned: tuple[str, ...] = ()) -> ReadAhead | None:
+    """What `authenticate` reads (the session, then its customer) and the records of `owned`
+    kinds the customer owns, to be read ahead; None for a token it refuses unread."""
+    if not raw_token or len(raw_token) > MAX_TOKEN_LENGTH:
+        return None
+    return ReadAhead(owner_of=(AUTH_TOKEN, token_digest(raw_token)), records=(CUSTOMER,), owned=owned)
 
 
 def logout(store: Store, clock: Clock, raw_token: str | None) -> None:

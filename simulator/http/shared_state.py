@@ -1,13 +1,16 @@
 """With a shared store, each request starts by catching up with the other workers
 (`Runtime.refresh`: one round trip to Redis), before the simulation middleware reads
-the config in force. When Redis cannot be reached the request answers 503
-STORE_UNAVAILABLE at once, problem+json, instead of hanging or failing later."""
+the config in force. What the request will read first (`ahead(environ)`: the caller's
+basket, say) rides along in that round trip. When Redis cannot be reached the request
+answers 503 STORE_UNAVAILABLE at once, problem+json, instead of hanging or failing later."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from simulator.errors import wsgi_problem
+from simulator.store import ReadAhead
 
 from .blueprints import EXTENSION
 from .errors import STORE_UNAVAILABLE, STORE_UNAVAILABLE_DETAIL
@@ -15,19 +18,26 @@ from .errors import STORE_UNAVAILABLE, STORE_UNAVAILABLE_DETAIL
 log = logging.getLogger("simulator.errors")
 
 
+#: What a request reads first, told by its WSGI environ (None: nothing worth reading ahead).
+Ahead = Callable[[dict], ReadAhead | None]
+
+
 class CatchUp:
-    def __init__(self, app, runtime) -> None:
-        self.app, self.runtime = app, runtime
+    def __init__(self, app, runtime, ahead: Ahead) -> None:
+        self.app, self.runtime, self.ahead = app, runtime, ahead
 
     def __call__(self, environ, start_response):
         runtime = self.runtime
         try:
-            runtime.refresh()
+            runtime.refresh(self.ahead(environ))
         except runtime.unavailable as error:
             log.warning("store unavailable: %s", error)
             return wsgi_problem(start_response, 503, STORE_UNAVAILABLE, STORE_UNAVAILABLE_DETAIL, headers=[("Retry-After", "1")])
-        return self.app(environ, start_response)
+        try:
+            return self.app(environ, start_response)
+        finally:
+            runtime.request_done()
 
 
-def install(app) -> None:
-    app.wsgi_app = CatchUp(app.wsgi_app, app.extensions[EXTENSION])
+def install(app, ahead: Ahead) -> None:
+    app.wsgi_app = CatchUp(app.wsgi_app, app.extensions[EXTENSION], ahead)

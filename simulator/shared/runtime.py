@@ -6,12 +6,15 @@ each round of background work) `refresh` reads one counter, `<namespace>:version
 which every change another worker must see bumps: a reset (the current generation),
 the clock, the config, the stats epoch, a change of a locally kept kind. Only when it
 moved does it read, in one more round trip, what changed. Requests that arrive together
-share one read of the counter, sent after they all arrived (coalesced.py).
+share one read of the counter, sent after they all arrived (coalesced.py); a request
+that names its first reads (a ReadAhead: the caller's basket) reads the counter with
+them instead, in one script.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 from simulator.config import Settings
@@ -19,6 +22,7 @@ from simulator.records import KINDS, LOCAL_KINDS
 from simulator.runtime import Runtime, build_store, index_catalog
 from simulator.simulation import config as simconfig
 from simulator.simulation.churn import Churn
+from simulator.store import ReadAhead
 from simulator.store.codec import Codec
 from simulator.store.redis import UNAVAILABLE, RedisStore, connect
 from simulator.webhooks import keys as integration_keys
@@ -49,6 +53,7 @@ class SharedRuntime(Runtime):
         self.clock = RedisClock(self.client, f"{NAMESPACE}:clock", self.version_key)
         self.simulation = RedisSimState(self.client, NAMESPACE, settings.simulation or simconfig.normalize({}), settings.fault_seed, 0.0)
         self.lease = Lease(self.client, f"{NAMESPACE}:leader")
+        self._adopting = threading.Lock()  # one greenlet builds a new generation's read model; the others wait for it
         generation = generations.adopt_or_seed(self.client, NAMESPACE, lambda generation_id: self._seed(settings, generation_id))
         self.clock.pull()
         self.simulation.pull()
@@ -67,16 +72,29 @@ class SharedRuntime(Runtime):
         return RedisStore(self.client, self.codec, generation_id, seed, namespace=NAMESPACE, local_kinds=LOCAL_KINDS, auto_refresh=False)
 
     def _adopt(self, settings: Settings, generation: generations.Generation) -> None:
-        self.settings = settings.replace(seed=generation.seed, products=generation.products)
-        self.store = index_catalog(self._open(generation.generation, generation.seed), generation.products)
-        self.churn = Churn()
+        """Serve `generation` from now on; its catalog read model is built first (seconds for
+        a large catalog), once: greenlets that find the store behind at the same time wait
+        for the one building it, then find it done."""
+        with self._adopting:
+            serving = getattr(self, "store", None)  # none yet as the worker starts
+            if serving is not None and serving.generation == generation.generation:
+                return
+            store = index_catalog(self._open(generation.generation, generation.seed), generation.products)
+            self.settings = settings.replace(seed=generation.seed, products=generation.products)
+            self.store, self.churn = store, Churn()
 
-    def refresh(self) -> None:
-        version = self.read_version()
+    def refresh(self, ahead: ReadAhead | None = None) -> None:
+        store = self.store
+        version = self.read_version() if ahead is None else store.read_ahead(ahead)
         if version is not None and version == self.seen_version:
-            return  # nothing changed since this process last looked: the common case, one GET
+            return  # nothing changed since this process last looked: the common case, one round trip
+        if ahead is not None:
+            store.forget_ahead()  # read from a store that may be behind or replaced: the request reads anew
         self._catch_up()
         self.seen_version = version
+
+    def request_done(self) -> None:
+        self.store.forget_ahead()
 
     def _catch_up(self) -> None:
         store = self.store

@@ -51,6 +51,23 @@ class Change:
     at: float  # simulated timestamp of the change
 
 
+@dataclass(frozen=True, slots=True)
+class ReadAhead:
+    """The records a request is about to read, named before it runs: a shared store reads
+    them in the round trip of the request's freshness check (`Runtime.refresh`), and the
+    request's own reads of them (outside `atomic()`, each once) answer from what came back.
+
+    One owner's records: `owner`, or the owner of the record `owner_of` (kind, id), which
+    is read too; then the record of each kind in `records` whose id is the owner's (a
+    customer), and the records of each kind in `owned` that the owner owns (`by_owner`).
+    """
+
+    owner: str = ""
+    owner_of: tuple[str, str] | None = None
+    records: tuple[str, ...] = ()
+    owned: tuple[str, ...] = ()
+
+
 class Store(ABC):
     #: Drawn afresh for every store (each start, each reset), never derived from the seed:
     #: tokens from an earlier catalog are recognised as stale, and ids that carry it (events,

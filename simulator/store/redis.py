@@ -25,6 +25,13 @@ read moments ago (`seen`), it starts from the bytes that read brought instead of
 again, and writes that move with the record (`also`: an age index) join the same commit:
 a basket change is then one round trip.
 
+Reading ahead. A request that knows its first reads before it runs (a ReadAhead: the
+caller's basket; a customer's session, the customer, their basket and orders) has them
+read in one script with the version counter, its freshness check (`read_ahead`). Its
+own reads of them outside a section then answer from what came back, each once, as if
+read at that moment; a write of the kind, or a section (which reads under the lock),
+drops them. A guest's basket add is two round trips in all, and so is a customer's.
+
 Local kinds (`local_kinds`: the catalog and the promotion rules, read on most requests
 and written rarely) are kept in this process too, brought up to date from their
 journal: a freshness check is one GET of the journal count, and catching up reads
@@ -51,7 +58,7 @@ from typing import Any, TypeVar
 import redis
 from sortedcontainers import SortedList
 
-from .base import Change, RecordNotFound, Store, StoreUnavailable, VersionConflict
+from .base import Change, ReadAhead, RecordNotFound, Store, StoreUnavailable, VersionConflict
 from .codec import Codec
 from .memory import encode_id
 
@@ -68,6 +75,7 @@ CHUNK = 2000
 OPTIMISTIC_ATTEMPTS = 200
 
 _DELETED = object()  # a buffered deletion
+_NOT_AHEAD = object()  # not among the reads read ahead
 
 # One script applies every write: checks first (the lock, compare-and-set), then the ops.
 # ARGV: prefix, lock token ('' = the lock must be free), release (0/1), the shared-state
@@ -188,16 +196,41 @@ end
 return out
 """
 
-# ARGV: prefix, kind, owner: the owner's ids and records, id order, in one round trip.
-BY_OWNER = """
-local P, kind = ARGV[1], ARGV[2]
-local out = {}
-for _, member in ipairs(redis.call('ZRANGEBYLEX', P .. 'w:' .. kind, '[' .. ARGV[3] .. '\\0', '(' .. ARGV[3] .. '\\1')) do
-  local id = string.sub(member, #ARGV[3] + 2)
-  out[#out + 1] = id
-  out[#out + 1] = redis.call('GET', P .. 'r:' .. kind .. ':' .. id) or false
+# A Lua function: the ids of `kind` that `owner` owns, in id order, each followed by its record.
+OWNED = """
+local function owned(P, kind, owner)
+  local out = {}
+  for _, member in ipairs(redis.call('ZRANGEBYLEX', P .. 'w:' .. kind, '[' .. owner .. '\\0', '(' .. owner .. '\\1')) do
+    local id = string.sub(member, #owner + 2)
+    out[#out + 1] = id
+    out[#out + 1] = redis.call('GET', P .. 'r:' .. kind .. ':' .. id) or false
+  end
+  return out
 end
-return out
+"""
+
+# ARGV: prefix, kind, owner: {id, raw, ...} in one round trip.
+BY_OWNER = OWNED + "return owned(ARGV[1], ARGV[2], ARGV[3])"
+
+# A ReadAhead with the version counter, read first. ARGV: prefix, version key, owner, the kind and
+# id of the record that names the owner ('' '' when `owner` is given), the number of `records`
+# kinds, those kinds, then the `owned` kinds. Returns {version, owner, that record,
+# {record of each `records` kind}, {{id, raw, ...} of each `owned` kind}}.
+READ_AHEAD = OWNED + """
+local P = ARGV[1]
+local version = redis.call('GET', ARGV[2]) or false
+local owner, first = ARGV[3], false
+if ARGV[4] ~= '' then
+  first = redis.call('GET', P .. 'r:' .. ARGV[4] .. ':' .. ARGV[5]) or false
+  owner = first and redis.call('HGET', P .. 'wo:' .. ARGV[4], ARGV[5]) or ''
+end
+local records, found = {}, {}
+if owner ~= '' then
+  local n = tonumber(ARGV[6])
+  for i = 7, 6 + n do records[#records + 1] = redis.call('GET', P .. 'r:' .. ARGV[i] .. ':' .. owner) or false end
+  for i = 7 + n, #ARGV do found[#found + 1] = owned(P, ARGV[i], owner) end
+end
+return {version, owner, first, records, found}
 """
 
 # ARGV: prefix, kind, after, up to (a seq or '+inf'), limit: {id, seq, 'deleted|at', ...} in seq order.
@@ -265,6 +298,23 @@ class _Section:
         self.local_written: set[str] = set()
 
 
+class _AheadReads:
+    """What a ReadAhead brought for one request: raw records by (kind, id), and {id, raw, ...}
+    by (kind, owner). Each is taken once; a write of its kind by the request drops it."""
+
+    def __init__(self, records: dict[tuple[str, str], bytes | None], owned: dict[tuple[str, str], list]) -> None:
+        self.records, self.owned = records, owned
+
+    def take(self, table: str, kind: str, key: str) -> Any:
+        return getattr(self, table).pop((kind, key), _NOT_AHEAD)
+
+    def forget(self, kinds: Iterable[str]) -> None:
+        kinds = set(kinds)
+        for table in (self.records, self.owned):
+            for key in [key for key in table if key[0] in kinds]:
+                del table[key]
+
+
 class _LocalKind:
     """This process's copy of a local kind: its records, ids in order, and the journal count it reflects."""
 
@@ -308,8 +358,10 @@ class RedisStore(Store):
         self._catch_up = client.register_script(CATCH_UP)
         self._purge = client.register_script(PURGE)
         self._by_owner = client.register_script(BY_OWNER)
+        self._read_ahead = client.register_script(READ_AHEAD)
         self._changes = client.register_script(CHANGES)
         self._seen = threading.local()  # per greenlet: what it read last, with the bytes read
+        self._ahead = threading.local()  # per greenlet: what its request's ReadAhead brought
 
     # -- keys --------------------------------------------------------------------------
     def _record_key(self, kind: str, record_id: str) -> str:
@@ -330,7 +382,9 @@ class RedisStore(Store):
             with self._local_lock:
                 self._refresh(kind, local)
                 return local.records.get(record_id)
-        raw = self.client.get(self._record_key(kind, record_id))
+        raw = _NOT_AHEAD if section is not None else self._taken_ahead("records", kind, record_id)
+        if raw is _NOT_AHEAD:
+            raw = self.client.get(self._record_key(kind, record_id))
         if raw is None:
             return None
         record = self.codec.decode(kind, raw)
@@ -498,7 +552,9 @@ class RedisStore(Store):
             members = self.client.zrangebylex(f"{self.prefix}w:{kind}", f"[{owner_id}\0", f"({owner_id}\x01")
             ids = [member.decode().partition("\0")[2] for member in members]
             return self._merged(kind, ids, self._get_many(kind, ids), keep=keep)
-        pairs = self._by_owner(args=[self.prefix, kind, owner_id])
+        pairs = _NOT_AHEAD if self._section() is not None else self._taken_ahead("owned", kind, owner_id)
+        if pairs is _NOT_AHEAD:
+            pairs = self._by_owner(args=[self.prefix, kind, owner_id])
         ids, raws = [raw_id.decode() for raw_id in pairs[0::2]], pairs[1::2]
         records = self.codec.decode_many(kind, raws)
         if self._section() is None:
@@ -549,7 +605,7 @@ class RedisStore(Store):
             if also is not None:
                 section = self._buffering(lambda: also(current, new))
                 ops.extend(section.ops)
-                kinds |= section.local_written
+                kinds |= section.records.keys() | section.local_written
             outcome = self._try_commit(ops, token="", checks=[kind, record_id, raw])
             if outcome == "OK":
                 self._written(kinds)
@@ -584,6 +640,7 @@ class RedisStore(Store):
         if self._section() is not None:
             yield  # re-entrant: the outermost block commits
             return
+        self.forget_ahead()  # the section reads under the lock: what was read ahead is older
         with self._process_lock:
             token = uuid.uuid4().hex
             self._take_lock(token)
@@ -598,7 +655,7 @@ class RedisStore(Store):
             outcome = self._try_commit(section.ops, token=token, release=True)
             if outcome != "OK":
                 raise StoreUnavailable("the store lock expired before the change was written; nothing was written")
-            self._written(section.local_written)
+            self._written(section.records.keys() | section.local_written)
 
     def _take_lock(self, token: str) -> None:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
@@ -644,6 +701,11 @@ class RedisStore(Store):
             time.sleep(0.001 * (0.5 + random.random()))
 
     def _written(self, kinds: Iterable[str]) -> None:
+        """This greenlet wrote records of these kinds: local copies check Redis before their next
+        read, and what its request read ahead of them is dropped."""
+        reads = getattr(self._ahead, "reads", None)
+        if reads is not None:
+            reads.forget(kinds)
         for kind in kinds:
             local = self._local.get(kind)
             if local is not None:
@@ -761,6 +823,32 @@ class RedisStore(Store):
 
     def purge_deletions(self, kind: str, before: float) -> int:
         return int(self._purge(args=[self.prefix, kind, repr(float(before))]))
+
+    # -- reading ahead ---------------------------------------------------------------------------
+    def read_ahead(self, ahead: ReadAhead) -> bytes | None:
+        """Read `ahead` for this greenlet's request in one round trip, which reads the version
+        counter first: the request's freshness check. Returns the counter; the caller drops
+        the reads (`forget_ahead`) when it moved."""
+        kind, record_id = ahead.owner_of or ("", "")
+        version, owner, first, raws, owned = self._read_ahead(
+            args=[self.prefix, self.version_key, ahead.owner, kind, record_id, len(ahead.records), *ahead.records, *ahead.owned])
+        records, by_owner = {}, {}
+        if kind:
+            records[(kind, record_id)] = first
+        owner = owner.decode()
+        if owner:
+            records.update(((record_kind, owner), raw) for record_kind, raw in zip(ahead.records, raws))
+            by_owner.update(((owned_kind, owner), pairs) for owned_kind, pairs in zip(ahead.owned, owned))
+        self._ahead.reads = _AheadReads(records, by_owner)
+        return version
+
+    def forget_ahead(self) -> None:
+        """Drop what this greenlet's request read ahead and has not used (at its end)."""
+        self._ahead.reads = None
+
+    def _taken_ahead(self, table: str, kind: str, key: str) -> Any:
+        reads = getattr(self._ahead, "reads", None)
+        return _NOT_AHEAD if reads is None else reads.take(table, kind, key)
 
     # -- local kinds ---------------------------------------------------------------------------
     def observe(self, counts: Mapping[str, int]) -> None:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from simulator.store import InMemoryStore, RecordNotFound, VersionConflict, encode_id
+from simulator.store import InMemoryStore, ReadAhead, RecordNotFound, VersionConflict, encode_id
 from simulator.store.codec import Codec
-from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
+from tests.helpers.redis_server import redis_server, redis_url, round_trips  # noqa: F401 (fixtures)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,3 +328,60 @@ def test_a_lost_lease_writes_nothing(two_processes):
         one.put("thing", Thing("t_1"))
         one.client.delete(one.prefix + "lock")  # the lease ran out; another process may hold it now
     assert one.get("thing", "t_1") is None
+
+
+# -- Redis: reads a request names ahead --------------------------------------------------------
+@pytest.fixture
+def shared_pair(redis_url):  # noqa: F811
+    """Two stores over the same generation, no local kinds: every read goes to Redis."""
+    from simulator.store.redis import RedisStore, connect
+
+    generation = uuid.uuid4().hex[:10]
+    return [RedisStore(connect(redis_url), CODEC, generation, 0) for _ in range(2)]
+
+
+CUSTOMER_AHEAD = ReadAhead(owner_of=("thing", "s_1"), records=("thing",), owned=("thing",))
+
+
+def _alice(store) -> None:
+    """A session `s_1` of alice, alice's own record, and two records she owns."""
+    for thing in (Thing("s_1", owner_id="alice"), Thing("alice"), Thing("t_a", owner_id="alice")):
+        store.put("thing", thing)
+
+
+def test_a_read_ahead_answers_each_first_read_once_without_a_round_trip(shared_pair, round_trips):  # noqa: F811
+    one, other = shared_pair
+    _alice(one)
+    other.read_ahead(CUSTOMER_AHEAD)
+    one.update("thing", "t_a", lambda t: replace(t, count=5, version=2))  # after the request read it
+    read = []
+    trips = round_trips.during(lambda: read.extend([other.get("thing", "s_1"), other.get("thing", "alice"), *other.by_owner("thing", "alice")]))
+    assert trips == [] and [(t.id, t.count) for t in read] == [("s_1", 0), ("alice", 0), ("s_1", 0), ("t_a", 0)]
+    assert [(t.id, t.count) for t in other.by_owner("thing", "alice")] == [("s_1", 0), ("t_a", 5)]  # the second time: read now
+
+
+def test_a_read_ahead_of_an_unknown_record_reads_nothing_more(shared_pair, round_trips):  # noqa: F811
+    one, other = shared_pair
+    _alice(one)
+    other.read_ahead(ReadAhead(owner_of=("thing", "s_unknown"), records=("thing",), owned=("thing",)))
+    assert round_trips.during(lambda: other.get("thing", "s_unknown")) == []
+    assert other.get("thing", "s_unknown") is None
+
+
+def test_what_was_read_ahead_goes_once_the_request_writes_its_kind(shared_pair):
+    one, other = shared_pair
+    _alice(one)
+    other.read_ahead(CUSTOMER_AHEAD)
+    other.put("thing", Thing("t_z"))
+    one.delete("thing", "s_1")
+    assert other.get("thing", "s_1") is None
+
+
+def test_a_section_reads_under_the_lock_not_what_was_read_ahead(shared_pair):
+    one, other = shared_pair
+    _alice(one)
+    other.read_ahead(CUSTOMER_AHEAD)
+    one.delete("thing", "s_1")
+    with other.atomic():
+        assert other.get("thing", "s_1") is None
+    assert other.get("thing", "s_1") is None  # nor after it

@@ -1,0 +1,38 @@
+"""How a worker catches up with what another worker did (SIM_STORE=redis://…), in this
+process: two apps on one Redis are two workers."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from simulator.http.blueprints import EXTENSION
+from simulator.shared import runtime as shared_runtime
+from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
+
+
+def test_requests_arriving_together_after_a_reset_elsewhere_build_the_catalog_once(make_app, redis_url, monkeypatch):  # noqa: F811
+    worker, other = make_app(store=redis_url), make_app(store=redis_url)
+    assert other.test_client().post("/_sim/reset", json={"seed": 7}).status_code == 200
+    builds = []
+
+    def slow_index(store, products):  # a large catalog takes a while to index: the others arrive meanwhile
+        builds.append(store.generation)
+        time.sleep(0.3)
+        return store
+
+    monkeypatch.setattr(shared_runtime, "index_catalog", slow_index)
+    answers = []
+
+    def browse() -> None:
+        answers.append(worker.test_client().get("/api/v1/products?page_size=1").status_code)
+
+    requests = [threading.Thread(target=browse) for _ in range(3)]
+    for request in requests:
+        request.start()
+    for request in requests:
+        request.join()
+    assert answers == [200, 200, 200]
+    new_generation = other.extensions[EXTENSION].store.generation
+    assert builds == [new_generation]
+    assert worker.extensions[EXTENSION].store.generation == new_generation
