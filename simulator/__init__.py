@@ -83,7 +83,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.json.sort_keys = False
-    runtime = app.extensions[EXTENSION] = open_runtime(settings)
+    with offload.nothing_waiting():  # the app is made before it serves: its first catalog is built without pauses
+        runtime = app.extensions[EXTENSION] = open_runtime(settings)
     offload.configure(settings.offload_threads)  # one pool per process: the last app's setting holds
 
     api = SimulatorApi(app)

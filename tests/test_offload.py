@@ -54,6 +54,18 @@ def test_cooperative_sorted_sorts_stably_in_pieces(size, monkeypatch):
     assert len(pauses) >= size // 8
 
 
+def test_with_nothing_waiting_the_helpers_run_straight_through(monkeypatch):
+    pauses = []
+    monkeypatch.setattr(offload, "cooperative_yield", lambda: pauses.append("pause"))
+    values = [random.Random(5).randrange(10) for _ in range(100)]
+    with offload.nothing_waiting():
+        assert list(offload.cooperatively(range(5), 2)) == [0, 1, 2, 3, 4]
+        assert offload.cooperative_map(str, range(5), 2) == ["0", "1", "2", "3", "4"]
+        assert offload.cooperative_sorted(range(100), values.__getitem__, 8) == sorted(range(100), key=values.__getitem__)
+    assert pauses == []
+    assert list(offload.cooperatively(range(5), 2)) == [0, 1, 2, 3, 4] and pauses == ["pause", "pause"]  # paused again after
+
+
 def test_the_pool_leaves_a_core_to_the_event_loop_unless_sized(monkeypatch):
     monkeypatch.setattr(offload, "_threads", offload.AUTO)
     monkeypatch.setattr(offload.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})

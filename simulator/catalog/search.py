@@ -91,8 +91,9 @@ class TermIndex:
 
     @classmethod
     def of(cls, products: list[Product]) -> TermIndex:
-        """The index of these products, in bulk, with its peak memory kept low: a catalog
-        of a million is built once, and the memory it took is not given back."""
+        """The index of these products (in any order: the order they lie in memory reads
+        fastest), in bulk, with its peak memory kept low: a catalog of a million is built
+        once, and the memory it took is not given back."""
         index = cls()
         postings = index._postings
         # Names are made of few distinct pieces (brands, nouns…): gather ids by piece, then
@@ -119,17 +120,19 @@ class TermIndex:
             handled = _pause_past(handled + len(posting))
         ids = offload.cooperative_map(attrgetter("id"), products, ITEMS_PER_PAUSE)
         skus = offload.cooperative_map(attrgetter("sku"), products, ITEMS_PER_PAUSE)
-        slices = [skus[start : start + ITEMS_PER_PAUSE] for start in range(0, len(skus), ITEMS_PER_PAUSE)]
-        digits_only = all(all(map(str.isdigit, part)) for part in offload.cooperatively(slices, 1))
-        if digits_only and all(postings.keys().isdisjoint(part) for part in offload.cooperatively(slices, 1)):  # each SKU its one term
-            before = len(postings)
-            for start in offload.cooperatively(range(0, len(skus), ITEMS_PER_PAUSE), 1):
-                postings.update(zip(skus[start : start + ITEMS_PER_PAUSE], ids[start : start + ITEMS_PER_PAUSE]))
-            if len(postings) == before + len(skus):
+        slices = range(0, len(skus), ITEMS_PER_PAUSE)
+        if all(all(map(str.isdigit, skus[start : start + ITEMS_PER_PAUSE])) for start in offload.cooperatively(slices, 1)):
+            # Each SKU its one term, nearly always of one product: the text's few terms join
+            # the SKUs' postings, made in C, unless a SKU is shared or is also a word.
+            by_sku: dict[str, Posting] = {}
+            for start in offload.cooperatively(slices, 1):
+                by_sku.update(zip(skus[start : start + ITEMS_PER_PAUSE], ids[start : start + ITEMS_PER_PAUSE]))
+            if len(by_sku) == len(skus) and by_sku.keys().isdisjoint(postings.keys()):
+                by_sku.update(postings)
+                index._postings = by_sku
                 index._vocabulary = index._sorted_vocabulary()
                 return index
-            for sku in skus:  # two products share a SKU: start the SKUs again, one by one
-                postings.pop(sku, None)
+            del by_sku
         for product_id, sku in offload.cooperatively(zip(ids, skus), ITEMS_PER_PAUSE):
             for term in sku_terms(sku):
                 index._put(term, product_id)

@@ -123,10 +123,20 @@ def uniform_below(rng: random.Random) -> Callable[[int], int]:
     return below
 
 
-def price_in(rng: random.Random, below: Callable[[int], int], low: int, high: int) -> Decimal:
-    """Skewed towards the cheap end, ending in .99, .49, .95 or .00 like shop prices."""
+LOWEST_PRICE = Decimal("0.49")
+
+
+def price_in(rng: random.Random, below: Callable[[int], int], low: int, high: int, made: dict[int, Decimal]) -> Decimal:
+    """Skewed towards the cheap end, ending in .99, .49, .95 or .00 like shop prices. Each
+    price is made once (kept in `made`) and shared: a catalog has a few thousand distinct
+    prices, and a Decimal made per product cost time and 100 bytes."""
     whole = int(low + (high - low) * rng.random() ** 2)
-    return max(Decimal(whole) + PRICE_ENDINGS[below(len(PRICE_ENDINGS))], Decimal("0.49"))
+    ending = below(len(PRICE_ENDINGS))
+    key = whole * len(PRICE_ENDINGS) + ending
+    price = made.get(key)
+    if price is None:
+        price = made[key] = max(Decimal(whole) + PRICE_ENDINGS[ending], LOWEST_PRICE)
+    return price
 
 
 COMPARE_AT_FACTORS = (110, 120, 125, 130, 150)
@@ -153,19 +163,29 @@ def generate_products(
     epoch_seconds = SEED_EPOCH.timestamp()
     year = 365 * 24 * 3600
     step = max(count // 10, 1)
+    # Records never change in place: products with the same attributes share one dict
+    # (~170 bytes each otherwise), and the same prices one Decimal.
+    shared_attributes: dict[tuple, dict[str, str]] = {}
+    prices: dict[int, Decimal] = {}
+    compare_ats: dict[tuple[Decimal, int], Decimal] = {}
     for index in offload.cooperatively(range(count), PRODUCTS_PER_PAUSE):
         leaf = leaves[below(len(leaves))]
         brand = brands[below(len(brands))]
         nouns = leaf.nouns
         noun = nouns[below(len(nouns))]
-        attributes = {name: values[name][below(len(values[name]))] for name in leaf.attributes}
+        drawn = (leaf.attributes, *[values[name][below(len(values[name]))] for name in leaf.attributes])
+        attributes = shared_attributes.get(drawn)
+        if attributes is None:
+            attributes = shared_attributes[drawn] = dict(zip(leaf.attributes, drawn[1:]))
         material = attributes.get("material")
         name = f"{brand} {adjectives[below(len(adjectives))]} {material + ' ' if material else ''}{noun}"
-        price = price_in(rng, below, *leaf.price_range)
+        price = price_in(rng, below, *leaf.price_range, prices)
         compare_at = None
         if draw() < COMPARE_AT_SHARE:
             factor = COMPARE_AT_FACTORS[below(len(COMPARE_AT_FACTORS))]
-            compare_at = (price * Decimal(factor) / 100).quantize(Decimal("1")) + Decimal("0.99")
+            compare_at = compare_ats.get((price, factor))
+            if compare_at is None:
+                compare_at = compare_ats[price, factor] = (price * Decimal(factor) / 100).quantize(Decimal("1")) + Decimal("0.99")
         created = epoch_seconds - draw() * year
         updated = created + draw() * (epoch_seconds - created)
         product_id = encode_id("prd", rng.getrandbits(60))

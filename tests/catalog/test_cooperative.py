@@ -8,6 +8,7 @@ import pytest
 from simulator import offload
 from simulator.catalog import index, search
 from simulator.catalog.index import ProductQuery
+from simulator.http.blueprints import EXTENSION
 from tests.catalog.reference import browse_by_scan
 from tests.test_offload import run_under_gevent
 
@@ -38,6 +39,17 @@ def test_a_build_pauses_between_slices_and_builds_the_same_model(sim, pauses):
     unpaused = index.read_model(sim.store)  # built at start, in one go
     assert model._lists == unpaused._lists and model._terms._postings == unpaused._terms._postings
     assert list(model._terms._vocabulary) == list(unpaused._terms._vocabulary)
+
+
+def test_the_first_catalog_is_built_straight_through_and_a_reset_pauses(make_app, pauses, monkeypatch):
+    # The app is made before it serves: no request can be waiting for the first build.
+    monkeypatch.setattr(offload, "under_gevent", lambda: True)
+    monkeypatch.setattr(offload, "cooperative_yield", lambda: offload.pausing() and pauses.append("pause"))
+    sim = make_app().extensions[EXTENSION]
+    assert pauses == []
+    sim.reset(seed=7)
+    index.read_model(sim.store).refresh()  # after a reset, the store is seeded and indexed anew
+    assert len(pauses) >= 200 // 16 * 8
 
 
 @pytest.mark.parametrize("query", BROAD)

@@ -47,9 +47,10 @@ def test_words_split_on_anything_but_letters_digits_and_underscore():
     assert parse_query("t-shirt o'n").matches(product_terms(shirt))
 
 
-@pytest.mark.parametrize("skus", [("2001", "2002", "2003"), ("2001", "2001", "2003"), ("2001", "2001", "AB-1"), ("2001", "2002", "acme")])
+@pytest.mark.parametrize("skus", [("2001", "2002", "2003"), ("2001", "2001", "2003"), ("2001", "2001", "AB-1"), ("2001", "2002", "acme"),
+                                  ("2001", "2002", "4711")])  # a SKU that is also a word of a name
 def test_the_bulk_index_is_the_one_built_product_by_product(skus):
-    names = (("Red Mug", "Acme"), ("Red mug", "acme"), ("Reduced Cup", ""))
+    names = (("Red Mug", "Acme"), ("Red mug", "acme"), ("Reduced Cup 4711", ""))
     products = [product(name, brand, sku) for (name, brand), sku in zip(names, skus)]
     products = [dataclasses.replace(p, id=f"p{n}") for n, p in enumerate(products)]
     one_by_one = TermIndex()
