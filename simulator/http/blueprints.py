@@ -23,6 +23,7 @@ from simulator.errors import DomainError, validation_error
 from simulator.runtime import Runtime
 from simulator.versioned import stale
 
+from .flask_app import SimulatorResponse
 from .openapi import STRICT_QUERY
 
 EXTENSION = "alegra_sim"
@@ -287,7 +288,7 @@ def runtime() -> Runtime:
 
 
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(dumps(payload), status=status, headers=headers, mimetype="application/json")
+    return SimulatorResponse(dumps(payload), status=status, headers=headers, mimetype="application/json")
 
 
 def etag(version: int) -> str:
