@@ -3,8 +3,8 @@
 wrk figures move with whatever else the machine runs; this isolates the app's own cost
 of one request: `app(environ, start_response)` in a loop over a prebuilt environ (only
 its body stream is made anew per call), CPU time (`time.process_time`) per call, the
-best of a few rounds. Measured as the server measures nothing else: heap frozen first
-(`runtime.freeze_heap`, as a serving worker does).
+best of a few rounds, with the heap frozen meanwhile (`gc.freeze`), as a serving worker's
+is (`runtime.freeze_heap`).
 
 - `add`: POST /api/v1/basket/items on a guest basket of 8 lines (the section `basket`'s
   request: 8 products cycled, quantities growing, the seeded promotions applying);
@@ -17,6 +17,7 @@ gives them to a section.
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import time
@@ -25,7 +26,6 @@ from collections.abc import Callable
 from werkzeug.test import EnvironBuilder
 
 from simulator import create_app
-from simulator.runtime import freeze_heap
 
 from .bare_app import create_bare_app
 
@@ -34,7 +34,7 @@ BARE_PATH = "/bare/basket-item"
 TOKEN_HEADER = "X-Basket-Token"
 LINES = 8
 STOCK = 1_000_000_000
-SETTINGS = {"products": 2_000, "max_line_quantity": 10_000}
+SETTINGS = {"products": 2_000, "max_line_quantity": 10_000, "log_level": "warning"}
 
 
 def _caller(app: Callable, path: str, bodies: list[bytes], headers: dict[str, str]) -> Callable[[int], None]:
@@ -90,9 +90,13 @@ def basket_add_costs(calls: int = 2_000, rounds: int = 5) -> dict[str, float]:
     """µs of CPU per request: `add` (8-line guest basket add) and `bare` (the baseline)."""
     add = _basket_add(create_app(SETTINGS))
     bare = _caller(create_bare_app(), BARE_PATH, [b'{"product_id":"p","quantity":1}'], {TOKEN_HEADER: "t"})
-    freeze_heap()
     add(calls // 4), bare(calls // 4)  # warm
-    figures = {"add": _per_call_us(add, calls, rounds), "bare": _per_call_us(bare, calls, rounds)}
+    gc.collect()
+    gc.freeze()
+    try:
+        figures = {"add": _per_call_us(add, calls, rounds), "bare": _per_call_us(bare, calls, rounds)}
+    finally:
+        gc.unfreeze()
     figures["add_beyond_bare"] = figures["add"] - figures["bare"]
     return figures
 
