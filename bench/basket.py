@@ -23,6 +23,9 @@ JSON body and the same X-Basket-Token header, to /bare/basket-item.
   counted (at most one request in flight per connection when wrk stops).
 - Any answer outside 2xx makes the run a failed measurement (the section fails with
   the count by status), not a fast one.
+- Beside wrk's figures, once the servers are stopped, the CPU time of one add and one
+  bare request in process (bench/inprocess.py: the WSGI apps called directly, no
+  server): less noisy than wrk on a shared machine, and what is the app's own.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from .http import (
     wrk_argv,
     wrk_binary,
 )
+from .inprocess import basket_add_costs
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
 from .server import ServerProcess
 
@@ -55,8 +59,10 @@ IDS_FILE = RESULTS / "basket_product_ids.txt"
 TOKENS_FILE = RESULTS / "basket_tokens.txt"
 STOCK = 1_000_000_000
 APP_SETTINGS = {"max_line_quantity": 10_000}
-FULL = {"products": 10_000, "basket_products": 8, "threads": 4, "connections": 4, "seconds": 8, "warmup": 2, "rounds": 2}
-QUICK = {"products": 10_000, "basket_products": 8, "threads": 4, "connections": 4, "seconds": 3, "warmup": 1, "rounds": 1}
+FULL = {"products": 10_000, "basket_products": 8, "threads": 4, "connections": 4, "seconds": 8, "warmup": 2, "rounds": 2,
+        "in_process": {"calls": 2_000, "rounds": 5}}
+QUICK = {"products": 10_000, "basket_products": 8, "threads": 4, "connections": 4, "seconds": 3, "warmup": 1, "rounds": 1,
+         "in_process": {"calls": 500, "rounds": 3}}
 TARGET_RATIO = 0.5
 
 
@@ -135,7 +141,9 @@ def run(quick: bool = False) -> SectionResult:
             f"for i in $(seq {plan['connections']}); do {new_basket} | {print_token}; done > {relative(TOKENS_FILE)}",
             shell_command(wrk_argv("wrk", plan, plan["seconds"], bare, BARE_PATH, IDS_FILE, wrk_options())),
             shell_command(wrk_argv("wrk", plan, plan["seconds"], shop, ADD_PATH, IDS_FILE, wrk_options())),
+            shell_command([python_command(), "-m", "bench.inprocess"]),
         ]
+    in_process = basket_add_costs(**plan["in_process"])
 
     for run_figures, held in zip(runs["basket"], baskets):
         # wrk counts answers received; the server may have done one more add per connection.
@@ -148,6 +156,7 @@ def run(quick: bool = False) -> SectionResult:
         "settings": APP_SETTINGS,
         **comparison_figures(plan, runs, "basket"),
         "baskets_after_runs": baskets,
+        "in_process_cpu_us": {name: round(us, 1) for name, us in in_process.items()},
     }
     ratio = section.figures["ratio"]
     section.rows.extend(rate_rows(runs, {"bare": "bare Flask POST /bare/basket-item", "basket": f"POST {ADD_PATH}"}))
@@ -160,6 +169,9 @@ def run(quick: bool = False) -> SectionResult:
                             f"units a basket, at most {max(h['largest_line_quantity'] for h in baskets):,} on one line"))
     promotions = sorted({name for held in baskets for name in held["promotions_applied"]})
     section.rows.append(Row("promotions applied to them", f"{len(promotions)}: {'; '.join(promotions) or 'none'}"))
+    section.rows.append(Row("in process, CPU per request (no server)",
+                            f"add {in_process['add']:.0f} µs, bare {in_process['bare']:.0f} µs "
+                            f"(add beyond bare {in_process['add_beyond_bare']:.0f} µs)"))
     non_2xx = sum(max(r["non_2xx"], 0) for results in runs.values() for r in results)
     section.rows.append(Row("answers outside 2xx (all runs)", f"{non_2xx:,}  (a run with any fails the section)"))
     add_wrk_notes(

@@ -17,11 +17,13 @@ from flask import Response, current_app, request
 from marshmallow import Schema, missing
 from webargs.core import _UNKNOWN_DEFAULT_PARAM
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.wsgi import get_content_length
 
 from simulator.errors import DomainError, validation_error
 from simulator.runtime import Runtime
 from simulator.versioned import stale
 
+from .flask_app import SimulatorResponse
 from .openapi import STRICT_QUERY
 
 EXTENSION = "alegra_sim"
@@ -71,10 +73,12 @@ class _RepeatedArguments:
     KEPT = 4096
     #: Bodies up to this size are kept (bytes): an add to basket or a step of a checkout.
     KEPT_BODY = 1024
+    KEPT_CONTENT_TYPES = 64
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._parsed: dict[tuple, object] = {}
+        self._json_types: dict[str, bool] = {}  # Content-Type header → JSON or not
 
     def parse(self, argmap, req=None, *, location=None, unknown=_UNKNOWN_DEFAULT_PARAM, validate=None, **kwargs):
         req = req if req is not None else self.get_default_request()
@@ -90,15 +94,37 @@ class _RepeatedArguments:
             if len(self._parsed) >= self.KEPT:
                 self._parsed = {}
             self._parsed[key] = parsed
-        return copy.copy(parsed)
+        return parsed.copy() if type(parsed) is dict else copy.copy(parsed)
+
+    def get_default_request(self):
+        # The request itself, not Flask's proxy to it: every look through the proxy
+        # costs, and the parse looks at the request several times.
+        return request._get_current_object()
 
     def _source(self, req, location) -> bytes | None:
-        """The bytes the arguments are parsed from, when they may be kept; else None."""
+        """The bytes the arguments are parsed from, when they may be kept; else None.
+        Read from the WSGI environ: werkzeug's `mimetype` and `content_length` parse
+        headers anew for every request."""
         if location in ("query", "querystring"):
             return req.query_string
-        if location == "json" and is_json_request(req) and req.content_length is not None and req.content_length <= self.KEPT_BODY:
-            return req.get_data(cache=True)
-        return None
+        if location != "json":
+            return None
+        length = get_content_length(req.environ)
+        if length is None or length > self.KEPT_BODY or not self._is_json(req):
+            return None
+        return req.get_data(cache=True)
+
+    def _is_json(self, req) -> bool:
+        """webargs' verdict on the request's Content-Type, kept per header value (clients
+        send one or two)."""
+        content_type = req.environ.get("CONTENT_TYPE", "")
+        verdict = self._json_types.get(content_type)
+        if verdict is None:
+            verdict = is_json_request(req)
+            if len(self._json_types) >= self.KEPT_CONTENT_TYPES:
+                self._json_types.clear()
+            self._json_types[content_type] = verdict
+        return verdict
 
 
 _PLAIN = (str, int, float, Decimal, date, NoneType)  # bool is an int; datetime is a date
@@ -262,7 +288,7 @@ def runtime() -> Runtime:
 
 
 def json_response(payload: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(dumps(payload), status=status, headers=headers, mimetype="application/json")
+    return SimulatorResponse(dumps(payload), status=status, headers=headers, mimetype="application/json")
 
 
 def etag(version: int) -> str:
@@ -271,7 +297,7 @@ def etag(version: int) -> str:
 
 def if_match_version() -> int | None:
     """The version named by `If-Match` ("3", W/"3" or 3), or None when absent."""
-    header = request.headers.get("If-Match")
+    header = request.environ.get("HTTP_IF_MATCH")  # as request.headers has it, without its lookup's cost
     if header is None or header.strip() == "*":
         return None
     text = header.strip().removeprefix("W/").strip('"')

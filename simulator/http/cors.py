@@ -78,7 +78,9 @@ class WithoutOrigin:
     CORS_PATHS has the same options), as long as it is no preflight and asks nothing of
     private networks: this adds the ones flask-cors worked out for such a request
     (`headers`). flask-cors then leaves the answer alone, as it leaves any answer that
-    holds Access-Control-Allow-Origin already; every other request it answers itself."""
+    holds Access-Control-Allow-Origin already; every other request it answers itself.
+    (`getlist`, not `get`: werkzeug's `get` of a missing header raises and catches an
+    HTTP exception, ~1.5 µs, for nearly every answer.)"""
 
     def __init__(self, headers: list[tuple[str, str]]) -> None:
         self.headers = headers
@@ -88,7 +90,7 @@ class WithoutOrigin:
         environ = current.environ
         if (environ.get("HTTP_ORIGIN") or environ.get("REQUEST_METHOD") == "OPTIONS"
                 or "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK" in environ
-                or response.headers.get(ALLOW_ORIGIN) or not _CORS_PATH.match(unquote(current.path))):
+                or any(response.headers.getlist(ALLOW_ORIGIN)) or not _CORS_PATH.match(unquote(current.path))):
             return response
         for name, value in self.headers:
             response.headers.add(name, value)

@@ -5,7 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
+
+
+class SimulatorResponse(Response):
+    """Flask's Response, handing the server its headers without copying them first when
+    nothing in them needs fixing. werkzeug copies every answer's headers (checking each
+    value again) to fix those of a few answers: a `Location` or `Content-Location` made
+    a URI, `Content-Length` dropped for 1xx, 204 and 304 and worked out when missing.
+    An answer with none of those gets its own headers, as the copy would hold them."""
+
+    def get_wsgi_response(self, environ: dict) -> tuple[Any, str, list[tuple[str, str]]]:
+        status = self.status_code
+        if status >= 200 and status not in (204, 304):
+            headers = self.headers.to_wsgi_list()
+            names = {name.lower() for name, _ in headers}
+            if "content-length" in names and "location" not in names and "content-location" not in names:
+                return self.get_app_iter(environ), self.status, headers
+        return super().get_wsgi_response(environ)
 
 
 class SimulatorFlask(Flask):
@@ -17,6 +34,7 @@ class SimulatorFlask(Flask):
     object)."""
 
     PLAIN_KEPT = 1024
+    response_class = SimulatorResponse
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,6 +7,8 @@ never faulted and not counted: the simulator's own controls always answer prompt
 
 from __future__ import annotations
 
+import re
+
 #: (path prefix, group). Order matters: the first prefix that matches wins.
 ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/catalog/export", "export"),
@@ -43,9 +45,14 @@ DESCRIPTIONS = {
 }
 
 
+#: ROUTES as one pattern, tried in order (a regular expression's alternatives are): one
+#: match per request, not a prefix test per row (every simulated request asks).
+_ROUTE_PATTERN = re.compile("|".join(f"(?P<route{i}>{re.escape(prefix)}(?=/|\\Z))" for i, (prefix, _) in enumerate(ROUTES)))
+_GROUP_OF_ROUTE = {f"route{i}": group for i, (_, group) in enumerate(ROUTES)}
+
+
 def group_for_path(path: str) -> str | None:
-    """The group of a request path, or None for paths the simulation leaves alone."""
-    for prefix, group in ROUTES:
-        if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
-            return group
-    return None
+    """The group of a request path, or None for paths the simulation leaves alone: the
+    first row of ROUTES whose prefix is the path or its first whole segments."""
+    match = _ROUTE_PATTERN.match(path)
+    return _GROUP_OF_ROUTE[match.lastgroup] if match is not None else None
