@@ -114,10 +114,11 @@ def test_the_cpu_a_process_burns_shows_in_its_group():
     meter = CpuMeter({"me": os.getpid()})
     meter.mark("busy")
     spent = time.process_time()
-    while time.process_time() - spent < 0.05:
+    while time.process_time() - spent < 0.3:
         pass
     meter.mark(None)
     (use,) = meter.intervals("busy")
-    assert use.group("me") * use.seconds >= 0.04  # CPU seconds, whatever the wall time was
+    # CPU seconds, whatever the wall time was; /proc counts in clock ticks (10 ms), so allow a few
+    assert use.group("me") * use.seconds >= 0.25
     assert use.machine > 0
 
