@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from simulator.catalog.model import Product
 from simulator.catalog.serialize import first_image_url
-from simulator.clock import rfc3339
+from simulator.clock import recent_rfc3339, rfc3339
 from simulator.money import ZERO, money, money_of_cents
 
 from .pricing import PricedBasket, cents
@@ -105,6 +105,6 @@ def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
         "taxes": [{"rate": str(t.rate), "gross": money(t.gross, currency), "tax": money(t.tax, currency)} for t in priced.taxes],
         "checkout_blocked_by": [message.as_dict() for message in view.blocking],
         "messages": [message.as_dict() for message in view.messages],
-        "created_at": rfc3339(view.basket.created_at),
+        "created_at": recent_rfc3339(view.basket.created_at),
         "updated_at": rfc3339(view.basket.updated_at),
     }
