@@ -19,27 +19,12 @@ def money(amount: Decimal, currency: str) -> dict:
 
 
 _CENTS_TEXT = tuple(f".{cents:02d}" for cents in range(100))  # ".00" … ".99"
-#: Whole cents → their text, as written lately: a basket answer holds dozens of amounts,
-#: and the same ones come back answer after answer (unit prices, a line's unchanged total).
-#: Bounded: emptied when full.
-_amount_texts: dict[int, str] = {}
-_AMOUNT_TEXTS_KEPT = 65_536
 
 
 def money_of_cents(amount_cents: int, currency: str) -> dict:
     """`money` of a whole number of cents, without making a Decimal: the same text, at a
-    fraction of the cost (a priced basket answer holds dozens of amounts)."""
-    text = _amount_texts.get(amount_cents)
-    if text is None:
-        text = _amount_text(amount_cents)
-        if len(_amount_texts) >= _AMOUNT_TEXTS_KEPT:
-            _amount_texts.clear()
-        _amount_texts[amount_cents] = text
-    return {"amount": text, "currency": currency}
-
-
-def _amount_text(amount_cents: int) -> str:
-    """"-12.34" of -1234: the cents' text is looked up, cheaper than formatting it."""
+    fraction of the cost (a priced basket answer holds dozens of amounts). The cents'
+    text is looked up: cheaper than formatting it."""
     whole, part = divmod(amount_cents, 100) if amount_cents >= 0 else divmod(-amount_cents, 100)
     sign = "" if amount_cents >= 0 else "-"
-    return f"{sign}{whole}{_CENTS_TEXT[part]}"
+    return {"amount": f"{sign}{whole}{_CENTS_TEXT[part]}", "currency": currency}
