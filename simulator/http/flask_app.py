@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response
+from flask.sessions import NullSession, SessionInterface
 
 
 class SimulatorResponse(Response):
@@ -25,6 +26,20 @@ class SimulatorResponse(Response):
         return super().get_wsgi_response(environ)
 
 
+class NoSessions(SessionInterface):
+    """The simulator keeps no Flask session (callers send tokens): every request gets the
+    one null session, never saved, where Flask's default tries to sign a cookie session and
+    makes a new null one for every request."""
+
+    _null = NullSession()  # refuses every write, so one serves all requests
+
+    def open_session(self, app: Flask, request: Any) -> NullSession:
+        return self._null
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        return None
+
+
 class SimulatorFlask(Flask):
     """Flask, remembering which functions it found plain. For every request Flask asks of
     each view and hook it calls whether it is a coroutine function (`ensure_sync`, ~1 µs
@@ -35,6 +50,7 @@ class SimulatorFlask(Flask):
 
     PLAIN_KEPT = 1024
     response_class = SimulatorResponse
+    session_interface = NoSessions()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
