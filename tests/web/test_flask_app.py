@@ -35,6 +35,7 @@ def test_requests_alike_but_for_one_bound_value_each_get_their_own_binding(tiny)
             "thing": "a", "self": "http://two.test:8080/things/a", "host": "two.test:8080", "query": "x=1"}
         assert client.get("/things/b", base_url="https://one.test/shop").get_json()["self"] == "https://one.test/shop/things/b"
         assert client.post("/things/a", headers={"Host": "one.test"}).status_code == 405
+        assert client.get("/things/a/", headers={"Host": "one.test"}).status_code == 404
 
 
 def test_no_request_keeps_a_session(tiny):
