@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 UTC = UTC
 
@@ -21,6 +22,11 @@ def rfc3339(moment: datetime) -> str:
         moment = moment.astimezone(UTC)
     # isoformat is several times faster than strftime, and this runs per product exported.
     return moment.isoformat()[:19] + "Z"
+
+
+#: `rfc3339` of moments shown again and again (a basket's `created_at` on every answer of
+#: it), kept: a lookup costs a twentieth of the formatting.
+recent_rfc3339 = lru_cache(maxsize=4096)(rfc3339)
 
 
 def parse_rfc3339(text: str) -> datetime:

@@ -34,6 +34,10 @@ def _millis(stamp: float) -> int:
     return round(stamp * 1000)
 
 
+def _same_millis(one: float | None, other: float | None) -> bool:
+    return one == other or (one is not None and other is not None and _millis(one) == _millis(other))
+
+
 def _prefix(millis: int) -> str:
     return f"{max(0, millis):0{_WIDTH}d}|"
 
@@ -56,9 +60,9 @@ class TimeIndex:
             store.set_add(self.name, member)
 
     def replaced(self, store: Store, before: Any | None, after: Any) -> None:
+        if before is not None and _same_millis(self.stamp(before), self.stamp(after)):
+            return  # the same member: compared before either is written out
         old, new = None if before is None else self.member(before), self.member(after)
-        if old == new:
-            return
         with store.atomic():
             if old is not None:
                 store.set_remove(self.name, old)

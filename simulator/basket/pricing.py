@@ -180,6 +180,23 @@ class TaxLine(NamedTuple):
     tax: Decimal
 
 
+class PricedTax(NamedTuple):
+    """A TaxLine of a priced basket: its money in cents as the engine works it out (an
+    answer shows them without making a Decimal), `gross` and `tax` as a TaxLine has them."""
+
+    rate: Decimal
+    gross_cents: int
+    tax_cents: int
+
+    @property
+    def gross(self) -> Decimal:
+        return decimal(self.gross_cents)
+
+    @property
+    def tax(self) -> Decimal:
+        return Decimal(self.tax_cents).scaleb(-2)
+
+
 @dataclass(frozen=True)
 class PricedBasket:
     """The basket priced: its money in integer cents as the engine works it out (an answer
@@ -190,7 +207,7 @@ class PricedBasket:
     coupons: list[PricedCoupon]
     subtotal_cents: int
     discount_cents: int
-    taxes: list[TaxLine]
+    taxes: list[PricedTax]
     free_shipping: bool
 
     @property
@@ -208,6 +225,10 @@ class PricedBasket:
     @property
     def total(self) -> Decimal:
         return self.subtotal - self.discount
+
+    @property
+    def tax_cents(self) -> int:
+        return sum(t.tax_cents for t in self.taxes)
 
     @property
     def tax(self) -> Decimal:
@@ -595,11 +616,11 @@ def price_basket(inputs: list[LineInput], rules: Iterable[Promotion], ctx: Prici
     return PricedBasket(priced_lines, applied, coupons, lines.subtotal, discount, _taxes(priced_lines), bool(run.shipping))
 
 
-def _taxes(lines: list[PricedLine]) -> list[TaxLine]:
+def _taxes(lines: list[PricedLine]) -> list[PricedTax]:
     gross_by_rate: dict[Decimal, int] = {}
     for line in lines:
         gross_by_rate[line.product.tax_rate] = gross_by_rate.get(line.product.tax_rate, 0) + line.left
-    return [TaxLine(rate, decimal(gross), Decimal(_tax_cents(gross, rate)).scaleb(-2)) for rate, gross in sorted(gross_by_rate.items())]
+    return [PricedTax(rate, gross, _tax_cents(gross, rate)) for rate, gross in sorted(gross_by_rate.items())]
 
 
 def _tax_cents(gross_cents: int, rate: Decimal) -> int:

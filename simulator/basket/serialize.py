@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from simulator.catalog.model import Product
 from simulator.catalog.serialize import first_image_url
-from simulator.clock import rfc3339
+from simulator.clock import recent_rfc3339, rfc3339
 from simulator.money import ZERO, money, money_of_cents
 
 from .pricing import PricedBasket, cents
@@ -99,12 +99,15 @@ def basket_to_dict(view: BasketView, currency: str, base_url: str) -> dict:
             "subtotal": money_of_cents(priced.subtotal_cents, currency),
             "discount": money_of_cents(priced.discount_cents, currency),
             "shipping": money(ZERO, currency),
-            "tax": money(priced.tax, currency),
+            "tax": money_of_cents(priced.tax_cents, currency),
             "total": money_of_cents(priced.total_cents, currency),
         },
-        "taxes": [{"rate": str(t.rate), "gross": money(t.gross, currency), "tax": money(t.tax, currency)} for t in priced.taxes],
+        "taxes": [
+            {"rate": str(t.rate), "gross": money_of_cents(t.gross_cents, currency), "tax": money_of_cents(t.tax_cents, currency)}
+            for t in priced.taxes
+        ],
         "checkout_blocked_by": [message.as_dict() for message in view.blocking],
         "messages": [message.as_dict() for message in view.messages],
-        "created_at": rfc3339(view.basket.created_at),
+        "created_at": recent_rfc3339(view.basket.created_at),
         "updated_at": rfc3339(view.basket.updated_at),
     }

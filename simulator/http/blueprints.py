@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -112,7 +113,7 @@ class _RepeatedArguments:
         length = get_content_length(req.environ)
         if length is None or length > self.KEPT_BODY or not self._is_json(req):
             return None
-        return req.get_data(cache=True)
+        return _small_body(req, length)
 
     def _is_json(self, req) -> bool:
         """webargs' verdict on the request's Content-Type, kept per header value (clients
@@ -125,6 +126,21 @@ class _RepeatedArguments:
                 self._json_types.clear()
             self._json_types[content_type] = verdict
         return verdict
+
+
+def _small_body(req, length: int) -> bytes:
+    """The body of a request that says it holds `length` bytes (a small one), read straight
+    from the WSGI input: werkzeug's input stream and `get_data` cost a few µs more than the
+    read. The input is put back as the bytes read, so that whatever reads the body later
+    (webargs, when the arguments are not kept) reads them as it would have; a body shorter
+    than its length fails there as it would have. Once werkzeug has opened the input, it
+    reads it."""
+    if "stream" in req.__dict__:  # werkzeug's cached_property: the input is its already
+        return req.get_data(cache=True)
+    environ = req.environ
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)
+    return body
 
 
 _PLAIN = (str, int, float, Decimal, date, NoneType)  # bool is an int; datetime is a date

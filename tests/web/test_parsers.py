@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Flask
+import pytest
+from flask import Flask, request
 from marshmallow import Schema, fields, validate
 
-from simulator.http.blueprints import QueryParser
+from simulator.http.blueprints import BodyParser, QueryParser
 
 
 class Args(Schema):
@@ -45,3 +46,20 @@ def test_a_query_string_that_fails_fails_every_time():
             assert getattr(error, "code", None) == 422
         else:
             raise AssertionError("a negative price must fail")
+
+
+class Item(Schema):
+    product_id = fields.String(required=True)
+    quantity = fields.Integer(load_default=1)
+
+
+@pytest.mark.parametrize("opened_first", [False, True], ids=["input read by the parser", "input opened by werkzeug first"])
+def test_a_small_json_body_parses_and_stays_readable(opened_first: bool):
+    parser, app = BodyParser(), Flask(__name__)
+    body = b'{"product_id": "p1", "quantity": 3}'
+    for _ in range(2):  # parsed, then kept
+        with app.test_request_context("/", method="POST", data=body, content_type="application/json"):
+            if opened_first:
+                request.stream  # noqa: B018  # werkzeug holds the input now
+            assert parser.parse(Item, location="json") == {"product_id": "p1", "quantity": 3}
+            assert request.get_data() == body and request.get_json() == {"product_id": "p1", "quantity": 3}
