@@ -17,7 +17,10 @@ Atomicity. Every write reaches Redis in one Lua script (COMMIT below), so nothin
 ever half written. `atomic()` takes the lock (SET NX PX: a lease, so a dead holder
 blocks others for LOCK_TTL at most), buffers the section's writes, reads them back
 from the buffer, and commits them and releases the lock in one script that first
-checks the lease is still its own. A write outside a section commits only while no
+checks the lease is still its own. From taking the lock to releasing it, the section's
+round trips take a connection that does not yield to other greenlets (`_Straight`), so
+the lock is held for their real duration, as the in-memory store's lock is held for the
+section's own work. A write outside a section commits only while no
 section holds the lock. A single-record `update` outside a section is optimistic: it
 reads the record, applies the change and commits only if the record is still the one
 it read (compare and set in the script), retrying otherwise. Given the record the request
@@ -48,6 +51,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+import select
+import socket
+import sys
 import threading
 import time
 import uuid
@@ -266,14 +272,69 @@ return #doomed
 UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
 
 
-def connect(url: str) -> redis.Redis:
+def connect(url: str, *, straight: bool = False) -> redis.Redis:
     """A client with short timeouts: a Redis that is down or stuck answers an error within a
     second or two instead of holding a request. One connection pool per process, made
-    when first used (after gunicorn forked the worker)."""
+    when first used (after gunicorn forked the worker). With `straight`, its connections
+    wait for Redis without letting other greenlets run (`_Straight`; over TLS they stay
+    cooperative)."""
+    options = {}
+    if straight:
+        plain = redis.connection.parse_url(url).get("connection_class", redis.connection.Connection)
+        options["connection_class"] = _STRAIGHT.get(plain, plain)
     return redis.Redis.from_url(
         url, socket_timeout=1.0, socket_connect_timeout=1.0, health_check_interval=10, retry_on_timeout=False,
-        client_name="alegra-sim",
+        client_name="alegra-sim", **options,
     )
+
+
+class _Straight:
+    """A connection whose socket is the standard library's even where gevent patched it: a
+    round trip holds the whole process for its real duration (a tenth of a millisecond
+    on loopback) instead of letting every ready greenlet run before its answer is read.
+    The store's lock is held over such round trips only: otherwise each of a section's
+    round trips would hold every other process's writers for as long as this process's
+    hundreds of ready greenlets take to run (a convoy), as if the section were slow."""
+
+    def _connect(self) -> socket.socket:
+        sock = super()._connect()
+        if _patched("socket"):
+            timeout = sock.gettimeout()
+            sock = _original("socket", "socket")(sock.family, sock.type, sock.proto, fileno=sock.detach())
+            sock.settimeout(timeout)
+        return sock
+
+    def can_read(self, timeout: float = 0) -> bool:
+        """Whether anything (an answer, the peer's close) waits on the socket. redis-py asks
+        `select.poll`, which gevent patched: even with no timeout that lets every ready
+        greenlet run first (the pool asks before every command)."""
+        if self._sock is None:
+            self.connect()
+        poller = _original("select", "poll")()
+        poller.register(self._sock, select.POLLIN)
+        return bool(poller.poll(None if timeout is None else timeout * 1000))
+
+
+class _StraightConnection(_Straight, redis.connection.Connection):
+    pass
+
+
+class _StraightUnixConnection(_Straight, redis.connection.UnixDomainSocketConnection):
+    pass
+
+
+_STRAIGHT = {redis.connection.Connection: _StraightConnection,
+             redis.connection.UnixDomainSocketConnection: _StraightUnixConnection}
+
+
+def _patched(module: str) -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched(module)
+
+
+def _original(module: str, name: str) -> Any:
+    """The standard library's `module.name`, even where gevent patched it."""
+    return sys.modules["gevent.monkey"].get_original(module, name) if _patched(module) else getattr(sys.modules[module], name)
 
 
 def feistel_id(seed: int, number: int) -> int:
@@ -338,8 +399,12 @@ class _LocalKind:
 
 class RedisStore(Store):
     def __init__(self, client: redis.Redis, codec: Codec, generation: str, seed: int, *,
-                 namespace: str = "alegra-sim", local_kinds: Iterable[str] = (), auto_refresh: bool = True) -> None:
-        self.client = client
+                 namespace: str = "alegra-sim", local_kinds: Iterable[str] = (), auto_refresh: bool = True,
+                 straight: redis.Redis | None = None) -> None:
+        """`straight`: a client of the same Redis made by `connect(url, straight=True)`, for the
+        round trips made while this process holds the lock (`client`); `client` serves them without it."""
+        self._cooperative = client
+        self._straight = straight or client
         self.codec = codec
         self.generation = generation
         self.seed = seed
@@ -352,16 +417,26 @@ class RedisStore(Store):
         self._sections = threading.local()
         self._local = {kind: _LocalKind() for kind in local_kinds}
         self._rngs: dict[str, random.Random] = {}
-        self._commit = client.register_script(COMMIT)
-        self._acquire = client.register_script(ACQUIRE)
-        self._release = client.register_script(RELEASE)
-        self._catch_up = client.register_script(CATCH_UP)
-        self._purge = client.register_script(PURGE)
-        self._by_owner = client.register_script(BY_OWNER)
-        self._read_ahead = client.register_script(READ_AHEAD)
-        self._changes = client.register_script(CHANGES)
+        self._commit = self._script(COMMIT)
+        self._acquire = self._script(ACQUIRE)
+        self._release = self._script(RELEASE)
+        self._catch_up = self._script(CATCH_UP)
+        self._purge = self._script(PURGE)
+        self._by_owner = self._script(BY_OWNER)
+        self._read_ahead = self._script(READ_AHEAD)
+        self._changes = self._script(CHANGES)
         self._seen = threading.local()  # per greenlet: what it read last, with the bytes read
         self._ahead = threading.local()  # per greenlet: what its request's ReadAhead brought
+
+    @property
+    def client(self) -> redis.Redis:
+        """The client of this greenlet's round trips: the straight one while it holds the lock
+        (a section's round trips then hold the lock for their real duration)."""
+        return self._straight if getattr(self._sections, "straight", False) else self._cooperative
+
+    def _script(self, source: str) -> Callable[..., Any]:
+        script = self._cooperative.register_script(source)
+        return lambda args: script(args=args, client=self.client)
 
     # -- keys --------------------------------------------------------------------------
     def _record_key(self, kind: str, record_id: str) -> str:
@@ -643,16 +718,22 @@ class RedisStore(Store):
         self.forget_ahead()  # the section reads under the lock: what was read ahead is older
         with self._process_lock:
             token = uuid.uuid4().hex
+            # Waiting for the lock goes on cooperatively (a Redis that hangs then holds no one
+            # but the waiter); once taken, the round trips go straight (see `client`).
             self._take_lock(token)
-            section = self._sections.current = _Section(token)
+            self._sections.straight = True
             try:
-                yield
-            except BaseException:
+                section = self._sections.current = _Section(token)
+                try:
+                    yield
+                except BaseException:
+                    self._sections.current = None
+                    self._safely_release(token)
+                    raise
                 self._sections.current = None
-                self._safely_release(token)
-                raise
-            self._sections.current = None
-            outcome = self._try_commit(section.ops, token=token, release=True)
+                outcome = self._try_commit(section.ops, token=token, release=True)
+            finally:
+                self._sections.straight = False
             if outcome != "OK":
                 raise StoreUnavailable("the store lock expired before the change was written; nothing was written")
             self._written(section.records.keys() | section.local_written)
