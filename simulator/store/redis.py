@@ -405,6 +405,7 @@ class RedisStore(Store):
         round trips made while this process holds the lock (`client`); `client` serves them without it."""
         self._cooperative = client
         self._straight = straight or client
+        self._straight_works = True  # see `atomic`
         self.codec = codec
         self.generation = generation
         self.seed = seed
@@ -430,8 +431,8 @@ class RedisStore(Store):
 
     @property
     def client(self) -> redis.Redis:
-        """The client of this greenlet's round trips: the straight one while it holds the lock
-        (a section's round trips then hold the lock for their real duration)."""
+        """The client of this greenlet's round trips: the straight one while it takes and holds
+        the lock (a section's round trips then hold the lock for their real duration)."""
         return self._straight if getattr(self._sections, "straight", False) else self._cooperative
 
     def _script(self, source: str) -> Callable[..., Any]:
@@ -718,11 +719,13 @@ class RedisStore(Store):
         self.forget_ahead()  # the section reads under the lock: what was read ahead is older
         with self._process_lock:
             token = uuid.uuid4().hex
-            # Waiting for the lock goes on cooperatively (a Redis that hangs then holds no one
-            # but the waiter); once taken, the round trips go straight (see `client`).
-            self._take_lock(token)
-            self._sections.straight = True
+            # Straight from the attempt that takes the lock (its answer is not left waiting for
+            # other greenlets either) to the release; the pauses between attempts sleep
+            # cooperatively. After a round trip failed, cooperatively until one succeeds: a
+            # Redis that hangs would otherwise hold the whole process, a second for each waiter.
+            self._sections.straight = self._straight_works
             try:
+                self._take_lock(token)
                 section = self._sections.current = _Section(token)
                 try:
                     yield
@@ -732,8 +735,12 @@ class RedisStore(Store):
                     raise
                 self._sections.current = None
                 outcome = self._try_commit(section.ops, token=token, release=True)
+            except UNAVAILABLE:
+                self._straight_works = False
+                raise
             finally:
                 self._sections.straight = False
+            self._straight_works = True
             if outcome != "OK":
                 raise StoreUnavailable("the store lock expired before the change was written; nothing was written")
             self._written(section.records.keys() | section.local_written)
