@@ -784,8 +784,9 @@ class RedisStore(Store):
 
     def _wait_out(self, outcome: str) -> None:
         if outcome == "BUSY":
-            with self._process_lock:  # when a section of this process holds it, wait for that section
-                pass
+            # A section holds the lock for its round trips only (straight): a moment. Not the
+            # process lock, which would queue this write behind every section this process has
+            # waiting, when the holder is most often another process.
             time.sleep(0.001 * (0.5 + random.random()))
 
     def _written(self, kinds: Iterable[str]) -> None:
