@@ -58,7 +58,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 import redis
@@ -79,6 +79,9 @@ JOURNAL_CAP = 20_000
 #: Records read or written per round trip in bulk operations.
 CHUNK = 2000
 OPTIMISTIC_ATTEMPTS = 200
+#: Connections per process and client: past them a round trip waits for one (a second at
+#: most) instead of failing, as hundreds of requests of a busy worker can be on their way.
+CONNECTIONS = 100
 
 _DELETED = object()  # a buffered deletion
 _NOT_AHEAD = object()  # not among the reads read ahead
@@ -282,10 +285,11 @@ def connect(url: str, *, straight: bool = False) -> redis.Redis:
     if straight:
         plain = redis.connection.parse_url(url).get("connection_class", redis.connection.Connection)
         options["connection_class"] = _STRAIGHT.get(plain, plain)
-    return redis.Redis.from_url(
-        url, socket_timeout=1.0, socket_connect_timeout=1.0, health_check_interval=10, retry_on_timeout=False,
-        client_name="alegra-sim", **options,
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=CONNECTIONS, timeout=1.0, socket_timeout=1.0, socket_connect_timeout=1.0,
+        health_check_interval=10, retry_on_timeout=False, client_name="alegra-sim", **options,
     )
+    return redis.Redis(connection_pool=pool)
 
 
 class _Straight:
@@ -404,7 +408,7 @@ class RedisStore(Store):
         """`straight`: a client of the same Redis made by `connect(url, straight=True)`, for the
         round trips made while this process holds the lock (`client`); `client` serves them without it."""
         self._cooperative = client
-        self._straight = straight or client
+        self._straight = straight if straight is not None and issubclass(straight.connection_pool.connection_class, _Straight) else None
         self._straight_works = True  # see `atomic`
         self.codec = codec
         self.generation = generation
@@ -413,7 +417,7 @@ class RedisStore(Store):
         #: Counts every change a request of another process must catch up with (see shared/runtime.py).
         self.version_key = f"{namespace}:version"
         self.auto_refresh = auto_refresh
-        self._process_lock = threading.RLock()  # greenlets of this process queue here, not by polling Redis
+        self._process_lock = threading.RLock()  # sections that yield queue here, not by polling Redis (see `atomic`)
         self._local_lock = threading.RLock()
         self._sections = threading.local()
         self._local = {kind: _LocalKind() for kind in local_kinds}
@@ -434,6 +438,10 @@ class RedisStore(Store):
         """The client of this greenlet's round trips: the straight one while it takes and holds
         the lock (a section's round trips then hold the lock for their real duration)."""
         return self._straight if getattr(self._sections, "straight", False) else self._cooperative
+
+    def _goes_straight(self) -> bool:
+        """Whether a section taking the lock now goes straight (see `atomic`)."""
+        return self._straight is not None and self._straight_works
 
     def _script(self, source: str) -> Callable[..., Any]:
         script = self._cooperative.register_script(source)
@@ -717,13 +725,15 @@ class RedisStore(Store):
             yield  # re-entrant: the outermost block commits
             return
         self.forget_ahead()  # the section reads under the lock: what was read ahead is older
-        with self._process_lock:
+        # Straight from the attempt that takes the lock (its answer is not left waiting for other
+        # greenlets either) to the release, a section lets no other greenlet of this process
+        # run: they need not queue behind it, and each takes the lock as soon as it runs (a
+        # queue would hand the turn on once per pass of the event loop). The pauses between
+        # attempts sleep cooperatively. After a round trip failed, cooperatively and queued
+        # until one succeeds: a Redis that hangs would otherwise hold the whole process, a
+        # second for each waiter.
+        with nullcontext() if self._goes_straight() else self._process_lock:
             token = uuid.uuid4().hex
-            # Straight from the attempt that takes the lock (its answer is not left waiting for
-            # other greenlets either) to the release; the pauses between attempts sleep
-            # cooperatively. After a round trip failed, cooperatively until one succeeds: a
-            # Redis that hangs would otherwise hold the whole process, a second for each waiter.
-            self._sections.straight = self._straight_works
             try:
                 self._take_lock(token)
                 section = self._sections.current = _Section(token)
@@ -736,7 +746,8 @@ class RedisStore(Store):
                 self._sections.current = None
                 outcome = self._try_commit(section.ops, token=token, release=True)
             except UNAVAILABLE:
-                self._straight_works = False
+                if getattr(self._sections, "straight", False):
+                    self._straight_works = False
                 raise
             finally:
                 self._sections.straight = False
@@ -750,6 +761,7 @@ class RedisStore(Store):
         pause = 0.001
         kinds = list(self._local)
         while True:
+            self._sections.straight = self._goes_straight()  # see `atomic`
             taken = self._acquire(args=[self.prefix, token, LOCK_TTL_MS, *kinds])
             if taken:
                 self._observe_counts(dict(zip(kinds, (int(count) for count in taken[1:]))))
@@ -757,7 +769,7 @@ class RedisStore(Store):
             if time.monotonic() > deadline:
                 raise StoreUnavailable(f"the store stayed locked for {LOCK_WAIT_SECONDS:g} s")
             time.sleep(pause * (0.5 + random.random()))
-            pause = min(pause * 2, 0.02)
+            pause = min(pause * 2, 0.005)  # held a moment (straight): look again soon
 
     def _safely_release(self, token: str) -> None:
         try:
