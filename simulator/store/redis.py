@@ -17,11 +17,11 @@ Atomicity. Every write reaches Redis in one Lua script (COMMIT below), so nothin
 ever half written. `atomic()` takes the lock (SET NX PX: a lease, so a dead holder
 blocks others for LOCK_TTL at most), buffers the section's writes, reads them back
 from the buffer, and commits them and releases the lock in one script that first
-checks the lease is still its own. From taking the lock to releasing it, the section's
-round trips take a connection that does not yield to other greenlets (`_Straight`), so
-the lock is held for their real duration, as the in-memory store's lock is held for the
-section's own work. A write outside a section commits only while no
-section holds the lock. A single-record `update` outside a section is optimistic: it
+checks the lease is still its own. From the attempt that takes the lock to its release,
+the section's round trips take a connection that does not yield to other greenlets
+(`_Straight`), so the lock is held for their real duration, as the in-memory store's
+lock is held for the section's own work, and the process's other sections need not
+queue behind it. A write outside a section commits only while no section holds the lock. A single-record `update` outside a section is optimistic: it
 reads the record, applies the change and commits only if the record is still the one
 it read (compare and set in the script), retrying otherwise. Given the record the request
 read moments ago (`seen`), it starts from the bytes that read brought instead of reading
