@@ -46,6 +46,7 @@ class SharedRuntime(Runtime):
 
     def __init__(self, settings: Settings) -> None:
         self.client = connect(settings.store)
+        self.straight = connect(settings.store, straight=True)  # the store's round trips under its lock
         self.codec = Codec(KINDS)
         self.version_key = f"{NAMESPACE}:version"
         self.seen_version: bytes | None = None
@@ -69,7 +70,8 @@ class SharedRuntime(Runtime):
         return generations.Generation(generation_id, settings.seed, settings.products)
 
     def _open(self, generation_id: str, seed: int) -> RedisStore:
-        return RedisStore(self.client, self.codec, generation_id, seed, namespace=NAMESPACE, local_kinds=LOCAL_KINDS, auto_refresh=False)
+        return RedisStore(self.client, self.codec, generation_id, seed, namespace=NAMESPACE, local_kinds=LOCAL_KINDS,
+                          auto_refresh=False, straight=self.straight)
 
     def _adopt(self, settings: Settings, generation: generations.Generation) -> None:
         """Serve `generation` from now on; its catalog read model is built first (seconds for

@@ -17,8 +17,11 @@ Atomicity. Every write reaches Redis in one Lua script (COMMIT below), so nothin
 ever half written. `atomic()` takes the lock (SET NX PX: a lease, so a dead holder
 blocks others for LOCK_TTL at most), buffers the section's writes, reads them back
 from the buffer, and commits them and releases the lock in one script that first
-checks the lease is still its own. A write outside a section commits only while no
-section holds the lock. A single-record `update` outside a section is optimistic: it
+checks the lease is still its own. From the attempt that takes the lock to its release,
+the section's round trips take a connection that does not yield to other greenlets
+(`_Straight`), so the lock is held for their real duration, as the in-memory store's
+lock is held for the section's own work, and the process's other sections need not
+queue behind it. A write outside a section commits only while no section holds the lock. A single-record `update` outside a section is optimistic: it
 reads the record, applies the change and commits only if the record is still the one
 it read (compare and set in the script), retrying otherwise. Given the record the request
 read moments ago (`seen`), it starts from the bytes that read brought instead of reading
@@ -48,11 +51,14 @@ from __future__ import annotations
 
 import hashlib
 import random
+import select
+import socket
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 import redis
@@ -73,6 +79,9 @@ JOURNAL_CAP = 20_000
 #: Records read or written per round trip in bulk operations.
 CHUNK = 2000
 OPTIMISTIC_ATTEMPTS = 200
+#: Connections per process and client: past them a round trip waits for one (a second at
+#: most) instead of failing, as hundreds of requests of a busy worker can be on their way.
+CONNECTIONS = 100
 
 _DELETED = object()  # a buffered deletion
 _NOT_AHEAD = object()  # not among the reads read ahead
@@ -266,14 +275,70 @@ return #doomed
 UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
 
 
-def connect(url: str) -> redis.Redis:
+def connect(url: str, *, straight: bool = False) -> redis.Redis:
     """A client with short timeouts: a Redis that is down or stuck answers an error within a
     second or two instead of holding a request. One connection pool per process, made
-    when first used (after gunicorn forked the worker)."""
-    return redis.Redis.from_url(
-        url, socket_timeout=1.0, socket_connect_timeout=1.0, health_check_interval=10, retry_on_timeout=False,
-        client_name="alegra-sim",
+    when first used (after gunicorn forked the worker). With `straight`, its connections
+    wait for Redis without letting other greenlets run (`_Straight`; over TLS they stay
+    cooperative)."""
+    options = {}
+    if straight:
+        plain = redis.connection.parse_url(url).get("connection_class", redis.connection.Connection)
+        options["connection_class"] = _STRAIGHT.get(plain, plain)
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=CONNECTIONS, timeout=1.0, socket_timeout=1.0, socket_connect_timeout=1.0,
+        health_check_interval=10, retry_on_timeout=False, client_name="alegra-sim", **options,
     )
+    return redis.Redis(connection_pool=pool)
+
+
+class _Straight:
+    """A connection whose socket is the standard library's even where gevent patched it: a
+    round trip holds the whole process for its real duration (a tenth of a millisecond
+    on loopback) instead of letting every ready greenlet run before its answer is read.
+    The store's lock is held over such round trips only: otherwise each of a section's
+    round trips would hold every other process's writers for as long as this process's
+    hundreds of ready greenlets take to run (a convoy), as if the section were slow."""
+
+    def _connect(self) -> socket.socket:
+        sock = super()._connect()
+        if _patched("socket"):
+            timeout = sock.gettimeout()
+            sock = _original("socket", "socket")(sock.family, sock.type, sock.proto, fileno=sock.detach())
+            sock.settimeout(timeout)
+        return sock
+
+    def can_read(self, timeout: float = 0) -> bool:
+        """Whether anything (an answer, the peer's close) waits on the socket. redis-py asks
+        `select.poll`, which gevent patched: even with no timeout that lets every ready
+        greenlet run first (the pool asks before every command)."""
+        if self._sock is None:
+            self.connect()
+        poller = _original("select", "poll")()
+        poller.register(self._sock, select.POLLIN)
+        return bool(poller.poll(None if timeout is None else timeout * 1000))
+
+
+class _StraightConnection(_Straight, redis.connection.Connection):
+    pass
+
+
+class _StraightUnixConnection(_Straight, redis.connection.UnixDomainSocketConnection):
+    pass
+
+
+_STRAIGHT = {redis.connection.Connection: _StraightConnection,
+             redis.connection.UnixDomainSocketConnection: _StraightUnixConnection}
+
+
+def _patched(module: str) -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched(module)
+
+
+def _original(module: str, name: str) -> Any:
+    """The standard library's `module.name`, even where gevent patched it."""
+    return sys.modules["gevent.monkey"].get_original(module, name) if _patched(module) else getattr(sys.modules[module], name)
 
 
 def feistel_id(seed: int, number: int) -> int:
@@ -338,8 +403,13 @@ class _LocalKind:
 
 class RedisStore(Store):
     def __init__(self, client: redis.Redis, codec: Codec, generation: str, seed: int, *,
-                 namespace: str = "alegra-sim", local_kinds: Iterable[str] = (), auto_refresh: bool = True) -> None:
-        self.client = client
+                 namespace: str = "alegra-sim", local_kinds: Iterable[str] = (), auto_refresh: bool = True,
+                 straight: redis.Redis | None = None) -> None:
+        """`straight`: a client of the same Redis made by `connect(url, straight=True)`, for the
+        round trips made while this process holds the lock (`client`); `client` serves them without it."""
+        self._cooperative = client
+        self._straight = straight if straight is not None and issubclass(straight.connection_pool.connection_class, _Straight) else None
+        self._straight_works = True  # see `atomic`
         self.codec = codec
         self.generation = generation
         self.seed = seed
@@ -347,21 +417,35 @@ class RedisStore(Store):
         #: Counts every change a request of another process must catch up with (see shared/runtime.py).
         self.version_key = f"{namespace}:version"
         self.auto_refresh = auto_refresh
-        self._process_lock = threading.RLock()  # greenlets of this process queue here, not by polling Redis
+        self._process_lock = threading.RLock()  # sections that yield queue here, not by polling Redis (see `atomic`)
         self._local_lock = threading.RLock()
         self._sections = threading.local()
         self._local = {kind: _LocalKind() for kind in local_kinds}
         self._rngs: dict[str, random.Random] = {}
-        self._commit = client.register_script(COMMIT)
-        self._acquire = client.register_script(ACQUIRE)
-        self._release = client.register_script(RELEASE)
-        self._catch_up = client.register_script(CATCH_UP)
-        self._purge = client.register_script(PURGE)
-        self._by_owner = client.register_script(BY_OWNER)
-        self._read_ahead = client.register_script(READ_AHEAD)
-        self._changes = client.register_script(CHANGES)
+        self._commit = self._script(COMMIT)
+        self._acquire = self._script(ACQUIRE)
+        self._release = self._script(RELEASE)
+        self._catch_up = self._script(CATCH_UP)
+        self._purge = self._script(PURGE)
+        self._by_owner = self._script(BY_OWNER)
+        self._read_ahead = self._script(READ_AHEAD)
+        self._changes = self._script(CHANGES)
         self._seen = threading.local()  # per greenlet: what it read last, with the bytes read
         self._ahead = threading.local()  # per greenlet: what its request's ReadAhead brought
+
+    @property
+    def client(self) -> redis.Redis:
+        """The client of this greenlet's round trips: the straight one while it takes and holds
+        the lock (a section's round trips then hold the lock for their real duration)."""
+        return self._straight if getattr(self._sections, "straight", False) else self._cooperative
+
+    def _goes_straight(self) -> bool:
+        """Whether a section taking the lock now goes straight (see `atomic`)."""
+        return self._straight is not None and self._straight_works
+
+    def _script(self, source: str) -> Callable[..., Any]:
+        script = self._cooperative.register_script(source)
+        return lambda args: script(args=args, client=self.client)
 
     # -- keys --------------------------------------------------------------------------
     def _record_key(self, kind: str, record_id: str) -> str:
@@ -641,18 +725,33 @@ class RedisStore(Store):
             yield  # re-entrant: the outermost block commits
             return
         self.forget_ahead()  # the section reads under the lock: what was read ahead is older
-        with self._process_lock:
+        # Straight from the attempt that takes the lock (its answer is not left waiting for other
+        # greenlets either) to the release, a section lets no other greenlet of this process
+        # run: they need not queue behind it, and each takes the lock as soon as it runs (a
+        # queue would hand the turn on once per pass of the event loop). The pauses between
+        # attempts sleep cooperatively. After a round trip failed, cooperatively and queued
+        # until one succeeds: a Redis that hangs would otherwise hold the whole process, a
+        # second for each waiter.
+        with nullcontext() if self._goes_straight() else self._process_lock:
             token = uuid.uuid4().hex
-            self._take_lock(token)
-            section = self._sections.current = _Section(token)
             try:
-                yield
-            except BaseException:
+                self._take_lock(token)
+                section = self._sections.current = _Section(token)
+                try:
+                    yield
+                except BaseException:
+                    self._sections.current = None
+                    self._safely_release(token)
+                    raise
                 self._sections.current = None
-                self._safely_release(token)
+                outcome = self._try_commit(section.ops, token=token, release=True)
+            except UNAVAILABLE:
+                if getattr(self._sections, "straight", False):
+                    self._straight_works = False
                 raise
-            self._sections.current = None
-            outcome = self._try_commit(section.ops, token=token, release=True)
+            finally:
+                self._sections.straight = False
+            self._straight_works = True
             if outcome != "OK":
                 raise StoreUnavailable("the store lock expired before the change was written; nothing was written")
             self._written(section.records.keys() | section.local_written)
@@ -662,6 +761,7 @@ class RedisStore(Store):
         pause = 0.001
         kinds = list(self._local)
         while True:
+            self._sections.straight = self._goes_straight()  # see `atomic`
             taken = self._acquire(args=[self.prefix, token, LOCK_TTL_MS, *kinds])
             if taken:
                 self._observe_counts(dict(zip(kinds, (int(count) for count in taken[1:]))))
@@ -669,7 +769,7 @@ class RedisStore(Store):
             if time.monotonic() > deadline:
                 raise StoreUnavailable(f"the store stayed locked for {LOCK_WAIT_SECONDS:g} s")
             time.sleep(pause * (0.5 + random.random()))
-            pause = min(pause * 2, 0.02)
+            pause = min(pause * 2, 0.005)  # held a moment (straight): look again soon
 
     def _safely_release(self, token: str) -> None:
         try:
@@ -696,8 +796,9 @@ class RedisStore(Store):
 
     def _wait_out(self, outcome: str) -> None:
         if outcome == "BUSY":
-            with self._process_lock:  # when a section of this process holds it, wait for that section
-                pass
+            # A section holds the lock for its round trips only (straight): a moment. Not the
+            # process lock, which would queue this write behind every section this process has
+            # waiting, when the holder is most often another process.
             time.sleep(0.001 * (0.5 + random.random()))
 
     def _written(self, kinds: Iterable[str]) -> None:

@@ -234,7 +234,8 @@ def two_processes(redis_url):  # noqa: F811
     from simulator.store.redis import RedisStore, connect
 
     generation = uuid.uuid4().hex[:10]
-    return [RedisStore(connect(redis_url), CODEC, generation, 0, local_kinds=("thing",)) for _ in range(2)]
+    return [RedisStore(connect(redis_url), CODEC, generation, 0, local_kinds=("thing",), straight=connect(redis_url, straight=True))
+            for _ in range(2)]
 
 
 def test_a_failing_section_writes_nothing(two_processes):
