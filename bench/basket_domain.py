@@ -24,27 +24,20 @@ import argparse
 import gc
 import time
 
-TOKEN_HEADER = "X-Basket-Token"
+from .inprocess import LINES as PRODUCTS
+from .inprocess import TOKEN_HEADER, guest_basket
+
 SETTINGS = {"products": 10_000, "customers": 50, "password_hash_profile": "fast", "churn_per_minute": 0,
             "log_level": "warning", "max_line_quantity": 10_000}
-PRODUCTS = 8
-STOCK = 1_000_000_000
 
 
 def _setup(products: int = SETTINGS["products"]):
     from simulator import create_app
-    from simulator.catalog.model import PRODUCT
     from simulator.http.blueprints import EXTENSION
 
     app = create_app({**SETTINGS, "products": products})
-    sim = app.extensions[EXTENSION]
-    client = app.test_client()
-    ids = [item["id"] for item in client.get("/api/v1/catalog/export", query_string={"limit": PRODUCTS}).get_json()["items"]]
-    for product_id in ids:
-        client.patch(f"/_sim/products/{product_id}", json={"stock": STOCK})
-        assert sim.store.get(PRODUCT, product_id).stock == STOCK
-    token = client.post("/api/v1/baskets").get_json()["token"]
-    return app, sim, ids, token
+    ids, token = guest_basket(app, PRODUCTS)
+    return app, app.extensions[EXTENSION], ids, token
 
 
 def measure(adds: int, rounds: int, products: int = SETTINGS["products"]) -> dict[str, float]:

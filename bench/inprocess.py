@@ -73,13 +73,21 @@ def _per_call_us(call: Callable[[int], None], calls: int, rounds: int) -> float:
     return best * 1e6
 
 
+def guest_basket(app, lines: int = LINES) -> tuple[list[str], str]:
+    """The first `lines` products of the export, their stock raised to STOCK, and the token of a new
+    guest basket: what an add of section `basket` cycles over (shared with bench/basket_domain.py)."""
+    client = app.test_client()
+    ids = [item["id"] for item in client.get("/api/v1/catalog/export", query_string={"limit": lines}).get_json()["items"]]
+    for product_id in ids:
+        answer = client.patch(f"/_sim/products/{product_id}", json={"stock": STOCK})
+        if answer.status_code != 200 or answer.get_json().get("stock") != STOCK:
+            raise RuntimeError(f"PATCH /_sim/products/{product_id} did not set the stock: {answer.status}")
+    return ids, client.post("/api/v1/baskets").get_json()["token"]
+
+
 def _basket_add(app) -> Callable[[int], None]:
     """Adds to a new guest basket that holds LINES lines already."""
-    client = app.test_client()
-    ids = [item["id"] for item in client.get("/api/v1/catalog/export", query_string={"limit": LINES}).get_json()["items"]]
-    for product_id in ids:
-        assert client.patch(f"/_sim/products/{product_id}", json={"stock": STOCK}).status_code == 200
-    token = client.post("/api/v1/baskets").get_json()["token"]
+    ids, token = guest_basket(app)
     bodies = [json.dumps({"product_id": product_id, "quantity": 1}, separators=(",", ":")).encode() for product_id in ids]
     call = _caller(app, ADD_PATH, bodies, {TOKEN_HEADER: token})
     call(LINES)
