@@ -37,7 +37,6 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from contextlib import ExitStack
 from pathlib import Path
 from statistics import quantiles
 
@@ -46,10 +45,10 @@ import requests
 
 from .basket import STOCK, raise_stock
 from .cpu_use import CpuMeter
-from .http import check_answer, ms, run_wrk, socket_errors_note, write_lines, wrk_argv, wrk_binary
+from .http import add_wrk_notes, bare_and_simulator, check_answer, ms, run_wrk, write_lines, wrk_argv, wrk_binary
 from .login import check_login, seeded_login
 from .report import RESULTS, ROOT, Row, SectionResult, Target, python_command, relative, shell_command
-from .server import ServerProcess, bare_server, simulator_server
+from .server import ServerProcess
 
 SCRIPT = ROOT / "bench" / "wrk_checkout.lua"
 IDS_FILE = RESULTS / "checkout_product_ids.txt"
@@ -198,10 +197,7 @@ def run(quick: bool = False) -> SectionResult:
     wrk = wrk_binary()
     password, seeded_email = seeded_login()
     emails = [seeded_email(n) for n in range(1, plan["connections"] + 2)]  # the last one: the probe's
-    with ExitStack() as stack:
-        bare = stack.enter_context(bare_server(name="checkout-bare-server"))
-        shop = stack.enter_context(simulator_server(plan["products"], name="checkout-server", customers=plan["customers"],
-                                                    **APP_SETTINGS))
+    with bare_and_simulator("checkout", plan["products"], customers=plan["customers"], **APP_SETTINGS) as (bare, shop):
         product_ids = light_products(shop, plan["checkout_products"])
         write_lines(IDS_FILE, product_ids)
         raise_stock(shop, product_ids)
@@ -292,12 +288,10 @@ def run(quick: bool = False) -> SectionResult:
         Row("orders placed (all checkout runs, warm-up too)", f"{orders_placed:,}  (wrk counted {completed:,} order 201s)"),
         Row("answers not as expected (all runs)", f"{unexpected:,}  (a run with any fails the section)"),
     ])
-    errors = socket_errors_note(runs)
-    if errors:
-        section.notes.append(errors)
-    section.notes.append(
-        f"wrk -t{plan['threads']} -c{plan['connections']} -d{plan['seconds']}s (one customer per connection, "
-        f"bench/wrk_checkout.lua), runs alternate bare/checkout x{plan['rounds']}, best of each; {len(product_ids)} products "
+    add_wrk_notes(
+        section, plan, runs,
+        f" (one customer per connection, bench/wrk_checkout.lua), runs alternate bare/checkout x{plan['rounds']}, best of each; "
+        f"{len(product_ids)} products "
         f"of <= {MAX_GRAMS} g cycled, stock set to {STOCK:,}; catalog of {plan['products']:,} products; "
         f"SIM_PASSWORD_HASH_PROFILE=fast, churn off; no target set: the ratio is informational (n/a)"
     )
