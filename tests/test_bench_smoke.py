@@ -195,3 +195,21 @@ def test_the_basket_domain_harness_times_every_part_of_an_add():
     figures = measure(adds=16, rounds=1, products=200)
     assert set(figures) == {"caller", "change", "view", "answer", "domain"}
     assert all(us > 0 for us in figures.values())
+
+
+def test_the_in_process_harness_costs_an_add_and_a_bare_request():
+    from bench.inprocess import basket_add_costs
+
+    figures = basket_add_costs(calls=16, rounds=1)
+    assert set(figures) == {"add", "bare", "add_beyond_bare"}
+    assert figures["add"] > 0 and figures["bare"] > 0
+    assert figures["add_beyond_bare"] == pytest.approx(figures["add"] - figures["bare"])
+
+
+def test_the_in_process_harness_refuses_an_answer_that_is_not_200():
+    from bench.bare_app import create_bare_app
+    from bench.inprocess import _caller
+
+    call = _caller(create_bare_app(), "/no-such-endpoint", [b"{}"], {})
+    with pytest.raises(RuntimeError, match=r"/no-such-endpoint answered 404 .*\(1 of 1 not 200\)"):
+        call(1)
