@@ -45,19 +45,15 @@ from .http import (
     wrk_argv,
     wrk_binary,
 )
-from .inprocess import basket_add_costs
+from .inprocess import ADD_PATH, BARE_PATH, STOCK, TOKEN_HEADER, basket_add_costs
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
 from .server import ServerProcess
 
-ADD_PATH = "/api/v1/basket/items"
 BASKETS_PATH = "/api/v1/baskets"
 BASKET_PATH = "/api/v1/basket"
-BARE_PATH = "/bare/basket-item"
-TOKEN_HEADER = "X-Basket-Token"
 BODY = '{"product_id":"{id}","quantity":1}'
 IDS_FILE = RESULTS / "basket_product_ids.txt"
 TOKENS_FILE = RESULTS / "basket_tokens.txt"
-STOCK = 1_000_000_000
 APP_SETTINGS = {"max_line_quantity": 10_000}
 FULL = {"products": 10_000, "basket_products": 8, "threads": 4, "connections": 4, "seconds": 8, "warmup": 2, "rounds": 2,
         "in_process": {"calls": 2_000, "rounds": 5}}
