@@ -369,6 +369,28 @@ def test_what_was_read_ahead_goes_once_the_request_writes_its_kind(shared_pair):
     assert other.get("thing", "s_1") is None
 
 
+@pytest.mark.parametrize("write", [
+    lambda store: store.update("thing", "t_a", lambda t: replace(t, count=1)),  # compare and set, as a basket change
+    lambda store: store.delete("thing", "t_a"),
+], ids=["update", "delete"])
+def test_what_was_read_ahead_goes_once_the_request_changes_a_record_of_its_kind(shared_pair, write):
+    one, other = shared_pair
+    _alice(one)
+    other.read_ahead(CUSTOMER_AHEAD)
+    write(other)
+    one.delete("thing", "s_1")
+    assert other.get("thing", "s_1") is None
+
+
+def test_what_was_read_ahead_goes_when_the_request_is_done(shared_pair):
+    one, other = shared_pair
+    _alice(one)
+    other.read_ahead(CUSTOMER_AHEAD)
+    other.forget_ahead()
+    one.delete("thing", "s_1")
+    assert other.get("thing", "s_1") is None
+
+
 def test_a_section_reads_under_the_lock_not_what_was_read_ahead(shared_pair):
     one, other = shared_pair
     _alice(one)
