@@ -3,7 +3,9 @@ redis-server, tests/helpers/redis_server.py)."""
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 import pytest
 
@@ -21,6 +23,15 @@ class Thing:
 
 
 CODEC = Codec({"thing": Thing})
+
+
+def _run_at_once(*targets: Callable[[], object]) -> None:
+    """Run each target in a thread of its own, all at once, and wait for them all."""
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -83,11 +94,7 @@ def test_concurrent_updates_lose_nothing(make_store):
         for _ in range(500):
             store.update("thing", "t_1", lambda t: replace(t, count=t.count + 1))
 
-    threads = [threading.Thread(target=bump) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _run_at_once(*[bump] * 8)
     assert store.get("thing", "t_1").count == 4000
 
 
@@ -106,11 +113,7 @@ def test_updates_from_a_record_read_earlier_lose_nothing_and_carry_their_writes(
                 also=lambda before, after: store.set_add("counts", f"{before.count}>{after.count}"),
             )
 
-    threads = [threading.Thread(target=bump) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _run_at_once(*[bump] * 8)
     assert store.get("thing", "t_1").count == 1600
     assert store.set_members("counts") == sorted(f"{n}>{n + 1}" for n in range(1600))
 
@@ -139,11 +142,7 @@ def test_a_named_sequence_never_repeats_under_concurrent_callers(make_store):
     def draw():
         seen.extend(store.next_seq("ids") for _ in range(500))
 
-    threads = [threading.Thread(target=draw) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _run_at_once(*[draw] * 8)
     assert sorted(seen) == list(range(1, 4001))
 
 
@@ -290,11 +289,7 @@ def test_sections_of_two_processes_exclude_each_other(two_processes):
                 current = store.get("thing", "t_1")
                 store.put("thing", replace(current, count=current.count + 1))
 
-    threads = [threading.Thread(target=bump, args=(store,)) for store in (one, other, one, other)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _run_at_once(*(partial(bump, store) for store in (one, other, one, other)))
     assert one.get("thing", "t_1").count == 400
 
 
@@ -306,11 +301,7 @@ def test_optimistic_updates_of_two_processes_lose_nothing(two_processes):
         for _ in range(100):
             store.update("thing", "t_1", lambda t: replace(t, count=t.count + 1))
 
-    threads = [threading.Thread(target=bump, args=(store,)) for store in (one, other, one, other)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _run_at_once(*(partial(bump, store) for store in (one, other, one, other)))
     assert other.get("thing", "t_1").count == 400
 
 
@@ -374,6 +365,28 @@ def test_what_was_read_ahead_goes_once_the_request_writes_its_kind(shared_pair):
     _alice(one)
     other.read_ahead(CUSTOMER_AHEAD)
     other.put("thing", Thing("t_z"))
+    one.delete("thing", "s_1")
+    assert other.get("thing", "s_1") is None
+
+
+@pytest.mark.parametrize("write", [
+    lambda store: store.update("thing", "t_a", lambda t: replace(t, count=1)),  # compare and set, as a basket change
+    lambda store: store.delete("thing", "t_a"),
+], ids=["update", "delete"])
+def test_what_was_read_ahead_goes_once_the_request_changes_a_record_of_its_kind(shared_pair, write):
+    one, other = shared_pair
+    _alice(one)
+    other.read_ahead(CUSTOMER_AHEAD)
+    write(other)
+    one.delete("thing", "s_1")
+    assert other.get("thing", "s_1") is None
+
+
+def test_what_was_read_ahead_goes_when_the_request_is_done(shared_pair):
+    one, other = shared_pair
+    _alice(one)
+    other.read_ahead(CUSTOMER_AHEAD)
+    other.forget_ahead()
     one.delete("thing", "s_1")
     assert other.get("thing", "s_1") is None
 
