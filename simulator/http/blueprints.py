@@ -113,7 +113,9 @@ class _RepeatedArguments:
         length = get_content_length(req.environ)
         if length is None or length > self.KEPT_BODY or not self._is_json(req):
             return None
-        return _small_body(req, length)
+        body = _small_body(req, length)
+        # A body shorter than its length fails when read as the request's (a 400): never kept.
+        return body if len(body) == length else None
 
     def _is_json(self, req) -> bool:
         """webargs' verdict on the request's Content-Type, kept per header value (clients
@@ -133,7 +135,7 @@ def _small_body(req, length: int) -> bytes:
     from the WSGI input: werkzeug's input stream and `get_data` cost a few µs more than the
     read. The input is put back as the bytes read, so that whatever reads the body later
     (webargs, when the arguments are not kept) reads them as it would have; a body shorter
-    than its length fails there as it would have. Once werkzeug has opened the input, it
+    than its length (never kept) fails there as it would have. Once werkzeug has opened the input, it
     reads it."""
     if "stream" in req.__dict__:  # werkzeug's cached_property: the input is its already
         return req.get_data(cache=True)

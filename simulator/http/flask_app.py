@@ -86,6 +86,19 @@ class SimulatorFlask(Flask):
             self._adapters[key] = adapter
         return adapter  # type: ignore[return-value]  # a MapAdapter to every reader
 
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            if func in self._plain:
+                return func
+        except TypeError:  # unhashable: not kept
+            return super().ensure_sync(func)
+        synced = super().ensure_sync(func)
+        if synced is func:
+            if len(self._plain) >= self.PLAIN_KEPT:
+                self._plain.clear()
+            self._plain.add(func)
+        return synced
+
 
 class _KeptBinding:
     """A kept URL binding that matches the request it is bound to once: the same bound values
@@ -108,16 +121,3 @@ class _KeptBinding:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._adapter, name)
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        try:
-            if func in self._plain:
-                return func
-        except TypeError:  # unhashable: not kept
-            return super().ensure_sync(func)
-        synced = super().ensure_sync(func)
-        if synced is func:
-            if len(self._plain) >= self.PLAIN_KEPT:
-                self._plain.clear()
-            self._plain.add(func)
-        return synced

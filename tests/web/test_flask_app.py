@@ -42,3 +42,13 @@ def test_no_request_keeps_a_session(tiny):
     tiny.config["PROPAGATE_EXCEPTIONS"] = True
     with pytest.raises(RuntimeError, match="session is unavailable"):
         tiny.test_client().get("/session")
+
+
+def test_a_function_found_plain_is_let_through_without_flasks_check(tiny, monkeypatch):
+    def plain():
+        return None
+
+    assert tiny.ensure_sync(plain) is plain
+    checked = []
+    monkeypatch.setattr("flask.Flask.ensure_sync", lambda self, func: checked.append(func) or func)
+    assert tiny.ensure_sync(plain) is plain and checked == []

@@ -63,3 +63,15 @@ def test_a_small_json_body_parses_and_stays_readable(opened_first: bool):
                 request.stream  # noqa: B018  # werkzeug holds the input now
             assert parser.parse(Item, location="json") == {"product_id": "p1", "quantity": 3}
             assert request.get_data() == body and request.get_json() == {"product_id": "p1", "quantity": 3}
+
+
+def test_a_body_shorter_than_its_length_fails_even_when_the_whole_body_was_kept():
+    parser, app = BodyParser(), Flask(__name__)
+    body = b'{"product_id": "p1", "quantity": 3}'
+    with app.test_request_context("/", method="POST", data=body, content_type="application/json"):
+        assert parser.parse(Item, location="json") == {"product_id": "p1", "quantity": 3}  # kept
+    short = {"CONTENT_LENGTH": str(len(body) + 20)}
+    with app.test_request_context("/", method="POST", data=body, content_type="application/json", environ_overrides=short):
+        with pytest.raises(Exception) as failed:  # werkzeug's ClientDisconnected: a 400
+            parser.parse(Item, location="json")
+        assert getattr(failed.value, "code", None) == 400
