@@ -117,8 +117,7 @@ class CatalogReadModel:
         self._rendered: dict[Callable, object] = {}  # render → what it made of the tree
         self._categories: dict[str, Category] = {}
         self._nodes_cache: dict[tuple[str, ...], tuple[str | None, ...]] = {}
-        self._ancestry = _ancestry({})
-        self._ancestry_by_seq: tuple[int, Callable[[tuple[str, ...]], frozenset[str]]] = (-1, self._ancestry)
+        self._ancestry_by_seq: tuple[int, Callable[[tuple[str, ...]], frozenset[str]]] = (-1, _ancestry({}))
         self._products: dict[str, Product] = {}
         self._lists: dict[tuple[str | None, bool, str], SortedList] = {}
         self._terms = TermIndex()
@@ -158,7 +157,7 @@ class CatalogReadModel:
         records, only when they changed)."""
         store = self._store()
         if store is None:
-            return self._ancestry
+            return self._ancestry_by_seq[1]
         seq = store.last_seq(CATEGORY)  # first: the categories read below are at least this new
         known_seq, known = self._ancestry_by_seq  # one attribute, replaced whole: no lock needed
         if known_seq != seq:
@@ -363,7 +362,6 @@ class CatalogReadModel:
             parent = node["category"].parent_id
             (nodes[parent]["children"] if parent in nodes else roots).append(node)
         self._tree, self._categories, self._nodes_cache, self._rendered = roots, {c.id: c for c in categories}, {}, {}
-        self._ancestry = _ancestry(self._categories)
 
 
 def _lineage(categories: Mapping[str, Category], category_ids: tuple[str, ...]) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -340,8 +341,6 @@ def test_unsubscribing_answers_once_the_delivery_under_way_was_answered(unsubscr
 def test_unsubscribing_does_not_wait_for_an_attempt_lost_with_its_worker(make):
     """With a shared store, the worker sending a delivery may have died mid-attempt: past the
     dispatcher's own limit of an attempt nobody waits for it (the default limit is 15 s)."""
-    import dataclasses
-
     client, sim = make()
     subscription = subscribe(client, "http://127.0.0.1:9/lost")
     client.patch(f"/_sim/products/{a_product(sim).id}", json={"stock": 4})
@@ -463,9 +462,8 @@ def test_bad_webhook_requests_are_refused_and_change_nothing(method, url, body, 
 
 def test_an_attempt_lost_with_the_worker_making_it_is_made_again(receiver, make):
     """With a shared store, the worker sending a delivery may die mid-attempt: once the
-    attempt has outlived both timeouts, the next dispatcher (on another worker) sends it."""
-    import dataclasses
-
+    attempt has outlived its longest (`AttemptLimits.longest_seconds`), the next dispatcher
+    (on another worker) sends it."""
     client, sim = make()
     subscribe(client, receiver.url())
     product = a_product(sim)
