@@ -165,6 +165,22 @@ def test_the_sweep_forgets_abandoned_guest_baskets_only(client, sim, guest, froz
     assert_problem(client.get("/api/v1/basket", headers=guest), 404, "BASKET_NOT_FOUND")
 
 
+def test_the_sweep_never_takes_a_guest_basket_early_within_its_last_second(client, sim, frozen):
+    """Guest baskets are indexed to the second: touched at x.9 s, one is stamped x+1, so a
+    sweep 50 ms before its time is up leaves it (stamped x, it would go 50 ms early)."""
+    from simulator.basket import service
+
+    rules = service.BasketRules.from_settings(sim.settings)
+    frozen.advance(timedelta(seconds=(0.9 - frozen.timestamp() % 1) % 1))
+    basket, token = service.create_guest_basket(sim.store, frozen, rules)
+    assert round(basket.updated_at.timestamp() % 1, 3) == 0.9
+    frozen.advance(timedelta(seconds=rules.guest_ttl_seconds - 0.05))
+    assert service.sweep_expired(sim.store, frozen, rules) == 0
+    assert client.get("/api/v1/basket", headers={"X-Basket-Token": token}).status_code == 200
+    frozen.advance(timedelta(seconds=1))  # its time is up: at most a second later, the sweep takes it
+    assert service.sweep_expired(sim.store, frozen, rules) == 1
+
+
 def test_past_the_cap_making_a_guest_basket_forgets_the_one_untouched_longest(make_app):
     from datetime import timedelta
 
