@@ -20,7 +20,7 @@ T = TypeVar("T")
 STALE_CODE = "VERSION_MISMATCH"
 
 #: record class → (its fields' values as a tuple, field name → place), or None where
-#: `dataclasses.replace` must do it (a field outside __init__, or a __post_init__)
+#: `dataclasses.replace` must do it (a field outside __init__ or keyword-only, or a __post_init__)
 _layouts: dict[type, tuple[Callable[[Any], tuple], dict[str, int]] | None] = {}
 
 
@@ -31,7 +31,7 @@ def replace(record: T, **changes: Any) -> T:
     layout = _layouts.get(cls, False)
     if layout is False:
         fields = dataclasses.fields(cls)
-        plain = len(fields) > 1 and all(f.init for f in fields) and not hasattr(cls, "__post_init__")
+        plain = len(fields) > 1 and all(f.init and not f.kw_only for f in fields) and not hasattr(cls, "__post_init__")
         names = [f.name for f in fields]
         layout = _layouts[cls] = (attrgetter(*names), {name: n for n, name in enumerate(names)}) if plain else None
     if layout is None:

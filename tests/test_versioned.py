@@ -43,3 +43,14 @@ def test_a_record_with_post_init_or_derived_fields_is_left_to_dataclasses_replac
     assert versioned.replace(Checked("a"), version=2).derived == "a@2"
     with pytest.raises(ValueError):
         versioned.replace(Checked("a"), version=0)
+
+
+@dataclass(frozen=True)
+class KeywordOnly:
+    id: str
+    version: int = field(default=1, kw_only=True)
+
+
+def test_a_record_with_keyword_only_fields_is_left_to_dataclasses_replace():
+    """Its fields cannot be passed by position, as the fast path makes records."""
+    assert versioned.replace(KeywordOnly("a"), version=2) == KeywordOnly("a", version=2)

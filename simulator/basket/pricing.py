@@ -60,6 +60,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from math import lcm
+from operator import attrgetter
 from typing import NamedTuple
 
 from simulator.catalog.model import Product
@@ -110,6 +111,13 @@ def _scaled(amount_cents: int, ratio: tuple[int, int], divisor: int = 1) -> int:
     return rounded if amount_cents >= 0 else -rounded
 
 
+def _in_decimal(cents_attribute: str) -> property:
+    """A read-only Decimal view of an integer-cents attribute: how the priced records below
+    show their money to the world outside the engine."""
+    read = attrgetter(cents_attribute)
+    return property(lambda self: decimal(read(self)), doc=f"`{cents_attribute}` as a Decimal amount.")
+
+
 @dataclass(slots=True)  # slots: the engine reads and writes these fields in its inner loops
 class PricedLine:
     """A line as the engine prices it. The engine works in integer cents (exact and
@@ -127,21 +135,10 @@ class PricedLine:
     def left(self) -> int:
         return self.subtotal_cents - self.discount_cents
 
-    @property
-    def unit_price(self) -> Decimal:
-        return decimal(self.unit_cents)
-
-    @property
-    def subtotal(self) -> Decimal:
-        return decimal(self.subtotal_cents)
-
-    @property
-    def discount(self) -> Decimal:
-        return decimal(self.discount_cents)
-
-    @property
-    def total(self) -> Decimal:
-        return decimal(self.left)
+    unit_price = _in_decimal("unit_cents")
+    subtotal = _in_decimal("subtotal_cents")
+    discount = _in_decimal("discount_cents")
+    total = _in_decimal("left")
 
     @property
     def discounts(self) -> dict[str, Decimal]:
@@ -153,9 +150,7 @@ class AppliedPromotion(NamedTuple):  # tuples, as the coupons and taxes below: m
     amount_cents: int
     line_ids: tuple[str, ...]
 
-    @property
-    def amount(self) -> Decimal:
-        return decimal(self.amount_cents)
+    amount = _in_decimal("amount_cents")
 
 
 class CouponState(StrEnum):
@@ -188,9 +183,7 @@ class PricedTax(NamedTuple):
     gross_cents: int
     tax_cents: int
 
-    @property
-    def gross(self) -> Decimal:
-        return decimal(self.gross_cents)
+    gross = _in_decimal("gross_cents")
 
     @property
     def tax(self) -> Decimal:
@@ -214,13 +207,8 @@ class PricedBasket:
     def total_cents(self) -> int:
         return self.subtotal_cents - self.discount_cents
 
-    @property
-    def subtotal(self) -> Decimal:
-        return decimal(self.subtotal_cents)
-
-    @property
-    def discount(self) -> Decimal:
-        return decimal(self.discount_cents)
+    subtotal = _in_decimal("subtotal_cents")
+    discount = _in_decimal("discount_cents")
 
     @property
     def total(self) -> Decimal:

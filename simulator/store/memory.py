@@ -158,7 +158,12 @@ class InMemoryStore(Store):
     def _unindex_owner(self, kind: str, record: Any) -> None:
         owner = getattr(record, "owner_id", None)
         if owner is not None:
-            self._owners[kind][owner].discard(record.id)
+            owners = self._owners[kind]
+            owned = owners.get(owner)
+            if owned is not None:
+                owned.discard(record.id)
+                if not owned:  # an owner with nothing left goes too: guests come and go without bound
+                    del owners[owner]
 
     def update(self, kind, record_id, change, expected_version=None, *, seen=None, also=None):
         with self._lock:

@@ -4,6 +4,8 @@ import threading
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from simulator.basket.model import BASKET
 from simulator.catalog import service as catalog
 from simulator.catalog.model import PRODUCT
@@ -163,6 +165,22 @@ def test_the_sweep_forgets_abandoned_guest_baskets_only(client, sim, guest, froz
     assert_problem(client.get("/api/v1/basket", headers=guest), 404, "BASKET_NOT_FOUND")
 
 
+def test_the_sweep_never_takes_a_guest_basket_early_within_its_last_second(client, sim, frozen):
+    """Guest baskets are indexed to the second: touched at x.9 s, one is stamped x+1, so a
+    sweep 50 ms before its time is up leaves it (stamped x, it would go 50 ms early)."""
+    from simulator.basket import service
+
+    rules = service.BasketRules.from_settings(sim.settings)
+    frozen.advance(timedelta(seconds=(0.9 - frozen.timestamp() % 1) % 1))
+    basket, token = service.create_guest_basket(sim.store, frozen, rules)
+    assert round(basket.updated_at.timestamp() % 1, 3) == 0.9
+    frozen.advance(timedelta(seconds=rules.guest_ttl_seconds - 0.05))
+    assert service.sweep_expired(sim.store, frozen, rules) == 0
+    assert client.get("/api/v1/basket", headers={"X-Basket-Token": token}).status_code == 200
+    frozen.advance(timedelta(seconds=1))  # its time is up: at most a second later, the sweep takes it
+    assert service.sweep_expired(sim.store, frozen, rules) == 1
+
+
 def test_past_the_cap_making_a_guest_basket_forgets_the_one_untouched_longest(make_app):
     from datetime import timedelta
 
@@ -186,6 +204,22 @@ def test_past_the_cap_making_a_guest_basket_forgets_the_one_untouched_longest(ma
         assert_problem(client.get("/api/v1/basket", headers=gone), 404, "BASKET_NOT_FOUND")
     for kept in (first, fourth, fifth):  # first was touched after the others were made
         assert client.get("/api/v1/basket", headers=kept).status_code == 200
+
+
+def test_forgotten_guest_baskets_leave_no_owner_behind_in_the_memory_store(make_app):
+    """Anyone may make guest baskets: past the cap, nothing of the forgotten ones may stay
+    in memory, not even an empty entry of the store's owner index."""
+    from simulator.http.blueprints import EXTENSION
+    from simulator.store.memory import InMemoryStore
+
+    app = make_app(max_guest_baskets=2)
+    client, store = app.test_client(), app.extensions[EXTENSION].store
+    if not isinstance(store, InMemoryStore):
+        pytest.skip("the memory store's own index")
+    for _ in range(5):
+        assert client.post("/api/v1/baskets").status_code == 201
+    assert store.count(BASKET) == 2
+    assert len(store._owners[BASKET]) == 2
 
 
 def test_no_credentials_or_a_bad_token(client):
