@@ -4,8 +4,8 @@ The same key with the same body answers the first result again; the same key wit
 another body answers 422 `IDEMPOTENCY_KEY_REUSED`; a duplicate that arrives while
 the first is still running answers 409 `IDEMPOTENCY_KEY_IN_USE` (with `Retry-After`)
 instead of running twice. Plain Python over the store: a per-key record is claimed
-under `store.atomic()`, then the work runs outside the lock (it may be slow, as
-password hashing is), so other requests are never stalled behind it.
+in a `store.transaction`, then the work runs outside it (it may be slow, as password
+hashing is), so other requests are never stalled behind it.
 
 A failed attempt (the action raised) releases the key, so the client may retry.
 What is kept as the result is up to the caller: keep an id and re-render it rather
@@ -106,7 +106,10 @@ def run(
     key = check_key(key)
     record_id = hashlib.sha256(f"{scope}\0{key}".encode()).hexdigest()
     now = clock.timestamp()
-    with store.atomic():
+    claim = IdempotencyRecord(record_id, scope, body_fingerprint, KeyState.PENDING, None, now, now + ttl_seconds)
+
+    def claim_it() -> Outcome[T] | None:
+        """The kept outcome of an earlier request with the key, or None once this one claimed it."""
         current = store.get(IDEMPOTENCY, record_id)
         if _expired(current, now):
             EXPIRY.delete(store, current)  # a finished one may expire; a running one never does
@@ -122,20 +125,28 @@ def run(
                     headers={"Retry-After": "1"},
                 )
             return Outcome(current.result, True)
-        claim = IdempotencyRecord(record_id, scope, body_fingerprint, KeyState.PENDING, None, now, now + ttl_seconds)
         store.put(IDEMPOTENCY, claim)
-    try:
-        result = action()
-    except BaseException:
-        with store.atomic():
-            if store.get(IDEMPOTENCY, record_id) == claim:  # ==, not `is`: a shared store returns copies
-                store.delete(IDEMPOTENCY, record_id)
-        raise
-    with store.atomic():
+        return None
+
+    def release() -> None:
+        if store.get(IDEMPOTENCY, record_id) == claim:  # ==, not `is`: a shared store returns copies
+            store.delete(IDEMPOTENCY, record_id)
+
+    def keep(result: T) -> None:
         if store.get(IDEMPOTENCY, record_id) == claim:
             done = dataclasses.replace(claim, state=KeyState.DONE, result=result)
             store.put(IDEMPOTENCY, done)
             EXPIRY.added(store, done)
+
+    earlier = store.transaction(claim_it)
+    if earlier is not None:
+        return earlier
+    try:
+        result = action()
+    except BaseException:
+        store.transaction(release)
+        raise
+    store.transaction(lambda: keep(result))
     return Outcome(result, False)
 
 

@@ -81,12 +81,15 @@ def create_guest_basket(store: Store, clock: Clock, rules: BasketRules) -> tuple
     """A new guest basket and the raw token that reaches it (only its digest is kept).
     Past `max_guest_baskets`, the longest untouched one is forgotten."""
     token = new_token()
-    with store.atomic():
+
+    def create() -> Basket:
         basket = _new_basket(store, clock.now(), guest_owner(token), None)
         store.put(BASKET, basket)
         GUEST_AGES.added(store, basket)
         GUEST_AGES.evict_beyond(store, rules.max_guest_baskets)
-    return basket, token
+        return basket
+
+    return store.transaction(create), token
 
 
 def guest_basket(store: Store, clock: Clock, rules: BasketRules, token: str) -> Basket:
@@ -102,16 +105,19 @@ def guest_basket(store: Store, clock: Clock, rules: BasketRules, token: str) -> 
 
 def customer_basket(store: Store, clock: Clock, customer_id: str) -> Basket:
     """The customer's basket, created empty on first use (under the lock: once)."""
-    found = store.by_owner(BASKET, customer_id)  # the common case, without the lock
+    found = store.by_owner(BASKET, customer_id)  # the common case: one read
     if found:
         return found[0]
-    with store.atomic():
+
+    def create() -> Basket:
         found = store.by_owner(BASKET, customer_id)
         if found:
             return found[0]
         basket = _new_basket(store, clock.now(), customer_id, customer_id)
         store.put(BASKET, basket)
         return basket
+
+    return store.transaction(create)
 
 
 def _expired(basket: Basket, clock: Clock, rules: BasketRules) -> bool:

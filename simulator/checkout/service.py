@@ -224,7 +224,7 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
         email = accounts.get_customer(store, basket.customer_id).email
     elif not email:
         raise validation_error({"email": "guests give an email to check out"})
-    with store.atomic():  # priced and shown at one moment: the basket is priced once
+    def open_it() -> CheckoutView:  # priced and shown at one moment: the basket is priced once
         view = baskets.view(store, clock, basket, rules)
         _ensure_checkoutable(view)
         now = clock.now()
@@ -240,6 +240,8 @@ def open_checkout(store: Store, clock: Clock, rules: baskets.BasketRules, basket
         store.put(BASKET_CHECKOUTS, BasketCheckouts(basket.id, checkout.id, closed_id))
         AGES.added(store, checkout)
         return show(store, clock, rules, checkout.owner_id, checkout.id, view)
+
+    return store.transaction(open_it)
 
 
 def _close_open_one(store: Store, clock: Clock, basket_id: str) -> str | None:
@@ -269,14 +271,16 @@ def _ensure_checkoutable(view: baskets.BasketView) -> None:
 
 
 def _change(store: Store, clock: Clock, checkout_id: str, expected_version: int | None, edit: Callable[[Checkout], Checkout]) -> Checkout:
-    with store.atomic():  # the age index moves with the record
+    def change() -> Checkout:  # the age index moves with the record
         before = store.get(CHECKOUT, checkout_id)
         changed = versioned.change(
             store, CHECKOUT, checkout_id, edit,
             now=clock.now(), expected_version=expected_version, missing=_not_found, label="checkout",
         )
         AGES.replaced(store, before, changed)
-    return changed
+        return changed
+
+    return store.transaction(change)
 
 
 def _forget_links(store: Store, checkout: Checkout) -> None:
@@ -451,11 +455,13 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
             payment = Payment(current.payment_type, PaymentState.PENDING, amount)
         return dataclasses.replace(current, payment=payment)
 
-    with store.atomic():
+    def pay_it() -> None:
         _change(store, clock, checkout_id, expected_version, edit)
         if token is not None:  # the new link replaces any earlier one of this checkout
             _forget_links(store, store.get(CHECKOUT, checkout_id))
             store.put(REDIRECT_TOKEN, RedirectToken(token_digest(token), checkout_id))
+
+    store.transaction(pay_it)
     view = show(store, clock, rules, owner_id, checkout_id)
     payment = view.checkout.payment
     if payment is None:  # the totals moved while paying: the payment no longer fits them
@@ -522,8 +528,10 @@ def ensure_current(store: Store, clock: Clock, rules: baskets.BasketRules, check
 
 def complete(store: Store, clock: Clock, checkout_id: str, order_id: str) -> Checkout:
     """The checkout became order `order_id`: no step can be taken any more."""
-    with store.atomic():
+    def complete_it() -> Checkout:
         completed = _change(store, clock, checkout_id, None,
                             lambda current: dataclasses.replace(current, status=CheckoutStatus.COMPLETED, order_id=order_id))
         _unlist(store, completed)  # a basket's open checkout is the only one an order can come from
-    return completed
+        return completed
+
+    return store.transaction(complete_it)

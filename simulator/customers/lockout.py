@@ -145,7 +145,7 @@ def _settle_attempt(
     password was, so guesses beyond the threshold learn nothing. Correct passwords
     sent in parallel are not locked out by each other.
     """
-    with store.atomic():
+    def settle() -> None:
         by_email, by_address = _raise_if_locked(store, clock, rules, email_key, client_address)
         if succeeded:
             clear_attempts(store, email_key)
@@ -155,6 +155,8 @@ def _settle_attempt(
         if client_address:
             _count_failure(store, ADDRESS_AGES, client_address, by_address, now, rules.login_failures_per_address,
                            rules.max_login_failure_records)
+
+    store.transaction(settle)
 
 
 def _count_failure(store: Store, ages: TimeIndex, key: str, recent: tuple[float, ...], now: float, keep: int, cap: int) -> None:

@@ -58,7 +58,7 @@ def open_session(store: Store, clock: Clock, rules: CustomerRules, customer: Cus
     raw = new_token()
     now = clock.now()
     record = AuthToken(token_digest(raw), customer.id, now, now + timedelta(seconds=rules.token_ttl_seconds))
-    with store.atomic():
+    def open_it() -> None:
         lockout.still_the_password_checked(store, customer, invalid_credentials)
         live = []
         for token in store.by_owner(AUTH_TOKEN, customer.id):
@@ -70,6 +70,8 @@ def open_session(store: Store, clock: Clock, rules: CustomerRules, customer: Cus
         for token in live[: max(0, len(live) - MAX_SESSIONS + 1)]:
             store.delete(AUTH_TOKEN, token.id)
         store.put(AUTH_TOKEN, record)
+
+    store.transaction(open_it)
     return Session(customer, raw, record.expires_at)
 
 

@@ -134,6 +134,14 @@ class Store(ABC):
     def atomic(self) -> AbstractContextManager:
         """Hold the store's write lock across several reads and writes."""
 
+    def transaction(self, body: Callable[[], T]) -> T:
+        """`body()` as under `atomic()`, returning what it returns. A shared store may run it
+        optimistically, without the write lock, and then more than once: `body` must act
+        only through the store (and by raising), and may see an inconsistent moment on a run
+        whose writes are then discarded. Inside `atomic()` or another transaction it joins it."""
+        with self.atomic():
+            return body()
+
     @abstractmethod
     def snapshot(self) -> AbstractContextManager:
         """Several reads that must see one moment (ids, then their records), without a write

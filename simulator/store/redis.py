@@ -79,6 +79,8 @@ JOURNAL_CAP = 20_000
 #: Records read or written per round trip in bulk operations.
 CHUNK = 2000
 OPTIMISTIC_ATTEMPTS = 200
+#: Optimistic runs of a `transaction` before it runs under the lock (which always goes through).
+TRANSACTION_ATTEMPTS = 4
 #: Connections per process and client: past them a round trip waits for one (a second at
 #: most) instead of failing, as hundreds of requests of a busy worker can be on their way.
 CONNECTIONS = 100
@@ -86,10 +88,14 @@ CONNECTIONS = 100
 _DELETED = object()  # a buffered deletion
 _NOT_AHEAD = object()  # not among the reads read ahead
 
-# One script applies every write: checks first (the lock, compare-and-set), then the ops.
+# One script applies every write: checks first (the lock, then that what the writes were
+# computed from is unchanged), then the ops.
 # ARGV: prefix, lock token ('' = the lock must be free), release (0/1), the shared-state
-# version key (bumped when a local kind changes), number of checks,
-# checks (kind, id, expected raw) ..., then ops:
+# version key (bumped when a local kind changes), number of checks, checks of 4 each:
+#   R kind id raw       the record is these bytes     N kind id -    the record is absent
+#   J kind count -      a local kind's journal count  O kind owner ids  the owner's ids, \0-joined
+#   S name size -       a named set's size            M name member 0|1  a member is in the set
+# then ops:
 #   P kind id raw owner journal | D kind id journal | A name member | R name member
 #   L kind id deleted at seq journal
 COMMIT = """
@@ -101,11 +107,25 @@ if token == '' then
 elseif lock ~= token then
   return 'LOST'
 end
+local function holds(check, a, b, c)
+  if check == 'R' then return redis.call('GET', P .. 'r:' .. a .. ':' .. b) == c end
+  if check == 'N' then return redis.call('EXISTS', P .. 'r:' .. a .. ':' .. b) == 0 end
+  if check == 'J' then return (redis.call('GET', P .. 'js:' .. a) or '0') == b end
+  if check == 'S' then return redis.call('ZCARD', P .. 's:' .. a) == tonumber(b) end
+  if check == 'M' then return (redis.call('ZSCORE', P .. 's:' .. a, b) ~= false) == (c == '1') end
+  if check == 'O' then
+    local ids = {}
+    for n, member in ipairs(redis.call('ZRANGEBYLEX', P .. 'w:' .. a, '[' .. b .. '\\0', '(' .. b .. '\\1')) do
+      ids[n] = string.sub(member, #b + 2)
+    end
+    return table.concat(ids, '\\0') == c
+  end
+  error('unknown check ' .. tostring(check))
+end
 local i = 6
 for _ = 1, tonumber(ARGV[5]) do
-  local current = redis.call('GET', P .. 'r:' .. ARGV[i] .. ':' .. ARGV[i + 1])
-  if current ~= ARGV[i + 2] then return 'CONFLICT' end
-  i = i + 3
+  if not holds(ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]) then return 'CONFLICT' end
+  i = i + 4
 end
 local function journal(kind, id)
   redis.call('INCR', ARGV[4])
@@ -352,15 +372,30 @@ def feistel_id(seed: int, number: int) -> int:
 
 
 class _Section:
-    """The writes of one `atomic()` block, buffered until it commits."""
+    """The writes of one `atomic()` block or `transaction`, buffered until it commits."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, *, optimistic: bool = False) -> None:
         self.token = token
         self.records: dict[str, dict[str, Any]] = {}  # kind → id → record or _DELETED
         self.sets: dict[str, dict[str, bool]] = {}  # name → member → present
         self.ops: list[str] = []
         self.log_seqs: dict[str, int] = {}
         self.local_written: set[str] = set()
+        #: An optimistic section (no lock) keeps what it read, as COMMIT's checks: (type, a, b) → c.
+        self.reads: dict[tuple[str, str, str], Any] | None = {} if optimistic else None
+        self.needs_lock = False  # it made a read its commit cannot check (even if the body caught _NeedsLock)
+
+    def read(self, check: str, a: str, b: str, c: Any = "") -> None:
+        """What an optimistic section's commit must find unchanged (the first read counts)."""
+        if self.reads is not None:
+            self.reads.setdefault((check, a, b), c)
+
+    def checks(self) -> list[Any]:
+        return [item for (check, a, b), c in (self.reads or {}).items() for item in (check, a, b, c)]
+
+
+class _NeedsLock(Exception):
+    """An optimistic section made a call its commit cannot check: it runs again under the lock."""
 
 
 class _AheadReads:
@@ -465,10 +500,14 @@ class RedisStore(Store):
         if local is not None:
             with self._local_lock:
                 self._refresh(kind, local)
+                self._read_local(section, kind, local)
                 return local.records.get(record_id)
-        raw = _NOT_AHEAD if section is not None else self._taken_ahead("records", kind, record_id)
+        # Read ahead before a locked section is older than the lock; an optimistic one checks it.
+        raw = _NOT_AHEAD if section is not None and section.reads is None else self._taken_ahead("records", kind, record_id)
         if raw is _NOT_AHEAD:
             raw = self.client.get(self._record_key(kind, record_id))
+        if section is not None:
+            self._read_record(section, kind, record_id, raw)
         if raw is None:
             return None
         record = self.codec.decode(kind, raw)
@@ -488,15 +527,41 @@ class RedisStore(Store):
 
     def _get_many(self, kind: str, ids: list[str]) -> list[Any]:
         local = self._local.get(kind)
+        section = self._section()
         if local is not None:
             with self._local_lock:
                 self._refresh(kind, local)
+                self._read_local(section, kind, local)
                 return [local.records.get(record_id) for record_id in ids]
         found: list[Any] = []
         for start in range(0, len(ids), CHUNK):
-            keys = [self._record_key(kind, record_id) for record_id in ids[start : start + CHUNK]]
-            found.extend(self.codec.decode_many(kind, self.client.mget(keys)))
+            chunk = ids[start : start + CHUNK]
+            raws = self.client.mget([self._record_key(kind, record_id) for record_id in chunk])
+            if section is not None:
+                for record_id, raw in zip(chunk, raws):
+                    self._read_record(section, kind, record_id, raw)
+            found.extend(self.codec.decode_many(kind, raws))
         return found
+
+    @staticmethod
+    def _read_record(section: _Section, kind: str, record_id: str, raw: bytes | None) -> None:
+        if raw is None:
+            section.read("N", kind, record_id)
+        else:
+            section.read("R", kind, record_id, raw)
+
+    @staticmethod
+    def _read_local(section: _Section | None, kind: str, local: _LocalKind) -> None:
+        """A read of a local kind's copy: an optimistic section's commit checks it is still current."""
+        if section is not None:
+            section.read("J", kind, str(local.count))
+
+    def _lock_needed(self) -> None:
+        """Raise for a read an optimistic section's commit cannot check (it runs under the lock)."""
+        section = self._section()
+        if section is not None and section.reads is not None:
+            section.needs_lock = True
+            raise _NeedsLock
 
     def put(self, kind: str, record: Any) -> None:
         self._write(kind, record.id, record)
@@ -560,11 +625,13 @@ class RedisStore(Store):
         section = self._section()
         buffered = section.records.get(kind) if section is not None else None
         local = self._local.get(kind)
+        if not buffered and local is not None:
+            with self._local_lock:
+                self._refresh(kind, local)
+                self._read_local(section, kind, local)
+                return len(local.records)
+        self._lock_needed()
         if not buffered:
-            if local is not None:
-                with self._local_lock:
-                    self._refresh(kind, local)
-                    return len(local.records)
             return self.client.zcard(f"{self.prefix}o:{kind}")
         # Buffered writes: count the stored ids, then what the buffer adds or takes away.
         ids = list(buffered)
@@ -583,6 +650,7 @@ class RedisStore(Store):
         if local is not None and not self._buffered(kind):
             with self._local_lock:
                 self._refresh(kind, local)
+                self._read_local(self._section(), kind, local)
                 return [local.records[record_id] for record_id in local.ids]
         ids = self._stored_ids(kind, None, None)
         return self._merged(kind, ids, self._get_many(kind, ids))
@@ -592,8 +660,10 @@ class RedisStore(Store):
         if local is not None:
             with self._local_lock:
                 self._refresh(kind, local)
+                self._read_local(self._section(), kind, local)
                 start = (0 if after is None else local.ids.bisect_right(after)) + offset
                 return list(local.ids.islice(start, None if limit is None else start + limit))
+        self._lock_needed()
         low = "-" if after is None else f"({after}"
         if limit is None:
             ids = self.client.zrangebylex(f"{self.prefix}o:{kind}", low, "+")
@@ -633,16 +703,22 @@ class RedisStore(Store):
     def by_owner(self, kind: str, owner_id: str) -> list[Any]:
         keep = lambda r: getattr(r, "owner_id", None) == owner_id  # noqa: E731
         if kind in self._local:
+            self._lock_needed()
             members = self.client.zrangebylex(f"{self.prefix}w:{kind}", f"[{owner_id}\0", f"({owner_id}\x01")
             ids = [member.decode().partition("\0")[2] for member in members]
             return self._merged(kind, ids, self._get_many(kind, ids), keep=keep)
-        pairs = _NOT_AHEAD if self._section() is not None else self._taken_ahead("owned", kind, owner_id)
+        section = self._section()
+        pairs = _NOT_AHEAD if section is not None and section.reads is None else self._taken_ahead("owned", kind, owner_id)
         if pairs is _NOT_AHEAD:
             pairs = self._by_owner(args=[self.prefix, kind, owner_id])
         ids, raws = [raw_id.decode() for raw_id in pairs[0::2]], pairs[1::2]
         records = self.codec.decode_many(kind, raws)
-        if self._section() is None:
+        if section is None:
             self._remember(kind, ids, raws, records)
+        else:
+            section.read("O", kind, owner_id, "\0".join(ids))
+            for record_id, raw in zip(ids, raws):
+                self._read_record(section, kind, record_id, raw)
         return self._merged(kind, ids, records, keep=keep)
 
     def _remember(self, kind: str, ids: list[str], raws: list[bytes | None], records: list[Any]) -> None:
@@ -690,7 +766,7 @@ class RedisStore(Store):
                 section = self._buffering(lambda: also(current, new))
                 ops.extend(section.ops)
                 kinds |= section.records.keys() | section.local_written
-            outcome = self._try_commit(ops, token="", checks=[kind, record_id, raw])
+            outcome = self._try_commit(ops, token="", checks=["R", kind, record_id, raw])
             if outcome == "OK":
                 self._written(kinds)
                 return answer
@@ -756,6 +832,60 @@ class RedisStore(Store):
                 raise StoreUnavailable("the store lock expired before the change was written; nothing was written")
             self._written(section.records.keys() | section.local_written)
 
+    def transaction(self, body: Callable[[], T]) -> T:
+        """`body()` without the lock: its reads are kept and its writes buffered, and one
+        script commits the writes only if every read still holds and no section holds the
+        lock; else `body` runs again. A failure it raises stands only once its reads are
+        checked the same way. After TRANSACTION_ATTEMPTS conflicts, or at a read the commit
+        cannot check (a scan, a sequence, the change log), it runs under the lock."""
+        if self._section() is not None:
+            return body()  # joins the enclosing section
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            section = self._sections.current = _Section("", optimistic=True)
+            try:
+                result = body()
+            except _NeedsLock:
+                break
+            except UNAVAILABLE + (StoreUnavailable,):
+                raise
+            except Exception:
+                self._sections.current = None
+                if section.needs_lock:
+                    break
+                if self._settle(section, [], attempt):
+                    raise  # it read what is still so: the failure stands
+                continue
+            finally:
+                self._sections.current = None
+            if section.needs_lock:
+                break
+            if self._settle(section, section.ops, attempt):
+                return result
+        with self.atomic():
+            return body()
+
+    def _settle(self, section: _Section, ops: list[str], attempt: int) -> bool:
+        """Commit an optimistic section's `ops` if its reads still hold, once no section holds
+        the lock; False when a read no longer holds (nothing written: run it again)."""
+        checks = section.checks()
+        if not checks and not ops:
+            return True
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            outcome = self._try_commit(ops, token="", checks=checks)
+            if outcome == "OK":
+                self._written(section.records.keys() | section.local_written)
+                return True
+            if outcome == "CONFLICT":
+                for check, kind, _ in section.reads:
+                    if check == "J":  # the local copy catches up before the next run reads it
+                        self._local[kind].dirty = True
+                time.sleep(random.uniform(0, 0.0005 * 2**attempt))  # racers: spread the runs out
+                return False
+            if time.monotonic() > deadline:
+                raise StoreUnavailable(f"the store stayed locked for {LOCK_WAIT_SECONDS:g} s")
+            self._wait_out(outcome)
+
     def _take_lock(self, token: str) -> None:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
         pause = 0.001
@@ -779,7 +909,7 @@ class RedisStore(Store):
 
     def _try_commit(self, ops: list, *, token: str, release: bool = False, checks: list | None = None) -> str:
         checks = checks or []
-        outcome = self._commit(args=[self.prefix, token, "1" if release else "0", self.version_key, len(checks) // 3, *checks, *ops])
+        outcome = self._commit(args=[self.prefix, token, "1" if release else "0", self.version_key, len(checks) // 4, *checks, *ops])
         return outcome.decode() if isinstance(outcome, bytes) else outcome
 
     def _commit_now(self, ops: list, kinds: Iterable[str]) -> None:
@@ -826,6 +956,7 @@ class RedisStore(Store):
         return found
 
     def next_seq(self, name: str) -> int:
+        self._lock_needed()  # numbers in the order of the commits that use them (events, orders)
         return self.client.hincrby(f"{self.prefix}seq", name, 1)
 
     # -- named ordered sets ------------------------------------------------------------------
@@ -849,18 +980,24 @@ class RedisStore(Store):
         section = self._section()
         buffered = section.sets.get(name, {}) if section is not None else {}
         if not buffered:
-            return self.client.zcard(key)
+            size = self.client.zcard(key)
+            if section is not None:
+                section.read("S", name, str(size))
+            return size
         # This section's own writes, not committed yet, count where they change membership:
         # only they are looked up (ZMSCORE), never the whole set (an age index holds 50,000).
         pipe = self.client.pipeline(transaction=False)
         pipe.zcard(key)
         pipe.zmscore(key, list(buffered))
         size, scores = pipe.execute()
-        for present, score in zip(buffered.values(), scores):
+        section.read("S", name, str(size))
+        for (member, present), score in zip(buffered.items(), scores):
+            section.read("M", name, member, "0" if score is None else "1")
             size += (present and score is None) - (not present and score is not None)
         return size
 
     def set_members(self, name: str, after: str | None = None, limit: int | None = None) -> list[str]:
+        self._lock_needed()
         section = self._section()
         buffered = section.sets.get(name, {}) if section is not None else {}
         low = "-" if after is None else f"({after}"
@@ -885,6 +1022,8 @@ class RedisStore(Store):
             with self.atomic():
                 return self.log_change(kind, record_id, deleted, at)
         # Under the lock no one else logs: the next number is known without a round trip each.
+        # (An optimistic section could not keep the log in the order of its commits.)
+        self._lock_needed()
         if kind not in section.log_seqs:
             section.log_seqs[kind] = int(self.client.get(f"{self.prefix}l:{kind}:n") or 0)
         seq = section.log_seqs[kind] = section.log_seqs[kind] + 1
@@ -902,13 +1041,17 @@ class RedisStore(Store):
         if local is not None:  # as fresh as the local copy: no round trip when it is current
             with self._local_lock:
                 self._refresh(kind, local)
+                self._read_local(section, kind, local)
                 return local.log_seq
+        self._lock_needed()
         return int(self.client.get(f"{self.prefix}l:{kind}:n") or 0)
 
     def oldest_valid_seq(self, kind: str) -> int:
+        self._lock_needed()
         return int(self.client.get(f"{self.prefix}l:{kind}:f") or 0)
 
     def changes_since(self, kind: str, seq: int, limit: int) -> list[Change]:
+        self._lock_needed()
         up_to = "+inf"
         local = self._local.get(kind)
         if local is not None:  # no further than the local copy reaches: it is never behind what the log says

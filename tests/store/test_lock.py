@@ -9,7 +9,7 @@ import redis
 
 from simulator.store.redis import RedisStore, connect
 from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
-from tests.store.test_store import CODEC, Thing
+from tests.store.things import CODEC, Thing
 from tests.test_offload import run_under_gevent
 
 
@@ -22,7 +22,7 @@ def test_under_gevent_no_other_greenlet_runs_while_a_section_holds_the_lock(redi
         from dataclasses import replace
 
         from simulator.store.redis import RedisStore, connect
-        from tests.store.test_store import CODEC, Thing
+        from tests.store.things import CODEC, Thing
 
         def reads_during_a_section(generation, straight):
             store = RedisStore(connect({redis_url!r}), CODEC, generation, 0, straight=straight)

@@ -1,48 +1,14 @@
 """The store interface, held by each implementation: in memory, and Redis (a real
 redis-server, tests/helpers/redis_server.py)."""
 
-import threading
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 
 import pytest
 
-from simulator.store import InMemoryStore, ReadAhead, RecordNotFound, VersionConflict, encode_id
-from simulator.store.codec import Codec
+from simulator.store import ReadAhead, RecordNotFound, VersionConflict, encode_id
 from tests.helpers.redis_server import redis_server, redis_url, round_trips  # noqa: F401 (fixtures)
-
-
-@dataclass(frozen=True, slots=True)
-class Thing:
-    id: str
-    owner_id: str | None = None
-    count: int = 0
-    version: int = 1
-
-
-CODEC = Codec({"thing": Thing})
-
-
-def _run_at_once(*targets: Callable[[], object]) -> None:
-    """Run each target in a thread of its own, all at once, and wait for them all."""
-    threads = [threading.Thread(target=target) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-
-@pytest.fixture(params=["memory", "redis"])
-def make_store(request):
-    """store(seed=0): a new, empty store of the implementation under test."""
-    if request.param == "memory":
-        return InMemoryStore
-    from simulator.store.redis import RedisStore, connect
-
-    client = connect(request.getfixturevalue("redis_url"))
-    return lambda seed=0: RedisStore(client, CODEC, uuid.uuid4().hex[:10], seed)
+from tests.store.things import Thing, run_at_once
 
 
 def test_put_get_delete_and_order(make_store):
@@ -94,7 +60,7 @@ def test_concurrent_updates_lose_nothing(make_store):
         for _ in range(500):
             store.update("thing", "t_1", lambda t: replace(t, count=t.count + 1))
 
-    _run_at_once(*[bump] * 8)
+    run_at_once(*[bump] * 8)
     assert store.get("thing", "t_1").count == 4000
 
 
@@ -113,7 +79,7 @@ def test_updates_from_a_record_read_earlier_lose_nothing_and_carry_their_writes(
                 also=lambda before, after: store.set_add("counts", f"{before.count}>{after.count}"),
             )
 
-    _run_at_once(*[bump] * 8)
+    run_at_once(*[bump] * 8)
     assert store.get("thing", "t_1").count == 1600
     assert store.set_members("counts") == sorted(f"{n}>{n + 1}" for n in range(1600))
 
@@ -142,7 +108,7 @@ def test_a_named_sequence_never_repeats_under_concurrent_callers(make_store):
     def draw():
         seen.extend(store.next_seq("ids") for _ in range(500))
 
-    _run_at_once(*[draw] * 8)
+    run_at_once(*[draw] * 8)
     assert sorted(seen) == list(range(1, 4001))
 
 
@@ -227,16 +193,6 @@ def test_a_section_reads_its_own_writes(make_store):
 
 
 # -- Redis: what several processes sharing one store see ----------------------------------
-@pytest.fixture
-def two_processes(redis_url):  # noqa: F811
-    """Two stores over the same generation, as two worker processes would hold them."""
-    from simulator.store.redis import RedisStore, connect
-
-    generation = uuid.uuid4().hex[:10]
-    return [RedisStore(connect(redis_url), CODEC, generation, 0, local_kinds=("thing",), straight=connect(redis_url, straight=True))
-            for _ in range(2)]
-
-
 def test_a_failing_section_writes_nothing(two_processes):
     store, _ = two_processes
     store.put("thing", Thing("t_c"))
@@ -289,7 +245,7 @@ def test_sections_of_two_processes_exclude_each_other(two_processes):
                 current = store.get("thing", "t_1")
                 store.put("thing", replace(current, count=current.count + 1))
 
-    _run_at_once(*(partial(bump, store) for store in (one, other, one, other)))
+    run_at_once(*(partial(bump, store) for store in (one, other, one, other)))
     assert one.get("thing", "t_1").count == 400
 
 
@@ -301,7 +257,7 @@ def test_optimistic_updates_of_two_processes_lose_nothing(two_processes):
         for _ in range(100):
             store.update("thing", "t_1", lambda t: replace(t, count=t.count + 1))
 
-    _run_at_once(*(partial(bump, store) for store in (one, other, one, other)))
+    run_at_once(*(partial(bump, store) for store in (one, other, one, other)))
     assert other.get("thing", "t_1").count == 400
 
 
@@ -323,15 +279,6 @@ def test_a_lost_lease_writes_nothing(two_processes):
 
 
 # -- Redis: reads a request names ahead --------------------------------------------------------
-@pytest.fixture
-def shared_pair(redis_url):  # noqa: F811
-    """Two stores over the same generation, no local kinds: every read goes to Redis."""
-    from simulator.store.redis import RedisStore, connect
-
-    generation = uuid.uuid4().hex[:10]
-    return [RedisStore(connect(redis_url), CODEC, generation, 0) for _ in range(2)]
-
-
 CUSTOMER_AHEAD = ReadAhead(owner_of=("thing", "s_1"), records=("thing",), owned=("thing",))
 
 

@@ -1,0 +1,91 @@
+"""On Redis (SIM_STORE=redis://…) the frequent writes are transactions that take no store
+lock: a new guest basket, a login, a checkout opened and walked to the order's payment,
+an `Idempotency-Key` claimed. What they read is checked when they commit, so a
+write that races them makes them run again instead of being lost (tests/store)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from simulator.http.blueprints import EXTENSION
+from simulator.store.redis import ACQUIRE
+from tests.helpers.accounts import bearer, register, registration
+from tests.helpers.redis_server import redis_server, redis_url, round_trips  # noqa: F401 (fixtures)
+from tests.helpers.shopping import CARD_OK, Shopper, affordable_products
+
+ACQUIRE_SHA = hashlib.sha1(ACQUIRE.encode()).hexdigest().encode()
+
+
+@pytest.fixture
+def shared_app(make_app, redis_url):  # noqa: F811
+    return make_app(store=redis_url)
+
+
+def locks_taken(trips: list[bytes]) -> int:
+    return sum(ACQUIRE_SHA in trip for trip in trips)
+
+
+def without_lock(round_trips, action):  # noqa: F811
+    trips = round_trips.during(action)
+    assert trips, "the action made no round trip: the probe counts nothing"
+    assert locks_taken(trips) == 0, trips
+    return trips
+
+
+def test_the_probe_sees_a_lock_taken(shared_app, round_trips):  # noqa: F811
+    """A section under the lock is counted (else the tests below could not fail)."""
+    store = shared_app.extensions[EXTENSION].store
+
+    def section() -> None:
+        with store.atomic():
+            store.next_seq("probe")
+
+    section()  # scripts loaded
+    trips = round_trips.during(section)
+    assert locks_taken(trips) == 1, trips
+
+
+def test_a_new_guest_basket_takes_no_lock(shared_app, round_trips):  # noqa: F811
+    client = shared_app.test_client()
+    client.post("/api/v1/baskets")  # scripts loaded
+    without_lock(round_trips, lambda: client.post("/api/v1/baskets").status_code == 201 or pytest.fail("no basket"))
+
+
+def test_a_login_takes_no_lock(shared_app, round_trips):  # noqa: F811
+    client = shared_app.test_client()
+    details = registration()
+    register(client, details["email"], password=details["password"])
+    login = {"email": details["email"], "password": details["password"]}
+
+    def log_in() -> None:
+        answer = client.post("/api/v1/auth/login", json=login)
+        assert answer.status_code == 200, answer.get_json()
+
+    without_lock(round_trips, log_in)
+    wrong = lambda: client.post("/api/v1/auth/login", json={**login, "password": "Wrong-password-1"})  # noqa: E731
+    without_lock(round_trips, lambda: wrong().status_code == 401 or pytest.fail("the wrong password got in"))
+
+
+def test_a_checkout_walked_to_its_payment_takes_no_lock(shared_app, round_trips):  # noqa: F811
+    client = shared_app.test_client()
+    token, _ = register(client)
+    shopper = Shopper(client, bearer(token))
+    product = affordable_products(shared_app.extensions[EXTENSION].store)[0]
+    shopper.add(product)
+    opened: list[str] = []
+    without_lock(round_trips, lambda: opened.append(shopper.open()))
+    without_lock(round_trips, lambda: shopper.ready_to_pay(opened[0]))
+    without_lock(round_trips, lambda: shopper.pay(opened[0], {"card": CARD_OK}))
+
+
+def test_an_idempotency_key_is_claimed_without_a_lock(shared_app, round_trips):  # noqa: F811
+    """Registering with a key: the key's claim and its result (the account itself is made
+    under the lock: it numbers a webhook event)."""
+    client = shared_app.test_client()
+    details = registration()
+    answer = client.post("/api/v1/customers", json=details, headers={"Idempotency-Key": "one"})
+    assert answer.status_code == 201, answer.get_json()
+    trips = round_trips.during(lambda: client.post("/api/v1/customers", json=details, headers={"Idempotency-Key": "one"}))
+    assert locks_taken(trips) == 0, trips

@@ -1,0 +1,178 @@
+"""`store.transaction(body)`: `body()` as under `atomic()`. On Redis it runs without the
+lock, and its commit checks that what it read still holds (else it runs again); a read
+the commit cannot check sends it under the lock. (In memory a section's writes are made
+as it goes: the domain raises before it writes, so only Redis is asked to discard them.)"""
+
+from dataclasses import replace
+from functools import partial
+
+import pytest
+
+from simulator.store.redis import ACQUIRE
+from tests.helpers.redis_server import redis_server, redis_url, round_trips  # noqa: F401 (fixtures)
+from tests.store.things import Thing, run_at_once
+
+
+def bump(store, record_id: str = "t_1") -> int:
+    """Read a record, then write it one higher: a lost update shows as a lower count."""
+    current = store.get("thing", record_id)
+    store.put("thing", replace(current, count=current.count + 1))
+    return current.count + 1
+
+
+# -- both stores -----------------------------------------------------------------------------
+def test_a_transaction_commits_its_writes_and_answers_what_the_body_returns(make_store):
+    store = make_store()
+    store.put("thing", Thing("t_1"))
+    assert store.transaction(partial(bump, store)) == 1
+    assert store.get("thing", "t_1").count == 1
+
+
+def test_concurrent_transactions_lose_no_update(make_store):
+    store = make_store()
+    store.put("thing", Thing("t_1"))
+
+    def bumps() -> None:
+        for _ in range(50):
+            store.transaction(partial(bump, store))
+
+    run_at_once(*[bumps] * 6)
+    assert store.get("thing", "t_1").count == 300
+
+
+# -- Redis: two processes, no lock -------------------------------------------------------------
+def test_a_transaction_that_raises_writes_nothing_on_redis(shared_pair):
+    store, _ = shared_pair
+    store.put("thing", Thing("t_1"))
+
+    def refused() -> None:
+        bump(store)
+        store.set_add("open", "m_1")
+        raise LookupError("refused")
+
+    with pytest.raises(LookupError):
+        store.transaction(refused)
+    assert store.get("thing", "t_1").count == 0 and store.set_members("open") == []
+
+
+def test_a_transaction_inside_a_section_joins_it_on_redis(shared_pair):
+    store, _ = shared_pair
+    store.put("thing", Thing("t_1"))
+    with pytest.raises(LookupError), store.atomic():
+        store.transaction(partial(bump, store))
+        raise LookupError("the section fails after the transaction")
+    assert store.get("thing", "t_1").count == 0
+
+
+def test_transactions_of_two_processes_lose_no_update(shared_pair):
+    one, other = shared_pair
+    one.put("thing", Thing("t_1"))
+
+    def bumps(store) -> None:
+        for _ in range(50):
+            store.transaction(partial(bump, store))
+
+    run_at_once(*(partial(bumps, store) for store in (one, other, one, other)))
+    assert other.get("thing", "t_1").count == 200
+
+
+def test_a_write_between_the_read_and_the_commit_runs_the_body_again(shared_pair):
+    one, other = shared_pair
+    one.put("thing", Thing("t_1"))
+    runs = []
+
+    def body() -> int:
+        count = bump(one)
+        if not runs:  # another process writes what this run read, before it commits
+            other.put("thing", Thing("t_1", count=10))
+        runs.append(count)
+        return count
+
+    assert one.transaction(body) == 11
+    assert runs == [1, 11] and other.get("thing", "t_1").count == 11
+
+
+@pytest.mark.parametrize("read", ["missing record", "owned", "set size", "local kind"])
+def test_every_kind_of_read_is_checked_at_the_commit(redis_url, read):  # noqa: F811
+    """A write by another process to what the body read (a record found missing, an owner's
+    records, a set's size, a local kind's copy) makes its run start again."""
+    import uuid
+
+    from simulator.store.redis import RedisStore, connect
+    from tests.store.things import CODEC
+
+    generation = uuid.uuid4().hex[:10]
+    local = ("thing",) if read == "local kind" else ()
+    one, other = (RedisStore(connect(redis_url), CODEC, generation, 0, local_kinds=local) for _ in range(2))
+    one.put("thing", Thing("t_1", owner_id="alice"))
+    reads = {
+        "missing record": (lambda: one.get("thing", "t_2") is None, lambda: other.put("thing", Thing("t_2"))),
+        "owned": (lambda: len(one.by_owner("thing", "alice")), lambda: other.put("thing", Thing("t_3", owner_id="alice"))),
+        "set size": (lambda: one.set_size("open"), lambda: other.set_add("open", "m_1")),
+        "local kind": (lambda: one.get("thing", "t_1").count, lambda: other.put("thing", Thing("t_1", count=5))),
+    }
+    look, change = reads[read]
+    seen = []
+
+    def body() -> None:
+        seen.append(look())
+        if len(seen) == 1:
+            change()
+        one.put("thing", Thing("t_9"))
+
+    one.transaction(body)
+    assert len(seen) == 2 and seen[0] != seen[1]
+
+
+def test_a_failure_stands_only_if_what_it_read_still_holds(shared_pair):
+    one, other = shared_pair
+    one.put("thing", Thing("t_1"))
+    runs = []
+
+    def body() -> str:
+        current = one.get("thing", "t_1")
+        runs.append(current.count)
+        if current.count == 0:
+            other.put("thing", Thing("t_1", count=1))  # meanwhile the refusal stops being true
+            raise LookupError("count is 0")
+        return "went through"
+
+    assert one.transaction(body) == "went through" and runs == [0, 1]
+    with pytest.raises(LookupError):  # and one that still holds is raised
+        one.transaction(lambda: (_ for _ in ()).throw(LookupError("plain")))
+
+
+def test_a_read_the_commit_cannot_check_runs_the_body_under_the_lock(shared_pair, round_trips):  # noqa: F811
+    import hashlib
+
+    one, _ = shared_pair
+    one.put("thing", Thing("t_1"))
+    runs = []
+
+    def body() -> int:
+        runs.append(1)
+        bump(one)
+        return one.next_seq("numbers")  # numbered in commit order: only under the lock
+
+    one.transaction(body)  # scripts loaded
+    acquire = hashlib.sha1(ACQUIRE.encode()).hexdigest().encode()
+    trips = round_trips.during(lambda: one.transaction(body))
+    assert sum(acquire in trip for trip in trips) == 1
+    assert len(runs) == 4 and one.get("thing", "t_1").count == 2  # each call's first run left nothing
+
+
+def test_a_transaction_does_not_commit_while_a_section_holds_the_lock(two_processes):
+    one, other = two_processes
+    one.put("thing", Thing("t_1"))
+    order = []
+
+    def body() -> None:
+        bump(other)
+        if not order:
+            order.append("read")
+            with one.atomic():  # another process takes the lock and writes what this run read
+                bump(one)
+                order.append("section")
+
+    other.transaction(body)
+    assert one.get("thing", "t_1").count == 2 and order == ["read", "section"]
