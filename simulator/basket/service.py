@@ -264,7 +264,7 @@ def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_
     same product add up, capped at stock and the per-line maximum, with a notice for each
     capped line. Returns (the customer's basket, whether a guest basket was merged): an
     expired or unknown token merges nothing, and the login still succeeds."""
-    with store.atomic():
+    def merge() -> tuple[Basket, bool]:
         try:
             guest = guest_basket(store, clock, rules, token)
         except DomainError:
@@ -304,7 +304,9 @@ def merge_guest_basket(store: Store, clock: Clock, rules: BasketRules, customer_
 
         merged = _change(store, clock, target, None, edit)
         GUEST_AGES.delete(store, guest)
-    return merged, True
+        return merged, True
+
+    return store.transaction(merge)
 
 
 # -- pricing a basket ---------------------------------------------------------------------
