@@ -3,6 +3,8 @@ token, or a guest by `X-Basket-Token`. Shared by the basket, checkout and order 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import request
 
 from simulator.customers import auth
@@ -59,6 +61,17 @@ def read_ahead(environ: dict) -> ReadAhead | None:
         return auth.read_ahead(environ, owned=(BASKET, ORDER))
     token = environ.get(_BASKET_TOKEN_ENVIRON, "").strip()
     return ReadAhead(owner=service.guest_owner(token), owned=(BASKET,)) if token else None
+
+
+def read_ahead_under(path: str) -> Callable[[dict], ReadAhead | None]:
+    """`read_ahead` for requests to `path` or below it; None for others (a route group's own)."""
+    below = path + "/"
+
+    def ahead(environ: dict) -> ReadAhead | None:
+        requested = environ.get("PATH_INFO", "")
+        return read_ahead(environ) if requested == path or requested.startswith(below) else None
+
+    return ahead
 
 
 def caller_owner_id() -> str:

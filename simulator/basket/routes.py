@@ -8,7 +8,6 @@ from flask import url_for
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
 from simulator.http.openapi import CALLER_SECURITY, IF_MATCH, LOCATION
 from simulator.schemas import ProblemSchema
-from simulator.store import ReadAhead
 
 from . import callers, service
 from .callers import NO_BASKET, basket_rules, caller_basket
@@ -22,11 +21,9 @@ blp = Blueprint(
 _BASKET_PATH = f"{blp.url_prefix}/basket"  # the caller's basket; not /baskets, which makes a new one
 
 
-def read_ahead(environ: dict) -> ReadAhead | None:
-    """The first reads of a request to this blueprint's basket routes (callers.read_ahead),
-    for a shared store to bring with the request's freshness check; None for other routes."""
-    path = environ.get("PATH_INFO", "")
-    return callers.read_ahead(environ) if path == _BASKET_PATH or path.startswith(_BASKET_PATH + "/") else None
+#: The first reads of a request to the caller's basket (callers.read_ahead), for a shared store
+#: to bring with the request's freshness check; None for other routes.
+read_ahead = callers.read_ahead_under(_BASKET_PATH)
 
 
 def basket_answer(basket, status: int = 200, sim=None):

@@ -6,7 +6,7 @@ from html import escape
 
 from flask import Response, redirect, url_for
 
-from simulator.basket.callers import NO_BASKET, basket_rules, caller_basket, caller_owner_id
+from simulator.basket.callers import NO_BASKET, basket_rules, caller_basket, caller_owner_id, read_ahead_under
 from simulator.customers.auth import optional_customer
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
 from simulator.http.openapi import CALLER_SECURITY, IF_MATCH, LOCATION
@@ -34,6 +34,9 @@ blp = Blueprint(
 pay_page = Blueprint(
     "payment_page", __name__, url_prefix="/payments", description="The simulator's page for redirect payments (PayPal-like).", strict_query=False,
 )
+
+#: A checkout's steps read the caller first, then their basket and orders (pricing): read ahead.
+read_ahead = read_ahead_under(f"{blp.url_prefix}/checkout")
 
 STEP_CONFLICT = ("A step taken before its predecessor: the code names the missing step (`missing_step`). `CHECKOUT_COMPLETED`: it became an order. "
                  "`CHECKOUT_CLOSED`: its basket was ordered through another checkout. `BASKET_NOT_FOUND`: its basket is gone.")

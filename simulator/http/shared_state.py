@@ -1,7 +1,7 @@
 """With a shared store, each request starts by catching up with the other workers
 (`Runtime.refresh`: one round trip to Redis), before the simulation middleware reads
-the config in force. What the request will read first (`ahead(environ)`: the caller's
-basket, say) rides along in that round trip. When Redis cannot be reached the request
+the config in force. What the request will read first (the first of `aheads(environ)`
+to name some: the caller's basket, say) rides along in that round trip. When Redis cannot be reached the request
 answers 503 STORE_UNAVAILABLE at once, problem+json, instead of hanging or failing later."""
 
 from __future__ import annotations
@@ -23,13 +23,20 @@ Ahead = Callable[[dict], ReadAhead | None]
 
 
 class CatchUp:
-    def __init__(self, app, runtime, ahead: Ahead) -> None:
-        self.app, self.runtime, self.ahead = app, runtime, ahead
+    def __init__(self, app, runtime, aheads: tuple[Ahead, ...]) -> None:
+        self.app, self.runtime, self.aheads = app, runtime, aheads
+
+    def _ahead(self, environ: dict) -> ReadAhead | None:
+        for ahead in self.aheads:
+            found = ahead(environ)
+            if found is not None:
+                return found
+        return None
 
     def __call__(self, environ, start_response):
         runtime = self.runtime
         try:
-            runtime.refresh(self.ahead(environ))
+            runtime.refresh(self._ahead(environ))
         except runtime.unavailable as error:
             log.warning("store unavailable: %s", error)
             return wsgi_problem(start_response, 503, STORE_UNAVAILABLE, STORE_UNAVAILABLE_DETAIL, headers=[("Retry-After", "1")])
@@ -39,5 +46,6 @@ class CatchUp:
             runtime.request_done()
 
 
-def install(app, ahead: Ahead) -> None:
-    app.wsgi_app = CatchUp(app.wsgi_app, app.extensions[EXTENSION], ahead)
+def install(app, *aheads: Ahead) -> None:
+    """`aheads`: each route group's reads ahead; the first that names some is read."""
+    app.wsgi_app = CatchUp(app.wsgi_app, app.extensions[EXTENSION], aheads)

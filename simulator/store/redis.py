@@ -384,6 +384,8 @@ class _Section:
         #: An optimistic section (no lock) keeps what it read, as COMMIT's checks: (type, a, b) → c.
         self.reads: dict[tuple[str, str, str], Any] | None = {} if optimistic else None
         self.needs_lock = False  # it made a read its commit cannot check (even if the body caught _NeedsLock)
+        self.first_run = True  # an optimistic run may start from what its request read last
+        self.seen: dict[str, dict[tuple[str, str], Any]] = {"records": {}, "owned": {}}  # what it read: read again, the same
 
     def read(self, check: str, a: str, b: str, c: Any = "") -> None:
         """What an optimistic section's commit must find unchanged (the first read counts)."""
@@ -400,17 +402,21 @@ class _NeedsLock(Exception):
 
 class _AheadReads:
     """What a ReadAhead brought for one request: raw records by (kind, id), and {id, raw, ...}
-    by (kind, owner). Each is taken once; a write of its kind by the request drops it."""
+    by (kind, owner). Each is taken once; a write of its kind by the request drops it.
+
+    What the request has read outside sections since (`recent`, the same two tables) may
+    start its optimistic sections' first runs: their commits check it still holds."""
 
     def __init__(self, records: dict[tuple[str, str], bytes | None], owned: dict[tuple[str, str], list]) -> None:
         self.records, self.owned = records, owned
+        self.recent: dict[str, dict[tuple[str, str], Any]] = {"records": {}, "owned": {}}
 
     def take(self, table: str, kind: str, key: str) -> Any:
         return getattr(self, table).pop((kind, key), _NOT_AHEAD)
 
     def forget(self, kinds: Iterable[str]) -> None:
         kinds = set(kinds)
-        for table in (self.records, self.owned):
+        for table in (self.records, self.owned, *self.recent.values()):
             for key in [key for key in table if key[0] in kinds]:
                 del table[key]
 
@@ -502,10 +508,10 @@ class RedisStore(Store):
                 self._refresh(kind, local)
                 self._read_local(section, kind, local)
                 return local.records.get(record_id)
-        # Read ahead before a locked section is older than the lock; an optimistic one checks it.
-        raw = _NOT_AHEAD if section is not None and section.reads is None else self._taken_ahead("records", kind, record_id)
+        raw = self._known("records", section, kind, record_id)
         if raw is _NOT_AHEAD:
             raw = self.client.get(self._record_key(kind, record_id))
+        self._keep_read("records", section, kind, record_id, raw)
         if section is not None:
             self._read_record(section, kind, record_id, raw)
         if raw is None:
@@ -708,9 +714,10 @@ class RedisStore(Store):
             ids = [member.decode().partition("\0")[2] for member in members]
             return self._merged(kind, ids, self._get_many(kind, ids), keep=keep)
         section = self._section()
-        pairs = _NOT_AHEAD if section is not None and section.reads is None else self._taken_ahead("owned", kind, owner_id)
+        pairs = self._known("owned", section, kind, owner_id)
         if pairs is _NOT_AHEAD:
             pairs = self._by_owner(args=[self.prefix, kind, owner_id])
+        self._keep_read("owned", section, kind, owner_id, pairs)
         ids, raws = [raw_id.decode() for raw_id in pairs[0::2]], pairs[1::2]
         records = self.codec.decode_many(kind, raws)
         if section is None:
@@ -842,6 +849,7 @@ class RedisStore(Store):
             return body()  # joins the enclosing section
         for attempt in range(TRANSACTION_ATTEMPTS):
             section = self._sections.current = _Section("", optimistic=True)
+            section.first_run = attempt == 0  # later runs read anew what the request read before
             try:
                 result = body()
             except _NeedsLock:
@@ -1083,6 +1091,8 @@ class RedisStore(Store):
         if owner:
             records.update(((record_kind, owner), raw) for record_kind, raw in zip(ahead.records, raws))
             by_owner.update(((owned_kind, owner), pairs) for owned_kind, pairs in zip(ahead.owned, owned))
+            for owned_kind, pairs in zip(ahead.owned, owned):  # each also by its id (a basket read by id later)
+                records.update(((owned_kind, record_id.decode()), raw) for record_id, raw in zip(pairs[0::2], pairs[1::2]))
         self._ahead.reads = _AheadReads(records, by_owner)
         return version
 
@@ -1090,9 +1100,32 @@ class RedisStore(Store):
         """Drop what this greenlet's request read ahead and has not used (at its end)."""
         self._ahead.reads = None
 
-    def _taken_ahead(self, table: str, kind: str, key: str) -> Any:
+    def _known(self, table: str, section: _Section | None, kind: str, key: str) -> Any:
+        """What a read (`table`: "records" by id, "owned" by owner) answers from without a
+        round trip, else _NOT_AHEAD. Outside a section: what the request read ahead, once.
+        Under the lock: nothing (read anew). In an optimistic section: what it read already,
+        or on its first run what its request read ahead or read last (its commit checks it)."""
         reads = getattr(self._ahead, "reads", None)
-        return _NOT_AHEAD if reads is None else reads.take(table, kind, key)
+        if section is None:
+            return _NOT_AHEAD if reads is None else reads.take(table, kind, key)
+        if section.reads is None:
+            return _NOT_AHEAD
+        known = section.seen[table].get((kind, key), _NOT_AHEAD)
+        if known is _NOT_AHEAD and reads is not None and section.first_run:
+            known = reads.take(table, kind, key)
+            if known is _NOT_AHEAD:
+                known = reads.recent[table].get((kind, key), _NOT_AHEAD)
+        return known
+
+    def _keep_read(self, table: str, section: _Section | None, kind: str, key: str, value: Any) -> None:
+        """Keep what a read brought: for the rest of an optimistic section, or (outside one) for
+        the first run of the request's next optimistic section."""
+        if section is None:
+            reads = getattr(self._ahead, "reads", None)
+            if reads is not None:
+                reads.recent[table][(kind, key)] = value
+        elif section.reads is not None:
+            section.seen[table][(kind, key)] = value
 
     # -- local kinds ---------------------------------------------------------------------------
     def observe(self, counts: Mapping[str, int]) -> None:

@@ -72,3 +72,21 @@ def test_a_customer_basket_add_is_two_round_trips(shared_client, round_trips):  
     add()
     trips = round_trips.during(add)
     assert len(trips) == 2, trips
+
+
+def test_a_checkout_step_is_three_round_trips(shared_client, round_trips):  # noqa: F811
+    """The freshness check with the caller read ahead (session, customer, basket, orders),
+    the checkout, and the step's commit (a transaction: no lock; the basket it prices is
+    the one read ahead, checked at the commit)."""
+    from tests.helpers.shopping import INLINE_DE, Shopper
+
+    token, _ = register(shared_client)
+    shopper = Shopper(shared_client, bearer(token))
+    product_id = first_products(shared_client, 1)[0]
+    answer = shopper.call("post", "/api/v1/basket/items", json={"product_id": product_id, "quantity": 1})
+    assert answer.status_code == 200, answer.get_json()
+    checkout_id = shopper.open()
+    shopper.step(checkout_id, "shipping-address", {"address": INLINE_DE})  # scripts loaded
+    trips = round_trips.during(lambda: shopper.step(checkout_id, "billing-address", {"same_as_shipping": True}))
+    assert len(trips) == 3, trips
+    assert shopper.call("get", f"/api/v1/checkout/{checkout_id}").get_json()["billing_same_as_shipping"] is True

@@ -8,6 +8,7 @@ from functools import partial
 
 import pytest
 
+from simulator.store import ReadAhead
 from simulator.store.redis import ACQUIRE
 from tests.helpers.redis_server import redis_server, redis_url, round_trips  # noqa: F401 (fixtures)
 from tests.store.things import Thing, run_at_once
@@ -176,3 +177,18 @@ def test_a_transaction_does_not_commit_while_a_section_holds_the_lock(two_proces
 
     other.transaction(body)
     assert one.get("thing", "t_1").count == 2 and order == ["read", "section"]
+
+
+def test_a_first_run_starts_from_what_the_request_read_and_a_stale_one_runs_again(shared_pair, round_trips):  # noqa: F811
+    one, other = shared_pair
+    one.put("thing", Thing("t_1", owner_id="alice"))
+    one.read_ahead(ReadAhead(owner="alice", owned=("thing",)))  # a request starts: its reads are kept
+    assert one.get("thing", "t_1").count == 0
+    trips = round_trips.during(lambda: one.transaction(partial(bump, one)))
+    assert len(trips) == 1, trips  # the commit only: the record came from the request's read
+    other.put("thing", Thing("t_1", owner_id="alice", count=10))  # meanwhile, another process
+    assert one.get("thing", "t_1").count == 10
+    other.put("thing", Thing("t_1", owner_id="alice", count=20))
+    assert one.transaction(partial(bump, one)) == 21  # the read of 10 no longer held: read anew
+    one.forget_ahead()  # the request is over: nothing kept
+    assert other.transaction(partial(bump, other)) == 22
