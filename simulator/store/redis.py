@@ -299,12 +299,10 @@ def connect(url: str, *, straight: bool = False) -> redis.Redis:
     """A client with short timeouts: a Redis that is down or stuck answers an error within a
     second or two instead of holding a request. One connection pool per process, made
     when first used (after gunicorn forked the worker). With `straight`, its connections
-    wait for Redis without letting other greenlets run (`_Straight`; over TLS they stay
-    cooperative)."""
-    options = {}
-    if straight:
-        plain = redis.connection.parse_url(url).get("connection_class", redis.connection.Connection)
-        options["connection_class"] = _STRAIGHT.get(plain, plain)
+    wait for Redis without letting other greenlets run (`_Straight`); without, only their
+    check for waiting data does (`_PollsAtOnce`). Over TLS they are redis-py's own."""
+    plain = redis.connection.parse_url(url).get("connection_class", redis.connection.Connection)
+    options = {"connection_class": (_STRAIGHT if straight else _AT_ONCE).get(plain, plain)}
     pool = redis.BlockingConnectionPool.from_url(
         url, max_connections=CONNECTIONS, timeout=1.0, socket_timeout=1.0, socket_connect_timeout=1.0,
         health_check_interval=10, retry_on_timeout=False, client_name="alegra-sim", **options,
@@ -312,7 +310,22 @@ def connect(url: str, *, straight: bool = False) -> redis.Redis:
     return redis.Redis(connection_pool=pool)
 
 
-class _Straight:
+class _PollsAtOnce:
+    """A connection whose check for waiting data (an answer, the peer's close), which the
+    pool makes before every command, polls with the standard library: gevent's poll lets
+    every ready greenlet run first, even with no timeout (some 5 % of a busy worker's CPU)."""
+
+    def can_read(self, timeout: float = 0) -> bool:
+        if timeout != 0:
+            return super().can_read(timeout)
+        if self._sock is None:
+            self.connect()
+        poller = _original("select", "poll")()
+        poller.register(self._sock, select.POLLIN)
+        return bool(poller.poll(0))
+
+
+class _Straight(_PollsAtOnce):
     """A connection whose socket is the standard library's even where gevent patched it: a
     round trip holds the whole process for its real duration (a tenth of a millisecond
     on loopback) instead of letting every ready greenlet run before its answer is read.
@@ -328,16 +341,6 @@ class _Straight:
             sock.settimeout(timeout)
         return sock
 
-    def can_read(self, timeout: float = 0) -> bool:
-        """Whether anything (an answer, the peer's close) waits on the socket. redis-py asks
-        `select.poll`, which gevent patched: even with no timeout that lets every ready
-        greenlet run first (the pool asks before every command)."""
-        if self._sock is None:
-            self.connect()
-        poller = _original("select", "poll")()
-        poller.register(self._sock, select.POLLIN)
-        return bool(poller.poll(None if timeout is None else timeout * 1000))
-
 
 class _StraightConnection(_Straight, redis.connection.Connection):
     pass
@@ -347,8 +350,18 @@ class _StraightUnixConnection(_Straight, redis.connection.UnixDomainSocketConnec
     pass
 
 
+class _AtOnceConnection(_PollsAtOnce, redis.connection.Connection):
+    pass
+
+
+class _AtOnceUnixConnection(_PollsAtOnce, redis.connection.UnixDomainSocketConnection):
+    pass
+
+
 _STRAIGHT = {redis.connection.Connection: _StraightConnection,
              redis.connection.UnixDomainSocketConnection: _StraightUnixConnection}
+_AT_ONCE = {redis.connection.Connection: _AtOnceConnection,
+            redis.connection.UnixDomainSocketConnection: _AtOnceUnixConnection}
 
 
 def _patched(module: str) -> bool:

@@ -69,3 +69,39 @@ def test_after_a_round_trip_under_the_lock_failed_sections_go_cooperatively_unti
     assert store.get("thing", "t_1") == Thing("t_1")
     with pytest.raises(redis.exceptions.ConnectionError), store.atomic():  # once one succeeded, straight again
         pass
+
+
+def test_under_gevent_the_pools_check_for_waiting_data_lets_no_other_greenlet_run(redis_url):  # noqa: F811
+    # The pool asks a connection whether data waits before every command. gevent's poll
+    # lets every ready greenlet run first even with no timeout; the store's connections
+    # poll with the standard library. Counted: how many times a busy greenlet ran during
+    # 200 such checks, on redis-py's own connection and on the store's.
+    answer = run_under_gevent(f"""
+        import redis
+
+        from simulator.store.redis import connect
+
+        def runs_during_checks(client):
+            connection = client.connection_pool.get_connection()
+            connection.connect()
+            runs = [0]
+
+            def busy():
+                while True:
+                    runs[0] += 1
+                    gevent.sleep(0)
+
+            other = gevent.spawn(busy)
+            gevent.sleep(0)
+            before = runs[0]
+            for _ in range(200):
+                assert not connection.can_read()
+            during = runs[0] - before
+            other.kill()
+            client.connection_pool.release(connection)
+            return during
+
+        print(runs_during_checks(redis.Redis.from_url({redis_url!r})), runs_during_checks(connect({redis_url!r})))
+    """)
+    plain, store = map(int, answer.split())
+    assert plain > 0 and store == 0, answer
