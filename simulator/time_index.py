@@ -120,9 +120,9 @@ class TimeIndex:
         dropped = 0
         while True:
             with store.atomic():
-                excess = store.set_size(self.name) - cap
-                if excess <= 0:  # the common case: one O(1) look
+                if store.set_size_at_most(self.name, cap):  # the common case: one O(1) look
                     return dropped
+                excess = store.set_size(self.name) - cap
                 members = store.set_members(self.name, limit=min(excess, self.batch))
                 dropped += self._settle(store, members, lambda record: self._forget(store, record, forget))
 

@@ -176,6 +176,12 @@ class Store(ABC):
     def set_size(self, name: str) -> int:
         """How many members the named set holds. O(1) (Redis: ZCARD)."""
 
+    def set_size_at_most(self, name: str, limit: int) -> bool:
+        """Whether the named set holds at most `limit` members: what a cap asks. A shared
+        store's transaction checks only that at its commit, not the exact size, which
+        racing adds change far more often than the answer."""
+        return self.set_size(name) <= limit
+
     @abstractmethod
     def set_members(self, name: str, after: str | None = None, limit: int | None = None) -> list[str]:
         """Up to `limit` (None: all) members greater than `after`, in lexical order.

@@ -95,6 +95,7 @@ _NOT_AHEAD = object()  # not among the reads read ahead
 #   R kind id raw       the record is these bytes     N kind id -    the record is absent
 #   J kind count -      a local kind's journal count  O kind owner ids  the owner's ids, \0-joined
 #   S name size -       a named set's size            M name member 0|1  a member is in the set
+#   W name bound 0|1    whether a set's size is at most `bound`
 # then ops:
 #   P kind id raw owner journal | D kind id journal | A name member | R name member
 #   L kind id deleted at seq journal
@@ -112,6 +113,7 @@ local function holds(check, a, b, c)
   if check == 'N' then return redis.call('EXISTS', P .. 'r:' .. a .. ':' .. b) == 0 end
   if check == 'J' then return (redis.call('GET', P .. 'js:' .. a) or '0') == b end
   if check == 'S' then return redis.call('ZCARD', P .. 's:' .. a) == tonumber(b) end
+  if check == 'W' then return (redis.call('ZCARD', P .. 's:' .. a) <= tonumber(b)) == (c == '1') end
   if check == 'M' then return (redis.call('ZSCORE', P .. 's:' .. a, b) ~= false) == (c == '1') end
   if check == 'O' then
     local ids = {}
@@ -997,25 +999,38 @@ class RedisStore(Store):
         section.ops.extend(ops)
 
     def set_size(self, name: str) -> int:
+        size, stored = self._set_sizes(name)
+        section = self._section()
+        if section is not None:
+            section.read("S", name, str(stored))
+        return size
+
+    def set_size_at_most(self, name: str, limit: int) -> bool:
+        size, stored = self._set_sizes(name)
+        section = self._section()
+        if section is not None:  # checked as asked: racing adds elsewhere change the size, rarely the answer
+            section.read("W", name, str(limit - (size - stored)), "1" if size <= limit else "0")
+        return size <= limit
+
+    def _set_sizes(self, name: str) -> tuple[int, int]:
+        """The set's size as this greenlet sees it, and as stored."""
         key = f"{self.prefix}s:{name}"
         section = self._section()
         buffered = section.sets.get(name, {}) if section is not None else {}
         if not buffered:
             size = self.client.zcard(key)
-            if section is not None:
-                section.read("S", name, str(size))
-            return size
+            return size, size
         # This section's own writes, not committed yet, count where they change membership:
         # only they are looked up (ZMSCORE), never the whole set (an age index holds 50,000).
         pipe = self.client.pipeline(transaction=False)
         pipe.zcard(key)
         pipe.zmscore(key, list(buffered))
-        size, scores = pipe.execute()
-        section.read("S", name, str(size))
+        stored, scores = pipe.execute()
+        size = stored
         for (member, present), score in zip(buffered.items(), scores):
             section.read("M", name, member, "0" if score is None else "1")
             size += (present and score is None) - (not present and score is not None)
-        return size
+        return size, stored
 
     def set_members(self, name: str, after: str | None = None, limit: int | None = None) -> list[str]:
         self._lock_needed()

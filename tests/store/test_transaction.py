@@ -192,3 +192,35 @@ def test_a_first_run_starts_from_what_the_request_read_and_a_stale_one_runs_agai
     assert one.transaction(partial(bump, one)) == 21  # the read of 10 no longer held: read anew
     one.forget_ahead()  # the request is over: nothing kept
     assert other.transaction(partial(bump, other)) == 22
+
+
+def test_a_cap_checked_runs_again_only_when_its_answer_changed(shared_pair):
+    """`set_size_at_most` is checked as asked: racing adds that leave the answer as it was do
+    not make the body run again (an age index grows with every new guest basket)."""
+    one, other = shared_pair
+    one.set_add("open", "m_1")
+
+    def runs_with(racing_member: str) -> list[bool]:
+        answers: list[bool] = []
+
+        def body() -> None:
+            answers.append(one.set_size_at_most("open", 2))
+            if len(answers) == 1:
+                other.set_add("open", racing_member)
+            one.put("thing", Thing("t_9"))
+
+        one.transaction(body)
+        return answers
+
+    assert runs_with("m_2") == [True]  # 2 members: still at most 2
+    assert runs_with("m_3") == [True, False]  # 3: the answer changed
+
+
+def test_a_cap_counts_the_sections_own_writes(make_store):
+    store = make_store()
+    store.set_add("open", "m_1")
+    with store.atomic():
+        store.set_add("open", "m_2")
+        assert store.set_size_at_most("open", 2) and not store.set_size_at_most("open", 1)
+        store.set_remove("open", "m_1")
+        assert store.set_size_at_most("open", 1)
