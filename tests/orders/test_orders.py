@@ -33,6 +33,22 @@ def test_the_lifecycle_follows_the_simulated_clock(shopper, products, frozen, si
     assert body["payment"]["state"] == "captured"
 
 
+def test_reading_an_order_takes_the_store_lock_only_when_a_status_is_due(shopper, products, frozen, sim, monkeypatch):
+    """A read that finds nothing due goes without the lock (on Redis it is shared by every
+    worker, and every order read took it); a due status is still moved under it."""
+    order = place(shopper, products)
+    sections = []
+    atomic = sim.store.atomic
+    monkeypatch.setattr(sim.store, "atomic", lambda: sections.append(1) or atomic())
+    read = lambda url: shopper.call("get", url).get_json()  # noqa: E731
+    assert read(f"/api/v1/orders/{order['id']}")["status"] == "placed"
+    assert [o["status"] for o in read("/api/v1/orders")] == ["placed"]
+    assert sections == []
+    frozen.advance(timedelta(seconds=sim.settings.order_seconds_to_paid))
+    assert read(f"/api/v1/orders/{order['id']}")["status"] == "paid"
+    assert sections
+
+
 def test_cash_on_delivery_is_paid_on_delivery(shopper, products, frozen):
     order = place(shopper, products, payment_type="cash_on_delivery")
     frozen.advance(timedelta(days=10))
