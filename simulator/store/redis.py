@@ -94,6 +94,7 @@ _NOT_AHEAD = object()  # not among the reads read ahead
 # version key (bumped when a local kind changes), number of checks, checks of 4 each:
 #   R kind id raw       the record is these bytes     N kind id -    the record is absent
 #   J kind count -      a local kind's journal count  O kind owner ids  the owner's ids, \0-joined
+#   V kind id stamp     a local record's journal count at its last change (its stamp)
 #   S name size -       a named set's size            M name member 0|1  a member is in the set
 #   W name bound 0|1    whether a set's size is at most `bound`
 # then ops:
@@ -112,6 +113,7 @@ local function holds(check, a, b, c)
   if check == 'R' then return redis.call('GET', P .. 'r:' .. a .. ':' .. b) == c end
   if check == 'N' then return redis.call('EXISTS', P .. 'r:' .. a .. ':' .. b) == 0 end
   if check == 'J' then return (redis.call('GET', P .. 'js:' .. a) or '0') == b end
+  if check == 'V' then return (redis.call('HGET', P .. 'jv:' .. a, b) or '0') == c end
   if check == 'S' then return redis.call('ZCARD', P .. 's:' .. a) == tonumber(b) end
   if check == 'W' then return (redis.call('ZCARD', P .. 's:' .. a) <= tonumber(b)) == (c == '1') end
   if check == 'M' then return (redis.call('ZSCORE', P .. 's:' .. a, b) ~= false) == (c == '1') end
@@ -131,7 +133,7 @@ for _ = 1, tonumber(ARGV[5]) do
 end
 local function journal(kind, id)
   redis.call('INCR', ARGV[4])
-  redis.call('INCR', P .. 'js:' .. kind)
+  redis.call('HSET', P .. 'jv:' .. kind, id, redis.call('INCR', P .. 'js:' .. kind))
   redis.call('LPUSH', P .. 'j:' .. kind, id)
   redis.call('LTRIM', P .. 'j:' .. kind, 0, JOURNAL_LAST)
 end
@@ -206,7 +208,7 @@ return 0
 """
 
 # ARGV: prefix, kind, since: {count, log seq} when nothing changed, {count, log seq, 'reload'}
-# when the journal no longer reaches back to `since`, else {count, log seq, 'delta', id, raw|nil, ...}.
+# when the journal no longer reaches back to `since`, else {count, log seq, 'delta', id, raw|nil, stamp, ...}.
 # (Every logged change of a local kind is journaled: the log position is current with the count.)
 CATCH_UP = """
 local P, kind, since = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -222,6 +224,7 @@ for _, id in ipairs(redis.call('LRANGE', P .. 'j:' .. kind, 0, behind - 1)) do
     seen[id] = true
     out[#out + 1] = id
     out[#out + 1] = redis.call('GET', P .. 'r:' .. kind .. ':' .. id) or false
+    out[#out + 1] = redis.call('HGET', P .. 'jv:' .. kind, id) or '0'
   end
 end
 return out
@@ -446,8 +449,12 @@ class _LocalKind:
         self.log_seq = 0  # the change log's position at that count
         self.known = 0  # the latest journal count seen in Redis
         self.dirty = True  # check Redis before the next read
+        #: Each record's stamp: the journal count of its last change (0: none since it was loaded
+        #: in bulk). A transaction that read it checks only that it is still the record's.
+        self.stamps: dict[str, int] = {}
 
-    def apply(self, record_id: str, record: Any | None) -> None:
+    def apply(self, record_id: str, record: Any | None, stamp: int) -> None:
+        self.stamps[record_id] = stamp
         if record is None:
             if self.records.pop(record_id, None) is not None:
                 self.ids.remove(record_id)
@@ -521,7 +528,7 @@ class RedisStore(Store):
         if local is not None:
             with self._local_lock:
                 self._refresh(kind, local)
-                self._read_local(section, kind, local)
+                self._read_local(section, kind, local, (record_id,))
                 return local.records.get(record_id)
         raw = self._known("records", section, kind, record_id)
         if raw is _NOT_AHEAD:
@@ -552,7 +559,7 @@ class RedisStore(Store):
         if local is not None:
             with self._local_lock:
                 self._refresh(kind, local)
-                self._read_local(section, kind, local)
+                self._read_local(section, kind, local, ids)
                 return [local.records.get(record_id) for record_id in ids]
         found: list[Any] = []
         for start in range(0, len(ids), CHUNK):
@@ -572,10 +579,17 @@ class RedisStore(Store):
             section.read("R", kind, record_id, raw)
 
     @staticmethod
-    def _read_local(section: _Section | None, kind: str, local: _LocalKind) -> None:
-        """A read of a local kind's copy: an optimistic section's commit checks it is still current."""
-        if section is not None:
+    def _read_local(section: _Section | None, kind: str, local: _LocalKind, ids: Iterable[str] | None = None) -> None:
+        """A read of a local kind's copy: an optimistic section's commit checks that it is still
+        current, record by record (`ids`: a change of another product does not matter), or
+        the whole kind's."""
+        if section is None:
+            return
+        if ids is None:
             section.read("J", kind, str(local.count))
+            return
+        for record_id in ids:
+            section.read("V", kind, record_id, str(local.stamps.get(record_id, 0)))
 
     def _lock_needed(self) -> None:
         """Raise for a read an optimistic section's commit cannot check (it runs under the lock)."""
@@ -901,7 +915,7 @@ class RedisStore(Store):
                 return True
             if outcome == "CONFLICT":
                 for check, kind, _ in section.reads:
-                    if check == "J":  # the local copy catches up before the next run reads it
+                    if check in ("J", "V"):  # the local copy catches up before the next run reads it
                         self._local[kind].dirty = True
                 time.sleep(random.uniform(0, 0.0005 * 2**attempt))  # racers: spread the runs out
                 return False
@@ -1204,10 +1218,10 @@ class RedisStore(Store):
             self._reload(kind, local)
             reply = self._catch_up(args=[self.prefix, kind, local.count])
         if len(reply) > 2:
-            pairs = reply[3:]
-            ids = [raw_id.decode() for raw_id in pairs[0::2]]
-            for record_id, record in zip(ids, self.codec.decode_many(kind, pairs[1::2])):
-                local.apply(record_id, record)
+            found = reply[3:]
+            ids = [raw_id.decode() for raw_id in found[0::3]]
+            for record_id, record, stamp in zip(ids, self.codec.decode_many(kind, found[1::3]), found[2::3]):
+                local.apply(record_id, record, int(stamp))
         local.count = local.known = max(int(reply[0]), local.count)
         local.log_seq = int(reply[1])
         local.dirty = False
@@ -1216,16 +1230,23 @@ class RedisStore(Store):
         """Read the whole kind, then let the journal catch up with what changed meanwhile."""
         count = int(self.client.get(f"{self.prefix}js:{kind}") or 0)
         records: dict[str, Any] = {}
+        stamps: dict[str, int] = {}
         after = "-"
         while True:
             ids = [i.decode() for i in self.client.zrangebylex(f"{self.prefix}o:{kind}", after, "+", start=0, num=CHUNK)]
             if not ids:
                 break
-            raws = self.client.mget([self._record_key(kind, record_id) for record_id in ids])
-            for record_id, record in zip(ids, self.codec.decode_many(kind, raws)):
+            pipe = self.client.pipeline(transaction=True)  # each record with its stamp, at one moment
+            pipe.mget([self._record_key(kind, record_id) for record_id in ids])
+            pipe.hmget(f"{self.prefix}jv:{kind}", ids)
+            raws, stamped = pipe.execute()
+            for record_id, record, stamp in zip(ids, self.codec.decode_many(kind, raws), stamped):
                 if record is not None:
                     records[record_id] = record
+                if stamp is not None:
+                    stamps[record_id] = int(stamp)
             after = f"({ids[-1]}"
         local.records = records
+        local.stamps = stamps
         local.ids = SortedList(records)
         local.count = count

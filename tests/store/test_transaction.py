@@ -224,3 +224,29 @@ def test_a_cap_counts_the_sections_own_writes(make_store):
         assert store.set_size_at_most("open", 2) and not store.set_size_at_most("open", 1)
         store.set_remove("open", "m_1")
         assert store.set_size_at_most("open", 1)
+
+
+def test_a_record_of_a_local_kind_is_checked_on_its_own(two_processes):
+    """A transaction that read one product runs again when that product changed, not when
+    another did (every order changes some product's stock)."""
+    one, other = two_processes
+    for record_id in ("t_1", "t_2"):
+        one.put("thing", Thing(record_id))
+    one.auto_refresh = other.auto_refresh = False  # as under a Runtime
+    one.observe({"thing": int(one.client.get(one.journal_count_keys()[0]))})
+    assert other.get("thing", "t_2") is not None  # loaded in bulk
+    racing = iter([("t_2", 1), ("t_1", 2), None])
+    seen = []
+
+    def body() -> None:
+        seen.append(other.get("thing", "t_1").count)
+        change = next(racing)
+        if change is not None and len(seen) < 3:
+            record_id, count = change
+            one.update("thing", record_id, lambda t, count=count: replace(t, count=count))
+        other.put("thing", Thing("t_9"))
+
+    other.transaction(body)  # t_2's change leaves the run standing
+    assert seen == [0]
+    other.transaction(body)  # t_1's change (a later stamp than the copy's) runs it again, caught up
+    assert seen == [0, 0, 2]
