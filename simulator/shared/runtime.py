@@ -87,13 +87,17 @@ class SharedRuntime(Runtime):
 
     def refresh(self, ahead: ReadAhead | None = None) -> None:
         store = self.store
-        version = self.read_version() if ahead is None else store.read_ahead(ahead)
+        if ahead is None:
+            version = self.read_version()
+            store.start_request()
+        else:
+            version = store.read_ahead(ahead)
         if version is not None and version == self.seen_version:
             return  # nothing changed since this process last looked: the common case, one round trip
-        if ahead is not None:
-            store.forget_ahead()  # read from a store that may be behind or replaced: the request reads anew
+        store.forget_ahead()  # read from a store that may be behind or replaced: the request reads anew
         self._catch_up()
         self.seen_version = version
+        self.store.start_request()  # the store in force now (a reset replaces it)
 
     def request_done(self) -> None:
         self.store.forget_ahead()

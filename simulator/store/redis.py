@@ -1138,6 +1138,11 @@ class RedisStore(Store):
         self._ahead.reads = _AheadReads(records, by_owner)
         return version
 
+    def start_request(self) -> None:
+        """This greenlet's request starts with nothing read ahead (or drops what it read ahead):
+        what it reads is still kept for its transactions' first runs (`_keep_read`)."""
+        self._ahead.reads = _AheadReads({}, {})
+
     def forget_ahead(self) -> None:
         """Drop what this greenlet's request read ahead and has not used (at its end)."""
         self._ahead.reads = None

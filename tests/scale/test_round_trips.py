@@ -90,3 +90,17 @@ def test_a_checkout_step_is_three_round_trips(shared_client, round_trips):  # no
     trips = round_trips.during(lambda: shopper.step(checkout_id, "billing-address", {"same_as_shipping": True}))
     assert len(trips) == 3, trips
     assert shopper.call("get", f"/api/v1/checkout/{checkout_id}").get_json()["billing_same_as_shipping"] is True
+
+
+def test_a_login_reads_each_record_once(shared_client, round_trips):  # noqa: F811
+    """Its transactions (the attempt counted, the session opened) start from what the login
+    read before them, checked at their commits, instead of reading it again."""
+    from tests.helpers.accounts import registration
+
+    details = registration()
+    register(shared_client, details["email"], password=details["password"])
+    log_in = lambda: shared_client.post("/api/v1/auth/login", json={"email": details["email"], "password": details["password"]})  # noqa: E731
+    assert log_in().status_code == 200
+    trips = round_trips.during(lambda: log_in().status_code == 200 or pytest.fail("the login failed"))
+    reads = [trip for trip in trips if trip.startswith(b"*2\r\n$3\r\nGET\r\n")]
+    assert len(reads) == len(set(reads)) and len(trips) <= 9, trips
