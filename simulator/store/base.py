@@ -96,6 +96,11 @@ class Store(ABC):
     @abstractmethod
     def count(self, kind: str) -> int: ...
 
+    def count_at_most(self, kind: str, limit: int) -> bool:
+        """Whether the kind holds at most `limit` records: what a cap asks (checked as such by
+        a shared store's transaction, as `set_size_at_most`)."""
+        return self.count(kind) <= limit
+
     @abstractmethod
     def values(self, kind: str) -> list[Any]:
         """A snapshot of every record of a kind, in id order."""
@@ -192,8 +197,9 @@ class Store(ABC):
 
     # -- change log ------------------------------------------------------------
     @abstractmethod
-    def log_change(self, kind: str, record_id: str, deleted: bool, at: float) -> int:
-        """Record that a record changed; returns its new sequence number."""
+    def log_change(self, kind: str, record_id: str, deleted: bool, at: float) -> None:
+        """Record that a record changed: it takes the kind's next sequence number, in the order
+        the changes are written (`last_seq` tells it once written)."""
 
     @abstractmethod
     def last_seq(self, kind: str) -> int: ...

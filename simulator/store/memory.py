@@ -237,9 +237,9 @@ class InMemoryStore(Store):
             return list(members.islice(start, None if limit is None else start + limit))
 
     # -- change log ------------------------------------------------------------
-    def log_change(self, kind: str, record_id: str, deleted: bool, at: float) -> int:
+    def log_change(self, kind: str, record_id: str, deleted: bool, at: float) -> None:
         with self._lock:
-            return self._logs[kind].record(record_id, deleted, at)
+            self._logs[kind].record(record_id, deleted, at)
 
     def last_seq(self, kind: str) -> int:
         return self._logs[kind].seq

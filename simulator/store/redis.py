@@ -97,9 +97,10 @@ _NOT_AHEAD = object()  # not among the reads read ahead
 #   V kind id stamp     a local record's journal count at its last change (its stamp)
 #   S name size -       a named set's size            M name member 0|1  a member is in the set
 #   W name bound 0|1    whether a set's size is at most `bound`
+#   K kind bound 0|1    whether a kind counts at most `bound`  X kind id 0|1  whether the id is stored
 # then ops:
 #   P kind id raw owner journal | D kind id journal | A name member | R name member
-#   L kind id deleted at seq journal
+#   L kind id deleted at seq journal (seq '': the next, numbered here in commit order)
 COMMIT = """
 local P = ARGV[1]
 local token = ARGV[2]
@@ -115,6 +116,8 @@ local function holds(check, a, b, c)
   if check == 'J' then return (redis.call('GET', P .. 'js:' .. a) or '0') == b end
   if check == 'V' then return (redis.call('HGET', P .. 'jv:' .. a, b) or '0') == c end
   if check == 'S' then return redis.call('ZCARD', P .. 's:' .. a) == tonumber(b) end
+  if check == 'K' then return (redis.call('ZCARD', P .. 'o:' .. a) <= tonumber(b)) == (c == '1') end
+  if check == 'X' then return (redis.call('ZSCORE', P .. 'o:' .. a, b) ~= false) == (c == '1') end
   if check == 'W' then return (redis.call('ZCARD', P .. 's:' .. a) <= tonumber(b)) == (c == '1') end
   if check == 'M' then return (redis.call('ZSCORE', P .. 's:' .. a, b) ~= false) == (c == '1') end
   if check == 'O' then
@@ -179,10 +182,10 @@ while i <= #ARGV do
   elseif op == 'L' then
     local base = P .. 'l:' .. ARGV[i + 1]
     local id, deleted, at, seq = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+    if seq == '' then seq = redis.call('INCR', base .. ':n') else redis.call('SET', base .. ':n', seq) end
     redis.call('ZADD', base .. ':e', seq, id)
     redis.call('HSET', base .. ':i', id, deleted .. '|' .. at)
     if deleted == '1' then redis.call('ZADD', base .. ':t', at, id) else redis.call('ZREM', base .. ':t', id) end
-    redis.call('SET', base .. ':n', seq)
     if ARGV[i + 6] == '1' then journal(ARGV[i + 1], id) end
     i = i + 7
   else
@@ -398,6 +401,7 @@ class _Section:
         self.sets: dict[str, dict[str, bool]] = {}  # name → member → present
         self.ops: list[str] = []
         self.log_seqs: dict[str, int] = {}
+        self.logged: set[str] = set()  # kinds an optimistic section logged changes of
         self.local_written: set[str] = set()
         #: An optimistic section (no lock) keeps what it read, as COMMIT's checks: (type, a, b) → c.
         self.reads: dict[tuple[str, str, str], Any] | None = {} if optimistic else None
@@ -666,19 +670,37 @@ class RedisStore(Store):
                 self._read_local(section, kind, local)
                 return len(local.records)
         self._lock_needed()
+        return self._counts(kind, buffered)[0]
+
+    def count_at_most(self, kind: str, limit: int) -> bool:
+        section = self._section()
+        if section is None or section.reads is None or kind in self._local:
+            return super().count_at_most(kind, limit)
+        total, stored = self._counts(kind, section.records.get(kind))
+        # checked as asked: racing writes of the kind change the count, rarely the answer
+        section.read("K", kind, str(limit - (total - stored)), "1" if total <= limit else "0")
+        return total <= limit
+
+    def _counts(self, kind: str, buffered: dict[str, Any] | None) -> tuple[int, int]:
+        """How many records of a (shared) kind this greenlet sees, and how many are stored."""
         if not buffered:
-            return self.client.zcard(f"{self.prefix}o:{kind}")
+            stored = self.client.zcard(f"{self.prefix}o:{kind}")
+            return stored, stored
         # Buffered writes: count the stored ids, then what the buffer adds or takes away.
         ids = list(buffered)
         pipe = self.client.pipeline(transaction=True)
         pipe.zcard(f"{self.prefix}o:{kind}")
         for record_id in ids:
             pipe.zscore(f"{self.prefix}o:{kind}", record_id)
-        total, *scores = pipe.execute()
+        stored, *scores = pipe.execute()
+        total = stored
+        section = self._section()
         for record_id, score in zip(ids, scores):
             exists, wanted = score is not None, buffered[record_id] is not _DELETED
+            if section is not None:
+                section.read("X", kind, record_id, "1" if exists else "0")
             total += (wanted and not exists) - (exists and not wanted)
-        return total
+        return total, stored
 
     def values(self, kind: str) -> list[Any]:
         local = self._local.get(kind)
@@ -873,7 +895,9 @@ class RedisStore(Store):
         script commits the writes only if every read still holds and no section holds the
         lock; else `body` runs again. A failure it raises stands only once its reads are
         checked the same way. After TRANSACTION_ATTEMPTS conflicts, or at a read the commit
-        cannot check (a scan, a sequence, the change log), it runs under the lock."""
+        cannot check (a scan, the change log's contents), it runs under the lock. Sequence
+        numbers it draws are spent even when it runs again (gaps); each resource's numbers
+        still follow its changes, as two runs that changed one resource conflict."""
         if self._section() is not None:
             return body()  # joins the enclosing section
         for attempt in range(TRANSACTION_ATTEMPTS):
@@ -993,7 +1017,6 @@ class RedisStore(Store):
         return found
 
     def next_seq(self, name: str) -> int:
-        self._lock_needed()  # numbers in the order of the commits that use them (events, orders)
         return self.client.hincrby(f"{self.prefix}seq", name, 1)
 
     # -- named ordered sets ------------------------------------------------------------------
@@ -1066,27 +1089,31 @@ class RedisStore(Store):
         return ordered if limit is None else ordered[:limit]
 
     # -- change log --------------------------------------------------------------------------
-    def log_change(self, kind: str, record_id: str, deleted: bool, at: float) -> int:
+    def log_change(self, kind: str, record_id: str, deleted: bool, at: float) -> None:
         section = self._section()
         if section is None:
             with self.atomic():
-                return self.log_change(kind, record_id, deleted, at)
-        # Under the lock no one else logs: the next number is known without a round trip each.
-        # (An optimistic section could not keep the log in the order of its commits.)
-        self._lock_needed()
-        if kind not in section.log_seqs:
-            section.log_seqs[kind] = int(self.client.get(f"{self.prefix}l:{kind}:n") or 0)
-        seq = section.log_seqs[kind] = section.log_seqs[kind] + 1
+                self.log_change(kind, record_id, deleted, at)
+            return
+        if section.reads is not None:
+            seq = ""  # an optimistic section's entry is numbered by its commit, in commit order
+            section.logged.add(kind)
+        else:
+            # Under the lock no one else logs: the next number is known without a round trip each.
+            if kind not in section.log_seqs:
+                section.log_seqs[kind] = int(self.client.get(f"{self.prefix}l:{kind}:n") or 0)
+            seq = section.log_seqs[kind] = section.log_seqs[kind] + 1
         journal = "1" if kind in self._local else "0"
         section.ops.extend(["L", kind, record_id, "1" if deleted else "0", repr(float(at)), seq, journal])
         if journal == "1":
             section.local_written.add(kind)
-        return seq
 
     def last_seq(self, kind: str) -> int:
         section = self._section()
         if section is not None and kind in section.log_seqs:
             return section.log_seqs[kind]
+        if section is not None and kind in section.logged:
+            self._lock_needed()  # numbered only when it commits
         local = self._local.get(kind)
         if local is not None:  # as fresh as the local copy: no round trip when it is current
             with self._local_lock:
