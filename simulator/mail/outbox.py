@@ -46,7 +46,8 @@ def send(
     tokens: Mapping[str, str] | None = None,
 ) -> Mail:
     """Put a mail in the outbox, stamped with the simulated time."""
-    with store.atomic():
+
+    def put_it() -> Mail:
         mail = Mail(
             id=encode_id("msg", store.next_seq(_SEQ)),
             owner_id=recipient.strip().lower(),
@@ -59,11 +60,12 @@ def send(
             sent_at=clock.now(),
         )
         store.put(MAIL, mail)
-        excess = store.count(MAIL) - OUTBOX_LIMIT
-        if excess > 0:
-            for old_id in store.ids_after(MAIL, None, excess):
+        if not store.count_at_most(MAIL, OUTBOX_LIMIT):
+            for old_id in store.ids_after(MAIL, None, store.count(MAIL) - OUTBOX_LIMIT):
                 store.delete(MAIL, old_id)
-    return mail
+        return mail
+
+    return store.transaction(put_it)
 
 
 def list_mails(store: Store, recipient: str | None, page: int, page_size: int) -> tuple[list[Mail], int]:

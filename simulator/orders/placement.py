@@ -52,8 +52,7 @@ def place_order(
     checkouts.get_checkout(store, owner_id, checkout_id)
 
     def place() -> str:
-        with store.atomic():
-            order = _place(store, clock, rules, timings, checkouts.get_checkout(store, owner_id, checkout_id), body)
+        order = store.transaction(lambda: _place(store, clock, rules, timings, checkouts.get_checkout(store, owner_id, checkout_id), body))
         lines = "\n".join(f"  {line.quantity} × {line.name}: {line.total:.2f}" for line in order.lines)
         outbox.send(
             store, clock, recipient=order.email, template="order_confirmation",
@@ -87,7 +86,7 @@ def _simulate_bad_luck(store: Store, clock: Clock, view: checkouts.CheckoutView)
 
 def _place(store: Store, clock: Clock, rules: baskets.BasketRules, timings: OrderTimings, checkout: Checkout,
            body: Mapping[str, Any]) -> Order:
-    """The placement itself; the caller holds the store lock."""
+    """The placement itself, in a store transaction (all of it or nothing)."""
     checkouts.require_orderable(checkout)
     view = checkouts.priced(store, clock, rules, checkout)
     if _simulate_bad_luck(store, clock, view):

@@ -1,6 +1,6 @@
 """On Redis (SIM_STORE=redis://…) the frequent writes are transactions that take no store
 lock: a new guest basket, a login, a checkout opened and walked to the order's payment,
-an `Idempotency-Key` claimed. What they read is checked when they commit, so a
+the order placed (its stock, change log entries and mail), an `Idempotency-Key` claimed. What they read is checked when they commit, so a
 write that races them makes them run again instead of being lost (tests/store)."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def test_a_login_takes_no_lock(shared_app, round_trips):  # noqa: F811
     without_lock(round_trips, lambda: wrong().status_code == 401 or pytest.fail("the wrong password got in"))
 
 
-def test_a_checkout_walked_to_its_payment_takes_no_lock(shared_app, round_trips):  # noqa: F811
+def test_a_checkout_walked_to_its_order_takes_no_lock(shared_app, round_trips):  # noqa: F811
     client = shared_app.test_client()
     token, _ = register(client)
     shopper = Shopper(client, bearer(token))
@@ -78,6 +78,12 @@ def test_a_checkout_walked_to_its_payment_takes_no_lock(shared_app, round_trips)
     without_lock(round_trips, lambda: opened.append(shopper.open()))
     without_lock(round_trips, lambda: shopper.ready_to_pay(opened[0]))
     without_lock(round_trips, lambda: shopper.pay(opened[0], {"card": CARD_OK}))
+    placed = []
+    without_lock(round_trips, lambda: placed.append(shopper.order(opened[0], key="order-1")))
+    assert placed[0].status_code == 201, placed[0].get_json()
+    store = shared_app.extensions[EXTENSION].store
+    assert store.get("product", product.id).stock == product.stock - 1
+    assert store.last_seq("product") >= 1  # the stock change is in the change log
 
 
 def test_an_idempotency_key_is_claimed_without_a_lock(shared_app, round_trips):  # noqa: F811

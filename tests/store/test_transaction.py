@@ -150,10 +150,10 @@ def test_a_read_the_commit_cannot_check_runs_the_body_under_the_lock(shared_pair
     one.put("thing", Thing("t_1"))
     runs = []
 
-    def body() -> int:
+    def body() -> list[str]:
         runs.append(1)
         bump(one)
-        return one.next_seq("numbers")  # numbered in commit order: only under the lock
+        return one.set_members("open")  # a scan: its commit could not check it
 
     one.transaction(body)  # scripts loaded
     acquire = hashlib.sha1(ACQUIRE.encode()).hexdigest().encode()
@@ -250,3 +250,23 @@ def test_a_record_of_a_local_kind_is_checked_on_its_own(two_processes):
     assert seen == [0]
     other.transaction(body)  # t_1's change (a later stamp than the copy's) runs it again, caught up
     assert seen == [0, 0, 2]
+
+
+def test_a_count_cap_runs_again_only_when_its_answer_changed(shared_pair):
+    """`count_at_most` as `set_size_at_most`: a kind's count is checked as the cap asked it."""
+    one, other = shared_pair
+    one.put("thing", Thing("t_1"))
+    answers: list[bool] = []
+
+    def body() -> None:
+        one.put("thing", Thing(f"t_new{len(answers)}"))  # counted with the stored ones
+        answers.append(one.count_at_most("thing", 4))
+        if len(answers) == 1:
+            other.put("thing", Thing("t_2"))  # 3 with this run's own: still at most 4
+        elif len(answers) == 2:
+            other.put("thing", Thing("t_3"))  # 5: the answer changed
+
+    one.transaction(body)
+    assert answers == [True]
+    one.transaction(body)
+    assert answers == [True, True, False] and one.count("thing") == 5
