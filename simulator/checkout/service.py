@@ -508,7 +508,7 @@ def complete_redirect(store: Store, clock: Clock, token: str, approve: bool) -> 
     return _change(store, clock, checkout.id, None, edit)
 
 
-# -- placing the order (orders.placement calls these, holding the store lock) -----------------
+# -- placing the order (orders.placement calls these, in its transaction) -----------------
 def require_orderable(checkout: Checkout) -> None:
     """409 naming the first missing step, or CHECKOUT_COMPLETED: an order needs every step."""
     _require(checkout, Step.ORDER)

@@ -1,10 +1,10 @@
 """Placing an order from a checkout: the one place an order comes to be.
 
-Under the store lock, so nothing moves meanwhile: the checkout must have every step
+In one store transaction, so nothing moves meanwhile: the checkout must have every step
 done and show the totals the customer saw (checkout's rules), every line must be in
 stock; then stock is taken (catalog), promotion usage recorded (promotions), the
 order stored, the basket emptied (basket) and the checkout completed (checkout).
-Any refusal writes nothing of that. The confirmation mail goes out after the lock.
+Any refusal writes nothing of that. The confirmation mail goes out after it.
 """
 
 from __future__ import annotations
