@@ -56,3 +56,17 @@ def hit(kind: str) -> bool:
     decide, forced_kinds = _CURRENT.get()
     forced = kind in forced_kinds
     return decide(kind, forced) if decide is not None else forced
+
+
+def drawn_once() -> Callable[[str], bool]:
+    """`hit` for work that may run more than once (a store transaction runs again after a
+    racing write, its writes discarded): each fault is drawn, and counted, at its first ask
+    only; a run again meets the same luck."""
+    drawn: dict[str, bool] = {}
+
+    def once(kind: str) -> bool:
+        if kind not in drawn:
+            drawn[kind] = hit(kind)
+        return drawn[kind]
+
+    return once

@@ -104,7 +104,7 @@ def guest_basket(store: Store, clock: Clock, rules: BasketRules, token: str) -> 
 
 
 def customer_basket(store: Store, clock: Clock, customer_id: str) -> Basket:
-    """The customer's basket, created empty on first use (under the lock: once)."""
+    """The customer's basket, created empty on first use (in a store transaction: once)."""
     found = store.by_owner(BASKET, customer_id)  # the common case: one read
     if found:
         return found[0]

@@ -440,13 +440,14 @@ def pay(store, clock, rules, owner_id, checkout_id, card: Mapping[str, Any] | No
         if problems:
             raise validation_error(problems)
     token = new_token() if flow == PaymentFlow.REDIRECT else None
+    fault = domain_faults.drawn_once()  # `edit` runs again when the transaction does
 
     def edit(current: Checkout) -> Checkout:
         _require(current, Step.PAYMENT)
         amount = current.seen_total
         if flow == PaymentFlow.CARD:
             outcome = payments.card_outcome(card["number"])
-            if outcome.state != PaymentState.DECLINED and domain_faults.hit("card_declined"):
+            if outcome.state != PaymentState.DECLINED and fault("card_declined"):
                 outcome = dataclasses.replace(outcome, state=PaymentState.DECLINED, decline_code="PAYMENT_DECLINED")
             payment = Payment(current.payment_type, outcome.state, amount, outcome.brand, outcome.last4, outcome.decline_code)
         elif flow == PaymentFlow.REDIRECT:
@@ -507,7 +508,7 @@ def complete_redirect(store: Store, clock: Clock, token: str, approve: bool) -> 
     return _change(store, clock, checkout.id, None, edit)
 
 
-# -- placing the order (orders.placement calls these, holding the store lock) -----------------
+# -- placing the order (orders.placement calls these, in its transaction) -----------------
 def require_orderable(checkout: Checkout) -> None:
     """409 naming the first missing step, or CHECKOUT_COMPLETED: an order needs every step."""
     _require(checkout, Step.ORDER)

@@ -138,7 +138,7 @@ def _raise_if_locked(
 def _settle_attempt(
     store: Store, clock: Clock, rules: CustomerRules, email_key: str, client_address: str | None, succeeded: bool,
 ) -> None:
-    """Record a checked password under the lock: a failure counts, a success clears the email's count.
+    """Record a checked password in a store transaction: a failure counts, a success clears the email's count.
 
     The lock state is decided again here, after the slow hash: when parallel guesses
     pushed the email past the threshold meanwhile, this one answers 429 whatever the

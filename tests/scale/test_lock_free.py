@@ -5,10 +5,14 @@ write that races them makes them run again instead of being lost (tests/store)."
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import threading
 
 import pytest
 
+from simulator import domain_faults
+from simulator.checkout.model import CHECKOUT
 from simulator.http.blueprints import EXTENSION
 from simulator.store.redis import ACQUIRE
 from tests.helpers.accounts import bearer, register, registration
@@ -95,3 +99,46 @@ def test_an_idempotency_key_is_claimed_without_a_lock(shared_app, round_trips): 
     assert answer.status_code == 201, answer.get_json()
     trips = round_trips.during(lambda: client.post("/api/v1/customers", json=details, headers={"Idempotency-Key": "one"}))
     assert locks_taken(trips) == 0, trips
+
+
+def race_the_first_draw(monkeypatch, store, checkout_id: str) -> list[str]:
+    """`domain_faults.hit` recorded, each fault missed; at the first draw another writer
+    changes the checkout, so the transaction drawing it runs again."""
+    draws: list[str] = []
+
+    def racing_write() -> None:
+        checkout = store.get(CHECKOUT, checkout_id)
+        store.put(CHECKOUT, dataclasses.replace(checkout, email="racer@example.com"))
+
+    def hit(kind: str) -> bool:
+        draws.append(kind)
+        if len(draws) == 1:  # another thread: not a part of the transaction running here
+            racer = threading.Thread(target=racing_write)
+            racer.start()
+            racer.join()
+        return False
+
+    monkeypatch.setattr(domain_faults, "hit", hit)
+    return draws
+
+
+@pytest.mark.parametrize("step", ["pay", "order"])
+def test_a_transaction_run_again_draws_its_domain_faults_once(shared_app, monkeypatch, step):
+    """A payment or an order that runs again after a racing write meets the same luck: each
+    domain fault is drawn (and counted in /_sim/stats) once, not once per run."""
+    client = shared_app.test_client()
+    token, _ = register(client)
+    shopper = Shopper(client, bearer(token))
+    store = shared_app.extensions[EXTENSION].store
+    shopper.add(affordable_products(store)[0])
+    checkout_id = shopper.open()
+    shopper.ready_to_pay(checkout_id)
+    if step == "order":
+        shopper.pay(checkout_id)
+    draws = race_the_first_draw(monkeypatch, store, checkout_id)
+    if step == "pay":
+        shopper.pay(checkout_id)
+        assert draws == ["card_declined"]
+    else:
+        assert shopper.order(checkout_id).status_code == 201
+        assert draws == ["sold_out", "price_changed"]
