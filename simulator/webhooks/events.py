@@ -110,8 +110,8 @@ def publish(store: Store, clock: Clock, event_type: str, resource_id: str, paylo
     `payload` is the resource as it is now: a record (a Product; rendered as the API
     shows it when first sent) or a JSON-ready dict. Returns the event id (`evt_…`),
     or None when no subscription wants the event. Call it inside the service's
-    `store.atomic()` block, so that events of one resource are queued in the order
-    of its changes.
+    `store.atomic()` block or `store.transaction`, so that events of one resource are
+    queued in the order of its changes (two transactions that change it conflict).
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
