@@ -406,13 +406,15 @@ class _Section:
         #: An optimistic section (no lock) keeps what it read, as COMMIT's checks: (type, a, b) → c.
         self.reads: dict[tuple[str, str, str], Any] | None = {} if optimistic else None
         self.needs_lock = False  # it made a read its commit cannot check (even if the body caught _NeedsLock)
+        self.torn = False  # two reads of one thing disagreed (one kept from before the run): it cannot commit
         self.first_run = True  # an optimistic run may start from what its request read last
         self.seen: dict[str, dict[tuple[str, str], Any]] = {"records": {}, "owned": {}}  # what it read: read again, the same
 
     def read(self, check: str, a: str, b: str, c: Any = "") -> None:
-        """What an optimistic section's commit must find unchanged (the first read counts)."""
-        if self.reads is not None:
-            self.reads.setdefault((check, a, b), c)
+        """What an optimistic section's commit must find unchanged (the first read counts; a
+        later one that disagrees, which the body may have used instead, tears the run)."""
+        if self.reads is not None and self.reads.setdefault((check, a, b), c) != c:
+            self.torn = True
 
     def checks(self) -> list[Any]:
         return [item for (check, a, b), c in (self.reads or {}).items() for item in (check, a, b, c)]
@@ -928,6 +930,8 @@ class RedisStore(Store):
     def _settle(self, section: _Section, ops: list[str], attempt: int) -> bool:
         """Commit an optimistic section's `ops` if its reads still hold, once no section holds
         the lock; False when a read no longer holds (nothing written: run it again)."""
+        if section.torn:
+            return False  # no moment holds both of what it read: run it again, reading anew
         checks = section.checks()
         if not checks and not ops:
             return True

@@ -270,3 +270,21 @@ def test_a_count_cap_runs_again_only_when_its_answer_changed(shared_pair):
     assert answers == [True]
     one.transaction(body)
     assert answers == [True, True, False] and one.count("thing") == 5
+
+
+def test_a_run_that_saw_a_record_two_ways_runs_again(shared_pair):
+    """A record the run read anew (here through its owner) and then took from what the
+    request read before (older): the commit checks the first read, the body used the
+    second, so the run cannot commit; it runs again, reading anew."""
+    one, other = shared_pair
+    one.put("thing", Thing("t_1", owner_id="alice"))
+    one.start_request()
+    assert one.get("thing", "t_1").count == 0  # the request reads it: kept
+    other.put("thing", Thing("t_1", owner_id="alice", count=10))  # meanwhile, another process
+
+    def body() -> int:
+        one.by_owner("thing", "alice")  # read anew: count 10
+        return bump(one)  # from the request's read unless the run is discarded
+
+    assert one.transaction(body) == 11
+    assert other.get("thing", "t_1").count == 11
