@@ -1099,8 +1099,10 @@ class RedisStore(Store):
             with self.atomic():
                 self.log_change(kind, record_id, deleted, at)
             return
-        if section.reads is not None:
-            seq = ""  # an optimistic section's entry is numbered by its commit, in commit order
+        if not section.token:
+            # No lock held (an optimistic section, or the writes an update's compare and set
+            # buffers): the entry is numbered by its commit, in commit order.
+            seq = ""
             section.logged.add(kind)
         else:
             # Under the lock no one else logs: the next number is known without a round trip each.

@@ -288,3 +288,18 @@ def test_a_run_that_saw_a_record_two_ways_runs_again(shared_pair):
 
     assert one.transaction(body) == 11
     assert other.get("thing", "t_1").count == 11
+
+
+def test_an_update_that_logs_a_change_numbers_it_at_its_commit(shared_pair):
+    """An update's `also` writes join its compare and set, which holds no lock: a change it
+    logs takes its number when it commits, after one another process logged meanwhile."""
+    one, other = shared_pair
+    one.put("thing", Thing("t_1"))
+
+    def also(before, after) -> None:
+        one.log_change("thing", "t_1", False, at=1.0)
+        other.log_change("thing", "t_2", False, at=2.0)  # another process logs before it commits
+
+    one.update("thing", "t_1", lambda t: replace(t, count=1), also=also)
+    assert [(c.seq, c.record_id) for c in other.changes_since("thing", 0, 10)] == [(1, "t_2"), (2, "t_1")]
+    assert other.last_seq("thing") == 2
