@@ -595,7 +595,10 @@ class RedisStore(Store):
             section.read("J", kind, str(local.count))
             return
         for record_id in ids:
-            section.read("V", kind, record_id, str(local.stamps.get(record_id, 0)))
+            if record_id in local.records:
+                section.read("V", kind, record_id, str(local.stamps.get(record_id, 0)))
+            else:  # absent: that it still is (a copy loaded after a deletion has no stamp of it)
+                section.read("X", kind, record_id, "0")
 
     def _lock_needed(self) -> None:
         """Raise for a read an optimistic section's commit cannot check (it runs under the lock)."""

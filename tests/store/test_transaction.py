@@ -303,3 +303,30 @@ def test_an_update_that_logs_a_change_numbers_it_at_its_commit(shared_pair):
     one.update("thing", "t_1", lambda t: replace(t, count=1), also=also)
     assert [(c.seq, c.record_id) for c in other.changes_since("thing", 0, 10)] == [(1, "t_2"), (2, "t_1")]
     assert other.last_seq("thing") == 2
+
+
+def test_a_local_record_deleted_before_the_copy_loaded_is_checked_as_absent(two_processes):
+    """A copy loaded after a record was deleted knows no stamp of it: the commit checks that
+    it is still absent, and the run stands (it ran again, then under the lock)."""
+    one, other = two_processes
+    one.put("thing", Thing("t_1"))
+    one.delete("thing", "t_1")
+    runs = []
+
+    def body() -> None:
+        runs.append(other.get("thing", "t_1"))
+        other.put("thing", Thing("t_9"))
+
+    other.transaction(body)  # the copy loads now, after the deletion
+    assert runs == [None]
+    one.put("thing", Thing("t_1", count=3))  # and one that comes back is read anew
+    runs.clear()
+
+    def racing() -> None:
+        runs.append(other.get("thing", "t_1"))
+        if len(runs) == 1:
+            one.put("thing", Thing("t_1", count=4))
+        other.put("thing", Thing("t_9"))
+
+    other.transaction(racing)
+    assert [run.count for run in runs] == [3, 4]
