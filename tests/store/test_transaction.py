@@ -330,3 +330,16 @@ def test_a_local_record_deleted_before_the_copy_loaded_is_checked_as_absent(two_
 
     other.transaction(racing)
     assert [run.count for run in runs] == [3, 4]
+
+
+def test_transactions_of_two_processes_lose_no_update_of_a_local_kind(two_processes):
+    """As above, on a kind each process keeps a copy of: the commit checks the record's stamp."""
+    one, other = two_processes
+    one.put("thing", Thing("t_1"))
+
+    def bumps(store) -> None:
+        for _ in range(50):
+            store.transaction(partial(bump, store))
+
+    run_at_once(*(partial(bumps, store) for store in (one, other, one, other)))
+    assert other.get("thing", "t_1").count == 200
