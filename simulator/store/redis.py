@@ -946,7 +946,7 @@ class RedisStore(Store):
                 return True
             if outcome == "CONFLICT":
                 for check, kind, _ in section.reads:
-                    if check in ("J", "V"):  # the local copy catches up before the next run reads it
+                    if check in ("J", "V") or (check == "X" and kind in self._local):  # the local copy catches up before the next run reads it
                         self._local[kind].dirty = True
                 time.sleep(random.uniform(0, 0.0005 * 2**attempt))  # racers: spread the runs out
                 return False

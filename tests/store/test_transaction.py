@@ -343,3 +343,19 @@ def test_transactions_of_two_processes_lose_no_update_of_a_local_kind(two_proces
 
     run_at_once(*(partial(bumps, store) for store in (one, other, one, other)))
     assert other.get("thing", "t_1").count == 200
+
+
+def test_a_local_record_created_since_the_copy_caught_up_is_read_on_the_next_run(two_processes):
+    one, other = two_processes
+    one.put("thing", Thing("t_9"))
+    other.auto_refresh = False  # as under a Runtime: the copy catches up when told to
+    assert other.get("thing", "t_1") is None
+    one.put("thing", Thing("t_1", count=3))  # another process creates it
+    runs = []
+
+    def body() -> None:
+        runs.append(other.get("thing", "t_1"))
+        other.put("thing", Thing("t_9"))
+
+    other.transaction(body)
+    assert runs == [None, Thing("t_1", count=3)]
