@@ -406,13 +406,15 @@ class _Section:
         #: An optimistic section (no lock) keeps what it read, as COMMIT's checks: (type, a, b) → c.
         self.reads: dict[tuple[str, str, str], Any] | None = {} if optimistic else None
         self.needs_lock = False  # it made a read its commit cannot check (even if the body caught _NeedsLock)
+        self.torn = False  # two reads of one thing disagreed (one kept from before the run): it cannot commit
         self.first_run = True  # an optimistic run may start from what its request read last
         self.seen: dict[str, dict[tuple[str, str], Any]] = {"records": {}, "owned": {}}  # what it read: read again, the same
 
     def read(self, check: str, a: str, b: str, c: Any = "") -> None:
-        """What an optimistic section's commit must find unchanged (the first read counts)."""
-        if self.reads is not None:
-            self.reads.setdefault((check, a, b), c)
+        """What an optimistic section's commit must find unchanged (the first read counts; a
+        later one that disagrees, which the body may have used instead, tears the run)."""
+        if self.reads is not None and self.reads.setdefault((check, a, b), c) != c:
+            self.torn = True
 
     def checks(self) -> list[Any]:
         return [item for (check, a, b), c in (self.reads or {}).items() for item in (check, a, b, c)]
@@ -593,7 +595,10 @@ class RedisStore(Store):
             section.read("J", kind, str(local.count))
             return
         for record_id in ids:
-            section.read("V", kind, record_id, str(local.stamps.get(record_id, 0)))
+            if record_id in local.records:
+                section.read("V", kind, record_id, str(local.stamps.get(record_id, 0)))
+            else:  # absent: that it still is (a copy loaded after a deletion has no stamp of it)
+                section.read("X", kind, record_id, "0")
 
     def _lock_needed(self) -> None:
         """Raise for a read an optimistic section's commit cannot check (it runs under the lock)."""
@@ -928,6 +933,8 @@ class RedisStore(Store):
     def _settle(self, section: _Section, ops: list[str], attempt: int) -> bool:
         """Commit an optimistic section's `ops` if its reads still hold, once no section holds
         the lock; False when a read no longer holds (nothing written: run it again)."""
+        if section.torn:
+            return False  # no moment holds both of what it read: run it again, reading anew
         checks = section.checks()
         if not checks and not ops:
             return True
@@ -939,7 +946,7 @@ class RedisStore(Store):
                 return True
             if outcome == "CONFLICT":
                 for check, kind, _ in section.reads:
-                    if check in ("J", "V"):  # the local copy catches up before the next run reads it
+                    if check in ("J", "V") or (check == "X" and kind in self._local):  # the local copy catches up before the next run reads it
                         self._local[kind].dirty = True
                 time.sleep(random.uniform(0, 0.0005 * 2**attempt))  # racers: spread the runs out
                 return False
@@ -1095,8 +1102,10 @@ class RedisStore(Store):
             with self.atomic():
                 self.log_change(kind, record_id, deleted, at)
             return
-        if section.reads is not None:
-            seq = ""  # an optimistic section's entry is numbered by its commit, in commit order
+        if not section.token:
+            # No lock held (an optimistic section, or the writes an update's compare and set
+            # buffers): the entry is numbered by its commit, in commit order.
+            seq = ""
             section.logged.add(kind)
         else:
             # Under the lock no one else logs: the next number is known without a round trip each.

@@ -270,3 +270,92 @@ def test_a_count_cap_runs_again_only_when_its_answer_changed(shared_pair):
     assert answers == [True]
     one.transaction(body)
     assert answers == [True, True, False] and one.count("thing") == 5
+
+
+def test_a_run_that_saw_a_record_two_ways_runs_again(shared_pair):
+    """A record the run read anew (here through its owner) and then took from what the
+    request read before (older): the commit checks the first read, the body used the
+    second, so the run cannot commit; it runs again, reading anew."""
+    one, other = shared_pair
+    one.put("thing", Thing("t_1", owner_id="alice"))
+    one.start_request()
+    assert one.get("thing", "t_1").count == 0  # the request reads it: kept
+    other.put("thing", Thing("t_1", owner_id="alice", count=10))  # meanwhile, another process
+
+    def body() -> int:
+        one.by_owner("thing", "alice")  # read anew: count 10
+        return bump(one)  # from the request's read unless the run is discarded
+
+    assert one.transaction(body) == 11
+    assert other.get("thing", "t_1").count == 11
+
+
+def test_an_update_that_logs_a_change_numbers_it_at_its_commit(shared_pair):
+    """An update's `also` writes join its compare and set, which holds no lock: a change it
+    logs takes its number when it commits, after one another process logged meanwhile."""
+    one, other = shared_pair
+    one.put("thing", Thing("t_1"))
+
+    def also(before, after) -> None:
+        one.log_change("thing", "t_1", False, at=1.0)
+        other.log_change("thing", "t_2", False, at=2.0)  # another process logs before it commits
+
+    one.update("thing", "t_1", lambda t: replace(t, count=1), also=also)
+    assert [(c.seq, c.record_id) for c in other.changes_since("thing", 0, 10)] == [(1, "t_2"), (2, "t_1")]
+    assert other.last_seq("thing") == 2
+
+
+def test_a_local_record_deleted_before_the_copy_loaded_is_checked_as_absent(two_processes):
+    """A copy loaded after a record was deleted knows no stamp of it: the commit checks that
+    it is still absent, and the run stands (it ran again, then under the lock)."""
+    one, other = two_processes
+    one.put("thing", Thing("t_1"))
+    one.delete("thing", "t_1")
+    runs = []
+
+    def body() -> None:
+        runs.append(other.get("thing", "t_1"))
+        other.put("thing", Thing("t_9"))
+
+    other.transaction(body)  # the copy loads now, after the deletion
+    assert runs == [None]
+    one.put("thing", Thing("t_1", count=3))  # and one that comes back is read anew
+    runs.clear()
+
+    def racing() -> None:
+        runs.append(other.get("thing", "t_1"))
+        if len(runs) == 1:
+            one.put("thing", Thing("t_1", count=4))
+        other.put("thing", Thing("t_9"))
+
+    other.transaction(racing)
+    assert [run.count for run in runs] == [3, 4]
+
+
+def test_transactions_of_two_processes_lose_no_update_of_a_local_kind(two_processes):
+    """As above, on a kind each process keeps a copy of: the commit checks the record's stamp."""
+    one, other = two_processes
+    one.put("thing", Thing("t_1"))
+
+    def bumps(store) -> None:
+        for _ in range(50):
+            store.transaction(partial(bump, store))
+
+    run_at_once(*(partial(bumps, store) for store in (one, other, one, other)))
+    assert other.get("thing", "t_1").count == 200
+
+
+def test_a_local_record_created_since_the_copy_caught_up_is_read_on_the_next_run(two_processes):
+    one, other = two_processes
+    one.put("thing", Thing("t_9"))
+    other.auto_refresh = False  # as under a Runtime: the copy catches up when told to
+    assert other.get("thing", "t_1") is None
+    one.put("thing", Thing("t_1", count=3))  # another process creates it
+    runs = []
+
+    def body() -> None:
+        runs.append(other.get("thing", "t_1"))
+        other.put("thing", Thing("t_9"))
+
+    other.transaction(body)
+    assert runs == [None, Thing("t_1", count=3)]
