@@ -908,24 +908,20 @@ class RedisStore(Store):
         for attempt in range(TRANSACTION_ATTEMPTS):
             section = self._sections.current = _Section("", optimistic=True)
             section.first_run = attempt == 0  # later runs read anew what the request read before
+            failure = None
             try:
                 result = body()
-            except _NeedsLock:
-                break
             except UNAVAILABLE + (StoreUnavailable,):
                 raise
-            except Exception:
-                self._sections.current = None
-                if section.needs_lock:
-                    break
-                if self._settle(section, [], attempt):
-                    raise  # it read what is still so: the failure stands
-                continue
+            except Exception as error:  # _NeedsLock too: `needs_lock` tells it, even if the body caught it
+                failure = error
             finally:
                 self._sections.current = None
             if section.needs_lock:
                 break
-            if self._settle(section, section.ops, attempt):
+            if self._settle(section, [] if failure else section.ops, attempt):
+                if failure is not None:
+                    raise failure  # it read what is still so: the failure stands
                 return result
         with self.atomic():
             return body()
