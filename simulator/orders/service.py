@@ -156,19 +156,20 @@ def _cancelled(order: Order, at: datetime, reason: str) -> Order:
 
 def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -> Order:
     """Move an order along to where the clock says it is now."""
-    return caught_up(store, clock, timings, store.get(ORDER, order_id), order_id)
-
-
-def caught_up(store: Store, clock: Clock, timings: OrderTimings, order: Order | None, order_id: str) -> Order:
-    """`order` (as just read) moved along to where the clock says it is now. Only a move takes
-    the lock (reading it again there): most reads find nothing due."""
+    order = store.get(ORDER, order_id)
     if order is None:
         raise not_found()
+    return _caught_up(store, clock, timings, order)
+
+
+def _caught_up(store: Store, clock: Clock, timings: OrderTimings, order: Order) -> Order:
+    """`order` (as just read) moved along to where the clock says it is now. Only a move takes
+    the lock (reading it again there): most reads find nothing due."""
     due = _due_at(order, timings)
     if due is None or due > clock.now():  # as `_advance` compares
         return order
     with store.atomic():
-        order = store.get(ORDER, order_id)
+        order = store.get(ORDER, order.id)
         if order is None:
             raise not_found()
         return _advance(store, clock, timings, order)
@@ -227,12 +228,12 @@ def get_order(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, 
         order = next((mine for mine in store.by_owner(ORDER, owner_id) if mine.number == order_id), None)
     if order is None or order.owner_id != owner_id:
         raise not_found()
-    return caught_up(store, clock, timings, order, order.id)
+    return _caught_up(store, clock, timings, order)
 
 
 def list_orders(store: Store, clock: Clock, timings: OrderTimings, owner_id: str, status: str | None, page: int, page_size: int) -> tuple[list[Order], int]:
     """The caller's orders, newest first, optionally of one status."""
-    orders = [caught_up(store, clock, timings, order, order.id) for order in store.by_owner(ORDER, owner_id)]
+    orders = [_caught_up(store, clock, timings, order) for order in store.by_owner(ORDER, owner_id)]
     if status:
         orders = [order for order in orders if order.status == status]
     orders.sort(key=_creation_order, reverse=True)
@@ -248,9 +249,9 @@ def list_all_orders(store: Store, clock: Clock, timings: OrderTimings, status: s
     orders = sorted(store.values(ORDER), key=_creation_order, reverse=True)
     start = (page - 1) * page_size
     if status:
-        orders = [order for order in (caught_up(store, clock, timings, order, order.id) for order in orders) if order.status == status]
+        orders = [order for order in (_caught_up(store, clock, timings, order) for order in orders) if order.status == status]
         return orders[start : start + page_size], len(orders)
-    return [caught_up(store, clock, timings, order, order.id) for order in orders[start : start + page_size]], len(orders)
+    return [_caught_up(store, clock, timings, order) for order in orders[start : start + page_size]], len(orders)
 
 
 def _creation_order(order: Order) -> tuple[datetime, str]:
