@@ -317,24 +317,16 @@ def test_what_was_read_ahead_goes_once_the_request_writes_its_kind(shared_pair):
     assert other.get("thing", "s_1") is None
 
 
-@pytest.mark.parametrize("write", [
+@pytest.mark.parametrize("then", [
     lambda store: store.update("thing", "t_a", lambda t: replace(t, count=1)),  # compare and set, as a basket change
     lambda store: store.delete("thing", "t_a"),
-], ids=["update", "delete"])
-def test_what_was_read_ahead_goes_once_the_request_changes_a_record_of_its_kind(shared_pair, write):
+    lambda store: store.forget_ahead(),  # the request is done
+], ids=["the request updates its kind", "the request deletes one of its kind", "the request is done"])
+def test_what_was_read_ahead_goes_once(shared_pair, then):
     one, other = shared_pair
     _alice(one)
     other.read_ahead(CUSTOMER_AHEAD)
-    write(other)
-    one.delete("thing", "s_1")
-    assert other.get("thing", "s_1") is None
-
-
-def test_what_was_read_ahead_goes_when_the_request_is_done(shared_pair):
-    one, other = shared_pair
-    _alice(one)
-    other.read_ahead(CUSTOMER_AHEAD)
-    other.forget_ahead()
+    then(other)
     one.delete("thing", "s_1")
     assert other.get("thing", "s_1") is None
 
