@@ -349,3 +349,22 @@ def test_a_local_record_created_since_the_copy_caught_up_is_read_on_the_next_run
 
     other.transaction(body)
     assert runs == [None, Thing("t_1", count=3)]
+
+
+def test_a_redis_that_fails_mid_transaction_fails_it_without_a_write_or_a_run_again(shared_pair, monkeypatch):
+    """Redis gone between the body and its commit: the error that answers 503 reaches the
+    caller (it is not taken for the body's failure, nor run again), and nothing is written."""
+    import redis as redis_py
+
+    one, _ = shared_pair
+    one.put("thing", Thing("t_1"))
+    runs = []
+
+    def gone(*args, **kwargs):
+        raise redis_py.ConnectionError("Redis went away")
+
+    monkeypatch.setattr(one, "_try_commit", gone)
+    with pytest.raises(redis_py.ConnectionError):
+        one.transaction(lambda: runs.append(bump(one)))
+    monkeypatch.undo()
+    assert runs == [1] and one.get("thing", "t_1").count == 0
