@@ -47,7 +47,7 @@ from loadtests.run import locust_argv, run_locust
 
 from .cpu_use import CpuUse, between, sample
 from .report import RESULTS, Row, SectionResult, Target, python_command, relative, shell_command
-from .server import simulator_server
+from .server import SERVING, simulator_server
 
 REPORTS = RESULTS / "load"
 SCENARIOS = ("catalog_sync", "shopper", "checkout")
@@ -260,6 +260,9 @@ class Search:
 
     def __init__(self, url: str, plan: dict, watched: dict[str, int] | None, name: str = "step"):
         """`watched`: CpuWatch's groups (SERVER → the server master's pid, …); `name`: of Locust's reports."""
+        if plan["max_users"] > SERVING["worker_connections"]:
+            raise ValueError(f"{plan['max_users']:,} users need as many connections: a worker takes "
+                             f"{SERVING['worker_connections']:,} (bench/server.py SERVING)")
         self.url, self.plan, self.watched, self.name = url, plan, watched, name
         self.processes = 1
         self.most_processes = max(1, psutil.cpu_count() or 1)

@@ -57,8 +57,11 @@ class ServerProcess(SimulatorProcess):
         return f"see {relative(self.log_path)}:\n{super().log_tail(lines)}"
 
 
-#: What both servers of a comparison share: SimulatorServer applies these to gunicorn.
-SERVING = {"workers": 1, "worker_connections": 1000, "log_level": "warning"}
+#: What both servers of a comparison share: SimulatorServer applies these to gunicorn. A
+#: Locust user keeps one connection open: a worker that takes fewer than the searches'
+#: largest step (bench/load.py) leaves the rest queued unserved, and their missing requests
+#: make the step look easy (at gunicorn's 1,000, a third of 1,600 users waited ~21 s).
+SERVING = {"workers": 1, "worker_connections": 4000, "log_level": "warning"}
 
 
 def simulator_server(products: int, name: str = "simulator", **settings: object) -> ServerProcess:

@@ -8,6 +8,7 @@ import pytest
 
 from bench import load
 from bench.cpu_use import CpuUse
+from bench.server import SERVING
 
 PLAN = {**load.FULL, "budget_seconds": 10_000}
 
@@ -105,3 +106,10 @@ def test_a_step_reports_each_server_worker_their_mean_and_the_busiest_locust_pro
     assert figures["machine_percent"] == pytest.approx(190.0 / psutil.cpu_count(), abs=0.1)
     assert "server workers 90 + 70 % (waited for a core 20 % of the time)" in load.cpu_text(figures)
     assert "redis-server 30 %" in load.cpu_text(figures)
+
+
+def test_a_search_refuses_more_users_than_a_worker_takes_connections():
+    # Users beyond the worker's connections wait unserved, and a step looks easier than it is.
+    assert load.Search("http://127.0.0.1:1", {**PLAN, "max_users": SERVING["worker_connections"]}, watched=None)
+    with pytest.raises(ValueError, match="connections"):
+        load.Search("http://127.0.0.1:1", {**PLAN, "max_users": SERVING["worker_connections"] + 1}, watched=None)
