@@ -7,6 +7,7 @@ points every process at it at once; see `generations.py`):
     o:<kind>            ids of the kind (sorted set, equal scores: lexical order)
     w:<kind>, wo:<kind> the owner index (`owner \\0 id`) and each record's owner
     seq                 named sequences (a hash, HINCRBY)
+    ids                 the counters of new ids, per prefix (each process takes ID_BLOCK at once)
     s:<name>            named ordered sets
     l:<kind>:e|i|t|n|f  change log: latest seq per record, (deleted, at) per record,
                         deletions by time, last seq, oldest valid seq
@@ -78,6 +79,9 @@ LOCK_WAIT_SECONDS = 5.0
 JOURNAL_CAP = 20_000
 #: Records read or written per round trip in bulk operations.
 CHUNK = 2000
+#: Ids a process takes from the shared counter at once (a restart leaves the rest unused).
+ID_BLOCK = 64
+_NO_NUMBERS: Iterator[int] = iter(())
 OPTIMISTIC_ATTEMPTS = 200
 #: Optimistic runs of a `transaction` before it runs under the lock (which always goes through).
 TRANSACTION_ATTEMPTS = 4
@@ -491,6 +495,7 @@ class RedisStore(Store):
         self._sections = threading.local()
         self._local = {kind: _LocalKind() for kind in local_kinds}
         self._rngs: dict[str, random.Random] = {}
+        self._id_numbers: dict[str, Iterator[int]] = {}  # per id prefix: what is left of its block
         self._commit = self._script(COMMIT)
         self._acquire = self._script(ACQUIRE)
         self._release = self._script(RELEASE)
@@ -1008,7 +1013,14 @@ class RedisStore(Store):
 
     # -- ids and randomness ----------------------------------------------------------------
     def new_id(self, prefix: str) -> str:
-        return encode_id(prefix, feistel_id(self.seed, self.client.hincrby(f"{self.prefix}ids", prefix, 1)))
+        # Numbers come from the shared counter ID_BLOCK at a time: a new record costs no round
+        # trip of its own, ids stay unique across processes, and one process still draws 1, 2, 3…
+        number = next(self._id_numbers.get(prefix, _NO_NUMBERS), None)
+        if number is None:
+            end = self.client.hincrby(f"{self.prefix}ids", prefix, ID_BLOCK)
+            numbers = self._id_numbers[prefix] = iter(range(end - ID_BLOCK + 1, end + 1))
+            number = next(numbers)
+        return encode_id(prefix, feistel_id(self.seed, number))
 
     def rng(self, stream: str) -> random.Random:
         """A stream of this process: each process claims its own index of the stream, so two

@@ -269,6 +269,19 @@ def test_ids_are_unique_across_processes(two_processes):
     assert one.rng("churn").random() != other.rng("churn").random()  # each process its own stream
 
 
+def test_new_ids_take_their_numbers_a_block_at_a_time(two_processes, round_trips):  # noqa: F811
+    from simulator.store.redis import ID_BLOCK
+
+    one, other = two_processes
+    one.client.ping()  # the connection's own handshake is not counted below
+    drawn = round_trips.during(lambda: [one.new_id("t") for _ in range(2 * ID_BLOCK)])
+    assert len(drawn) == 2 and all(b"HINCRBY" in trip for trip in drawn)
+    assert round_trips.during(lambda: one.new_id("u")) != []  # each prefix its own block
+    restarted = type(one)(one.client, one.codec, one.generation, one.seed)  # a restart: what its block left goes unused
+    ids = [store.new_id("t") for store in (one, other, restarted) for _ in range(ID_BLOCK + 1)]
+    assert len(set(ids)) == len(ids)
+
+
 def test_a_lost_lease_writes_nothing(two_processes):
     from simulator.store import StoreUnavailable
 
