@@ -103,7 +103,9 @@ def create_app(config: Mapping[str, Any] | Settings | None = None, *, background
     cors.install(app, settings.cors_origins)
     middleware.install(app)  # latency, faults and stats around every route
     if runtime.shared:
-        shared_state.install(app, basket_routes.read_ahead, checkout_routes.read_ahead)  # outside the simulation: each request first catches up with the other workers
+        # outside the simulation: each request first catches up with the other workers
+        shared_state.install(app, basket_routes.read_ahead, checkout_routes.read_ahead, order_routes.read_ahead,
+                             customer_routes.read_ahead)
     guards.install(app, settings)  # outermost: Host, cross-site /_sim, who may use X-Sim-* headers
 
     if background:

@@ -53,23 +53,28 @@ def caller_basket(sim: Runtime | None = None):
     return service.guest_basket(sim.store, sim.clock, basket_rules(sim), _guest_token())
 
 
-def read_ahead(environ: dict) -> ReadAhead | None:
-    """What `caller_basket` and the basket's answer read first, from the WSGI environ: the
-    guest's basket; or the customer's session, the customer, their basket and their orders
-    (first-order promotions)."""
+#: What a basket's request reads of the caller's: their basket, and a customer's orders
+#: (first-order promotions).
+BASKET_READS = {"customer_owns": (BASKET, ORDER), "guest_owns": (BASKET,)}
+
+
+def read_ahead(environ: dict, customer_owns: tuple[str, ...], guest_owns: tuple[str, ...]) -> ReadAhead | None:
+    """What a request of the caller reads first, from the WSGI environ: a customer's session,
+    the customer and the records of `customer_owns` kinds they own; or the records of
+    `guest_owns` kinds of the guest of X-Basket-Token."""
     if "HTTP_AUTHORIZATION" in environ:  # as optional_customer: a bearer token wins over a basket token
-        return auth.read_ahead(environ, owned=(BASKET, ORDER))
+        return auth.read_ahead(environ, owned=customer_owns)
     token = environ.get(_BASKET_TOKEN_ENVIRON, "").strip()
-    return ReadAhead(owner=service.guest_owner(token), owned=(BASKET,)) if token else None
+    return ReadAhead(owner=service.guest_owner(token), owned=guest_owns) if token and guest_owns else None
 
 
-def read_ahead_under(path: str) -> Callable[[dict], ReadAhead | None]:
+def read_ahead_under(path: str, customer_owns: tuple[str, ...], guest_owns: tuple[str, ...] = ()) -> Callable[[dict], ReadAhead | None]:
     """`read_ahead` for requests to `path` or below it; None for others (a route group's own)."""
     below = path + "/"
 
     def ahead(environ: dict) -> ReadAhead | None:
         requested = environ.get("PATH_INFO", "")
-        return read_ahead(environ) if requested == path or requested.startswith(below) else None
+        return read_ahead(environ, customer_owns, guest_owns) if requested == path or requested.startswith(below) else None
 
     return ahead
 

@@ -23,7 +23,7 @@ _BASKET_PATH = f"{blp.url_prefix}/basket"  # the caller's basket; not /baskets, 
 
 #: The first reads of a request to the caller's basket (callers.read_ahead), for a shared store
 #: to bring with the request's freshness check; None for other routes.
-read_ahead = callers.read_ahead_under(_BASKET_PATH)
+read_ahead = callers.read_ahead_under(_BASKET_PATH, **callers.BASKET_READS)
 
 
 def basket_answer(basket, status: int = 200, sim=None):

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from html import escape
 
 from flask import Response, redirect, url_for
 
-from simulator.basket.callers import NO_BASKET, basket_rules, caller_basket, caller_owner_id, read_ahead_under
+from simulator.basket.callers import BASKET_READS, NO_BASKET, basket_rules, caller_basket, caller_owner_id, read_ahead_under
 from simulator.customers.auth import optional_customer
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, runtime
 from simulator.http.openapi import CALLER_SECURITY, IF_MATCH, LOCATION
 from simulator.schemas import ProblemSchema
+from simulator.store import ReadAhead
 
 from . import service
+from .model import CHECKOUT
 from .schemas import (
     AddressChoiceSchema,
     BillingAddressSchema,
@@ -35,8 +38,20 @@ pay_page = Blueprint(
     "payment_page", __name__, url_prefix="/payments", description="The simulator's page for redirect payments (PayPal-like).", strict_query=False,
 )
 
-#: A checkout's steps read the caller first, then their basket and orders (pricing): read ahead.
-read_ahead = read_ahead_under(f"{blp.url_prefix}/checkout")
+_CHECKOUT_PATH = f"{blp.url_prefix}/checkout"
+_caller_ahead = read_ahead_under(_CHECKOUT_PATH, **BASKET_READS)
+#: Longer than any checkout id: a path naming more is not read ahead (it answers 404).
+_LONGEST_ID = 64
+
+
+def read_ahead(environ: dict) -> ReadAhead | None:
+    """A checkout's request reads the caller first, their basket and orders (pricing), and the
+    checkout its path names: read ahead, for a shared store to bring with its freshness check."""
+    ahead = _caller_ahead(environ)
+    named = environ.get("PATH_INFO", "")[len(_CHECKOUT_PATH) + 1:].partition("/")[0]
+    if ahead is None or not named or len(named) > _LONGEST_ID:
+        return ahead
+    return dataclasses.replace(ahead, by_id=((CHECKOUT, named),))
 
 STEP_CONFLICT = ("A step taken before its predecessor: the code names the missing step (`missing_step`). `CHECKOUT_COMPLETED`: it became an order. "
                  "`CHECKOUT_CLOSED`: its basket was ordered through another checkout. `BASKET_NOT_FOUND`: its basket is gone.")

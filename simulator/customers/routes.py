@@ -10,8 +10,9 @@ from simulator.basket.callers import basket_rules
 from simulator.http.blueprints import Blueprint, etag, if_match_version, json_response, not_modified, runtime
 from simulator.http.openapi import IDEMPOTENCY_KEY, IF_MATCH, IF_NONE_MATCH, LOCATION
 from simulator.schemas import ProblemSchema
+from simulator.store import ReadAhead
 
-from . import accounts, addresses, sessions
+from . import accounts, addresses, auth, sessions
 from .auth import bearer_digest, bearer_token, current_customer, requires_customer
 from .rules import CustomerRules
 from .schemas import (
@@ -38,6 +39,14 @@ blp = Blueprint(
 )
 
 ME = "/api/v1/customers/me"
+_LOGOUT = f"{blp.url_prefix}/auth/logout"
+
+
+def read_ahead(environ: dict) -> ReadAhead | None:
+    """Logging out and the caller's profile read their session and customer first: read ahead
+    by a shared store with the request's freshness check."""
+    path = environ.get("PATH_INFO", "")
+    return auth.read_ahead(environ) if path in (_LOGOUT, ME) or path.startswith(ME + "/") else None
 NO_STORE = {"Cache-Control": "no-store"}  # answers that carry a token or personal data
 
 

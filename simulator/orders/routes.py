@@ -5,17 +5,21 @@ from __future__ import annotations
 from flask import request
 
 from simulator import idempotency
-from simulator.basket.callers import basket_rules, caller_owner_id
+from simulator.basket.callers import basket_rules, caller_owner_id, read_ahead_under
 from simulator.http.blueprints import Blueprint, if_match_version, runtime
 from simulator.http.openapi import CALLER_SECURITY, IDEMPOTENCY_KEY, IF_MATCH, LOCATION
 from simulator.schemas import ProblemSchema
 
 from . import placement, service
 from .answers import order_answer, page_answer, timings
+from .model import ORDER
 from .schemas import CancelOrderSchema, OrderListArgs, OrderSchema, PlaceOrderSchema
 
 blp = Blueprint("orders", __name__, url_prefix="/api/v1", description="Orders: list, detail, cancel.", security=CALLER_SECURITY)
 NO_ORDER = "`ORDER_NOT_FOUND` (also for another caller's order)."
+
+#: The caller and their orders, read ahead by a shared store with the request's freshness check.
+read_ahead = read_ahead_under(f"{blp.url_prefix}/orders", customer_owns=(ORDER,), guest_owns=(ORDER,))
 
 
 # Documented with the checkout steps, where a frontend looks for it; placing is the orders' business.

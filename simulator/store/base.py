@@ -60,12 +60,15 @@ class ReadAhead:
     One owner's records: `owner`, or the owner of the record `owner_of` (kind, id), which
     is read too; then the record of each kind in `records` whose id is the owner's (a
     customer), and the records of each kind in `owned` that the owner owns (`by_owner`).
+    Besides, whoever owns them, the records `by_id` names as (kind, id) (the checkout a
+    path names: its route still checks whose it is).
     """
 
     owner: str = ""
     owner_of: tuple[str, str] | None = None
     records: tuple[str, ...] = ()
     owned: tuple[str, ...] = ()
+    by_id: tuple[tuple[str, str], ...] = ()
 
 
 class Store(ABC):

@@ -254,9 +254,10 @@ end
 BY_OWNER = OWNED + "return owned(ARGV[1], ARGV[2], ARGV[3])"
 
 # A ReadAhead with the version counter, read first. ARGV: prefix, version key, owner, the kind and
-# id of the record that names the owner ('' '' when `owner` is given), the number of `records`
-# kinds, those kinds, then the `owned` kinds. Returns {version, owner, that record,
-# {record of each `records` kind}, {{id, raw, ...} of each `owned` kind}}.
+# id of the record that names the owner ('' '' when `owner` is given), the numbers of `records`
+# and of `owned` kinds, those kinds, then kind, id of each `by_id` record. Returns {version,
+# owner, that record, {record of each `records` kind}, {{id, raw, ...} of each `owned` kind},
+# {each `by_id` record}}.
 READ_AHEAD = OWNED + """
 local P = ARGV[1]
 local version = redis.call('GET', ARGV[2]) or false
@@ -265,13 +266,14 @@ if ARGV[4] ~= '' then
   first = redis.call('GET', P .. 'r:' .. ARGV[4] .. ':' .. ARGV[5]) or false
   owner = first and redis.call('HGET', P .. 'wo:' .. ARGV[4], ARGV[5]) or ''
 end
-local records, found = {}, {}
+local records, found, named = {}, {}, {}
+local n, m = tonumber(ARGV[6]), tonumber(ARGV[7])
 if owner ~= '' then
-  local n = tonumber(ARGV[6])
-  for i = 7, 6 + n do records[#records + 1] = redis.call('GET', P .. 'r:' .. ARGV[i] .. ':' .. owner) or false end
-  for i = 7 + n, #ARGV do found[#found + 1] = owned(P, ARGV[i], owner) end
+  for i = 8, 7 + n do records[#records + 1] = redis.call('GET', P .. 'r:' .. ARGV[i] .. ':' .. owner) or false end
+  for i = 8 + n, 7 + n + m do found[#found + 1] = owned(P, ARGV[i], owner) end
 end
-return {version, owner, first, records, found}
+for i = 8 + n + m, #ARGV, 2 do named[#named + 1] = redis.call('GET', P .. 'r:' .. ARGV[i] .. ':' .. ARGV[i + 1]) or false end
+return {version, owner, first, records, found, named}
 """
 
 # ARGV: prefix, kind, after, up to (a seq or '+inf'), limit: {id, seq, 'deleted|at', ...} in seq order.
@@ -1168,9 +1170,10 @@ class RedisStore(Store):
         counter first: the request's freshness check. Returns the counter; the caller drops
         the reads (`forget_ahead`) when it moved."""
         kind, record_id = ahead.owner_of or ("", "")
-        version, owner, first, raws, owned = self._read_ahead(
-            args=[self.prefix, self.version_key, ahead.owner, kind, record_id, len(ahead.records), *ahead.records, *ahead.owned])
-        records, by_owner = {}, {}
+        version, owner, first, raws, owned, named = self._read_ahead(
+            args=[self.prefix, self.version_key, ahead.owner, kind, record_id, len(ahead.records), len(ahead.owned),
+                  *ahead.records, *ahead.owned, *(part for pair in ahead.by_id for part in pair)])
+        records, by_owner = dict(zip(ahead.by_id, named)), {}
         if kind:
             records[(kind, record_id)] = first
         owner = owner.decode()

@@ -321,6 +321,18 @@ def test_a_read_ahead_of_an_unknown_record_reads_nothing_more(shared_pair, round
     assert other.get("thing", "s_unknown") is None
 
 
+@pytest.mark.parametrize("owner_known", [True, False])
+def test_a_read_ahead_reads_the_records_it_names_by_id_whoever_owns_them(shared_pair, round_trips, owner_known):  # noqa: F811
+    one, other = shared_pair
+    _alice(one)
+    one.put("thing", Thing("t_b", owner_id="bob"))
+    session = "s_1" if owner_known else "s_unknown"  # without a known session no owner's records are read; named ones still are
+    other.read_ahead(ReadAhead(owner_of=("thing", session), records=("thing",), by_id=(("thing", "t_b"), ("thing", "t_none"))))
+    read = []
+    trips = round_trips.during(lambda: read.extend([other.get("thing", "t_b"), other.get("thing", "t_none")]))
+    assert trips == [] and [(t.id, t.owner_id) for t in read[:1]] == [("t_b", "bob")] and read[1] is None
+
+
 def test_what_was_read_ahead_goes_once_the_request_writes_its_kind(shared_pair):
     one, other = shared_pair
     _alice(one)
