@@ -104,8 +104,12 @@ def read_ahead(raw_token: str, owned: tuple[str, ...] = ()) -> ReadAhead | None:
 
 def logout(store: Store, clock: Clock, raw_token: str | None) -> None:
     """Revoke the token (401 when it is not a live token)."""
-    authenticate(store, clock, raw_token)
-    store.delete(AUTH_TOKEN, token_digest(raw_token))
+
+    def revoke() -> None:  # a transaction: on a shared store its reads are the request's, checked as it commits
+        authenticate(store, clock, raw_token)
+        store.delete(AUTH_TOKEN, token_digest(raw_token))
+
+    store.transaction(revoke)
 
 
 def revoke_sessions(store: Store, customer_id: str, keep: str | None = None) -> int:

@@ -75,22 +75,56 @@ def test_a_customer_basket_add_is_two_round_trips(shared_client, round_trips):  
     assert len(trips) == 2, trips
 
 
-def test_a_checkout_step_is_three_round_trips(shared_client, round_trips):  # noqa: F811
-    """The freshness check with the caller read ahead (session, customer, basket, orders),
-    the checkout, and the step's commit (a transaction: no lock; the basket it prices is
-    the one read ahead, checked at the commit)."""
-    from tests.helpers.shopping import INLINE_DE, Shopper
+def a_customer_with_an_open_checkout(client):
+    """(the customer's Shopper, their checkout's id): one product in the basket."""
+    from tests.helpers.shopping import Shopper
 
-    token, _ = register(shared_client)
-    shopper = Shopper(shared_client, bearer(token))
-    product_id = first_products(shared_client, 1)[0]
-    answer = shopper.call("post", "/api/v1/basket/items", json={"product_id": product_id, "quantity": 1})
+    token, _ = register(client)
+    shopper = Shopper(client, bearer(token))
+    answer = shopper.call("post", "/api/v1/basket/items", json={"product_id": first_products(client, 1)[0], "quantity": 1})
     assert answer.status_code == 200, answer.get_json()
-    checkout_id = shopper.open()
+    return shopper, shopper.open()
+
+
+def test_a_checkout_step_is_two_round_trips(shared_client, round_trips):  # noqa: F811
+    """The freshness check with the caller read ahead (session, customer, basket, orders) and
+    the checkout its path names, and the step's commit (a transaction: no lock; the basket it
+    prices is the one read ahead, checked at the commit). Reading the checkout's options, one."""
+    from tests.helpers.shopping import INLINE_DE
+
+    shopper, checkout_id = a_customer_with_an_open_checkout(shared_client)
     shopper.step(checkout_id, "shipping-address", {"address": INLINE_DE})  # scripts loaded
     trips = round_trips.during(lambda: shopper.step(checkout_id, "billing-address", {"same_as_shipping": True}))
-    assert len(trips) == 3, trips
+    assert len(trips) == 2, trips
+    options = round_trips.during(lambda: shopper.call("get", f"/api/v1/checkout/{checkout_id}/payment-types").status_code == 200
+                                 or pytest.fail("the read failed"))
+    assert len(options) == 1, options
     assert shopper.call("get", f"/api/v1/checkout/{checkout_id}").get_json()["billing_same_as_shipping"] is True
+
+
+def test_reading_an_order_or_the_orders_is_one_round_trip(shared_client, round_trips):  # noqa: F811
+    """The freshness check with the caller and their orders read ahead."""
+    from tests.helpers.shopping import INLINE_DE
+
+    shopper, checkout_id = a_customer_with_an_open_checkout(shared_client)
+    shopper.ready_to_pay(checkout_id, INLINE_DE)
+    shopper.pay(checkout_id)
+    order_id = shopper.order(checkout_id).get_json()["id"]
+    shared_client.get("/api/v1/categories")  # caught up with the order's own changes (stock)
+    for path in (f"/api/v1/orders/{order_id}", "/api/v1/orders"):
+        trips = round_trips.during(lambda p=path: shopper.call("get", p).status_code == 200 or pytest.fail(f"{p} failed"))
+        assert len(trips) == 1, (path, trips)
+
+
+def test_a_logout_is_two_round_trips(shared_client, round_trips):  # noqa: F811
+    """The freshness check with the session and the customer read ahead, and the commit of
+    the revoked session (a transaction that reads them from there)."""
+    token, _ = register(shared_client)
+    shared_client.get("/api/v1/customers/me", headers=bearer(token))  # scripts loaded
+    trips = round_trips.during(lambda: shared_client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204
+                               or pytest.fail("the logout failed"))
+    assert len(trips) == 2, trips
+    assert shared_client.get("/api/v1/customers/me", headers=bearer(token)).status_code == 401
 
 
 def test_a_login_reads_each_record_once(shared_client, round_trips):  # noqa: F811
@@ -105,3 +139,13 @@ def test_a_login_reads_each_record_once(shared_client, round_trips):  # noqa: F8
     trips = round_trips.during(lambda: log_in().status_code == 200 or pytest.fail("the login failed"))
     reads = [trip for trip in trips if trip.startswith(b"*2\r\n$3\r\nGET\r\n")]
     assert len(reads) == len(set(reads)) and len(trips) <= 9, trips
+
+
+def test_another_callers_checkout_read_ahead_still_answers_404(shared_client):
+    """The path's checkout is read ahead whoever owns it; its route still checks whose it is."""
+    owner, checkout_id = a_customer_with_an_open_checkout(shared_client)
+    stranger, _ = a_customer_with_an_open_checkout(shared_client)
+    for answer in (stranger.call("get", f"/api/v1/checkout/{checkout_id}"),
+                   stranger.call("put", f"/api/v1/checkout/{checkout_id}/billing-address", json={"same_as_shipping": True})):
+        assert answer.status_code == 404 and answer.get_json()["code"] == "CHECKOUT_NOT_FOUND", answer.get_json()
+    assert owner.call("get", f"/api/v1/checkout/{checkout_id}").status_code == 200
