@@ -1,6 +1,7 @@
 """A Redis client whose commands, sent by greenlets in one turn of the gevent loop, travel
 together: one write carries them all and their answers are read in one go, as a
-redis-py pipeline's are, though the greenlets know nothing of each other.
+redis-py pipeline's are, though the greenlets know nothing of each other. A command
+sent while no other is on its way goes alone, at once.
 
 A busy worker has many requests in flight, each making a round trip or two. Sent one by
 one, every round trip costs a write, a read and a wake-up of Redis and of the worker
@@ -31,11 +32,19 @@ class BatchingRedis(redis.Redis):
     def __init__(self, connection_pool: redis.ConnectionPool) -> None:
         super().__init__(connection_pool=connection_pool)
         self._boarding: list[tuple[tuple, dict, AsyncResult]] | None = None
+        self._in_flight = 0  # round trips sent and not yet answered (a batch counts one)
         self._loop_thread = native_thread_id()
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
         if native_thread_id() != self._loop_thread:
             return super().execute_command(*args, **options)
+        if self._boarding is None and not self._in_flight:
+            # Nothing else on its way: no one to travel with, and boarding costs a switch of greenlets.
+            self._in_flight += 1
+            try:
+                return super().execute_command(*args, **options)
+            finally:
+                self._in_flight -= 1
         options.pop("keys", None)  # redis-py's client-side cache key hint: not sent
         answer = AsyncResult()
         if self._boarding is None:
@@ -46,6 +55,13 @@ class BatchingRedis(redis.Redis):
 
     def _send(self) -> None:
         batch, self._boarding = self._boarding, None
+        self._in_flight += 1
+        try:
+            self._send_batch(batch)
+        finally:
+            self._in_flight -= 1
+
+    def _send_batch(self, batch: list) -> None:
         pool = self.connection_pool
         try:
             connection = pool.get_connection()
