@@ -54,6 +54,7 @@ import hashlib
 import random
 import select
 import socket
+import sys
 import threading
 import time
 import uuid
@@ -65,9 +66,7 @@ import redis
 from sortedcontainers import SortedList
 
 from .base import Change, ReadAhead, RecordNotFound, Store, StoreUnavailable, VersionConflict
-from .batching import BatchingRedis
 from .codec import Codec
-from .gevented import original, patched
 from .memory import encode_id
 
 T = TypeVar("T")
@@ -315,17 +314,14 @@ def connect(url: str, *, straight: bool = False) -> redis.Redis:
     second or two instead of holding a request. One connection pool per process, made
     when first used (after gunicorn forked the worker). With `straight`, its connections
     wait for Redis without letting other greenlets run (`_Straight`); without, only their
-    check for waiting data does (`_PollsAtOnce`), and in a gevent worker the commands of
-    greenlets that run in one turn of the loop travel together (batching.py). Over TLS
-    the connections are redis-py's own."""
+    check for waiting data does (`_PollsAtOnce`). Over TLS they are redis-py's own."""
     plain = redis.connection.parse_url(url).get("connection_class", redis.connection.Connection)
     options = {"connection_class": (_STRAIGHT if straight else _AT_ONCE).get(plain, plain)}
     pool = redis.BlockingConnectionPool.from_url(
         url, max_connections=CONNECTIONS, timeout=1.0, socket_timeout=1.0, socket_connect_timeout=1.0,
         health_check_interval=10, retry_on_timeout=False, client_name="alegra-sim", **options,
     )
-    batched = not straight and patched("socket")
-    return BatchingRedis(pool) if batched else redis.Redis(connection_pool=pool)
+    return redis.Redis(connection_pool=pool)
 
 
 class _PollsAtOnce:
@@ -338,7 +334,7 @@ class _PollsAtOnce:
             return super().can_read(timeout)
         if self._sock is None:
             self.connect()
-        poller = original("select", "poll")()
+        poller = _original("select", "poll")()
         poller.register(self._sock, select.POLLIN)
         return bool(poller.poll(0))
 
@@ -353,9 +349,9 @@ class _Straight(_PollsAtOnce):
 
     def _connect(self) -> socket.socket:
         sock = super()._connect()
-        if patched("socket"):
+        if _patched("socket"):
             timeout = sock.gettimeout()
-            sock = original("socket", "socket")(sock.family, sock.type, sock.proto, fileno=sock.detach())
+            sock = _original("socket", "socket")(sock.family, sock.type, sock.proto, fileno=sock.detach())
             sock.settimeout(timeout)
         return sock
 
@@ -380,6 +376,16 @@ _STRAIGHT = {redis.connection.Connection: _StraightConnection,
              redis.connection.UnixDomainSocketConnection: _StraightUnixConnection}
 _AT_ONCE = {redis.connection.Connection: _AtOnceConnection,
             redis.connection.UnixDomainSocketConnection: _AtOnceUnixConnection}
+
+
+def _patched(module: str) -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched(module)
+
+
+def _original(module: str, name: str) -> Any:
+    """The standard library's `module.name`, even where gevent patched it."""
+    return sys.modules["gevent.monkey"].get_original(module, name) if _patched(module) else getattr(sys.modules[module], name)
 
 
 def feistel_id(seed: int, number: int) -> int:
