@@ -142,3 +142,19 @@ def test_a_transaction_run_again_draws_its_domain_faults_once(shared_app, monkey
     else:
         assert shopper.order(checkout_id).status_code == 201
         assert draws == ["sold_out", "price_changed"]
+
+
+def test_a_full_outbox_takes_the_lock_once_a_tenth_of_its_limit(shared_app, round_trips, monkeypatch):  # noqa: F811
+    """Trimming the outbox scans it (under the lock); past its limit the oldest tenth goes at
+    once, so the next mails only add one each."""
+    from simulator.clock import Clock
+    from simulator.mail import outbox
+
+    monkeypatch.setattr(outbox, "OUTBOX_LIMIT", 100)
+    store = shared_app.extensions[EXTENSION].store
+    send = lambda n: outbox.send(store, Clock(), recipient="ada@example.org", subject=f"{n}", text="", template="t")  # noqa: E731
+    for n in range(101):
+        send(n)  # the first trim loads the lock's script
+    trips = round_trips.during(lambda: [send(n) for n in range(101, 131)])
+    assert locks_taken(trips) == 2, locks_taken(trips)  # at the 112th and the 123rd mail: each time back to 90
+    assert store.count("mail") == 98

@@ -82,11 +82,14 @@ def test_the_outbox_needs_the_admin_token_when_one_is_set(make_app):
     assert client.get("/_sim/outbox", headers={"Authorization": "Bearer s3cret"}).status_code == 200
 
 
-def test_the_oldest_mails_go_past_the_limit(monkeypatch):
-    monkeypatch.setattr(outbox, "OUTBOX_LIMIT", 5)
+def test_the_oldest_tenth_goes_past_the_limit(monkeypatch):
+    monkeypatch.setattr(outbox, "OUTBOX_LIMIT", 20)
     store, clock = InMemoryStore(1), Clock()
-    for n in range(8):
+    totals = []
+    for n in range(26):
         _send(store, clock, "ada@example.org", n)
-    mails, total = outbox.list_mails(store, None, 1, 100)
-    assert total == 5 and [m.subject for m in mails] == [f"Mail {n}" for n in range(7, 2, -1)]
+        totals.append(outbox.list_mails(store, None, 1, 100)[1])
+    assert totals[:21] == [*range(1, 21), 18] and totals[21:] == [19, 20, 18, 19, 20]  # 21 → 18: the next two only add
+    mails, _ = outbox.list_mails(store, None, 1, 100)
+    assert [m.subject for m in mails] == [f"Mail {n}" for n in range(25, 5, -1)]  # the newest, newest first
     assert [m.subject for m in outbox.list_mails(store, "ada@example.org", 1, 100)[0]] == [m.subject for m in mails]
