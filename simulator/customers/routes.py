@@ -47,6 +47,8 @@ def read_ahead(environ: dict) -> ReadAhead | None:
     by a shared store with the request's freshness check."""
     path = environ.get("PATH_INFO", "")
     return auth.read_ahead(environ) if path in (_LOGOUT, ME) or path.startswith(ME + "/") else None
+
+
 NO_STORE = {"Cache-Control": "no-store"}  # answers that carry a token or personal data
 
 
