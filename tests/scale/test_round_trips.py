@@ -149,3 +149,21 @@ def test_another_callers_checkout_read_ahead_still_answers_404(shared_client):
                    stranger.call("put", f"/api/v1/checkout/{checkout_id}/billing-address", json={"same_as_shipping": True})):
         assert answer.status_code == 404 and answer.get_json()["code"] == "CHECKOUT_NOT_FOUND", answer.get_json()
     assert owner.call("get", f"/api/v1/checkout/{checkout_id}").status_code == 200
+
+
+def test_a_guests_orders_are_one_round_trip(shared_client, round_trips):  # noqa: F811
+    """The freshness check with the orders of the guest of X-Basket-Token read ahead."""
+    from tests.helpers.shopping import Shopper
+
+    token = shared_client.post("/api/v1/baskets").get_json()["token"]
+    guest = Shopper(shared_client, {"X-Basket-Token": token})
+    answer = guest.call("post", "/api/v1/basket/items", json={"product_id": first_products(shared_client, 1)[0], "quantity": 1})
+    assert answer.status_code == 200, answer.get_json()
+    checkout_id = guest.open(email="ada@example.org")
+    guest.ready_to_pay(checkout_id)
+    guest.pay(checkout_id)
+    order_id = guest.order(checkout_id).get_json()["id"]
+    shared_client.get("/api/v1/categories")  # caught up with the order's own changes (stock)
+    for path in (f"/api/v1/orders/{order_id}", "/api/v1/orders"):
+        trips = round_trips.during(lambda p=path: guest.call("get", p).status_code == 200 or pytest.fail(f"{p} failed"))
+        assert len(trips) == 1, (path, trips)
