@@ -14,6 +14,7 @@ from simulator.store import ReadAhead
 
 from . import accounts, addresses, auth, sessions
 from .auth import bearer_digest, bearer_token, current_customer, requires_customer
+from .model import ADDRESS
 from .rules import CustomerRules
 from .schemas import (
     AcceptedSchema,
@@ -43,10 +44,13 @@ _LOGOUT = f"{blp.url_prefix}/auth/logout"
 
 
 def read_ahead(environ: dict) -> ReadAhead | None:
-    """Logging out and the caller's profile read their session and customer first: read ahead
-    by a shared store with the request's freshness check."""
+    """Logging out reads the caller's session and customer first, and the caller's profile and
+    address book their addresses besides (the profile names the defaults): read ahead by a
+    shared store with the request's freshness check."""
     path = environ.get("PATH_INFO", "")
-    return auth.read_ahead(environ) if path in (_LOGOUT, ME) or path.startswith(ME + "/") else None
+    if path == ME or path.startswith(ME + "/"):
+        return auth.read_ahead(environ, owned=(ADDRESS,))
+    return auth.read_ahead(environ) if path == _LOGOUT else None
 
 
 NO_STORE = {"Cache-Control": "no-store"}  # answers that carry a token or personal data

@@ -151,6 +151,17 @@ def test_another_callers_checkout_read_ahead_still_answers_404(shared_client):
     assert owner.call("get", f"/api/v1/checkout/{checkout_id}").status_code == 200
 
 
+def test_reading_the_profile_or_the_address_book_is_one_round_trip(shared_client, round_trips):  # noqa: F811
+    """The freshness check with the session, the customer and their addresses read ahead (the
+    profile names the default addresses)."""
+    token, _ = register(shared_client)
+    for path in ("/api/v1/customers/me", "/api/v1/customers/me/addresses"):
+        read = lambda p=path: shared_client.get(p, headers=bearer(token)).status_code == 200 or pytest.fail(f"{p} failed")  # noqa: E731
+        read()  # scripts loaded
+        trips = round_trips.during(read)
+        assert len(trips) == 1, (path, trips)
+
+
 def test_a_guests_orders_are_one_round_trip(shared_client, round_trips):  # noqa: F811
     """The freshness check with the orders of the guest of X-Basket-Token read ahead."""
     from tests.helpers.shopping import Shopper
