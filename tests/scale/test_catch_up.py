@@ -36,3 +36,17 @@ def test_requests_arriving_together_after_a_reset_elsewhere_build_the_catalog_on
     new_generation = other.extensions[EXTENSION].store.generation
     assert builds == [new_generation]
     assert worker.extensions[EXTENSION].store.generation == new_generation
+
+
+def test_a_profile_read_ahead_on_one_worker_sees_an_address_added_on_another(make_app, redis_url):  # noqa: F811
+    """The addresses read ahead with the profile come with the freshness check: a default set
+    elsewhere since is named, and the address book lists it."""
+    from tests.helpers.accounts import address, bearer, register
+
+    worker, other = make_app(store=redis_url).test_client(), make_app(store=redis_url).test_client()
+    token, _ = register(other)
+    auth = bearer(token)
+    assert worker.get("/api/v1/customers/me", headers=auth).get_json()["default_shipping_address_id"] is None
+    added = other.post("/api/v1/customers/me/addresses", json=address(), headers=auth).get_json()
+    assert worker.get("/api/v1/customers/me", headers=auth).get_json()["default_shipping_address_id"] == added["id"]
+    assert [a["id"] for a in worker.get("/api/v1/customers/me/addresses", headers=auth).get_json()] == [added["id"]]
