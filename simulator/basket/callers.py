@@ -65,10 +65,10 @@ def read_ahead(environ: dict, customer_owns: tuple[str, ...], guest_owns: tuple[
     if "HTTP_AUTHORIZATION" in environ:  # as optional_customer: a bearer token wins over a basket token
         return auth.read_ahead(environ, owned=customer_owns)
     token = environ.get(_BASKET_TOKEN_ENVIRON, "").strip()
-    return ReadAhead(owner=service.guest_owner(token), owned=guest_owns) if token and guest_owns else None
+    return ReadAhead(owner=service.guest_owner(token), owned=guest_owns) if token else None
 
 
-def read_ahead_under(path: str, customer_owns: tuple[str, ...], guest_owns: tuple[str, ...] = ()) -> Callable[[dict], ReadAhead | None]:
+def read_ahead_under(path: str, customer_owns: tuple[str, ...], guest_owns: tuple[str, ...]) -> Callable[[dict], ReadAhead | None]:
     """`read_ahead` for requests to `path` or below it; None for others (a route group's own)."""
     below = path + "/"
 

@@ -77,10 +77,9 @@ def test_a_customer_basket_add_is_two_round_trips(shared_client, round_trips):  
 
 def a_customer_with_an_open_checkout(client):
     """(the customer's Shopper, their checkout's id): one product in the basket."""
-    from tests.helpers.shopping import Shopper
+    from tests.helpers.shopping import Shopper, register_shopper
 
-    token, _ = register(client)
-    shopper = Shopper(client, bearer(token))
+    shopper = Shopper(client, register_shopper(client))
     answer = shopper.call("post", "/api/v1/basket/items", json={"product_id": first_products(client, 1)[0], "quantity": 1})
     assert answer.status_code == 200, answer.get_json()
     return shopper, shopper.open()
