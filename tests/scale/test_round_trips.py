@@ -75,14 +75,16 @@ def test_a_customer_basket_add_is_two_round_trips(shared_client, round_trips):  
     assert len(trips) == 2, trips
 
 
-def a_customer_with_an_open_checkout(client):
-    """(the customer's Shopper, their checkout's id): one product in the basket."""
+def a_caller_with_an_open_checkout(client, as_guest: bool = False):
+    """(the caller's Shopper, their checkout's id): one product in the basket; a customer's,
+    or with `as_guest` a guest's (by X-Basket-Token)."""
     from tests.helpers.shopping import Shopper, register_shopper
 
-    shopper = Shopper(client, register_shopper(client))
+    headers = {"X-Basket-Token": client.post("/api/v1/baskets").get_json()["token"]} if as_guest else register_shopper(client)
+    shopper = Shopper(client, headers)
     answer = shopper.call("post", "/api/v1/basket/items", json={"product_id": first_products(client, 1)[0], "quantity": 1})
     assert answer.status_code == 200, answer.get_json()
-    return shopper, shopper.open()
+    return shopper, shopper.open(**({"email": "ada@example.org"} if as_guest else {}))
 
 
 def test_a_checkout_step_is_two_round_trips(shared_client, round_trips):  # noqa: F811
@@ -91,7 +93,7 @@ def test_a_checkout_step_is_two_round_trips(shared_client, round_trips):  # noqa
     prices is the one read ahead, checked at the commit). Reading the checkout's options, one."""
     from tests.helpers.shopping import INLINE_DE
 
-    shopper, checkout_id = a_customer_with_an_open_checkout(shared_client)
+    shopper, checkout_id = a_caller_with_an_open_checkout(shared_client)
     shopper.step(checkout_id, "shipping-address", {"address": INLINE_DE})  # scripts loaded
     trips = round_trips.during(lambda: shopper.step(checkout_id, "billing-address", {"same_as_shipping": True}))
     assert len(trips) == 2, trips
@@ -101,11 +103,12 @@ def test_a_checkout_step_is_two_round_trips(shared_client, round_trips):  # noqa
     assert shopper.call("get", f"/api/v1/checkout/{checkout_id}").get_json()["billing_same_as_shipping"] is True
 
 
-def test_reading_an_order_or_the_orders_is_one_round_trip(shared_client, round_trips):  # noqa: F811
-    """The freshness check with the caller and their orders read ahead."""
+@pytest.mark.parametrize("as_guest", [False, True], ids=["customer", "guest"])
+def test_reading_an_order_or_the_orders_is_one_round_trip(shared_client, round_trips, as_guest):  # noqa: F811
+    """The freshness check with the caller and their orders read ahead (a guest's too)."""
     from tests.helpers.shopping import INLINE_DE
 
-    shopper, checkout_id = a_customer_with_an_open_checkout(shared_client)
+    shopper, checkout_id = a_caller_with_an_open_checkout(shared_client, as_guest)
     shopper.ready_to_pay(checkout_id, INLINE_DE)
     shopper.pay(checkout_id)
     order_id = shopper.order(checkout_id).get_json()["id"]
@@ -142,8 +145,8 @@ def test_a_login_reads_each_record_once(shared_client, round_trips):  # noqa: F8
 
 def test_another_callers_checkout_read_ahead_still_answers_404(shared_client):
     """The path's checkout is read ahead whoever owns it; its route still checks whose it is."""
-    owner, checkout_id = a_customer_with_an_open_checkout(shared_client)
-    stranger, _ = a_customer_with_an_open_checkout(shared_client)
+    owner, checkout_id = a_caller_with_an_open_checkout(shared_client)
+    stranger, _ = a_caller_with_an_open_checkout(shared_client)
     for answer in (stranger.call("get", f"/api/v1/checkout/{checkout_id}"),
                    stranger.call("put", f"/api/v1/checkout/{checkout_id}/billing-address", json={"same_as_shipping": True})):
         assert answer.status_code == 404 and answer.get_json()["code"] == "CHECKOUT_NOT_FOUND", answer.get_json()
@@ -158,22 +161,4 @@ def test_reading_the_profile_or_the_address_book_is_one_round_trip(shared_client
         read = lambda p=path: shared_client.get(p, headers=bearer(token)).status_code == 200 or pytest.fail(f"{p} failed")  # noqa: E731
         read()  # scripts loaded
         trips = round_trips.during(read)
-        assert len(trips) == 1, (path, trips)
-
-
-def test_a_guests_orders_are_one_round_trip(shared_client, round_trips):  # noqa: F811
-    """The freshness check with the orders of the guest of X-Basket-Token read ahead."""
-    from tests.helpers.shopping import Shopper
-
-    token = shared_client.post("/api/v1/baskets").get_json()["token"]
-    guest = Shopper(shared_client, {"X-Basket-Token": token})
-    answer = guest.call("post", "/api/v1/basket/items", json={"product_id": first_products(shared_client, 1)[0], "quantity": 1})
-    assert answer.status_code == 200, answer.get_json()
-    checkout_id = guest.open(email="ada@example.org")
-    guest.ready_to_pay(checkout_id)
-    guest.pay(checkout_id)
-    order_id = guest.order(checkout_id).get_json()["id"]
-    shared_client.get("/api/v1/categories")  # caught up with the order's own changes (stock)
-    for path in (f"/api/v1/orders/{order_id}", "/api/v1/orders"):
-        trips = round_trips.during(lambda p=path: guest.call("get", p).status_code == 200 or pytest.fail(f"{p} failed"))
         assert len(trips) == 1, (path, trips)
