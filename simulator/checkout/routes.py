@@ -48,8 +48,10 @@ def read_ahead(environ: dict) -> ReadAhead | None:
     """A checkout's request reads the caller first, their basket and orders (pricing), and the
     checkout its path names: read ahead, for a shared store to bring with its freshness check."""
     ahead = _caller_ahead(environ)
-    named = environ.get("PATH_INFO", "")[len(_CHECKOUT_PATH) + 1:].partition("/")[0]
-    if ahead is None or not named or len(named) > _LONGEST_ID:
+    if ahead is None:  # another route's request, or no caller named
+        return None
+    named = environ["PATH_INFO"][len(_CHECKOUT_PATH) + 1:].partition("/")[0]
+    if not named or len(named) > _LONGEST_ID:
         return ahead
     return dataclasses.replace(ahead, by_id=((CHECKOUT, named),))
 
