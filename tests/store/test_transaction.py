@@ -310,6 +310,22 @@ def test_an_update_that_logs_a_change_numbers_it_at_its_commit(shared_pair):
     assert other.last_seq("thing") == 2
 
 
+def test_a_transaction_that_asks_the_number_of_a_change_it_logged_runs_under_the_lock(two_processes):
+    """An optimistic run's change is numbered only at its commit: asked for it (`last_seq`, of
+    a kind kept locally, which otherwise answers from the copy), the body runs under the lock."""
+    one, other = two_processes
+    other.log_change("thing", "t_0", False, at=0.5)
+    runs = []
+
+    def body() -> int:
+        runs.append(1)
+        one.log_change("thing", "t_1", False, at=1.0)
+        return one.last_seq("thing")
+
+    assert one.transaction(body) == 2 and len(runs) == 2
+    assert [(c.seq, c.record_id) for c in other.changes_since("thing", 0, 10)] == [(1, "t_0"), (2, "t_1")]
+
+
 def test_a_local_record_deleted_before_the_copy_loaded_is_checked_as_absent(two_processes):
     """A copy loaded after a record was deleted knows no stamp of it: the commit checks that
     it is still absent, and the run stands (it ran again, then under the lock)."""
