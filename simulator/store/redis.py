@@ -12,6 +12,7 @@ points every process at it at once; see `generations.py`):
     l:<kind>:e|i|t|n|f  change log: latest seq per record, (deleted, at) per record,
                         deletions by time, last seq, oldest valid seq
     j:<kind>, js:<kind> the journal of local kinds: ids changed, newest first, and its count
+    jv:<kind>           each journaled record's stamp: the journal count at its last change
     lock                the write lock of `atomic()`
 
 Atomicity. Every write reaches Redis in one Lua script (COMMIT below), so nothing is
@@ -33,8 +34,10 @@ Reading ahead. A request that knows its first reads before it runs (a ReadAhead:
 caller's basket; a customer's session, the customer, their basket and orders) has them
 read in one script with the version counter, its freshness check (`read_ahead`). Its
 own reads of them outside a section then answer from what came back, each once, as if
-read at that moment; a write of the kind, or a section (which reads under the lock),
-drops them. A guest's basket add is two round trips in all, and so is a customer's.
+read at that moment; a write of the kind, or an `atomic()` section (which reads under
+the lock), drops them. A `transaction`'s first run may start from them, and from what the
+request read since (its commit checks that they still hold). A guest's basket add is two
+round trips in all, and so is a customer's.
 
 Local kinds (`local_kinds`: the catalog and the promotion rules, read on most requests
 and written rarely) are kept in this process too, brought up to date from their

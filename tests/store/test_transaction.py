@@ -193,8 +193,10 @@ def test_a_first_run_starts_from_what_the_request_read_and_a_stale_one_runs_agai
     assert one.get("thing", "t_1").count == 10
     other.put("thing", Thing("t_1", owner_id="alice", count=20))
     assert one.transaction(partial(bump, one)) == 21  # the read of 10 no longer held: read anew
-    one.forget_ahead()  # the request is over: nothing kept
-    assert other.transaction(partial(bump, other)) == 22
+    one.forget_ahead()  # the request is over: what it reads now is not kept
+    assert one.get("thing", "t_1").count == 21
+    trips = round_trips.during(lambda: one.transaction(partial(bump, one)))
+    assert len(trips) == 2, trips  # the record read anew, then the commit
 
 
 def test_a_cap_checked_runs_again_only_when_its_answer_changed(shared_pair):
@@ -306,6 +308,22 @@ def test_an_update_that_logs_a_change_numbers_it_at_its_commit(shared_pair):
     one.update("thing", "t_1", lambda t: replace(t, count=1), also=also)
     assert [(c.seq, c.record_id) for c in other.changes_since("thing", 0, 10)] == [(1, "t_2"), (2, "t_1")]
     assert other.last_seq("thing") == 2
+
+
+def test_a_transaction_that_asks_the_number_of_a_change_it_logged_runs_under_the_lock(two_processes):
+    """An optimistic run's change is numbered only at its commit: asked for it (`last_seq`, of
+    a kind kept locally, which otherwise answers from the copy), the body runs under the lock."""
+    one, other = two_processes
+    other.log_change("thing", "t_0", False, at=0.5)
+    runs = []
+
+    def body() -> int:
+        runs.append(1)
+        one.log_change("thing", "t_1", False, at=1.0)
+        return one.last_seq("thing")
+
+    assert one.transaction(body) == 2 and len(runs) == 2
+    assert [(c.seq, c.record_id) for c in other.changes_since("thing", 0, 10)] == [(1, "t_0"), (2, "t_1")]
 
 
 def test_a_local_record_deleted_before_the_copy_loaded_is_checked_as_absent(two_processes):
