@@ -1,8 +1,9 @@
 """With a shared store, each request starts by catching up with the other workers
 (`Runtime.refresh`: one round trip to Redis), before the simulation middleware reads
 the config in force. What the request will read first (the first of `aheads(environ)`
-to name some: the caller's basket, say) rides along in that round trip. When Redis cannot be reached the request
-answers 503 STORE_UNAVAILABLE at once, problem+json, instead of hanging or failing later."""
+to name some: the caller's basket, say) rides along in that round trip; an ahead that
+fails reads nothing ahead. When Redis cannot be reached the request answers 503
+STORE_UNAVAILABLE at once, problem+json, instead of hanging or failing later."""
 
 from __future__ import annotations
 
@@ -27,10 +28,13 @@ class CatchUp:
         self.app, self.runtime, self.aheads = app, runtime, aheads
 
     def _ahead(self, environ: dict) -> ReadAhead | None:
-        for ahead in self.aheads:
-            found = ahead(environ)
-            if found is not None:
-                return found
+        try:
+            for ahead in self.aheads:
+                found = ahead(environ)
+                if found is not None:
+                    return found
+        except Exception:  # reading ahead only saves a round trip: the request goes on, its route answers
+            log.exception("reading ahead failed for %s", environ.get("PATH_INFO", ""))
         return None
 
     def __call__(self, environ, start_response):

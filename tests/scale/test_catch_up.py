@@ -50,3 +50,21 @@ def test_a_profile_read_ahead_on_one_worker_sees_an_address_added_on_another(mak
     added = other.post("/api/v1/customers/me/addresses", json=address(), headers=auth).get_json()
     assert worker.get("/api/v1/customers/me", headers=auth).get_json()["default_shipping_address_id"] == added["id"]
     assert [a["id"] for a in worker.get("/api/v1/customers/me/addresses", headers=auth).get_json()] == [added["id"]]
+
+
+def test_a_read_ahead_that_fails_reads_nothing_ahead_and_the_route_answers(make_app, redis_url, caplog):  # noqa: F811
+    """Reading ahead only saves a round trip: a bug in one must not fail the request."""
+    app = make_app(store=redis_url)
+    catch_up = app.wsgi_app
+    while not hasattr(catch_up, "aheads"):  # the CatchUp layer among the WSGI middlewares
+        catch_up = catch_up.app
+
+    def broken(environ):
+        raise ValueError("a bug in a route group's read ahead")
+
+    catch_up.aheads = (broken, *catch_up.aheads)
+    client = app.test_client()
+    token = client.post("/api/v1/baskets").get_json()["token"]
+    answer = client.get("/api/v1/basket", headers={"X-Basket-Token": token})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert "reading ahead failed" in caplog.text
