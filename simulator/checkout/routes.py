@@ -55,6 +55,7 @@ def read_ahead(environ: dict) -> ReadAhead | None:
         return ahead
     return dataclasses.replace(ahead, by_id=((CHECKOUT, named),))
 
+
 STEP_CONFLICT = ("A step taken before its predecessor: the code names the missing step (`missing_step`). `CHECKOUT_COMPLETED`: it became an order. "
                  "`CHECKOUT_CLOSED`: its basket was ordered through another checkout. `BASKET_NOT_FOUND`: its basket is gone.")
 NO_CHECKOUT = "`CHECKOUT_NOT_FOUND` (also for another caller's checkout)."

@@ -115,13 +115,14 @@ def _next_step(order: Order, timings: OrderTimings) -> tuple[OrderStatus, int, s
 def next_due(order: Order, timings: OrderTimings) -> float | None:
     """When the order's next status is due (a timestamp), or None when the clock brings it
     none: it is delivered or cancelled, or seeded history (`auto_progress=False`)."""
-    due = _due_at(order, timings)
-    return None if due is None else due.timestamp()
+    move = _next_move(order, timings)
+    return None if move is None else move[1].timestamp()
 
 
-def _due_at(order: Order, timings: OrderTimings) -> datetime | None:
+def _next_move(order: Order, timings: OrderTimings) -> tuple[OrderStatus, datetime, str | None] | None:
+    """(next status, when it is due, note), or None when the clock brings the order none."""
     step = _next_step(order, timings) if order.auto_progress else None
-    return None if step is None else order.history[-1].at + timedelta(seconds=step[1])
+    return None if step is None else (step[0], order.history[-1].at + timedelta(seconds=step[1]), step[2])
 
 
 def due_index(timings: OrderTimings) -> TimeIndex:
@@ -165,8 +166,8 @@ def catch_up(store: Store, clock: Clock, timings: OrderTimings, order_id: str) -
 def _caught_up(store: Store, clock: Clock, timings: OrderTimings, order: Order) -> Order:
     """`order` (as just read) moved along to where the clock says it is now. Only a move takes
     the lock (reading it again there): most reads find nothing due."""
-    due = _due_at(order, timings)
-    if due is None or due > clock.now():  # as `_advance` compares
+    move = _next_move(order, timings)
+    if move is None or move[1] > clock.now():
         return order
     with store.atomic():
         order = store.get(ORDER, order.id)
@@ -179,14 +180,8 @@ def _advance(store: Store, clock: Clock, timings: OrderTimings, order: Order) ->
     """The order moved along to where the clock says it is now (the caller holds the lock)."""
     now = clock.now()
     current = order
-    while current.auto_progress:
-        step = _next_step(current, timings)
-        if step is None:
-            break
-        status, delay, note = step
-        due = current.history[-1].at + timedelta(seconds=delay)
-        if due > now:
-            break
+    while (move := _next_move(current, timings)) is not None and move[1] <= now:
+        status, due, note = move
         if status == OrderStatus.CANCELLED:
             _give_back(store, clock, current)
             current = _cancelled(current, due, note)
