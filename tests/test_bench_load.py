@@ -110,6 +110,6 @@ def test_a_step_reports_each_server_worker_their_mean_and_the_busiest_locust_pro
 
 def test_a_search_refuses_more_users_than_a_worker_takes_connections():
     # Users beyond the worker's connections wait unserved, and a step looks easier than it is.
-    assert load.Search("http://127.0.0.1:1", {**PLAN, "max_users": SERVING["worker_connections"]}, watched=None)
+    load.Search("http://127.0.0.1:1", {**PLAN, "max_users": SERVING["worker_connections"]}, watched=None)  # as many: taken
     with pytest.raises(ValueError, match="connections"):
         load.Search("http://127.0.0.1:1", {**PLAN, "max_users": SERVING["worker_connections"] + 1}, watched=None)

@@ -1,6 +1,7 @@
 """Placing an order from a checkout: the one place an order comes to be.
 
-In one store transaction, so nothing moves meanwhile: the checkout must have every step
+In one store transaction (on a shared store it runs again when what it read moved before
+its commit, so it acts on one consistent state): the checkout must have every step
 done and show the totals the customer saw (checkout's rules), every line must be in
 stock; then stock is taken (catalog), promotion usage recorded (promotions), the
 order stored, the basket emptied (basket) and the checkout completed (checkout).
