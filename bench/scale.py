@@ -225,7 +225,8 @@ def redis_memory(products: int, orders: int) -> tuple[float, float]:
     from simulator.runtime import build_store
     from simulator.seed.catalog import faker_pools, generate_categories, generate_products
     from simulator.store.codec import Codec
-    from simulator.store.redis import RedisStore, connect
+    from simulator.store.redis import RedisStore
+    from simulator.store.redis_connections import connect
 
     template = build_store(Settings(products=100, customers=20)).values(ORDER)[0]
     with RedisProcess() as redis:

@@ -24,7 +24,8 @@ from simulator.simulation import config as simconfig
 from simulator.simulation.churn import Churn
 from simulator.store import ReadAhead
 from simulator.store.codec import Codec
-from simulator.store.redis import UNAVAILABLE, RedisStore, connect
+from simulator.store.redis import RedisStore
+from simulator.store.redis_connections import UNAVAILABLE, connect
 from simulator.webhooks import keys as integration_keys
 
 from . import generations

@@ -55,9 +55,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-import select
-import socket
-import sys
 import threading
 import time
 import uuid
@@ -71,6 +68,7 @@ from sortedcontainers import SortedList
 from .base import Change, ReadAhead, RecordNotFound, Store, StoreUnavailable, VersionConflict
 from .codec import Codec
 from .memory import encode_id
+from .redis_connections import UNAVAILABLE, is_straight
 
 T = TypeVar("T")
 
@@ -88,9 +86,6 @@ _NO_NUMBERS: Iterator[int] = iter(())
 OPTIMISTIC_ATTEMPTS = 200
 #: Optimistic runs of a `transaction` before it runs under the lock (which always goes through).
 TRANSACTION_ATTEMPTS = 4
-#: Connections per process and client: past them a round trip waits for one (a second at
-#: most) instead of failing, as hundreds of requests of a busy worker can be on their way.
-CONNECTIONS = 100
 
 _DELETED = object()  # a buffered deletion
 _NOT_AHEAD = object()  # not among the reads read ahead
@@ -308,89 +303,6 @@ if #doomed > 0 then redis.call('SET', base .. ':f', floor) end
 return #doomed
 """
 
-#: What a store that Redis cannot serve raises: the HTTP layer answers 503 STORE_UNAVAILABLE.
-UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.BusyLoadingError)
-
-
-def connect(url: str, *, straight: bool = False) -> redis.Redis:
-    """A client with short timeouts: a Redis that is down or stuck answers an error within a
-    second or two instead of holding a request. One connection pool per process, made
-    when first used (after gunicorn forked the worker). With `straight`, its connections
-    wait for Redis without letting other greenlets run (`_Straight`); without, only their
-    check for waiting data does (`_PollsAtOnce`). Over TLS they are redis-py's own."""
-    plain = redis.connection.parse_url(url).get("connection_class", redis.connection.Connection)
-    options = {"connection_class": (_STRAIGHT if straight else _AT_ONCE).get(plain, plain)}
-    pool = redis.BlockingConnectionPool.from_url(
-        url, max_connections=CONNECTIONS, timeout=1.0, socket_timeout=1.0, socket_connect_timeout=1.0,
-        health_check_interval=10, retry_on_timeout=False, client_name="alegra-sim", **options,
-    )
-    return redis.Redis(connection_pool=pool)
-
-
-class _PollsAtOnce:
-    """A connection whose check for waiting data (an answer, the peer's close), which the
-    pool makes before every command, polls with the standard library: gevent's poll lets
-    every ready greenlet run first, even with no timeout (some 5 % of a busy worker's CPU)."""
-
-    def can_read(self, timeout: float = 0) -> bool:
-        if timeout != 0:
-            return super().can_read(timeout)
-        if self._sock is None:
-            self.connect()
-        poller = _original("select", "poll")()
-        poller.register(self._sock, select.POLLIN)
-        return bool(poller.poll(0))
-
-
-class _Straight(_PollsAtOnce):
-    """A connection whose socket is the standard library's even where gevent patched it: a
-    round trip holds the whole process for its real duration (a tenth of a millisecond
-    on loopback) instead of letting every ready greenlet run before its answer is read.
-    The store's lock is held over such round trips only: otherwise each of a section's
-    round trips would hold every other process's writers for as long as this process's
-    hundreds of ready greenlets take to run (a convoy), as if the section were slow."""
-
-    def _connect(self) -> socket.socket:
-        sock = super()._connect()
-        if _patched("socket"):
-            timeout = sock.gettimeout()
-            sock = _original("socket", "socket")(sock.family, sock.type, sock.proto, fileno=sock.detach())
-            sock.settimeout(timeout)
-        return sock
-
-
-class _StraightConnection(_Straight, redis.connection.Connection):
-    pass
-
-
-class _StraightUnixConnection(_Straight, redis.connection.UnixDomainSocketConnection):
-    pass
-
-
-class _AtOnceConnection(_PollsAtOnce, redis.connection.Connection):
-    pass
-
-
-class _AtOnceUnixConnection(_PollsAtOnce, redis.connection.UnixDomainSocketConnection):
-    pass
-
-
-_STRAIGHT = {redis.connection.Connection: _StraightConnection,
-             redis.connection.UnixDomainSocketConnection: _StraightUnixConnection}
-_AT_ONCE = {redis.connection.Connection: _AtOnceConnection,
-            redis.connection.UnixDomainSocketConnection: _AtOnceUnixConnection}
-
-
-def _patched(module: str) -> bool:
-    monkey = sys.modules.get("gevent.monkey")
-    return monkey is not None and monkey.is_module_patched(module)
-
-
-def _original(module: str, name: str) -> Any:
-    """The standard library's `module.name`, even where gevent patched it."""
-    return sys.modules["gevent.monkey"].get_original(module, name) if _patched(module) else getattr(sys.modules[module], name)
-
-
 def feistel_id(seed: int, number: int) -> int:
     """A bijection of 60-bit numbers keyed by the seed: counter values become ids that look
     random, are the same for the same seed and call order, and never repeat."""
@@ -486,7 +398,7 @@ class RedisStore(Store):
         """`straight`: a client of the same Redis made by `connect(url, straight=True)`, for the
         round trips made while this process holds the lock (`client`); `client` serves them without it."""
         self._cooperative = client
-        self._straight = straight if straight is not None and issubclass(straight.connection_pool.connection_class, _Straight) else None
+        self._straight = straight if straight is not None and is_straight(straight) else None
         self._straight_works = True  # see `atomic`
         self.codec = codec
         self.generation = generation

@@ -7,7 +7,8 @@ import uuid
 import pytest
 import redis
 
-from simulator.store.redis import RedisStore, connect
+from simulator.store.redis import RedisStore
+from simulator.store.redis_connections import connect
 from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
 from tests.store.things import CODEC, Thing
 from tests.test_offload import run_under_gevent
@@ -23,7 +24,8 @@ def test_under_gevent_no_other_greenlet_runs_while_a_section_holds_the_lock(redi
 
         import redis
 
-        from simulator.store.redis import RedisStore, connect
+        from simulator.store.redis import RedisStore
+        from simulator.store.redis_connections import connect
         from tests.store.things import CODEC, Thing
 
         def reads_during_a_section(generation, straight):
@@ -83,7 +85,7 @@ def test_under_gevent_the_pools_check_for_waiting_data_lets_no_other_greenlet_ru
     answer = run_under_gevent(f"""
         import redis
 
-        from simulator.store.redis import connect
+        from simulator.store.redis_connections import connect
 
         def runs_during_checks(client):
             connection = client.connection_pool.get_connection()

@@ -102,7 +102,8 @@ def test_every_kind_of_read_is_checked_at_the_commit(redis_url, read):  # noqa: 
     records, a set's size, a local kind's copy) makes its run start again."""
     import uuid
 
-    from simulator.store.redis import RedisStore, connect
+    from simulator.store.redis import RedisStore
+    from simulator.store.redis_connections import connect
     from tests.store.things import CODEC
 
     generation = uuid.uuid4().hex[:10]

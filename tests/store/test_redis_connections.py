@@ -1,0 +1,90 @@
+"""The store's Redis client: single commands on its own idle connections, and what a
+failure, a closed peer or a fork does to them."""
+
+import multiprocessing
+
+import pytest
+import redis
+
+from simulator.store.redis_connections import connect
+from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
+
+
+def pool_takes(client) -> list[int]:
+    """Counts the pool's connections handed out from here on: [count]."""
+    taken = [0]
+    get_connection = client.connection_pool.get_connection
+
+    def counted(*args, **kwargs):
+        taken[0] += 1
+        return get_connection(*args, **kwargs)
+
+    client.connection_pool.get_connection = counted
+    return taken
+
+
+def test_single_commands_skip_the_pool_and_pipelines_use_it(redis_url):  # noqa: F811
+    client = connect(redis_url)
+    taken = pool_takes(client)
+    client.set("k", "v")
+    assert [client.get("k") for _ in range(50)] == [b"v"] * 50
+    assert client.evalsha(client.script_load("return redis.call('GET', KEYS[1])"), 1, "k") == b"v"
+    assert taken[0] == 0
+    with client.pipeline(transaction=False) as pipe:
+        assert pipe.get("k").incr("n").execute() == [b"v", 1]
+    assert taken[0] == 1
+
+
+def test_commands_reuse_one_connection_one_after_another(redis_url):  # noqa: F811
+    client = connect(redis_url)
+    ids = {client.client_id() for _ in range(20)}
+    assert len(ids) == 1
+
+
+def test_a_timed_out_command_leaves_no_answer_behind(redis_url):  # noqa: F811
+    # The client waits a second for an answer. A BLPOP that outlives it is abandoned: its
+    # connection must be closed, or the server keeps it waiting and it takes the element
+    # pushed next (and the next command on that connection reads the BLPOP's answer).
+    client = connect(redis_url)
+    client.set("k", "v")
+    with pytest.raises(redis.exceptions.TimeoutError):
+        client.blpop(["queue"], timeout=3)
+    client.rpush("queue", "element")
+    assert client.get("k") == b"v"
+    assert client.lrange("queue", 0, -1) == [b"element"]
+
+
+def test_a_connection_the_server_closed_while_idle_is_made_anew(redis_url):  # noqa: F811
+    client = connect(redis_url)
+    first = client.client_id()
+    killer = redis.Redis.from_url(redis_url)
+    assert killer.client_kill_filter(_id=first) == 1
+    taken = pool_takes(client)
+    assert client.get("missing") is None  # no error: reconnected before sending
+    assert client.client_id() != first
+    assert taken[0] == 0
+
+
+def test_an_error_answer_keeps_the_connection(redis_url):  # noqa: F811
+    client = connect(redis_url)
+    first = client.client_id()
+    client.set("text", "not a number")
+    with pytest.raises(redis.exceptions.ResponseError):
+        client.incr("text")
+    assert client.client_id() == first
+
+
+def _child_client_id(client, answers) -> None:
+    answers.put(client.client_id())
+
+
+def test_a_forked_child_makes_its_own_connections(redis_url):  # noqa: F811
+    client = connect(redis_url)
+    parent = client.client_id()
+    answers = multiprocessing.get_context("fork").Queue()
+    child = multiprocessing.get_context("fork").Process(target=_child_client_id, args=(client, answers))
+    child.start()
+    child.join(10)
+    assert child.exitcode == 0
+    assert answers.get(timeout=5) != parent
+    assert client.client_id() == parent  # the parent's connection was left alone
