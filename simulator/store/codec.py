@@ -112,29 +112,24 @@ class Codec:
         encoders = [encode for encode, _ in converters]
         decoders = [decode for _, decode in converters]
         defaults = [_default(f) for f in fields]
-        getters = [attrgetter(name) for name in names]
-        plain = all(encode is _identity for encode in encoders)
+        fields_of = _fields_getter(names)
+        # Only the fields whose value changes form are converted (most are kept as they are).
+        encoding = [(index, convert) for index, convert in enumerate(encoders) if convert is not _identity]
+        decoding = [(index, convert) for index, convert in enumerate(decoders) if convert is not _identity]
         count = len(fields)
 
-        if plain:
-            def encode(record: Any) -> list:
-                return [get(record) for get in getters]
+        def encode(record: Any) -> list:
+            values = fields_of(record)
+            for index, convert in encoding:
+                values[index] = convert(values[index])
+            return values
 
-            def decode(values: list) -> Any:
-                if len(values) < count:
-                    values = _with_defaults(values, defaults, count)
-                return cls(*values)
-        else:
-            pairs = list(zip(getters, encoders))
-            steps = list(zip(decoders, range(count)))
-
-            def encode(record: Any) -> list:
-                return [convert(get(record)) for get, convert in pairs]
-
-            def decode(values: list) -> Any:
-                if len(values) < count:
-                    values = _with_defaults(values, defaults, count)
-                return cls(*[convert(values[index]) for convert, index in steps])
+        def decode(values: list) -> Any:  # a list msgpack made for this call: converted in place
+            if len(values) < count:
+                values = _with_defaults(values, defaults, count)
+            for index, convert in decoding:
+                values[index] = convert(values[index])
+            return cls(*values)
 
         self._encoders[cls], self._decoders[cls] = encode, decode
         return encode, decode
@@ -263,6 +258,17 @@ def _default(field: dataclasses.Field) -> Callable[[], Any]:
         raise CodecError(f"stored data lacks the field {field.name!r}, which has no default")
 
     return refuse
+
+
+def _fields_getter(names: list[str]) -> Callable[[Any], list]:
+    """A record's field values, in order, as a new list."""
+    if not names:
+        return lambda record: []
+    if len(names) == 1:
+        get_one = attrgetter(names[0])
+        return lambda record: [get_one(record)]
+    get_all = attrgetter(*names)
+    return lambda record: list(get_all(record))
 
 
 def _with_defaults(values: list, defaults: list, count: int) -> list:
