@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import statistics
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -99,6 +100,17 @@ def alternate(plan: dict, argv_for: dict[str, Callable[[int], list[str]]],
 def best_runs(runs: dict[str, list[dict]]) -> dict[str, dict]:
     """The fastest run of each (the machine is noisy: slower runs are the noise)."""
     return {name: max(results, key=lambda r: r["rps"]) for name, results in runs.items()}
+
+
+def paired_ratios(runs: dict[str, list[dict]], name: str, baseline: str) -> list[float]:
+    """`name`'s req/s over `baseline`'s, round by round (`alternate` runs them one after the
+    other in each round, so each ratio compares runs under the same load on the machine)."""
+    return [run["rps"] / base["rps"] for run, base in zip(runs[name], runs[baseline], strict=True)]
+
+
+def median_ratio(ratios: list[float]) -> float:
+    """The middle of the rounds' ratios: a round the machine slowed on one side moves it least."""
+    return statistics.median(ratios)
 
 
 def rate_rows(runs: dict[str, list[dict]], labels: dict[str, str]) -> list[Row]:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bench import load
-from bench.scale import FULL, capacity_ratio
+from bench.http import best_runs, paired_ratios
+from bench.report import MISS, PASS, SectionResult
+from bench.scale import FULL, capacity_ratio, ratio_row
 
 
 def found(good: int | None, bad: int | None) -> load.Search:
@@ -35,3 +37,28 @@ def test_the_capacity_ratio_says_how_far_it_is_known(memory, redis, ratio, text)
     value, said = capacity_ratio(found(*memory), found(*redis))
     assert value == ratio
     assert said.startswith(text)
+
+
+def rates(*rps: float) -> list[dict]:
+    return [{"rps": value} for value in rps]
+
+
+def test_a_ratio_to_memory_is_the_median_of_the_rounds_ratios():
+    # Round 2 ran while the machine favoured memory: the best runs' ratio takes memory's
+    # best (5,000) against redis-1's (3,700) from other rounds; the rounds' median does not.
+    runs = {"memory": rates(4_000, 5_000, 4_100), "redis-1": rates(3_600, 3_700, 3_690)}
+    section = SectionResult("scale", "test")
+    ratio = ratio_row(section, "product read redis-1", runs, "redis-1", best_runs(runs), 0.8)
+    assert ratio == pytest.approx(0.9)
+    (row,) = section.rows
+    assert row.value == "0.90  (median of rounds: 0.90, 0.74, 0.90; best runs: 0.74)"
+    assert row.target.value == pytest.approx(0.9) and row.target.verdict == PASS
+    ratio_row(section, "basket add redis-1", runs, "redis-1", best_runs(runs), 0.95)
+    assert section.rows[-1].target.verdict == MISS
+
+
+def test_rounds_are_paired_in_order_and_must_match():
+    runs = {"memory": rates(100, 200), "redis-1": rates(50, 300)}
+    assert paired_ratios(runs, "redis-1", "memory") == [0.5, 1.5]
+    with pytest.raises(ValueError):
+        paired_ratios({"memory": rates(100, 200), "redis-1": rates(50)}, "redis-1", "memory")
