@@ -566,7 +566,7 @@ class RedisStore(Store):
 
         def flush() -> None:
             pipe = self.client.pipeline(transaction=False)
-            pipe.mset({self._record_key(kind, r.id): encode(kind, r) for r in batch})
+            pipe.mset({self._record_key(kind, r.id): encode(kind, r, keep=False) for r in batch})
             pipe.zadd(f"{self.prefix}o:{kind}", {r.id: 0 for r in batch})
             owned = {r.id: r.owner_id for r in batch if getattr(r, "owner_id", None)}
             if owned:
@@ -1187,7 +1187,7 @@ class RedisStore(Store):
         if len(reply) > 2:
             found = reply[3:]
             ids = [raw_id.decode() for raw_id in found[0::3]]
-            for record_id, record, stamp in zip(ids, self.codec.decode_many(kind, found[1::3]), found[2::3]):
+            for record_id, record, stamp in zip(ids, self.codec.decode_many(kind, found[1::3], keep=False), found[2::3]):
                 local.apply(record_id, record, int(stamp))
         local.count = local.known = max(int(reply[0]), local.count)
         local.log_seq = int(reply[1])
@@ -1207,7 +1207,7 @@ class RedisStore(Store):
             pipe.mget([self._record_key(kind, record_id) for record_id in ids])
             pipe.hmget(f"{self.prefix}jv:{kind}", ids)
             raws, stamped = pipe.execute()
-            for record_id, record, stamp in zip(ids, self.codec.decode_many(kind, raws), stamped):
+            for record_id, record, stamp in zip(ids, self.codec.decode_many(kind, raws, keep=False), stamped):
                 if record is not None:
                     records[record_id] = record
                 if stamp is not None:

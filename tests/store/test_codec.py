@@ -82,18 +82,18 @@ def test_every_record_round_trips(lived_in_store, kind):
     records = lived_in_store.values(kind)
     assert records, f"the flows stored no {kind} record: extend lived_in_store so that the round trip covers it"
     for record in records:
-        decoded = CODEC.decode(kind, CODEC.encode(kind, record))
+        decoded = CODEC.decode(kind, CODEC.encode(kind, record, keep=False))  # decoded, not the kept record
         assert decoded == record
         assert type(decoded) is type(record)
 
 
 def test_nested_values_keep_their_types(lived_in_store):
     delivery = next(d for d in lived_in_store.values("webhook_delivery") if d.event_type == "product.updated")
-    decoded = CODEC.decode("webhook_delivery", CODEC.encode("webhook_delivery", delivery))
+    decoded = CODEC.decode("webhook_delivery", CODEC.encode("webhook_delivery", delivery, keep=False))
     assert type(decoded.payload).__name__ == "Product" and decoded.payload == delivery.payload
     assert type(decoded.status) is type(delivery.status) and type(decoded.attempts) is tuple
     order = lived_in_store.values("order")[-1]
-    decoded = CODEC.decode("order", CODEC.encode("order", order))
+    decoded = CODEC.decode("order", CODEC.encode("order", order, keep=False))
     assert type(decoded.payment.state) is type(order.payment.state) and type(decoded.total) is Decimal
     assert decoded.created_at.tzinfo is not None
 
@@ -152,7 +152,7 @@ SAMPLES = Codec({"sample": Sample})
 
 @given(samples)
 def test_any_sample_round_trips(sample):
-    assert SAMPLES.decode("sample", SAMPLES.encode("sample", sample)) == sample
+    assert SAMPLES.decode("sample", SAMPLES.encode("sample", sample, keep=False)) == sample
 
 
 def test_a_record_written_before_a_field_was_added_gets_its_default():
@@ -173,3 +173,25 @@ def test_unsupported_types_are_refused_when_registered():
         Codec({"odd": Odd})
     with pytest.raises(CodecError, match="not registered"):
         SAMPLES.encode("other", Inner(datetime.now(UTC), Decimal(1)))
+
+
+def test_the_same_bytes_give_the_same_record_and_the_memo_is_bounded(monkeypatch):
+    from simulator.store import codec as codec_module
+
+    monkeypatch.setattr(codec_module, "MEMO_SIZE", 3)
+    codec = Codec({"sample": Sample})
+    records = [Sample(id=f"s_{n}", colour=Colour.RED, inner=None, pairs=(), tags={}, day=date(2026, 1, n + 1), ratio=0.5)
+               for n in range(5)]
+    first = codec.encode("sample", records[0])
+    assert codec.decode("sample", first) is records[0]  # what was encoded is what its bytes give
+    again = codec.decode("sample", bytes(first))  # other bytes objects, equal
+    assert again is records[0]
+    fresh = codec.decode("sample", first, keep=False)
+    assert fresh == records[0] and fresh is not records[0]
+    for record in records[1:]:
+        codec.encode("sample", record)
+    assert codec.decode("sample", first) is not records[0]  # the oldest went: decoded anew, equal
+    assert codec.decode("sample", first) == records[0]
+    assert codec.decode("sample", codec.encode("sample", records[4])) is records[4]
+    unkept = codec.encode("sample", records[0], keep=False)
+    assert codec.decode("sample", unkept, keep=False) is not records[0]
