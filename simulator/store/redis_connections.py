@@ -20,6 +20,7 @@ its connections are this simulator's own:
 
 from __future__ import annotations
 
+import functools
 import os
 import select
 import socket
@@ -27,6 +28,11 @@ import sys
 from typing import Any
 
 import redis
+
+try:
+    import hiredis
+except ImportError:  # redis-py packs and parses in Python then
+    hiredis = None
 
 #: Connections per process and client: past them a round trip waits for one (a second at
 #: most) instead of failing, as hundreds of requests of a busy worker can be on their way.
@@ -81,13 +87,25 @@ class _Client(redis.Redis):
         try:  # a connection that fails while sending or reading disconnects itself (redis-py's own rule)
             if connection.can_read():  # the peer closed it while it was idle (a restarted Redis)
                 connection.disconnect()
-            connection.send_command(*args, **options)
+            connection.send_packed_command(_packed(connection, args))
             return self.parse_response(connection, args[0], **options)
         except redis.exceptions.ConnectionError:
             return super().execute_command(*args, **options)  # redis-py's retries, on a pool connection
         finally:
             self._out -= 1
             self._idle.append(connection)
+
+
+def _packed(connection: redis.connection.AbstractConnection, args: tuple) -> list[bytes]:
+    """The command in Redis's protocol (the pieces to send). hiredis packs str, bytes, int and float itself;
+    redis-py's packer first walks every argument in Python to convert rarer kinds and
+    split a two-word command name (a script's commit has dozens of arguments)."""
+    if hiredis is not None and isinstance(args[0], str) and " " not in args[0]:
+        try:
+            return [hiredis.pack_command(args)]
+        except TypeError:  # an argument of another kind (a memoryview): redis-py's packer converts it
+            pass
+    return connection.pack_command(*args)
 
 
 class _PollsAtOnce:
@@ -149,6 +167,9 @@ def _patched(module: str) -> bool:
     return monkey is not None and monkey.is_module_patched(module)
 
 
+@functools.cache
 def _original(module: str, name: str) -> Any:
-    """The standard library's `module.name`, even where gevent patched it."""
+    """The standard library's `module.name`, even where gevent patched it. Kept once found
+    (asked before every command): found before gevent patched the module or after, it is
+    the same original."""
     return sys.modules["gevent.monkey"].get_original(module, name) if _patched(module) else getattr(sys.modules[module], name)

@@ -88,3 +88,19 @@ def test_a_forked_child_makes_its_own_connections(redis_url):  # noqa: F811
     assert child.exitcode == 0
     assert answers.get(timeout=5) != parent
     assert client.client_id() == parent  # the parent's connection was left alone
+
+
+def test_commands_of_every_argument_kind_reach_redis_as_redis_py_would_send_them(redis_url):  # noqa: F811
+    from simulator.store.redis_connections import _packed
+
+    client = connect(redis_url)
+    connection = client.connection_pool.make_connection()
+    for args in [("SET", "k", "välue"), ("SET", b"k", b"\x00\xff"), ("INCRBY", "n", 7), ("SET", "f", 1.5),
+                 ("SET", "m", memoryview(b"view")), ("SCRIPT LOAD", "return 1"), ("EVALSHA", "a" * 40, 0, "x", b"y", 3)]:
+        assert b"".join(_packed(connection, args)) == b"".join(connection.pack_command(*args)), args
+    client.set("k", "välue")
+    client.execute_command("SET", "m", memoryview(b"view"))
+    client.execute_command("SET", "f", 1.5)
+    assert (client.get("k"), client.get("m"), client.get("f")) == ("välue".encode(), b"view", b"1.5")
+    assert client.script_load("return 1") == client.execute_command("SCRIPT LOAD", "return 1")
+
