@@ -68,3 +68,43 @@ def test_a_read_ahead_that_fails_reads_nothing_ahead_and_the_route_answers(make_
     answer = client.get("/api/v1/basket", headers={"X-Basket-Token": token})
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert "reading ahead failed" in caplog.text
+
+
+def test_requests_finding_the_counter_moved_together_catch_up_once(make_app, redis_url, monkeypatch):  # noqa: F811
+    worker, other = make_app(store=redis_url), make_app(store=redis_url)
+    runtime = worker.extensions[EXTENSION]
+    product_id = worker.test_client().get("/api/v1/products?page_size=1").get_json()[0]["id"]
+    assert other.test_client().patch(f"/_sim/products/{product_id}", json={"stock": 321}).status_code == 200
+    catch_up, catch_ups = runtime._catch_up, []
+
+    def slow_catch_up() -> None:  # the others find the counter moved meanwhile
+        catch_ups.append(1)
+        time.sleep(0.2)
+        catch_up()
+
+    monkeypatch.setattr(runtime, "_catch_up", slow_catch_up)
+    stocks = []
+
+    def read() -> None:
+        stocks.append(worker.test_client().get(f"/api/v1/products/{product_id}").get_json()["stock"])
+
+    requests = [threading.Thread(target=read) for _ in range(4)]
+    for request in requests:
+        request.start()
+    for request in requests:
+        request.join()
+    assert stocks == [321] * 4
+    assert len(catch_ups) == 1
+
+
+def test_a_request_that_read_an_older_counter_does_not_set_the_worker_back(make_app, redis_url, monkeypatch):  # noqa: F811
+    worker = make_app(store=redis_url)
+    runtime = worker.extensions[EXTENSION]
+    client = worker.test_client()
+    assert client.get("/api/v1/categories").status_code == 200
+    newest = runtime.seen_version
+    catch_ups = []
+    monkeypatch.setattr(runtime, "_catch_up", lambda: catch_ups.append(1))
+    monkeypatch.setattr(runtime, "read_version", lambda: str(int(newest) - 1).encode())  # sent before the last change
+    assert client.get("/api/v1/categories").status_code == 200
+    assert catch_ups == [] and runtime.seen_version == newest

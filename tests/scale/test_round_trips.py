@@ -162,3 +162,23 @@ def test_reading_the_profile_or_the_address_book_is_one_round_trip(shared_client
         read()  # scripts loaded
         trips = round_trips.during(read)
         assert len(trips) == 1, (path, trips)
+
+
+def test_an_add_after_another_worker_changed_the_catalog_keeps_what_it_read_ahead(make_app, redis_url, round_trips):  # noqa: F811
+    """The freshness check finds the counter moved: the worker catches up (the state, then
+    the changed product) and the add goes on from the basket it read ahead, not reading it
+    again."""
+    client, other = make_app(store=redis_url).test_client(), make_app(store=redis_url).test_client()
+    first, second = first_products(client, 2)
+    token = client.post("/api/v1/baskets").get_json()["token"]
+
+    def add(product_id: str) -> None:
+        answer = client.post("/api/v1/basket/items", json={"product_id": product_id, "quantity": 1},
+                             headers={"X-Basket-Token": token})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+
+    add(first)
+    assert other.patch(f"/_sim/products/{second}", json={"stock": 777}).status_code == 200
+    trips = round_trips.during(lambda: add(second))
+    assert len(trips) == 4, trips  # read ahead, catch up, the changed product, compare-and-set
+    assert client.get(f"/api/v1/products/{second}").get_json()["stock"] == 777  # the other worker's change, seen
