@@ -34,7 +34,8 @@ try:
 except ImportError:  # redis-py packs and parses in Python then
     hiredis = None
 
-#: Connections per process and client: past them a round trip waits for one (a second at
+#: Connections per process and client, for single commands and again in its pool (pipelines,
+#: commands past the first CONNECTIONS): past them a round trip waits for one (a second at
 #: most) instead of failing, as hundreds of requests of a busy worker can be on their way.
 CONNECTIONS = 100
 
