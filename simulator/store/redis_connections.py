@@ -14,8 +14,9 @@ its connections are this simulator's own:
   as the round trip itself (a GET: 56 µs through the client, 32 µs sent and read on a
   connection; `python -m bench scale` measures what it gives a request). Pipelines still use the
   pool. What a failure does is unchanged: a connection that fails while sending or
-  reading disconnects itself (nothing half read is left for the next command), and a
-  lost connection is retried by redis-py's own path and policy.
+  reading disconnects itself (nothing half read is left for the next command); a command
+  that could not be sent goes through redis-py's own path and policy, and one whose
+  answer was lost is not sent again (it may have run).
 """
 
 from __future__ import annotations
@@ -86,12 +87,15 @@ class _Client(redis.Redis):
             connection = pool.connection_class(**pool.connection_kwargs)
         self._out += 1
         try:  # a connection that fails while sending or reading disconnects itself (redis-py's own rule)
-            if connection.can_read():  # the peer closed it while it was idle (a restarted Redis)
-                connection.disconnect()
-            connection.send_packed_command(_packed(connection, args))
+            try:
+                if connection.can_read():  # the peer closed it while it was idle (a restarted Redis)
+                    connection.disconnect()
+                connection.send_packed_command(_packed(connection, args))
+            except redis.exceptions.ConnectionError:  # not sent whole: Redis did not run it
+                return super().execute_command(*args, **options)  # redis-py's path and policy, on a pool connection
+            # Sent: a failure reading the answer is raised, not sent again (Redis may have run it,
+            # and redis-py's own path, configured with no retries, would not send it again either).
             return self.parse_response(connection, args[0], **options)
-        except redis.exceptions.ConnectionError:
-            return super().execute_command(*args, **options)  # redis-py's retries, on a pool connection
         finally:
             self._out -= 1
             self._idle.append(connection)

@@ -104,3 +104,43 @@ def test_commands_of_every_argument_kind_reach_redis_as_redis_py_would_send_them
     assert (client.get("k"), client.get("m"), client.get("f")) == ("välue".encode(), b"view", b"1.5")
     assert client.script_load("return 1") == client.execute_command("SCRIPT LOAD", "return 1")
 
+
+
+def test_a_command_whose_answer_is_lost_is_not_sent_again(redis_url, monkeypatch):  # noqa: F811
+    # The connection fails while the answer is read: Redis may have run the command (an
+    # INCR, a commit script). redis-py's own path does not retry it (no retries are
+    # configured); sending it again on a pool connection would run it twice.
+    client = connect(redis_url)
+    client.set("n", 0)
+    parse_response = client.parse_response
+    failures = [1]
+
+    def loses_the_answer(connection, command_name, **options):
+        answer = parse_response(connection, command_name, **options)
+        if failures and command_name == "INCRBY":  # what `incr` sends
+            failures.pop()
+            connection.disconnect()
+            raise redis.exceptions.ConnectionError("Connection closed by server.")
+        return answer
+
+    monkeypatch.setattr(client, "parse_response", loses_the_answer)
+    with pytest.raises(redis.exceptions.ConnectionError):
+        client.incr("n")
+    assert client.get("n") == b"1"
+
+
+def test_a_command_that_cannot_be_sent_goes_through_the_pool(redis_url, monkeypatch):  # noqa: F811
+    client = connect(redis_url)
+    client.set("k", "v")
+    taken = pool_takes(client)
+    connection = client._idle[-1]
+    send = connection.send_packed_command
+
+    def fails_once(*args, **kwargs):
+        monkeypatch.setattr(connection, "send_packed_command", send)
+        connection.disconnect()
+        raise redis.exceptions.ConnectionError("Error 32 while writing to socket. Broken pipe.")
+
+    monkeypatch.setattr(connection, "send_packed_command", fails_once)
+    assert client.get("k") == b"v"
+    assert taken[0] == 1
