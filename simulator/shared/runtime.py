@@ -58,6 +58,8 @@ class SharedRuntime(Runtime):
         self.lease = Lease(self.client, f"{NAMESPACE}:leader")
         self._adopting = threading.Lock()  # one greenlet builds a new generation's read model; the others wait for it
         self._catching_up = threading.Lock()  # one catch-up at a time (`_catch_up_to`)
+        self._catch_ups_begun = 0  # catch-ups begun so far, numbered from 1
+        self._caught_up = 0  # the number of the last catch-up that went through
         generation = generations.adopt_or_seed(self.client, NAMESPACE, lambda generation_id: self._seed(settings, generation_id))
         self.clock.pull()
         self.simulation.pull()
@@ -90,36 +92,40 @@ class SharedRuntime(Runtime):
 
     def refresh(self, ahead: ReadAhead | None = None) -> None:
         store = self.store
+        arrived = self._catch_ups_begun  # a catch-up begun after this reads what changed before
         if ahead is None:
             version = self.read_version()
             store.start_request()
         else:
             version = store.read_ahead(ahead)
-        if version is not None and self._caught_up_with(version):
+        if self._caught_up_with(version, arrived):
             return  # nothing changed since this process last looked: the common case, one round trip
-        self._catch_up_to(version)
+        self._catch_up_to(version, arrived)
         if self.store is not store:  # a reset replaced the store: what was read ahead belongs to the old one
             store.forget_ahead()
             self.store.start_request()
 
-    def _caught_up_with(self, version: bytes) -> bool:
-        """Whether this process caught up with the counter at `version` or later (it only grows)."""
-        seen = self.seen_version
-        return seen is not None and int(version) <= int(seen)
+    def _caught_up_with(self, version: bytes | None, arrived: int) -> bool:
+        """Whether this process saw every change a request that arrived when `arrived` catch-ups
+        had begun, and then read the counter at `version`, must see: the counter is what it
+        last caught up with, or a catch-up begun since went through (it read after the
+        request arrived). An older counter is not enough by itself: a Redis that lost its data
+        (or restored an older snapshot) counts again from below."""
+        return self._caught_up > arrived or (version is not None and version == self.seen_version)
 
-    def _catch_up_to(self, version: bytes | None) -> None:
+    def _catch_up_to(self, version: bytes | None, arrived: int) -> None:
         """Catch up once for every greenlet that found the counter moved meanwhile: those that
-        waited find it done, as a catch-up reads after the counter it was started for was
-        read, so it saw every change up to it. (Each catching up by itself, greenlets under
-        load caught up in a third to a half of all requests, and one that read an older
-        counter could set the process back to it.) What the request read ahead stays: it
-        was read with the counter, and its writes check it when they commit."""
+        waited find it done, as the catch-up began after they arrived. (Each catching up by
+        itself, greenlets under load caught up in a third to a half of all requests, and one
+        that read an older counter could set the process back to it.) What the request read
+        ahead stays: it was read with the counter, and its writes check it when they commit."""
         with self._catching_up:
-            if version is not None and self._caught_up_with(version):
+            if self._caught_up_with(version, arrived):
                 return
+            self._catch_ups_begun += 1
+            number = self._catch_ups_begun
             self._catch_up()
-            if version is None or not self._caught_up_with(version):
-                self.seen_version = version
+            self.seen_version, self._caught_up = version, number
 
     def request_done(self) -> None:
         self.store.forget_ahead()

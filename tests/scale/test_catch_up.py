@@ -105,6 +105,28 @@ def test_a_request_that_read_an_older_counter_does_not_set_the_worker_back(make_
     newest = runtime.seen_version
     catch_ups = []
     monkeypatch.setattr(runtime, "_catch_up", lambda: catch_ups.append(1))
-    monkeypatch.setattr(runtime, "read_version", lambda: str(int(newest) - 1).encode())  # sent before the last change
+
+    def older_counter() -> bytes:  # while it was on its way, another request caught up with a newer one
+        runtime._catch_up_to(str(int(newest) + 1).encode(), runtime._catch_ups_begun)
+        return newest
+
+    monkeypatch.setattr(runtime, "read_version", older_counter)
     assert client.get("/api/v1/categories").status_code == 200
-    assert catch_ups == [] and runtime.seen_version == newest
+    assert catch_ups == [1] and int(runtime.seen_version) == int(newest) + 1
+
+
+def test_a_worker_follows_a_counter_that_went_back(make_app, redis_url):  # noqa: F811
+    """A Redis restarted without its data is seeded again by whichever worker finds it
+    empty; its counter starts again from below what the others last saw, and they follow."""
+    import redis as redis_py
+
+    worker, other = make_app(store=redis_url), make_app(store=redis_url)
+    product_id = worker.test_client().get("/api/v1/products?page_size=1").get_json()[0]["id"]
+    for stock in range(20):  # the counter moves on
+        assert other.test_client().patch(f"/_sim/products/{product_id}", json={"stock": stock}).status_code == 200
+    assert worker.test_client().get(f"/api/v1/products/{product_id}").get_json()["stock"] == 19
+    redis_py.Redis.from_url(redis_url).flushall()
+    assert other.test_client().get("/api/v1/products?page_size=1").status_code == 200  # seeds it again
+    assert int(redis_py.Redis.from_url(redis_url).get(shared_runtime.NAMESPACE + ":version")) < int(worker.extensions[EXTENSION].seen_version)
+    assert worker.test_client().get("/api/v1/products?page_size=1").status_code == 200
+    assert worker.extensions[EXTENSION].store.generation == other.extensions[EXTENSION].store.generation
