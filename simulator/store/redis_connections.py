@@ -72,20 +72,20 @@ class _Client(redis.Redis):
     def __init__(self, *, connection_pool: redis.ConnectionPool) -> None:
         super().__init__(connection_pool=connection_pool)
         self._idle: list[redis.connection.AbstractConnection] = []
-        self._out = 0
+        self._made = 0  # connections made (kept for good: those not idle are out)
         self._pid = os.getpid()
 
     def execute_command(self, *args: Any, **options: Any) -> Any:
         if self._pid != os.getpid():  # a forked child: the parent's sockets are not its own
-            self._idle, self._out, self._pid = [], 0, os.getpid()
+            self._idle, self._made, self._pid = [], 0, os.getpid()
         try:
-            connection = self._idle.pop()
-        except IndexError:
-            if self._out >= CONNECTIONS:
+            connection = self._idle.pop()  # atomic: one user per connection, greenlets or threads
+        except IndexError:  # all made are out
+            if self._made >= CONNECTIONS:
                 return super().execute_command(*args, **options)
+            self._made += 1  # (two threads racing here may make one more: never fewer)
             pool = self.connection_pool
             connection = pool.connection_class(**pool.connection_kwargs)
-        self._out += 1
         try:  # a connection that fails while sending or reading disconnects itself (redis-py's own rule)
             try:
                 if connection.can_read():  # the peer closed it while it was idle (a restarted Redis)
@@ -97,7 +97,6 @@ class _Client(redis.Redis):
             # and redis-py's own path, configured with no retries, would not send it again either).
             return self.parse_response(connection, args[0], **options)
         finally:
-            self._out -= 1
             self._idle.append(connection)
 
 

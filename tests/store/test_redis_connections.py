@@ -144,3 +144,25 @@ def test_a_command_that_cannot_be_sent_goes_through_the_pool(redis_url, monkeypa
     monkeypatch.setattr(connection, "send_packed_command", fails_once)
     assert client.get("k") == b"v"
     assert taken[0] == 1
+
+
+def test_past_its_own_connections_a_command_goes_through_the_pool(redis_url, monkeypatch):  # noqa: F811
+    from simulator.store import redis_connections
+
+    monkeypatch.setattr(redis_connections, "CONNECTIONS", 1)
+    client = connect(redis_url)
+    client.set("k", "v")
+    taken = pool_takes(client)
+    parse_response = client.parse_response
+    nested = []
+
+    def meanwhile(connection, command_name, **options):  # another user while the one connection is out
+        if command_name == "GET" and not nested:
+            nested.append(client.incr("n"))
+        return parse_response(connection, command_name, **options)
+
+    monkeypatch.setattr(client, "parse_response", meanwhile)
+    assert client.get("k") == b"v" and nested == [1]
+    assert taken[0] == 1
+    assert [client.get("k") for _ in range(5)] == [b"v"] * 5  # back on its own connection
+    assert taken[0] == 1 and client._made == 1 and len(client._idle) == 1
