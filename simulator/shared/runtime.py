@@ -98,10 +98,9 @@ class SharedRuntime(Runtime):
             store.start_request()
         else:
             version = store.read_ahead(ahead)
-        if self._caught_up_with(version, arrived):
-            return  # nothing changed since this process last looked: the common case, one round trip
-        self._catch_up_to(version, arrived)
-        if self.store is not store:  # a reset replaced the store: what was read ahead belongs to the old one
+        if not self._caught_up_with(version, arrived):  # else nothing changed that it must see: one round trip
+            self._catch_up_to(version, arrived)
+        if self.store is not store:  # a reset replaced the store (here or meanwhile): what was read ahead belongs to the old one
             store.forget_ahead()
             self.store.start_request()
 

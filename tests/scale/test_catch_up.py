@@ -130,3 +130,26 @@ def test_a_worker_follows_a_counter_that_went_back(make_app, redis_url):  # noqa
     assert int(redis_py.Redis.from_url(redis_url).get(shared_runtime.NAMESPACE + ":version")) < int(worker.extensions[EXTENSION].seen_version)
     assert worker.test_client().get("/api/v1/products?page_size=1").status_code == 200
     assert worker.extensions[EXTENSION].store.generation == other.extensions[EXTENSION].store.generation
+
+
+def test_a_request_whose_store_was_replaced_meanwhile_starts_on_the_new_one(make_app, redis_url, monkeypatch):  # noqa: F811
+    """Another request caught up with a reset while this one read the counter: this one needs
+    no catch-up of its own, but what it began on the old store is dropped and it starts on
+    the new one."""
+    worker, other = make_app(store=redis_url), make_app(store=redis_url)
+    runtime = worker.extensions[EXTENSION]
+    assert worker.test_client().get("/api/v1/categories").status_code == 200
+    old = runtime.store
+    read_version = runtime.read_version
+
+    def reset_meanwhile() -> bytes:
+        assert other.test_client().post("/_sim/reset", json={"seed": 7}).status_code == 200
+        version = read_version()
+        runtime._catch_up_to(version, runtime._catch_ups_begun)  # another request's catch-up
+        return version
+
+    monkeypatch.setattr(runtime, "read_version", reset_meanwhile)
+    runtime.refresh()
+    assert runtime.store is not old
+    assert getattr(old._ahead, "reads", None) is None
+    assert getattr(runtime.store._ahead, "reads", None) is not None
