@@ -166,3 +166,29 @@ def test_past_its_own_connections_a_command_goes_through_the_pool(redis_url, mon
     assert taken[0] == 1
     assert [client.get("k") for _ in range(5)] == [b"v"] * 5  # back on its own connection
     assert taken[0] == 1 and client._made == 1 and len(client._idle) == 1
+
+
+def test_under_gevent_a_command_cut_short_leaves_no_answer_behind(redis_url):  # noqa: F811
+    # A request's gevent.Timeout (or a killed greenlet) stops a command while it waits for
+    # its answer: the connection goes back idle, and must not hand that answer to the next
+    # command (nor keep the server's BLPOP waiting to take the element pushed next).
+    from tests.test_offload import run_under_gevent
+
+    answer = run_under_gevent(f"""
+        from simulator.store.redis_connections import connect
+
+        client = connect({redis_url!r})
+        client.set("k", "v")
+        try:
+            with gevent.Timeout(0.1):
+                client.blpop(["queue"], timeout=1)
+        except gevent.Timeout:
+            pass
+        client.rpush("queue", "element")  # at once: the BLPOP, had it been left waiting, takes it
+        first = (client.get("k"), client.lrange("queue", 0, -1))
+        waiting = gevent.spawn(client.blpop, ["other"], timeout=1)
+        gevent.sleep(0.05)
+        waiting.kill()
+        print(first, client.get("k"), client.rpush("other", "x"), client.lrange("other", 0, -1), len(client._idle))
+    """)
+    assert answer == "(b'v', [b'element']) b'v' 1 [b'x'] 1"
