@@ -105,7 +105,10 @@ def best_runs(runs: dict[str, list[dict]]) -> dict[str, dict]:
 def paired_ratios(runs: dict[str, list[dict]], name: str, baseline: str) -> list[float]:
     """`name`'s req/s over `baseline`'s, round by round (`alternate` runs them one after the
     other in each round, so each ratio compares runs under the same load on the machine)."""
-    return [run["rps"] / base["rps"] for run, base in zip(runs[name], runs[baseline], strict=True)]
+    pairs = list(zip(runs[name], runs[baseline], strict=True))
+    if any(base["rps"] <= 0 for _, base in pairs):
+        raise RuntimeError(f"failed measurement: {baseline} served no request in a round ({[base['rps'] for _, base in pairs]})")
+    return [run["rps"] / base["rps"] for run, base in pairs]
 
 
 def median_ratio(ratios: list[float]) -> float:

@@ -62,3 +62,5 @@ def test_rounds_are_paired_in_order_and_must_match():
     assert paired_ratios(runs, "redis-1", "memory") == [0.5, 1.5]
     with pytest.raises(ValueError):
         paired_ratios({"memory": rates(100, 200), "redis-1": rates(50)}, "redis-1", "memory")
+    with pytest.raises(RuntimeError, match="memory served no request"):
+        paired_ratios({"memory": rates(100, 0), "redis-1": rates(50, 60)}, "redis-1", "memory")

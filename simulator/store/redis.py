@@ -552,11 +552,13 @@ class RedisStore(Store):
             section.local_written.add(kind)
 
     def _ops(self, kind: str, record_id: str, record: Any) -> list[str]:
-        journal = "1" if kind in self._local else "0"
+        local = kind in self._local
+        journal = "1" if local else "0"
         if record is _DELETED:
             return ["D", kind, record_id, journal]
         owner = getattr(record, "owner_id", None)
-        return ["P", kind, record_id, self.codec.encode(kind, record), owner or "", journal]
+        # A locally kept kind is read back through the worker's copy, never by its bytes: not kept.
+        return ["P", kind, record_id, self.codec.encode(kind, record, keep=not local), owner or "", journal]
 
     def load(self, kind: str, records: Iterable[Any]) -> None:
         """Bulk insert (seeding): pipelined in chunks, no change-log entries. Local copies of

@@ -9,6 +9,8 @@ local copies of the catalog and promotions caught up).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.helpers.accounts import bearer, register
@@ -24,6 +26,18 @@ def first_products(client, count: int) -> list[str]:
     answer = client.get(f"/api/v1/products?page_size={count}")
     assert answer.status_code == 200
     return [product["id"] for product in answer.get_json()]
+
+
+def guest_adder(client) -> tuple[Callable[[str], None], str]:
+    """A new guest basket's adder (one of a product, which must answer 200) and its token."""
+    token = client.post("/api/v1/baskets").get_json()["token"]
+
+    def add(product_id: str) -> None:
+        answer = client.post("/api/v1/basket/items", json={"product_id": product_id, "quantity": 1},
+                             headers={"X-Basket-Token": token})
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+
+    return add, token
 
 
 def test_a_product_read_is_one_round_trip_the_freshness_check(shared_client, round_trips):  # noqa: F811
@@ -46,13 +60,7 @@ def test_a_guest_basket_add_is_two_round_trips(shared_client, round_trips):  # n
     compare-and-set of the changed basket with its age index entry. A new line's id takes
     none: the process draws ids a block at a time."""
     first, second = first_products(shared_client, 2)
-    token = shared_client.post("/api/v1/baskets").get_json()["token"]
-
-    def add(product_id: str) -> None:
-        answer = shared_client.post("/api/v1/basket/items", json={"product_id": product_id, "quantity": 1},
-                                    headers={"X-Basket-Token": token})
-        assert answer.status_code == 200, answer.get_data(as_text=True)
-
+    add, token = guest_adder(shared_client)
     add(first)  # scripts loaded, the block of line ids drawn
     assert len(trips := round_trips.during(lambda: add(second))) == 2, trips  # a new line
     assert len(trips := round_trips.during(lambda: add(second))) == 2, trips  # the same line grows
@@ -170,13 +178,7 @@ def test_an_add_after_another_worker_changed_the_catalog_keeps_what_it_read_ahea
     again."""
     client, other = make_app(store=redis_url).test_client(), make_app(store=redis_url).test_client()
     first, second = first_products(client, 2)
-    token = client.post("/api/v1/baskets").get_json()["token"]
-
-    def add(product_id: str) -> None:
-        answer = client.post("/api/v1/basket/items", json={"product_id": product_id, "quantity": 1},
-                             headers={"X-Basket-Token": token})
-        assert answer.status_code == 200, answer.get_data(as_text=True)
-
+    add, _ = guest_adder(client)
     add(first)
     assert other.patch(f"/_sim/products/{second}", json={"stock": 777}).status_code == 200
     trips = round_trips.during(lambda: add(second))
