@@ -60,6 +60,7 @@ class SharedRuntime(Runtime):
         self._catching_up = threading.Lock()  # one catch-up at a time (`_catch_up_to`)
         self._catch_ups_begun = 0  # catch-ups begun so far, numbered from 1
         self._caught_up = 0  # the number of the last catch-up that went through
+        self._failed: tuple[int, Exception | None] = (0, None)  # the last catch-up that could not reach Redis, and why
         generation = generations.adopt_or_seed(self.client, NAMESPACE, lambda generation_id: self._seed(settings, generation_id))
         self.clock.pull()
         self.simulation.pull()
@@ -121,9 +122,16 @@ class SharedRuntime(Runtime):
         with self._catching_up:
             if self._caught_up_with(version, arrived):
                 return
+            number, error = self._failed
+            if number > arrived:  # one begun after this arrived could not reach Redis: neither can this, now
+                raise error
             self._catch_ups_begun += 1
             number = self._catch_ups_begun
-            self._catch_up()
+            try:
+                self._catch_up()
+            except self.unavailable as failure:  # those waiting answer 503 at once, not a timeout each in turn
+                self._failed = (number, failure)
+                raise
             self.seen_version, self._caught_up = version, number
 
     def request_done(self) -> None:

@@ -153,3 +153,45 @@ def test_a_request_whose_store_was_replaced_meanwhile_starts_on_the_new_one(make
     assert runtime.store is not old
     assert getattr(old._ahead, "reads", None) is None
     assert getattr(runtime.store._ahead, "reads", None) is not None
+
+
+def test_requests_waiting_on_a_catch_up_that_cannot_reach_redis_answer_503_together(make_app, redis_url, monkeypatch):  # noqa: F811
+    # A stuck Redis: the catch-up times out after a while. Those that waited on it answer
+    # 503 with it, not after a timeout each in turn; a request arriving later tries anew.
+    import redis
+
+    worker, other = make_app(store=redis_url), make_app(store=redis_url)
+    runtime = worker.extensions[EXTENSION]
+    product_id = worker.test_client().get("/api/v1/products?page_size=1").get_json()[0]["id"]
+    assert other.test_client().patch(f"/_sim/products/{product_id}", json={"stock": 55}).status_code == 200
+    catch_up, read_version, attempts = runtime._catch_up, runtime.read_version, []
+    arrived = threading.Barrier(4, timeout=5)
+
+    def together():  # every request has arrived before any catch-up begins
+        arrived.wait()
+        return read_version()
+
+    def stuck() -> None:
+        attempts.append(1)
+        time.sleep(0.3)
+        raise redis.exceptions.TimeoutError("Timeout reading from 127.0.0.1")
+
+    monkeypatch.setattr(runtime, "read_version", together)
+    monkeypatch.setattr(runtime, "_catch_up", stuck)
+    answers = []
+
+    def read() -> None:
+        answer = worker.test_client().get(f"/api/v1/products/{product_id}")
+        answers.append((answer.status_code, answer.get_json()["code"]))
+
+    requests = [threading.Thread(target=read) for _ in range(4)]
+    started = time.monotonic()
+    for request in requests:
+        request.start()
+    for request in requests:
+        request.join()
+    assert answers == [(503, "STORE_UNAVAILABLE")] * 4
+    assert len(attempts) == 1 and time.monotonic() - started < 1.5
+    monkeypatch.setattr(runtime, "_catch_up", catch_up)  # Redis answers again
+    monkeypatch.setattr(runtime, "read_version", read_version)
+    assert worker.test_client().get(f"/api/v1/products/{product_id}").get_json()["stock"] == 55
