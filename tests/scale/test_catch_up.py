@@ -8,6 +8,7 @@ import time
 
 from simulator.http.blueprints import EXTENSION
 from simulator.shared import runtime as shared_runtime
+from tests.helpers.concurrency import run_at_once
 from tests.helpers.redis_server import redis_server, redis_url  # noqa: F401 (fixtures)
 
 
@@ -27,11 +28,7 @@ def test_requests_arriving_together_after_a_reset_elsewhere_build_the_catalog_on
     def browse() -> None:
         answers.append(worker.test_client().get("/api/v1/products?page_size=1").status_code)
 
-    requests = [threading.Thread(target=browse) for _ in range(3)]
-    for request in requests:
-        request.start()
-    for request in requests:
-        request.join()
+    run_at_once(*[browse] * 3)
     assert answers == [200, 200, 200]
     new_generation = other.extensions[EXTENSION].store.generation
     assert builds == [new_generation]
@@ -88,11 +85,7 @@ def test_requests_finding_the_counter_moved_together_catch_up_once(make_app, red
     def read() -> None:
         stocks.append(worker.test_client().get(f"/api/v1/products/{product_id}").get_json()["stock"])
 
-    requests = [threading.Thread(target=read) for _ in range(4)]
-    for request in requests:
-        request.start()
-    for request in requests:
-        request.join()
+    run_at_once(*[read] * 4)
     assert stocks == [321] * 4
     assert len(catch_ups) == 1
 
@@ -184,12 +177,8 @@ def test_requests_waiting_on_a_catch_up_that_cannot_reach_redis_answer_503_toget
         answer = worker.test_client().get(f"/api/v1/products/{product_id}")
         answers.append((answer.status_code, answer.get_json()["code"]))
 
-    requests = [threading.Thread(target=read) for _ in range(4)]
     started = time.monotonic()
-    for request in requests:
-        request.start()
-    for request in requests:
-        request.join()
+    run_at_once(*[read] * 4)
     assert answers == [(503, "STORE_UNAVAILABLE")] * 4
     assert len(attempts) == 1 and time.monotonic() - started < 1.5
     monkeypatch.setattr(runtime, "_catch_up", catch_up)  # Redis answers again

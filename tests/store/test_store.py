@@ -7,8 +7,9 @@ from functools import partial
 import pytest
 
 from simulator.store import ReadAhead, RecordNotFound, VersionConflict, encode_id
+from tests.helpers.concurrency import run_at_once
 from tests.helpers.redis_server import redis_server, redis_url, round_trips  # noqa: F401 (fixtures)
-from tests.store.things import Thing, run_at_once
+from tests.store.things import Thing
 
 
 def test_put_get_delete_and_order(make_store):

@@ -10,8 +10,9 @@ import pytest
 
 from simulator.store import ReadAhead
 from simulator.store.redis import ACQUIRE
+from tests.helpers.concurrency import run_at_once
 from tests.helpers.redis_server import redis_server, redis_url, round_trips  # noqa: F401 (fixtures)
-from tests.store.things import Thing, run_at_once
+from tests.store.things import Thing
 
 
 def bump(store, record_id: str = "t_1") -> int:
