@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import statistics
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -109,11 +108,6 @@ def paired_ratios(runs: dict[str, list[dict]], name: str, baseline: str) -> list
     if any(base["rps"] <= 0 for _, base in pairs):
         raise RuntimeError(f"failed measurement: {baseline} served no request in a round ({[base['rps'] for _, base in pairs]})")
     return [run["rps"] / base["rps"] for run, base in pairs]
-
-
-def median_ratio(ratios: list[float]) -> float:
-    """The middle of the rounds' ratios: a round the machine slowed on one side moves it least."""
-    return statistics.median(ratios)
 
 
 def rate_rows(runs: dict[str, list[dict]], labels: dict[str, str]) -> list[Row]:
