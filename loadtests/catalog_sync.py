@@ -20,10 +20,10 @@ answer, not an error: the user runs a full export again, as a storefront must.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 
+import orjson
 from locust import tag, task
 
 from .checks import check_money, diff_catalogs, failure_message
@@ -140,9 +140,10 @@ class CatalogSyncUser(ApiUser):
                 return None, None
             replica: dict[str, dict] = {}
             token = None
-            lines = (response.content or b"").decode("utf-8").splitlines()
+            # Split as bytes: only on line breaks, not on a U+2028 inside a JSON string as str.splitlines would.
+            lines = (response.content or b"").splitlines()
             try:
-                records = [json.loads(line) for line in lines if line.strip()]
+                records = [orjson.loads(line) for line in lines if line.strip()]
             except ValueError as error:
                 response.failure(f"GET {name}: a line is not JSON ({error})")
                 return None, None

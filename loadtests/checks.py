@@ -77,7 +77,7 @@ def check_money(body: Any, path: str = "") -> tuple[list[str], set[str]]:
 def _right_money_currencies(body: Any) -> set[str] | None:
     """The currencies of `body` when all its Money is right, else None (check_money then walks
     again, naming where each problem is). This pass builds no paths and knows only what
-    json.loads makes (anything else: None): it runs on every answer of a load run, product
+    a JSON decoder makes (anything else: None): it runs on every answer of a load run, product
     lists and 1,000-product export pages included, on Locust's CPU."""
     currencies: set[str] = set()
     stack = [body]
