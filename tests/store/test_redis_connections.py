@@ -192,3 +192,16 @@ def test_under_gevent_a_command_cut_short_leaves_no_answer_behind(redis_url):  #
         print(first, client.get("k"), client.rpush("other", "x"), client.lrange("other", 0, -1), len(client._idle))
     """)
     assert answer == "(b'v', [b'element']) b'v' 1 [b'x'] 1"
+
+
+def test_connections_are_made_without_reading_the_package_metadata(redis_url, monkeypatch):  # noqa: F811
+    """redis-py reads its version from the installed package's metadata for every connection
+    made without a DriverInfo (half a millisecond each); the store's share one."""
+    read = []
+    monkeypatch.setattr(redis.utils, "get_lib_version", lambda: read.append(1) or redis.__version__)
+    client = connect(redis_url)
+    client.set("k", "v")  # one of the client's own connections
+    with client.pipeline(transaction=False) as pipe:  # one of its pool's
+        pipe.get("k").execute()
+    assert read == []
+    assert client.client_info()["name"] == "alegra-sim"
