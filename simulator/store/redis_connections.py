@@ -105,6 +105,15 @@ class _Client(redis.Redis):
         finally:
             self._idle.append(connection)
 
+    def close(self) -> None:
+        """Close its own idle connections and its pool's (redis-py's `close` leaves a pool it
+        was given open); a connection out meanwhile is closed when collected."""
+        idle, self._idle = getattr(self, "_idle", []), []  # (also called as it is collected)
+        for connection in idle:
+            connection.disconnect()
+        super().close()
+        self.connection_pool.disconnect()
+
 
 def _packed(connection: redis.connection.AbstractConnection, args: tuple) -> list[bytes]:
     """The command in Redis's protocol (the pieces to send). hiredis packs str, bytes, int and float itself;

@@ -205,3 +205,18 @@ def test_connections_are_made_without_reading_the_package_metadata(redis_url, mo
         pipe.get("k").execute()
     assert read == []
     assert client.client_info()["name"] == "alegra-sim"
+
+
+def test_closing_the_client_closes_its_connections(redis_url):  # noqa: F811
+    client, watcher = connect(redis_url), redis.Redis.from_url(redis_url)
+
+    def open_connections() -> int:
+        return sum(1 for entry in watcher.client_list() if entry["name"] == "alegra-sim")
+
+    client.set("k", "v")  # one of the client's own connections
+    with client.pipeline(transaction=False) as pipe:  # one of its pool's
+        pipe.get("k").execute()
+    assert open_connections() == 2
+    client.close()
+    assert open_connections() == 0
+    assert client.get("k") == b"v"  # a closed client still serves, on new connections
