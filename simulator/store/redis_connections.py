@@ -107,9 +107,8 @@ class _Client(redis.Redis):
 
     def close(self) -> None:
         """Close its own idle connections and its pool's (redis-py's `close` leaves a pool it
-        was given open); a connection out meanwhile is closed when collected."""
-        idle, self._idle = getattr(self, "_idle", []), []  # (also called as it is collected)
-        for connection in idle:
+        was given open). They stay its own, counted: each connects again on its next use."""
+        for connection in list(getattr(self, "_idle", ())):  # (also called as it is collected)
             connection.disconnect()
         super().close()
         self.connection_pool.disconnect()

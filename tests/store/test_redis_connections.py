@@ -105,7 +105,6 @@ def test_commands_of_every_argument_kind_reach_redis_as_redis_py_would_send_them
     assert client.script_load("return 1") == client.execute_command("SCRIPT LOAD", "return 1")
 
 
-
 def test_a_command_whose_answer_is_lost_is_not_sent_again(redis_url, monkeypatch):  # noqa: F811
     # The connection fails while the answer is read: Redis may have run the command (an
     # INCR, a commit script). redis-py's own path does not retry it (no retries are
@@ -207,7 +206,10 @@ def test_connections_are_made_without_reading_the_package_metadata(redis_url, mo
     assert client.client_info()["name"] == "alegra-sim"
 
 
-def test_closing_the_client_closes_its_connections(redis_url):  # noqa: F811
+def test_closing_the_client_closes_its_connections(redis_url, monkeypatch):  # noqa: F811
+    from simulator.store import redis_connections
+
+    monkeypatch.setattr(redis_connections, "CONNECTIONS", 1)
     client, watcher = connect(redis_url), redis.Redis.from_url(redis_url)
 
     def open_connections() -> int:
@@ -219,4 +221,6 @@ def test_closing_the_client_closes_its_connections(redis_url):  # noqa: F811
     assert open_connections() == 2
     client.close()
     assert open_connections() == 0
-    assert client.get("k") == b"v"  # a closed client still serves, on new connections
+    taken = pool_takes(client)
+    assert client.get("k") == b"v"  # a closed client still serves, on its own connection again
+    assert taken[0] == 0 and open_connections() == 1
